@@ -1,0 +1,410 @@
+//! Context: everything about the protected organisation and the world that a
+//! feature may consult. Built once, shared read-only by every extraction.
+
+use crate::display_name::VipIndex;
+use crate::domain::{normalize_domain, DomainSet};
+use crate::error::FeatureError;
+use crate::header_block::HeaderFilter;
+use crate::intent::IntentMatcher;
+use crate::lookalike::LookalikeIndex;
+use crate::message::ParseLimits;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::Path;
+
+const DEFAULT_FREEMAIL: &str = include_str!("../data/freemail.txt");
+const DEFAULT_DISPOSABLE: &str = include_str!("../data/disposable.txt");
+const DEFAULT_SHORTENERS: &str = include_str!("../data/shorteners.txt");
+const DEFAULT_BRANDS: &str = include_str!("../data/brands.txt");
+
+/// A high-profile user: a name attackers borrow, tied to the real addresses.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vip {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// The organisation profile of design.md §4, read from TOML.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgProfile {
+    pub name: String,
+    /// Domains the organisation sends from.
+    #[serde(default)]
+    pub internal_domains: Vec<String>,
+    /// Only Authentication-Results from these servers are believed.
+    #[serde(default)]
+    pub trusted_authserv_ids: Vec<String>,
+    /// Internal domains, partners and brands to guard against imitation.
+    #[serde(default)]
+    pub protected_domains: Vec<String>,
+    #[serde(default, rename = "vip")]
+    pub vips: Vec<Vip>,
+}
+
+impl OrgProfile {
+    /// Parses and checks a profile; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<OrgProfile, FeatureError> {
+        let invalid = |message: String| FeatureError::OrgProfile {
+            path: origin.to_path_buf(),
+            message,
+        };
+        let profile: OrgProfile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        for d in profile
+            .internal_domains
+            .iter()
+            .chain(&profile.protected_domains)
+        {
+            if normalize_domain(d).is_none() {
+                return Err(invalid(format!("{d:?} is not a domain name")));
+            }
+        }
+        for vip in &profile.vips {
+            if vip.name.trim().is_empty() {
+                return Err(invalid("a [[vip]] has an empty name".into()));
+            }
+            if let Some(a) = vip.addresses.iter().find(|a| !a.contains('@')) {
+                return Err(invalid(format!(
+                    "VIP {:?}: {a:?} is not an address",
+                    vip.name
+                )));
+            }
+        }
+        Ok(profile)
+    }
+
+    pub fn load(path: &Path) -> Result<OrgProfile, FeatureError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FeatureError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        OrgProfile::from_toml(&text, path)
+    }
+}
+
+/// Read-only state for extraction; cheap to share across threads.
+pub struct Context {
+    org: OrgProfile,
+    internal: DomainSet,
+    protected: DomainSet,
+    trusted_authserv: HashSet<String>,
+    freemail: DomainSet,
+    disposable: DomainSet,
+    shorteners: DomainSet,
+    brands: Vec<String>,
+    vips: VipIndex,
+    intent: IntentMatcher,
+    lookalike: LookalikeIndex,
+    header_filter: HeaderFilter,
+    limits: ParseLimits,
+    trust_mbox_envelope: bool,
+    mime_parser: mail_parser::MessageParser,
+}
+
+impl Context {
+    pub fn builder(org: OrgProfile) -> ContextBuilder {
+        ContextBuilder {
+            org,
+            freemail: None,
+            disposable: None,
+            brands: None,
+            extra_protected: Vec::new(),
+            header_filter: HeaderFilter::default(),
+            limits: ParseLimits::default(),
+            trust_mbox_envelope: false,
+        }
+    }
+
+    pub fn org(&self) -> &OrgProfile {
+        &self.org
+    }
+
+    pub fn is_internal(&self, domain: &str) -> bool {
+        self.internal.contains(domain)
+    }
+
+    /// Protected and not internal: a partner or brand.
+    pub fn is_protected(&self, domain: &str) -> bool {
+        self.protected.contains(domain)
+    }
+
+    pub fn is_freemail(&self, domain: &str) -> bool {
+        self.freemail.contains(domain)
+    }
+
+    pub fn is_disposable(&self, domain: &str) -> bool {
+        self.disposable.contains(domain)
+    }
+
+    pub fn is_shortener(&self, host: &str) -> bool {
+        self.shorteners.contains(host)
+    }
+
+    /// Brand tokens: the built-in or given list plus the first label of every
+    /// protected domain.
+    pub fn brands(&self) -> &[String] {
+        &self.brands
+    }
+
+    pub fn protected_domains(&self) -> &DomainSet {
+        &self.protected
+    }
+
+    pub fn trusted_authserv_ids(&self) -> &HashSet<String> {
+        &self.trusted_authserv
+    }
+
+    pub fn header_filter(&self) -> &HeaderFilter {
+        &self.header_filter
+    }
+
+    pub fn limits(&self) -> &ParseLimits {
+        &self.limits
+    }
+
+    pub fn trusts_mbox_envelope(&self) -> bool {
+        self.trust_mbox_envelope
+    }
+
+    pub(crate) fn vips(&self) -> &VipIndex {
+        &self.vips
+    }
+
+    pub(crate) fn intent(&self) -> &IntentMatcher {
+        &self.intent
+    }
+
+    pub fn lookalike(&self) -> &LookalikeIndex {
+        &self.lookalike
+    }
+
+    pub(crate) fn mime_parser(&self) -> &mail_parser::MessageParser {
+        &self.mime_parser
+    }
+}
+
+/// Builds a [`Context`]; every list has a built-in default.
+pub struct ContextBuilder {
+    org: OrgProfile,
+    freemail: Option<String>,
+    disposable: Option<String>,
+    brands: Option<String>,
+    extra_protected: Vec<String>,
+    header_filter: HeaderFilter,
+    limits: ParseLimits,
+    trust_mbox_envelope: bool,
+}
+
+fn read_list(path: &Path) -> Result<String, FeatureError> {
+    std::fs::read_to_string(path).map_err(|source| FeatureError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl ContextBuilder {
+    /// Replaces the built-in free-mail list (one domain a line, `#` comments).
+    pub fn freemail_list(mut self, text: String) -> Self {
+        self.freemail = Some(text);
+        self
+    }
+
+    pub fn freemail_file(self, path: &Path) -> Result<Self, FeatureError> {
+        Ok(self.freemail_list(read_list(path)?))
+    }
+
+    /// Replaces the built-in disposable-domain list.
+    pub fn disposable_list(mut self, text: String) -> Self {
+        self.disposable = Some(text);
+        self
+    }
+
+    pub fn disposable_file(self, path: &Path) -> Result<Self, FeatureError> {
+        Ok(self.disposable_list(read_list(path)?))
+    }
+
+    /// Adds protected brand domains (one a line) to the org's.
+    pub fn protected_file(mut self, path: &Path) -> Result<Self, FeatureError> {
+        let text = read_list(path)?;
+        self.extra_protected.extend(
+            text.lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim())
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
+        );
+        Ok(self)
+    }
+
+    /// Replaces the built-in brand-name tokens.
+    pub fn brands_list(mut self, text: String) -> Self {
+        self.brands = Some(text);
+        self
+    }
+
+    pub fn header_filter(mut self, filter: HeaderFilter) -> Self {
+        self.header_filter = filter;
+        self
+    }
+
+    pub fn limits(mut self, limits: ParseLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Take an mbox `From ` line's sender as the envelope when there is no
+    /// Return-Path. Off by default: corpora add these lines themselves.
+    pub fn trust_mbox_envelope(mut self, yes: bool) -> Self {
+        self.trust_mbox_envelope = yes;
+        self
+    }
+
+    pub fn build(self) -> Result<Context, FeatureError> {
+        let mut internal = DomainSet::new();
+        self.org
+            .internal_domains
+            .iter()
+            .for_each(|d| internal.insert(d));
+        let mut protected = DomainSet::new();
+        self.org
+            .internal_domains
+            .iter()
+            .chain(&self.org.protected_domains)
+            .chain(&self.extra_protected)
+            .for_each(|d| protected.insert(d));
+        let mut freemail = DomainSet::new();
+        freemail.extend_from_list(self.freemail.as_deref().unwrap_or(DEFAULT_FREEMAIL));
+        let mut disposable = DomainSet::new();
+        disposable.extend_from_list(self.disposable.as_deref().unwrap_or(DEFAULT_DISPOSABLE));
+        let mut shorteners = DomainSet::new();
+        shorteners.extend_from_list(DEFAULT_SHORTENERS);
+        let mut brands: Vec<String> = self
+            .brands
+            .as_deref()
+            .unwrap_or(DEFAULT_BRANDS)
+            .lines()
+            .map(|l| {
+                l.split('#')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|l| !l.is_empty())
+            .collect();
+        for d in protected.iter() {
+            let label = crate::domain::organisational_domain(d)
+                .split('.')
+                .next()
+                .unwrap_or("");
+            if label.len() >= 4 {
+                brands.push(label.to_string());
+            }
+        }
+        brands.sort();
+        brands.dedup();
+        let trusted_authserv = self
+            .org
+            .trusted_authserv_ids
+            .iter()
+            .map(|s| s.trim().to_ascii_lowercase())
+            .collect();
+        let vips = VipIndex::new(&self.org.vips);
+        let lookalike = LookalikeIndex::new(protected.iter());
+        let mime_parser = mail_parser::MessageParser::new()
+            .with_mime_headers()
+            .header_address(mail_parser::HeaderName::From)
+            .header_address(mail_parser::HeaderName::Sender)
+            .header_address(mail_parser::HeaderName::ReplyTo)
+            .header_address(mail_parser::HeaderName::ResentFrom)
+            .header_id(mail_parser::HeaderName::MessageId)
+            .header_text(mail_parser::HeaderName::Subject)
+            .header_received(mail_parser::HeaderName::Received)
+            .default_header_ignore();
+        Ok(Context {
+            org: self.org,
+            internal,
+            protected,
+            trusted_authserv,
+            freemail,
+            disposable,
+            shorteners,
+            brands,
+            vips,
+            intent: IntentMatcher::builtin()?,
+            lookalike,
+            header_filter: self.header_filter,
+            limits: self.limits,
+            trust_mbox_envelope: self.trust_mbox_envelope,
+            mime_parser,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str = r#"
+name = "Kestrel Foods"
+internal_domains = ["kestrelfoods.com", "kestrelfoods.co.jp"]
+trusted_authserv_ids = ["MX.kestrelfoods.com"]
+protected_domains = ["kestrelfoods.com", "coldchain-partners.eu"]
+
+[[vip]]
+name = "Daniel Brandt"
+aliases = ["Dan Brandt"]
+addresses = ["d.brandt@kestrelfoods.com"]
+title = "CEO"
+"#;
+
+    #[test]
+    fn reads_the_design_example_profile() {
+        let org = OrgProfile::from_toml(ORG, Path::new("org.toml")).unwrap();
+        assert_eq!(org.vips[0].aliases, ["Dan Brandt"]);
+        let ctx = Context::builder(org).build().unwrap();
+        assert!(ctx.is_internal("mail.kestrelfoods.co.jp"));
+        assert!(!ctx.is_internal("coldchain-partners.eu"));
+        assert!(ctx.is_protected("coldchain-partners.eu"));
+        assert!(ctx.trusted_authserv_ids().contains("mx.kestrelfoods.com"));
+        assert!(ctx.is_freemail("gmail.com") && ctx.is_freemail("yahoo.co.jp"));
+        assert!(ctx.is_disposable("mailinator.com"));
+        assert!(ctx.is_shortener("bit.ly"));
+        assert!(ctx.brands().iter().any(|b| b == "kestrelfoods"));
+    }
+
+    #[test]
+    fn bad_profiles_are_refused_with_the_reason() {
+        let bad = [
+            ("name = 1", "invalid type"),
+            (
+                "name = \"x\"\ninternal_domains = [\"not a domain\"]",
+                "not a domain name",
+            ),
+            ("name = \"x\"\n[[vip]]\nname = \"\"", "empty name"),
+            ("name = \"x\"\nunknown_key = 1", "unknown field"),
+        ];
+        for (text, needle) in bad {
+            let err = OrgProfile::from_toml(text, Path::new("bad.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("bad.toml") && err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn lists_can_be_replaced() {
+        let org = OrgProfile::from_toml("name = \"x\"", Path::new("x")).unwrap();
+        let ctx = Context::builder(org)
+            .freemail_list("example-free.net\n".into())
+            .build()
+            .unwrap();
+        assert!(ctx.is_freemail("example-free.net"));
+        assert!(!ctx.is_freemail("gmail.com"));
+    }
+}

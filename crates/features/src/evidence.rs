@@ -1,0 +1,72 @@
+//! Evidence: the sentences behind a feature, for explanations.
+
+use crate::schema::Feature;
+use serde::Serialize;
+
+/// The five forging techniques of design.md §3, with their fixed codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Technique {
+    EnvelopeFromSpoof,
+    HeaderFromSpoof,
+    LookalikeDomain,
+    FreemailImpersonation,
+    AccountCompromise,
+}
+
+impl Technique {
+    pub const ALL: [Technique; 5] = [
+        Technique::EnvelopeFromSpoof,
+        Technique::HeaderFromSpoof,
+        Technique::LookalikeDomain,
+        Technique::FreemailImpersonation,
+        Technique::AccountCompromise,
+    ];
+
+    /// The code used in every output (`scan`, reports, datasets).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Technique::EnvelopeFromSpoof => "envelope_from_spoof",
+            Technique::HeaderFromSpoof => "header_from_spoof",
+            Technique::LookalikeDomain => "lookalike_domain",
+            Technique::FreemailImpersonation => "freemail_impersonation",
+            Technique::AccountCompromise => "account_compromise",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Technique> {
+        Technique::ALL.into_iter().find(|t| t.code() == code)
+    }
+}
+
+/// Why a feature took its value, in words an administrator can act on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evidence {
+    /// The feature this explains.
+    #[serde(serialize_with = "feature_name")]
+    pub feature: Feature,
+    /// The technique it points to, if it points to one by itself.
+    pub technique: Option<Technique>,
+    /// A sentence naming the header, domain or phrase concerned.
+    pub detail: String,
+}
+
+fn feature_name<S: serde::Serializer>(f: &Feature, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
+}
+
+/// Collects evidence while the feature families run.
+#[derive(Default, Debug)]
+pub(crate) struct EvidenceLog {
+    pub items: Vec<Evidence>,
+}
+
+impl EvidenceLog {
+    pub fn add(&mut self, feature: Feature, technique: Option<Technique>, detail: String) {
+        self.items.push(Evidence {
+            feature,
+            technique,
+            detail,
+        });
+    }
+}

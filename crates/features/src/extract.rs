@@ -1,0 +1,140 @@
+//! Runs every feature family over a message view.
+
+use crate::context::Context;
+use crate::error::ParseError;
+use crate::evidence::{Evidence, EvidenceLog, Technique};
+use crate::intent::IntentCategory;
+use crate::message::{Envelope, MessageView};
+use crate::schema::{Feature, FeatureVector};
+use crate::{display_name, intent, links, sender_path};
+use serde::Serialize;
+
+/// The features of one message and the evidence behind them.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Extraction {
+    pub vector: FeatureVector,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Extraction {
+    /// The techniques the evidence points to, each once, in code order.
+    pub fn techniques(&self) -> Vec<Technique> {
+        let mut t: Vec<Technique> = self.evidence.iter().filter_map(|e| e.technique).collect();
+        t.sort();
+        t.dedup();
+        t
+    }
+
+    pub fn evidence_for(&self, technique: Technique) -> impl Iterator<Item = &Evidence> {
+        self.evidence
+            .iter()
+            .filter(move |e| e.technique == Some(technique))
+    }
+}
+
+/// Extracts features with one [`Context`]. Deterministic: the same view and
+/// Context always give the same vector and evidence.
+#[derive(Clone, Copy)]
+pub struct Extractor<'c> {
+    ctx: &'c Context,
+}
+
+impl<'c> Extractor<'c> {
+    pub fn new(ctx: &'c Context) -> Self {
+        Extractor { ctx }
+    }
+
+    /// Parses and extracts one message.
+    pub fn extract_bytes(
+        &self,
+        bytes: &[u8],
+        envelope: &Envelope,
+    ) -> Result<(MessageView, Extraction), ParseError> {
+        let view = MessageView::parse(bytes, envelope, self.ctx)?;
+        let extraction = self.extract(&view);
+        Ok((view, extraction))
+    }
+
+    pub fn extract(&self, view: &MessageView) -> Extraction {
+        let ctx = self.ctx;
+        let mut v = FeatureVector::default();
+        let mut log = EvidenceLog::default();
+        sender_path::extract(view, ctx, &mut v, &mut log);
+        display_name::extract(view, ctx, &mut v, &mut log);
+        lookalike_identities(view, ctx, &mut v, &mut log);
+        let intents = intent::extract(view, ctx.intent(), &mut v, &mut log);
+        links::extract(view, ctx, &mut v, &mut log);
+
+        // Account compromise: the mailbox is genuine, the content is not.
+        if v.get(Feature::InternalAuthenticatedSender) > 0.0 {
+            let lures = [
+                IntentCategory::CredentialLure,
+                IntentCategory::BankChange,
+                IntentCategory::GiftCard,
+            ];
+            let mut why: Vec<String> = lures
+                .iter()
+                .filter(|c| intents.count(**c) > 0)
+                .map(|c| c.label().to_string())
+                .collect();
+            if v.get(Feature::LinkBrandUnrelatedHostCount) > 0.0 {
+                why.push("a brand link to an unrelated host".into());
+            }
+            if !why.is_empty() {
+                v.set_flag(Feature::InternalSenderLure, true);
+                let who = view.from().map(|i| i.describe()).unwrap_or_default();
+                log.add(
+                    Feature::InternalSenderLure,
+                    Some(Technique::AccountCompromise),
+                    format!(
+                        "authenticated internal mailbox {who} sends {}",
+                        why.join(" and ")
+                    ),
+                );
+            }
+        }
+        Extraction {
+            vector: v,
+            evidence: log.items,
+        }
+    }
+}
+
+/// Lookalike checks on every sender identity: From, Reply-To, envelope, DKIM d=.
+fn lookalike_identities(
+    view: &MessageView,
+    ctx: &Context,
+    v: &mut FeatureVector,
+    log: &mut EvidenceLog,
+) {
+    let index = ctx.lookalike();
+    if index.is_empty() {
+        return;
+    }
+    let reply_to = view.reply_to.iter().filter_map(|i| i.domain.as_deref());
+    let dkim = view.dkim_signatures.iter().map(|s| s.domain.as_str());
+    let candidates = view
+        .from()
+        .and_then(|i| i.domain.as_deref())
+        .map(|d| (Feature::FromDomainLookalike, "From", d))
+        .into_iter()
+        .chain(reply_to.map(|d| (Feature::ReplyToDomainLookalike, "Reply-To", d)))
+        .chain(
+            view.envelope_domain()
+                .map(|d| (Feature::EnvelopeDomainLookalike, "envelope sender", d)),
+        )
+        .chain(dkim.map(|d| (Feature::DkimDomainLookalike, "DKIM signing domain", d)));
+    for (feature, which, domain) in candidates {
+        if v.get(feature) > 0.0 {
+            continue;
+        }
+        if let Some(m) = index.find(domain) {
+            v.set_flag(feature, true);
+            log.add(
+                feature,
+                Some(Technique::LookalikeDomain),
+                format!("{which} {}", m.describe()),
+            );
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The top-level header block as raw fields, read by ourselves rather than
+//! through the MIME parser, because the tricks we look for (a space before the
+//! colon, a second From) are exactly what a forgiving parser smooths over.
+
+/// Receiving filters' verdict headers: they carry another filter's opinion of
+/// the label, so features never read them (see ../shared/README.md).
+pub const DEFAULT_VERDICT_HEADERS: &[&str] = &[
+    "X-MS-Exchange-*",
+    "X-Microsoft-Antispam*",
+    "X-Forefront-*",
+    "X-EOP*",
+    "X-Sender-IP",
+    "X-SID-Result",
+    "X-Incoming*",
+    "X-Message-Delivery",
+    "X-Spam-*",
+    "X-Barracuda-*",
+    "X-BitDefender*",
+    "X-RC-*",
+    "XStatus",
+    "XLevel",
+    "XChecker-Version",
+    "X-Amavis*",
+    "X-Virus-*",
+    "X-Mozilla-*",
+    "Status",
+    "X-Status",
+    "X-UIDL",
+    "X-Account-Key",
+    "X-Keywords",
+    "X-IMAP",
+    "X-VADE-*",
+];
+
+/// Header names never read: exact names, or prefixes written with a final `*`.
+/// Case-insensitive.
+#[derive(Clone, Debug)]
+pub struct HeaderFilter {
+    exact: Vec<String>,
+    prefixes: Vec<String>,
+}
+
+impl Default for HeaderFilter {
+    fn default() -> Self {
+        HeaderFilter::new(DEFAULT_VERDICT_HEADERS.iter().copied())
+    }
+}
+
+impl HeaderFilter {
+    pub fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut exact = Vec::new();
+        let mut prefixes = Vec::new();
+        for p in patterns {
+            let p = p.trim().to_ascii_lowercase();
+            match p.strip_suffix('*') {
+                Some(prefix) => prefixes.push(prefix.to_string()),
+                None if !p.is_empty() => exact.push(p),
+                None => {}
+            }
+        }
+        HeaderFilter { exact, prefixes }
+    }
+
+    /// True when a header of this name must not be read.
+    pub fn hides(&self, name: &str) -> bool {
+        let lower = name.trim().to_ascii_lowercase();
+        self.exact.iter().any(|e| *e == lower) || self.prefixes.iter().any(|p| lower.starts_with(p))
+    }
+}
+
+/// One header field as it stands in the message.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawField<'a> {
+    /// The name, without surrounding white space.
+    pub name: &'a [u8],
+    /// White space stood between the name and the colon.
+    pub space_before_colon: bool,
+    /// The value with its folding, up to (not including) the final line break.
+    pub value: &'a [u8],
+}
+
+impl RawField<'_> {
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name.as_bytes())
+    }
+
+    /// The value unfolded into one line, lossily decoded.
+    pub fn unfolded(&self) -> String {
+        let text = String::from_utf8_lossy(self.value);
+        let mut out = String::with_capacity(text.len());
+        for (i, line) in text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if i > 0 {
+                out.push(' ');
+                out.push_str(line.trim_start());
+            } else {
+                out.push_str(line);
+            }
+        }
+        out.trim().to_string()
+    }
+}
+
+/// The fields of the top-level header block, in order, with the verdict
+/// headers of `filter` left out.
+#[derive(Debug, Default)]
+pub(crate) struct HeaderBlock<'a> {
+    pub fields: Vec<RawField<'a>>,
+}
+
+impl<'a> HeaderBlock<'a> {
+    /// Reads fields until the first empty line. Lines that are neither a field
+    /// nor a continuation are skipped. Returns the block and where the body
+    /// starts.
+    pub fn read(bytes: &'a [u8], filter: &HeaderFilter) -> (HeaderBlock<'a>, usize) {
+        let mut fields: Vec<RawField<'a>> = Vec::new();
+        let mut pos = 0;
+        // Index of the field the next continuation line belongs to; None after
+        // a hidden field so its continuation is dropped with it.
+        let mut open: Option<usize> = None;
+        let mut value_start = 0;
+        while pos < bytes.len() {
+            let end = memchr_newline(&bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+            let line = &bytes[pos..end];
+            let line_trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+            let next = (end + 1).min(bytes.len());
+            if line_trimmed.is_empty() {
+                return (HeaderBlock { fields }, next);
+            }
+            if line_trimmed[0] == b' ' || line_trimmed[0] == b'\t' {
+                if let Some(i) = open {
+                    fields[i].value = &bytes[value_start..line_end(bytes, end)];
+                }
+            } else if let Some(colon) = line_trimmed.iter().position(|&b| b == b':') {
+                let raw_name = &line_trimmed[..colon];
+                let name = trim_ascii(raw_name);
+                let valid_name = !name.is_empty()
+                    && name
+                        .iter()
+                        .all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\t');
+                if valid_name && !filter.hides(&String::from_utf8_lossy(name)) {
+                    value_start = pos + colon + 1;
+                    fields.push(RawField {
+                        name,
+                        space_before_colon: raw_name
+                            .last()
+                            .is_some_and(|b| *b == b' ' || *b == b'\t'),
+                        value: &bytes[value_start..line_end(bytes, end)],
+                    });
+                    open = Some(fields.len() - 1);
+                } else {
+                    open = None;
+                }
+            } else {
+                open = None;
+            }
+            pos = next;
+            if end == bytes.len() {
+                break;
+            }
+        }
+        (HeaderBlock { fields }, bytes.len())
+    }
+
+    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s RawField<'a>> + 's {
+        self.fields.iter().filter(move |f| f.is(name))
+    }
+}
+
+fn line_end(bytes: &[u8], newline: usize) -> usize {
+    if newline > 0 && bytes.get(newline - 1) == Some(&b'\r') {
+        newline - 1
+    } else {
+        newline
+    }
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &bytes[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_folded_fields_and_hides_verdicts() {
+        let msg = b"From: A <a@x.com>\r\nX-Spam-Status: Yes,\r\n\tscore=9\r\nSubject: hi\r\n  there\r\nFrom : B <b@y.com>\r\n\r\nbody\r\n";
+        let (block, body) = HeaderBlock::read(msg, &HeaderFilter::default());
+        let names: Vec<_> = block
+            .fields
+            .iter()
+            .map(|f| String::from_utf8_lossy(f.name).to_string())
+            .collect();
+        assert_eq!(names, ["From", "Subject", "From"]);
+        assert_eq!(block.all("from").count(), 2);
+        assert!(!block.fields[0].space_before_colon);
+        assert!(block.fields[2].space_before_colon);
+        assert_eq!(block.fields[1].unfolded(), "hi there");
+        assert_eq!(&msg[body..], b"body\r\n");
+    }
+
+    #[test]
+    fn filter_matches_prefixes_and_exact_names_case_insensitively() {
+        let f = HeaderFilter::default();
+        assert!(f.hides("x-ms-exchange-organization-scl"));
+        assert!(f.hides("Status"));
+        assert!(!f.hides("Status-Extra"));
+        assert!(!f.hides("From"));
+        let custom = HeaderFilter::new(["X-Custom-*"]);
+        assert!(custom.hides("x-custom-verdict"));
+        assert!(!custom.hides("X-Spam-Flag"));
+    }
+
+    #[test]
+    fn garbage_lines_do_not_panic() {
+        let (block, _) = HeaderBlock::read(
+            b"\xff\xfe no colon here\n: empty name\nA: b",
+            &HeaderFilter::default(),
+        );
+        assert_eq!(block.fields.len(), 1);
+        assert_eq!(block.fields[0].value, b" b");
+    }
+}

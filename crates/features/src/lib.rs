@@ -1,0 +1,45 @@
+//! Raw message bytes → sender identities, route, authentication verdicts and
+//! content → a named, schema-versioned feature vector with evidence.
+//!
+//! What it does:
+//! - [`MessageView::parse`] reads one hostile message (on `mail-parser`) into
+//!   the identities a mail client or a verifier might take: envelope sender,
+//!   every From, Sender, Resent-From, Reply-To, DKIM signatures, the
+//!   Authentication-Results of the organisation's trusted servers, the
+//!   Received chain, a text view of the body and its links.
+//! - [`Extractor::extract`] turns a view and a [`Context`] (the org profile and
+//!   the world's lists) into a [`FeatureVector`] and [`Evidence`] sentences.
+//!   The same bytes and the same Context always give the same vector.
+//!
+//! What it deliberately does not do: read files or corpora (see
+//! `impostor-mailsource`), train or score (see `impostor-train` and
+//! `impostor-serve`), or touch the network. Receiving filters' verdict headers
+//! (`X-Spam-*`, `X-MS-Exchange-*`, …) are never read: they would leak labels.
+
+mod auth_results;
+mod context;
+mod display_name;
+mod domain;
+mod error;
+mod evidence;
+mod extract;
+mod header_block;
+mod html;
+mod intent;
+mod links;
+mod lookalike;
+mod message;
+mod schema;
+mod sender_path;
+
+pub use auth_results::{AuthResults, AuthVerdict, DkimResult};
+pub use context::{Context, ContextBuilder, OrgProfile, Vip};
+pub use domain::{registrable_domain, DomainSet};
+pub use error::{FeatureError, ParseError};
+pub use evidence::{Evidence, Technique};
+pub use extract::{Extraction, Extractor};
+pub use header_block::{HeaderFilter, DEFAULT_VERDICT_HEADERS};
+pub use intent::IntentCategory;
+pub use lookalike::{LookalikeIndex, LookalikeKind, LookalikeMatch};
+pub use message::{Envelope, Hop, Identity, Link, MessageView, ParseLimits};
+pub use schema::{Family, Feature, FeatureVector, FEATURE_COUNT, SCHEMA_VERSION};

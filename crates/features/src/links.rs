@@ -1,0 +1,134 @@
+//! Links in the body: where they really go, and whether what the reader sees
+//! (anchor text, a brand in the host name) tells the truth about it.
+
+use crate::context::Context;
+use crate::domain::{normalize_domain, organisational_domain, registrable_domain};
+use crate::evidence::{EvidenceLog, Technique};
+use crate::message::{Link, MessageView};
+use crate::schema::{Feature, FeatureVector};
+
+/// Brand tokens shorter than this match whole host labels only.
+const MIN_SUBSTRING_BRAND: usize = 5;
+/// Evidence sentences kept per link feature.
+const MAX_EXAMPLES: usize = 2;
+
+/// The domain named by a link's visible text, if it names one.
+fn text_domain(text: &str) -> Option<String> {
+    let mut finder = linkify::LinkFinder::new();
+    finder
+        .url_must_have_scheme(false)
+        .kinds(&[linkify::LinkKind::Url]);
+    let found = finder.links(text).next()?;
+    let s = found.as_str();
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let host = rest.split(['/', '?', '#', ':']).next()?;
+    let host = normalize_domain(host)?;
+    registrable_domain(&host).map(str::to_string)
+}
+
+/// A brand the host shows without being that brand's domain.
+fn unrelated_brand<'a>(host: &str, ctx: &'a Context) -> Option<&'a str> {
+    let reg = registrable_domain(host)?;
+    if ctx.is_protected(reg) {
+        return None;
+    }
+    let reg_label = reg.split('.').next().unwrap_or(reg);
+    ctx.brands().iter().map(String::as_str).find(|brand| {
+        let in_host = if brand.len() >= MIN_SUBSTRING_BRAND {
+            host.contains(brand)
+        } else {
+            host.split(['.', '-']).any(|l| l == *brand)
+        };
+        in_host && !reg_label.contains(brand)
+    })
+}
+
+pub(crate) fn extract(
+    view: &MessageView,
+    ctx: &Context,
+    v: &mut FeatureVector,
+    log: &mut EvidenceLog,
+) {
+    let mut counts = [0u32; 8];
+    let features = [
+        Feature::LinkCount,
+        Feature::LinkHttpOnlyCount,
+        Feature::LinkIpLiteralHostCount,
+        Feature::LinkTextDomainMismatchCount,
+        Feature::LinkBrandUnrelatedHostCount,
+        Feature::LinkShortenerCount,
+        Feature::LinkPunycodeHostCount,
+        Feature::LinkHostLookalikeCount,
+    ];
+    let mut examples: Vec<Vec<String>> = vec![Vec::new(); features.len()];
+    let mut note = |i: usize, counts: &mut [u32; 8], text: String| {
+        counts[i] += 1;
+        if examples[i].len() < MAX_EXAMPLES {
+            examples[i].push(text);
+        }
+    };
+    for link in &view.links {
+        counts[0] += 1;
+        if link.scheme == "http" {
+            note(1, &mut counts, format!("plain http link {}", short(link)));
+        }
+        let Some(host) = link.host.as_deref() else {
+            continue;
+        };
+        if link.host_is_ip {
+            note(
+                2,
+                &mut counts,
+                format!("link to a bare IP address: {}", short(link)),
+            );
+            continue;
+        }
+        if let (Some(text), Some(reg)) = (link.text.as_deref(), registrable_domain(host)) {
+            if let Some(shown) = text_domain(text).filter(|s| s != reg) {
+                note(
+                    3,
+                    &mut counts,
+                    format!("link text shows {shown} but goes to {host}"),
+                );
+            }
+        }
+        if let Some(brand) = unrelated_brand(host, ctx) {
+            note(
+                4,
+                &mut counts,
+                format!(
+                    "link host {host} carries the name \"{brand}\" but belongs to {}",
+                    organisational_domain(host)
+                ),
+            );
+        }
+        if ctx.is_shortener(host) {
+            note(5, &mut counts, format!("link through URL shortener {host}"));
+        }
+        if host.split('.').any(|l| l.starts_with("xn--")) {
+            note(
+                6,
+                &mut counts,
+                format!("link host {host} is punycode-encoded"),
+            );
+        }
+        if let Some(m) = ctx.lookalike().find(host) {
+            note(7, &mut counts, format!("link host {}", m.describe()));
+        }
+    }
+    for (i, feature) in features.iter().enumerate() {
+        v.set(*feature, counts[i] as f32);
+        if i == 0 || counts[i] == 0 {
+            continue;
+        }
+        let technique =
+            (*feature == Feature::LinkHostLookalikeCount).then_some(Technique::LookalikeDomain);
+        for example in &examples[i] {
+            log.add(*feature, technique, example.clone());
+        }
+    }
+}
+
+fn short(link: &Link) -> String {
+    crate::html::truncate_at_char(&link.href, 80).to_string()
+}

@@ -1,0 +1,317 @@
+//! The named, documented, schema-versioned feature set.
+//!
+//! Every feature is declared once, below, with its column name, its family and
+//! a sentence saying what it measures. A name ends in its unit: `_flag` (0 or
+//! 1), `_count` (a whole number), `_per_kchar` (occurrences per 1,000
+//! characters of text), `_chars` (characters).
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use sha2::{Digest, Sha256};
+
+/// Bumped whenever a feature is added, removed, renamed or changes meaning.
+/// Artifacts record it and refuse a vector of another version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The group a feature belongs to; each group has its own module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    SenderPath,
+    DisplayName,
+    Lookalike,
+    Intent,
+    Links,
+}
+
+impl Family {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Family::SenderPath => "sender_path",
+            Family::DisplayName => "display_name",
+            Family::Lookalike => "lookalike",
+            Family::Intent => "intent",
+            Family::Links => "links",
+        }
+    }
+}
+
+macro_rules! feature_schema {
+    ($( $variant:ident = $name:literal, $family:ident, $doc:literal; )+) => {
+        /// One named feature. `Feature::ALL` lists them in column order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Feature { $( #[doc = $doc] $variant, )+ }
+
+        impl Feature {
+            /// Every feature, in the column order of [`FeatureVector`].
+            pub const ALL: &'static [Feature] = &[ $( Feature::$variant, )+ ];
+
+            /// The column name: what it measures, ending in its unit.
+            pub const fn name(self) -> &'static str {
+                match self { $( Feature::$variant => $name, )+ }
+            }
+
+            pub const fn family(self) -> Family {
+                match self { $( Feature::$variant => Family::$family, )+ }
+            }
+
+            /// One sentence on what the feature measures.
+            pub const fn doc(self) -> &'static str {
+                match self { $( Feature::$variant => $doc, )+ }
+            }
+        }
+    };
+}
+
+feature_schema! {
+    // sender path
+    EnvelopeFromDomainMismatch = "envelope_from_domain_mismatch_flag", SenderPath,
+        "The envelope sender (Return-Path) and the From address have different registrable domains (relaxed alignment fails); 0 when either is missing.";
+    EnvelopeFromHostMismatch = "envelope_from_host_mismatch_flag", SenderPath,
+        "The envelope sender and the From address have different full domains (strict alignment fails); 0 when either is missing.";
+    DkimFromDomainMismatch = "dkim_from_domain_mismatch_flag", SenderPath,
+        "The message carries DKIM signatures but no d= shares the From address's registrable domain.";
+    DkimFromHostMismatch = "dkim_from_host_mismatch_flag", SenderPath,
+        "The message carries DKIM signatures but no d= equals the From address's full domain.";
+    AuthSpfPass = "auth_spf_pass_flag", SenderPath,
+        "A trusted verdict says SPF passed.";
+    AuthSpfFail = "auth_spf_fail_flag", SenderPath,
+        "A trusted verdict says SPF failed (fail, softfail or permerror); a missing verdict is unknown, not fail.";
+    AuthDkimPass = "auth_dkim_pass_flag", SenderPath,
+        "A trusted verdict says at least one DKIM signature passed.";
+    AuthDkimFail = "auth_dkim_fail_flag", SenderPath,
+        "A trusted verdict says DKIM failed and none passed.";
+    AuthDmarcPass = "auth_dmarc_pass_flag", SenderPath,
+        "A trusted verdict says DMARC passed.";
+    AuthDmarcFail = "auth_dmarc_fail_flag", SenderPath,
+        "A trusted verdict says DMARC failed.";
+    AuthArcPass = "auth_arc_pass_flag", SenderPath,
+        "A trusted verdict says the ARC chain passed.";
+    AuthArcFail = "auth_arc_fail_flag", SenderPath,
+        "A trusted verdict says the ARC chain failed.";
+    AuthCompauthPass = "auth_compauth_pass_flag", SenderPath,
+        "A trusted Microsoft composite authentication verdict passed.";
+    AuthCompauthFail = "auth_compauth_fail_flag", SenderPath,
+        "A trusted Microsoft composite authentication verdict failed or soft-failed.";
+    InternalDomainExternalRoute = "internal_domain_external_route_flag", SenderPath,
+        "From, Sender or the envelope claims an internal domain, the message arrived from an external host, and nothing authenticated that domain.";
+    ProtectedDomainUnauthenticated = "protected_domain_unauthenticated_flag", SenderPath,
+        "From claims a protected partner or brand domain and the trusted verdicts failed it (DMARC fail, or SPF fail with no aligned DKIM pass).";
+    FirstHopHeloDomainMismatch = "first_hop_helo_domain_mismatch_flag", SenderPath,
+        "The first external hop's HELO or reverse name belongs to neither the From nor the envelope registrable domain.";
+    FromHeaderMultiple = "from_header_multiple_flag", SenderPath,
+        "The message has more than one From header field, so clients may show different senders.";
+    FromAddressMultiple = "from_address_multiple_flag", SenderPath,
+        "One From header holds more than one address.";
+    DisplayNameEmbeddedAddressMismatch = "display_name_embedded_address_mismatch_flag", SenderPath,
+        "The From display name contains an e-mail address or domain other than the real address's.";
+    FromEncodedWordTrick = "from_encoded_word_trick_flag", SenderPath,
+        "An encoded-word in From decodes to an address, angle brackets or control characters, or stands in the address itself.";
+    FromRouteSyntax = "from_route_syntax_flag", SenderPath,
+        "From, Sender or Reply-To uses obsolete route syntax (<@host:user@domain>).";
+    SenderWithoutFrom = "sender_without_from_flag", SenderPath,
+        "A Sender or Resent-From header is present but no From header.";
+    HeaderSpaceBeforeColon = "header_space_before_colon_flag", SenderPath,
+        "A header field has white space between its name and the colon, which parsers disagree on.";
+    SenderDomainMismatch = "sender_domain_mismatch_flag", SenderPath,
+        "The Sender header's registrable domain differs from the From address's.";
+    ResentFromDomainMismatch = "resent_from_domain_mismatch_flag", SenderPath,
+        "The Resent-From header's registrable domain differs from the From address's.";
+    MessageIdDomainMismatch = "message_id_domain_mismatch_flag", SenderPath,
+        "The Message-ID's domain has another registrable domain than the From address.";
+    InternalAuthenticatedSender = "internal_authenticated_sender_flag", SenderPath,
+        "The From address is internal and a trusted verdict authenticated it (DMARC pass, or aligned DKIM or SPF pass).";
+    InternalSenderLure = "internal_sender_lure_flag", SenderPath,
+        "An authenticated internal sender sends a credential lure, a bank-detail change, a gift-card request or a link to a brand on an unrelated host.";
+    // display name
+    VipDisplayName = "vip_display_name_flag", DisplayName,
+        "The From display name is a high-profile user's name or alias (order, case, diacritics and titles ignored).";
+    VipNameUnlistedAddress = "vip_name_unlisted_address_flag", DisplayName,
+        "A high-profile user's name stands on an address that is not one of theirs.";
+    VipNameFreemail = "vip_name_freemail_flag", DisplayName,
+        "A high-profile user's name stands on a free-mail or disposable address.";
+    VipNameExternalDomain = "vip_name_external_domain_flag", DisplayName,
+        "A high-profile user's name stands on an address outside the internal domains.";
+    FromFreemail = "from_freemail_flag", DisplayName,
+        "The From address is on a free-mail provider.";
+    FromDisposable = "from_disposable_flag", DisplayName,
+        "The From address is on a disposable-address provider.";
+    ReplyToFreemail = "reply_to_freemail_flag", DisplayName,
+        "A Reply-To address is on a free-mail or disposable provider while From is not on that same domain.";
+    ReplyToDomainMismatch = "reply_to_domain_mismatch_flag", DisplayName,
+        "A Reply-To address has another registrable domain than the From address.";
+    // lookalike
+    FromDomainLookalike = "from_domain_lookalike_flag", Lookalike,
+        "The From domain imitates a protected domain without being it.";
+    ReplyToDomainLookalike = "reply_to_domain_lookalike_flag", Lookalike,
+        "A Reply-To domain imitates a protected domain without being it.";
+    EnvelopeDomainLookalike = "envelope_domain_lookalike_flag", Lookalike,
+        "The envelope sender's domain imitates a protected domain without being it.";
+    DkimDomainLookalike = "dkim_domain_lookalike_flag", Lookalike,
+        "A DKIM signing domain (d=) imitates a protected domain without being it.";
+    LinkHostLookalikeCount = "link_host_lookalike_count", Lookalike,
+        "Links whose host imitates a protected domain without being it.";
+    // intent
+    IntentActionRequestCount = "intent_action_request_phrase_count", Intent,
+        "Phrases asking the reader to act for the sender, in subject and body.";
+    IntentActionRequestRate = "intent_action_request_per_kchar", Intent,
+        "Action-request phrases per 1,000 characters of subject and body.";
+    IntentPaymentCount = "intent_payment_phrase_count", Intent,
+        "Wire-transfer, invoice and payment phrases, in subject and body.";
+    IntentPaymentRate = "intent_payment_per_kchar", Intent,
+        "Payment phrases per 1,000 characters of subject and body.";
+    IntentGiftCardCount = "intent_gift_card_phrase_count", Intent,
+        "Gift-card and redemption-code phrases, in subject and body.";
+    IntentGiftCardRate = "intent_gift_card_per_kchar", Intent,
+        "Gift-card phrases per 1,000 characters of subject and body.";
+    IntentBankChangeCount = "intent_bank_change_phrase_count", Intent,
+        "Phrases announcing changed bank, remittance or payroll details, in subject and body.";
+    IntentBankChangeRate = "intent_bank_change_per_kchar", Intent,
+        "Bank-detail change phrases per 1,000 characters of subject and body.";
+    IntentUrgencyCount = "intent_urgency_phrase_count", Intent,
+        "Urgency and deadline phrases, in subject and body.";
+    IntentUrgencyRate = "intent_urgency_per_kchar", Intent,
+        "Urgency phrases per 1,000 characters of subject and body.";
+    IntentSecrecyCount = "intent_secrecy_phrase_count", Intent,
+        "Secrecy and unavailability phrases (confidential, I'm in a meeting), in subject and body.";
+    IntentSecrecyRate = "intent_secrecy_per_kchar", Intent,
+        "Secrecy phrases per 1,000 characters of subject and body.";
+    IntentCredentialLureCount = "intent_credential_lure_phrase_count", Intent,
+        "Credential-lure phrases (verify your account, password expires), in subject and body.";
+    IntentCredentialLureRate = "intent_credential_lure_per_kchar", Intent,
+        "Credential-lure phrases per 1,000 characters of subject and body.";
+    BodyTextChars = "body_text_chars", Intent,
+        "Characters of subject and body text the intent rates are normalised by (capped at the text limit).";
+    // links
+    LinkCount = "link_count", Links,
+        "Links in the body (HTML anchors and URLs in plain text).";
+    LinkHttpOnlyCount = "link_http_only_count", Links,
+        "Links with plain http:// rather than https://.";
+    LinkIpLiteralHostCount = "link_ip_literal_host_count", Links,
+        "Links whose host is an IP address literal.";
+    LinkTextDomainMismatchCount = "link_text_domain_mismatch_count", Links,
+        "Anchors whose visible text names another registrable domain than the href's host.";
+    LinkBrandUnrelatedHostCount = "link_brand_unrelated_host_count", Links,
+        "Links whose host contains a brand or protected name but is not that brand's domain.";
+    LinkShortenerCount = "link_shortener_count", Links,
+        "Links through a URL shortener.";
+    LinkPunycodeHostCount = "link_punycode_host_count", Links,
+        "Links whose host has a punycode (xn--) label.";
+}
+
+/// How many features a vector holds.
+pub const FEATURE_COUNT: usize = Feature::ALL.len();
+
+impl Feature {
+    /// Position in [`FeatureVector`] and in every feature table.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The feature of a column name, if any.
+    pub fn from_name(name: &str) -> Option<Feature> {
+        Feature::ALL.iter().copied().find(|f| f.name() == name)
+    }
+
+    /// SHA-256 over the schema version and every column's name and family,
+    /// hex-encoded. Artifacts store it; a vector of another schema is refused.
+    pub fn schema_hash() -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(SCHEMA_VERSION.to_le_bytes());
+        for f in Feature::ALL {
+            hasher.update(f.name().as_bytes());
+            hasher.update([0]);
+            hasher.update(f.family().name().as_bytes());
+            hasher.update([0]);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// One value per [`Feature`], in [`Feature::ALL`] order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureVector {
+    values: [f32; FEATURE_COUNT],
+}
+
+impl Default for FeatureVector {
+    fn default() -> Self {
+        FeatureVector {
+            values: [0.0; FEATURE_COUNT],
+        }
+    }
+}
+
+impl FeatureVector {
+    pub fn get(&self, feature: Feature) -> f32 {
+        self.values[feature.index()]
+    }
+
+    pub fn set(&mut self, feature: Feature, value: f32) {
+        self.values[feature.index()] = value;
+    }
+
+    pub fn set_flag(&mut self, feature: Feature, on: bool) {
+        self.set(feature, if on { 1.0 } else { 0.0 });
+    }
+
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// (feature, value) pairs that are not zero.
+    pub fn nonzero(&self) -> impl Iterator<Item = (Feature, f32)> + '_ {
+        Feature::ALL
+            .iter()
+            .map(|f| (*f, self.get(*f)))
+            .filter(|(_, v)| *v != 0.0)
+    }
+}
+
+/// Serialised as a map from column name to value, in column order.
+impl Serialize for FeatureVector {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(FEATURE_COUNT))?;
+        for f in Feature::ALL {
+            map.serialize_entry(f.name(), &self.get(*f))?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_and_carry_a_unit() {
+        let mut seen = HashSet::new();
+        for f in Feature::ALL {
+            assert!(seen.insert(f.name()), "duplicate feature name {}", f.name());
+            let unit_ok = ["_flag", "_count", "_per_kchar", "_chars"]
+                .iter()
+                .any(|u| f.name().ends_with(u));
+            assert!(unit_ok, "{} does not end in a unit", f.name());
+            assert!(!f.doc().is_empty());
+            assert_eq!(Feature::from_name(f.name()), Some(*f));
+        }
+    }
+
+    #[test]
+    fn index_matches_column_order() {
+        for (i, f) in Feature::ALL.iter().enumerate() {
+            assert_eq!(f.index(), i);
+        }
+    }
+
+    #[test]
+    fn schema_hash_is_stable_hex() {
+        let h = Feature::schema_hash();
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, Feature::schema_hash());
+    }
+}

@@ -1,0 +1,232 @@
+//! Reading tar archives, gzip-compressed (`.tar.gz`, `.tgz`) or not, as a
+//! stream: every regular file is a message (or an mbox of messages), read on
+//! a helper thread that hands messages over through a small bounded channel.
+//!
+//! Directories, symlinks and other entry types are skipped, and so are
+//! members whose file name starts with '.'. A gzip file that does not hold a
+//! tar archive is read as one compressed file (message or mbox). Damage in
+//! the compressed stream or the tar structure ends the archive with one
+//! [`ReadError::CorruptArchive`].
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::{self, JoinHandle};
+
+use flate2::read::MultiGzDecoder;
+
+use crate::input::{error_message, is_tar, raw_message, read_head, Source, SNIFF_LEN};
+use crate::mbox::{starts_like_mbox, Layout, Splitter};
+use crate::{RawMessage, ReadError};
+
+/// Messages in flight between the reading thread and the consumer. Memory
+/// held is at most about this many messages (each under the size limit).
+const CHANNEL_CAPACITY: usize = 4;
+
+/// The consumer's end of an archive being read on a helper thread.
+pub(crate) struct ArchiveMessages {
+    path: PathBuf,
+    receiver: Receiver<RawMessage>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl ArchiveMessages {
+    /// Starts reading `file`, whose first bytes `head` were already read, on
+    /// a helper thread. `member` is the path below a directory input, if the
+    /// archive was found by a walk (used only for a compressed non-tar file).
+    pub(crate) fn spawn(
+        path: PathBuf,
+        member: Option<String>,
+        head: Vec<u8>,
+        file: File,
+        compressed: bool,
+        limit: u64,
+    ) -> Source {
+        let (sender, receiver) = sync_channel(CHANNEL_CAPACITY);
+        let out = Outbox {
+            sender,
+            path: path.clone(),
+            limit,
+        };
+        let stream = Cursor::new(head).chain(file);
+        let spawned = thread::Builder::new()
+            .name("mailsource-archive".into())
+            .spawn(move || out.read(stream, compressed, member));
+        match spawned {
+            Ok(handle) => Source::Archive(Self {
+                path,
+                receiver,
+                reader: Some(handle),
+            }),
+            Err(source) => {
+                let error = ReadError::Io {
+                    path: path.clone(),
+                    member: None,
+                    source,
+                };
+                Source::failed(path, None, error)
+            }
+        }
+    }
+
+    /// The next message of the archive, waiting for the reading thread.
+    pub(crate) fn next(&mut self) -> Option<RawMessage> {
+        if let Ok(message) = self.receiver.recv() {
+            return Some(message);
+        }
+        // The thread has finished (or died): report a crash once.
+        let handle = self.reader.take()?;
+        if handle.join().is_ok() {
+            return None;
+        }
+        let path = self.path.clone();
+        let error = ReadError::ReaderCrashed { path: path.clone() };
+        Some(error_message(path, None, error))
+    }
+}
+
+/// The reading thread's end: sends messages about one archive.
+struct Outbox {
+    sender: SyncSender<RawMessage>,
+    path: PathBuf,
+    limit: u64,
+}
+
+impl Outbox {
+    /// Hands one message over; `false` once the consumer has gone away.
+    fn send(&self, message: RawMessage) -> bool {
+        self.sender.send(message).is_ok()
+    }
+
+    fn corrupt(&self, member: Option<String>, source: io::Error) {
+        let error = ReadError::CorruptArchive {
+            path: self.path.clone(),
+            member: member.clone(),
+            source,
+        };
+        self.send(error_message(self.path.clone(), member, error));
+    }
+
+    /// Reads the whole archive (the thread's body).
+    fn read<R: Read>(self, stream: R, compressed: bool, member: Option<String>) {
+        if !compressed {
+            return self.read_tar(stream);
+        }
+        let mut decoder = MultiGzDecoder::new(BufReader::new(stream));
+        let head = match read_head(&mut decoder, SNIFF_LEN) {
+            Ok(head) => head,
+            Err(source) => return self.corrupt(member, source),
+        };
+        let tar = is_tar(&head);
+        let decompressed = Cursor::new(head).chain(decoder);
+        if tar {
+            self.read_tar(decompressed);
+        } else {
+            // e.g. message.eml.gz or inbox.mbox.gz
+            self.read_member(decompressed, member, None);
+        }
+    }
+
+    fn read_tar<R: Read>(&self, stream: R) {
+        let mut archive = tar::Archive::new(stream);
+        let entries = match archive.entries() {
+            Ok(entries) => entries,
+            Err(source) => return self.corrupt(None, source),
+        };
+        let mut last_member: Option<String> = None;
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(source) => return self.corrupt(last_member, source),
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let hidden = name
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .is_some_and(|file_name| file_name.starts_with('.'));
+            last_member = Some(name.clone());
+            if hidden {
+                continue;
+            }
+            let size = entry.size();
+            let body = Exact {
+                inner: entry,
+                remaining: size,
+            };
+            if !self.read_member(body, Some(name), Some(size)) {
+                return;
+            }
+        }
+        // The tar reader stops at the end-of-archive blocks; read what
+        // follows so that a cut or damaged gzip trailer is still noticed.
+        if let Err(source) = io::copy(&mut archive.into_inner(), &mut io::sink()) {
+            self.corrupt(last_member, source);
+        }
+    }
+
+    /// Sends the messages of one member (single message or mbox). Returns
+    /// `false` when the archive must not be read further.
+    fn read_member<R: Read>(&self, mut body: R, member: Option<String>, size: Option<u64>) -> bool {
+        let head = match read_head(&mut body, 5) {
+            Ok(head) => head,
+            Err(source) => {
+                self.corrupt(member, source);
+                return false;
+            }
+        };
+        let layout = if starts_like_mbox(&head) {
+            Layout::Mbox
+        } else {
+            Layout::Single { size_hint: size }
+        };
+        let reader: Box<dyn BufRead + '_> = Box::new(BufReader::new(Cursor::new(head).chain(body)));
+        for piece in Splitter::new(reader, layout, self.limit) {
+            let mut failed = false;
+            let message = raw_message(piece, &self.path, &member, self.limit, |source| {
+                failed = true;
+                ReadError::CorruptArchive {
+                    path: self.path.clone(),
+                    member: member.clone(),
+                    source,
+                }
+            });
+            if !self.send(message) || failed {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A member's data that must be exactly `remaining` bytes long: ending early
+/// means the archive was cut short, which the tar reader alone would not
+/// report.
+struct Exact<R> {
+    inner: R,
+    remaining: u64,
+}
+
+impl<R: Read> Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let read = self.inner.read(buf)?;
+        if read == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the archive ends {} bytes before the end of this member",
+                    self.remaining
+                ),
+            ));
+        }
+        self.remaining = self.remaining.saturating_sub(read as u64);
+        Ok(read)
+    }
+}
