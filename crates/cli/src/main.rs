@@ -1,1 +1,47 @@
-fn main(){}
+//! `impostor`: a thin command-line layer over the Impostor libraries.
+
+mod commands;
+mod org;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Research, train, evaluate and deploy detectors of forged email and
+/// Business Email Compromise.
+///
+/// Every message is treated as hostile: one that cannot be read gets an
+/// error of its own and the run goes on. Exit status: 0 when every message
+/// was processed, 1 when some could not be read, 2 for a usage or
+/// configuration error.
+#[derive(Parser)]
+#[command(
+    name = "impostor",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Extract(commands::extract::ExtractArgs),
+    Features(commands::features::FeaturesArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Extract(args) => commands::extract::run(args),
+        Command::Features(args) => commands::features::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("impostor: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

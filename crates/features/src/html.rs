@@ -1,7 +1,11 @@
 //! HTML reduced to what a reader sees: its text, and its anchors with the
-//! text they show. Tokenised with html5gum, bounded in input and output.
-
-use html5gum::{DefaultEmitter, Token, Tokenizer};
+//! text they show.
+//!
+//! A single forward scan, no recursion and no tree: hostile HTML (a tag with
+//! a million attributes, unclosed comments, endless nesting) costs time
+//! linear in the bounded input and constant stack. We only need text and
+//! anchors, so a full HTML5 tree builder would buy nothing here; entities
+//! are decoded by the `html-escape` crate.
 
 /// An anchor as the reader sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,25 +20,143 @@ pub(crate) struct HtmlContent {
     pub anchors: Vec<Anchor>,
 }
 
-/// Tags whose content is never shown.
-const HIDDEN: &[&[u8]] = &[b"script", b"style", b"head", b"title", b"template"];
+/// Tags whose content is never shown: skipped up to their end tag.
+const HIDDEN: &[&str] = &["script", "style", "head", "title", "template", "noscript"];
 /// Tags that break a line, so words on either side do not run together.
-const BREAKS: &[&[u8]] = &[
-    b"br",
-    b"p",
-    b"div",
-    b"tr",
-    b"td",
-    b"li",
-    b"h1",
-    b"h2",
-    b"h3",
-    b"h4",
-    b"h5",
-    b"h6",
-    b"table",
-    b"blockquote",
+const BREAKS: &[&str] = &[
+    "br",
+    "p",
+    "div",
+    "tr",
+    "td",
+    "th",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "blockquote",
+    "hr",
 ];
+/// Longest tag name worth reading.
+const MAX_TAG_NAME: usize = 16;
+
+/// A tag as the scanner saw it.
+struct Tag<'a> {
+    name: String,
+    closing: bool,
+    /// The bytes between the name and the closing '>'.
+    attributes: &'a str,
+    /// Index just past the tag.
+    end: usize,
+}
+
+/// Reads the tag starting at `start` (a '<'); None when it is not a tag and
+/// the '<' is text.
+fn read_tag(html: &str, start: usize) -> Option<Tag<'_>> {
+    let b = html.as_bytes();
+    let mut i = start + 1;
+    let closing = b.get(i) == Some(&b'/');
+    if closing {
+        i += 1;
+    }
+    if !b.get(i).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let name_start = i;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-') {
+        i += 1;
+    }
+    let name = html[name_start..i.min(name_start + MAX_TAG_NAME)].to_ascii_lowercase();
+    let attr_start = i;
+    let mut quote: Option<u8> = None;
+    while i < b.len() {
+        match (quote, b[i]) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"') | (None, b'\'') => quote = Some(b[i]),
+            (None, b'>') => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(Tag {
+        name,
+        closing,
+        attributes: &html[attr_start..i.min(b.len())],
+        end: (i + 1).min(b.len()),
+    })
+}
+
+/// The value of `href` among a tag's attributes, entities decoded.
+fn href(attributes: &str) -> Option<String> {
+    let b = attributes.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        let name_start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
+            i += 1;
+        }
+        let name = &attributes[name_start..i];
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = "";
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                let q = b[i];
+                let v_start = i + 1;
+                i = v_start;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                value = &attributes[v_start..i];
+                i += 1;
+            } else {
+                let v_start = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                value = &attributes[v_start..i];
+            }
+        }
+        if name.eq_ignore_ascii_case("href") {
+            return Some(html_escape::decode_html_entities(value).trim().to_string());
+        }
+        if name.is_empty() && i < b.len() {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// Index of the first case-insensitive `</name` at or after `from`.
+fn find_end_tag(html: &str, from: usize, name: &str) -> Option<usize> {
+    let b = html.as_bytes();
+    let mut i = from;
+    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+        let at = i + off;
+        let rest = &b[at + 1..];
+        if rest.first() == Some(&b'/')
+            && rest.len() > name.len()
+            && rest[1..=name.len()].eq_ignore_ascii_case(name.as_bytes())
+        {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
 
 /// Reads at most `max_input` bytes of `html`, keeps at most `max_text` bytes
 /// of text and `max_anchors` anchors.
@@ -45,61 +167,90 @@ pub(crate) fn read_html(
     max_anchors: usize,
 ) -> HtmlContent {
     let html = truncate_at_char(html, max_input);
-    let mut emitter = DefaultEmitter::default();
-    // Treat script/style content as raw text, as a browser would.
-    emitter.naively_switch_states(true);
+    let b = html.as_bytes();
     let mut out = HtmlContent::default();
-    let mut hidden_depth = 0usize;
     let mut open: Option<Anchor> = None;
-    for token in Tokenizer::new_with_emitter(html, emitter).flatten() {
-        match token {
-            Token::StartTag(tag) => {
-                let name = tag.name.as_slice();
-                if HIDDEN.contains(&name) && !tag.self_closing {
-                    hidden_depth += 1;
-                } else if BREAKS.contains(&name) {
-                    push_text(&mut out.text, "\n", max_text);
-                } else if name == b"a" {
-                    if let Some(a) = open.take() {
-                        finish(&mut out, a, max_anchors);
-                    }
-                    if let Some(href) = tag.attributes.get(b"href".as_slice()) {
-                        open = Some(Anchor {
-                            href: String::from_utf8_lossy(&href.value).trim().to_string(),
-                            text: String::new(),
-                        });
-                    }
-                }
+    let mut text_start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let Some(off) = b[i..].iter().position(|&c| c == b'<') else {
+            break;
+        };
+        let lt = i + off;
+        let emit = |out: &mut HtmlContent, open: &mut Option<Anchor>, raw: &str| {
+            if raw.is_empty() {
+                return;
             }
-            Token::EndTag(tag) => {
-                let name = tag.name.as_slice();
-                if HIDDEN.contains(&name) {
-                    hidden_depth = hidden_depth.saturating_sub(1);
-                } else if name == b"a" {
-                    if let Some(a) = open.take() {
-                        finish(&mut out, a, max_anchors);
-                    }
-                } else if BREAKS.contains(&name) {
-                    push_text(&mut out.text, "\n", max_text);
-                }
+            let decoded = html_escape::decode_html_entities(raw);
+            push_text(&mut out.text, &decoded, max_text);
+            if let Some(a) = open.as_mut() {
+                push_text(&mut a.text, &decoded, 1024);
             }
-            Token::String(s) if hidden_depth == 0 => {
-                let s = String::from_utf8_lossy(&s.value);
-                push_text(&mut out.text, &s, max_text);
-                if let Some(a) = open.as_mut() {
-                    push_text(&mut a.text, &s, 1024);
-                }
-            }
-            _ => {}
+        };
+        if b[lt..].starts_with(b"<!--") {
+            emit(&mut out, &mut open, &html[text_start..lt]);
+            i = find(b, lt + 4, b"-->").map_or(b.len(), |e| e + 3);
+            text_start = i;
+            continue;
         }
+        if matches!(b.get(lt + 1), Some(b'!') | Some(b'?')) {
+            emit(&mut out, &mut open, &html[text_start..lt]);
+            i = b[lt..]
+                .iter()
+                .position(|&c| c == b'>')
+                .map_or(b.len(), |e| lt + e + 1);
+            text_start = i;
+            continue;
+        }
+        let Some(tag) = read_tag(html, lt) else {
+            i = lt + 1;
+            continue;
+        };
+        emit(&mut out, &mut open, &html[text_start..lt]);
+        i = tag.end;
+        let name = tag.name.as_str();
+        if !tag.closing && HIDDEN.contains(&name) && !tag.attributes.trim_end().ends_with('/') {
+            i = find_end_tag(html, i, name)
+                .and_then(|at| b[at..].iter().position(|&c| c == b'>').map(|e| at + e + 1))
+                .unwrap_or(b.len());
+        } else if name == "a" {
+            if let Some(a) = open.take() {
+                finish(&mut out, a, max_anchors);
+            }
+            if !tag.closing {
+                open = href(tag.attributes).map(|href| Anchor {
+                    href,
+                    text: String::new(),
+                });
+            }
+        } else if BREAKS.contains(&name) {
+            push_text(&mut out.text, "\n", max_text);
+        }
+        text_start = i;
         if out.text.len() >= max_text && out.anchors.len() >= max_anchors {
             break;
+        }
+    }
+    if text_start < b.len() && out.text.len() < max_text {
+        let raw = &html[text_start.min(b.len())..];
+        let decoded = html_escape::decode_html_entities(raw);
+        push_text(&mut out.text, &decoded, max_text);
+        if let Some(a) = open.as_mut() {
+            push_text(&mut a.text, &decoded, 1024);
         }
     }
     if let Some(a) = open.take() {
         finish(&mut out, a, max_anchors);
     }
     out
+}
+
+fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
 }
 
 fn finish(out: &mut HtmlContent, mut anchor: Anchor, max_anchors: usize) {
@@ -166,8 +317,28 @@ mod tests {
             "<a href=\"",
             "</a></a><a>",
             "<script>",
+            "<!--",
+            "<!",
+            "a < b > c",
+            "<a href=x",
+            "é<é>é",
         ] {
             let _ = read_html(html, 1000, 1000, 10);
         }
+        let c = read_html("a < b and 3<4 <b>bold</b> &amp; more", 1000, 1000, 10);
+        assert_eq!(c.text, "a < b and 3<4 bold & more");
+    }
+
+    #[test]
+    fn a_tag_with_a_million_attributes_is_linear_and_flat() {
+        let mut html = String::from("<div ");
+        for i in 0..1_000_000 {
+            html.push_str(&format!("a{i}=\"x\" "));
+        }
+        html.push_str(">hi</div><a href=\"http://x.example/?a=1&amp;b=2\">go</a>");
+        let c = read_html(&html, usize::MAX, 1000, 10);
+        assert!(c.text.contains("hi"));
+        assert_eq!(c.anchors[0].href, "http://x.example/?a=1&b=2");
+        assert_eq!(c.anchors[0].text, "go");
     }
 }

@@ -174,16 +174,25 @@ impl IntentMatcher {
             chars: text.chars().count(),
             ..IntentCounts::default()
         };
-        for m in self.automaton.find_iter(&text) {
+        // Searched match by match: a phrase refused for its word boundaries
+        // ("apple gift card" in "apple gift cards") must not hide a shorter
+        // one inside it ("gift cards"), so the search resumes one byte on.
+        let mut at = 0;
+        while let Some(m) = self
+            .automaton
+            .find(aho_corasick::Input::new(&text).span(at..text.len()))
+        {
             let pattern = &self.patterns[m.pattern().as_usize()];
             if pattern.word_bounded {
                 let before = text[..m.start()].chars().next_back();
                 let after = text[m.end()..].chars().next();
                 let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
                 if is_word(before) || is_word(after) {
+                    at = m.start() + 1;
                     continue;
                 }
             }
+            at = m.end();
             for c in &pattern.categories {
                 *out.counts.entry(*c).or_insert(0) += 1;
                 let examples = out.examples.entry(*c).or_default();
@@ -197,19 +206,34 @@ impl IntentMatcher {
     }
 }
 
-/// NFKC, lower case, typographic apostrophes as ASCII. ASCII text (most
-/// mail) takes a fast path: it is already NFKC.
+/// NFKC, lower case, typographic apostrophes as ASCII, every run of white
+/// space as one space (so a phrase wrapped across lines still matches).
+/// ASCII text (most mail) takes a fast path: it is already NFKC.
 fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let push = |c: char, out: &mut String| {
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    };
     if text.is_ascii() {
-        return text.to_ascii_lowercase();
+        for c in text.chars() {
+            push(c.to_ascii_lowercase(), &mut out);
+        }
+        return out;
     }
-    text.nfkc()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
+    for c in text.nfkc().flat_map(char::to_lowercase) {
+        let c = match c {
             '\u{2019}' | '\u{2018}' | '\u{02bc}' => '\'',
             c => c,
-        })
-        .collect()
+        };
+        push(c, &mut out);
+    }
+    out
 }
 
 /// The intent family.
@@ -273,6 +297,15 @@ mod tests {
             1
         );
         assert_eq!(m.count("", "nonurgent").count(IntentCategory::Urgency), 0);
+        let m = IntentMatcher::from_toml(
+            "[[category]]\nname = \"payment\"\nen = [\"wire transfer\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            m.count("", "process a wire\r\n   transfer today")
+                .count(IntentCategory::Payment),
+            1
+        );
     }
 
     #[test]

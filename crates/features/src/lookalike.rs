@@ -107,10 +107,11 @@ pub struct LookalikeIndex {
 impl LookalikeIndex {
     pub fn new<'a>(domains: impl IntoIterator<Item = &'a str>) -> LookalikeIndex {
         let mut index = LookalikeIndex::default();
-        for d in domains {
-            let Some(norm) = normalize_domain(d) else {
-                continue;
-            };
+        // Sorted, so ties between targets break the same way whatever order
+        // (a HashSet's) the domains come in.
+        let mut domains: Vec<String> = domains.into_iter().filter_map(normalize_domain).collect();
+        domains.sort();
+        for norm in domains {
             let Some(reg) = registrable_domain(&norm).map(str::to_string) else {
                 continue;
             };
@@ -162,7 +163,14 @@ impl LookalikeIndex {
             if kinds.is_empty() {
                 return;
             }
-            let better = best.as_ref().is_none_or(|b| distance < b.distance);
+            // On a tie, the target under the same suffix is the one imitated.
+            let same_suffix = |target: &str| split_label(target).1 == suffix;
+            let better = best.as_ref().is_none_or(|b| {
+                distance < b.distance
+                    || (distance == b.distance
+                        && same_suffix(&self.protected[i].registrable)
+                        && !same_suffix(&b.target))
+            });
             if better {
                 best = Some(LookalikeMatch {
                     domain: reg.to_string(),

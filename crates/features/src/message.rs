@@ -438,6 +438,11 @@ fn strip_mbox_separator(bytes: &[u8]) -> (&[u8], Option<String>) {
     if !bytes.starts_with(b"From ") {
         return (bytes, None);
     }
+    // "From : x@y" is a From header with white space before its colon.
+    let first_word = bytes[5..].iter().find(|b| **b != b' ' && **b != b'\t');
+    if first_word == Some(&b':') {
+        return (bytes, None);
+    }
     let end = bytes
         .iter()
         .position(|&b| b == b'\n')

@@ -1,1 +1,16 @@
-//! placeholder
+//! Corpora → feature tables → rule weights and a classifier → model artifact.
+//!
+//! What it does now: [`feature_table`] turns extracted messages into a table
+//! (one row per message: where it came from, its error if any, every named
+//! feature) and writes it as Parquet (through polars) or NDJSON, atomically.
+//!
+//! What it deliberately does not do: parse mail or compute features (that is
+//! `impostor-features`, so training and serving can never disagree), read
+//! archives (`impostor-mailsource`), or score messages (`impostor-serve`).
+
+pub mod error;
+pub mod feature_table;
+pub mod output;
+
+pub use error::TrainError;
+pub use feature_table::{FeatureRow, TableFormat};

@@ -1,0 +1,66 @@
+//! Building the feature Context from command-line options.
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+use impostor_features::{Context, HeaderFilter, OrgProfile, DEFAULT_VERDICT_HEADERS};
+use std::path::{Path, PathBuf};
+
+const EXAMPLE_ORG: &str = include_str!("../../../datasets/orgs/kestrel-foods.toml");
+
+/// Options that describe the protected organisation and the world's lists.
+#[derive(Args, Debug, Clone)]
+pub struct OrgArgs {
+    /// Org profile (TOML: internal_domains, trusted_authserv_ids,
+    /// protected_domains, [[vip]]). Default: the example organisation of
+    /// datasets/orgs/kestrel-foods.toml, built in.
+    #[arg(long, value_name = "FILE")]
+    pub org: Option<PathBuf>,
+    /// Free-mail domains, one a line (replaces the built-in list).
+    #[arg(long, value_name = "FILE")]
+    pub freemail: Option<PathBuf>,
+    /// Disposable-address domains, one a line (replaces the built-in list).
+    #[arg(long, value_name = "FILE")]
+    pub disposable: Option<PathBuf>,
+    /// Extra protected brand domains, one a line (added to the org's).
+    #[arg(long, value_name = "FILE")]
+    pub protected: Option<PathBuf>,
+    /// Another header never to read (receiving filters' verdicts leak
+    /// labels); a trailing * matches a prefix. Repeatable; added to the
+    /// built-in list (X-Spam-*, X-MS-Exchange-*, …).
+    #[arg(long = "hide-header", value_name = "NAME")]
+    pub hide_headers: Vec<String>,
+    /// Take an mbox "From " line's sender as the envelope sender when a
+    /// message has no Return-Path. Off by default: corpora add these lines,
+    /// so they tell the source apart.
+    #[arg(long)]
+    pub trust_mbox_envelope: bool,
+}
+
+impl OrgArgs {
+    pub fn build(&self) -> Result<Context> {
+        let org = match &self.org {
+            Some(path) => OrgProfile::load(path)?,
+            None => OrgProfile::from_toml(
+                EXAMPLE_ORG,
+                Path::new("datasets/orgs/kestrel-foods.toml (built in)"),
+            )?,
+        };
+        let patterns = DEFAULT_VERDICT_HEADERS
+            .iter()
+            .copied()
+            .chain(self.hide_headers.iter().map(String::as_str));
+        let mut builder = Context::builder(org)
+            .header_filter(HeaderFilter::new(patterns))
+            .trust_mbox_envelope(self.trust_mbox_envelope);
+        if let Some(path) = &self.freemail {
+            builder = builder.freemail_file(path)?;
+        }
+        if let Some(path) = &self.disposable {
+            builder = builder.disposable_file(path)?;
+        }
+        if let Some(path) = &self.protected {
+            builder = builder.protected_file(path)?;
+        }
+        builder.build().context("building the feature context")
+    }
+}

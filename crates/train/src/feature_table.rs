@@ -1,0 +1,227 @@
+//! Feature tables: one row per message, one column per named feature, plus
+//! where the message came from and why it failed if it did.
+//!
+//! Columns, in order: `path`, `member`, `index`, `error`, `techniques`
+//! (technique codes the evidence points to, comma-separated), then every
+//! feature of the schema in [`Feature::ALL`] order as Float32. A failed
+//! message has its error set and every feature null.
+
+use crate::error::TrainError;
+use crate::output::write_atomically;
+use impostor_features::{Feature, FeatureVector, Technique};
+use polars::prelude::*;
+use serde::ser::{SerializeMap, Serializer};
+use std::io::Write;
+use std::path::Path;
+
+/// One extracted message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureRow {
+    pub path: String,
+    pub member: Option<String>,
+    pub index: Option<u64>,
+    /// Why the message could not be read or parsed; `values` is None then.
+    pub error: Option<String>,
+    pub techniques: Vec<Technique>,
+    pub values: Option<FeatureVector>,
+}
+
+/// The table formats, chosen by the output file's extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableFormat {
+    Parquet,
+    Ndjson,
+}
+
+impl TableFormat {
+    pub fn from_path(path: &Path) -> Result<TableFormat, TrainError> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("parquet") => Ok(TableFormat::Parquet),
+            Some("ndjson") | Some("jsonl") => Ok(TableFormat::Ndjson),
+            _ => Err(TrainError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+fn techniques_text(t: &[Technique]) -> String {
+    t.iter().map(|t| t.code()).collect::<Vec<_>>().join(",")
+}
+
+/// The rows as a polars DataFrame with the columns described above.
+pub fn to_dataframe(rows: &[FeatureRow]) -> PolarsResult<DataFrame> {
+    let mut columns: Vec<Column> = Vec::with_capacity(5 + Feature::ALL.len());
+    columns.push(Column::new(
+        "path".into(),
+        rows.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(),
+    ));
+    columns.push(Column::new(
+        "member".into(),
+        rows.iter().map(|r| r.member.as_deref()).collect::<Vec<_>>(),
+    ));
+    columns.push(Column::new(
+        "index".into(),
+        rows.iter()
+            .map(|r| r.index.map(|i| i as i64))
+            .collect::<Vec<_>>(),
+    ));
+    columns.push(Column::new(
+        "error".into(),
+        rows.iter().map(|r| r.error.as_deref()).collect::<Vec<_>>(),
+    ));
+    columns.push(Column::new(
+        "techniques".into(),
+        rows.iter()
+            .map(|r| techniques_text(&r.techniques))
+            .collect::<Vec<_>>(),
+    ));
+    for f in Feature::ALL {
+        let values: Vec<Option<f32>> = rows
+            .iter()
+            .map(|r| r.values.as_ref().map(|v| v.get(*f)))
+            .collect();
+        columns.push(Column::new(f.name().into(), values));
+    }
+    DataFrame::new(rows.len(), columns)
+}
+
+/// Writes the table in the format the extension names, atomically.
+pub fn write_table(rows: &[FeatureRow], path: &Path) -> Result<(), TrainError> {
+    let format = TableFormat::from_path(path)?;
+    let table_err = |e: PolarsError| TrainError::Table {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let io_err = |source| TrainError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    match format {
+        TableFormat::Parquet => {
+            let mut df = to_dataframe(rows).map_err(table_err)?;
+            write_atomically(path, |w| {
+                ParquetWriter::new(w).finish(&mut df).map_err(table_err)?;
+                Ok(())
+            })
+        }
+        TableFormat::Ndjson => write_atomically(path, |w| {
+            for row in rows {
+                write_ndjson_row(&mut *w, row).map_err(io_err)?;
+            }
+            Ok(())
+        }),
+    }
+}
+
+fn write_ndjson_row<W: Write>(mut w: W, row: &FeatureRow) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::new(&mut w);
+    let mut map = ser.serialize_map(None)?;
+    map.serialize_entry("path", &row.path)?;
+    if let Some(m) = &row.member {
+        map.serialize_entry("member", m)?;
+    }
+    if let Some(i) = row.index {
+        map.serialize_entry("index", &i)?;
+    }
+    map.serialize_entry("error", &row.error)?;
+    map.serialize_entry(
+        "techniques",
+        &row.techniques.iter().map(|t| t.code()).collect::<Vec<_>>(),
+    )?;
+    for f in Feature::ALL {
+        map.serialize_entry(f.name(), &row.values.as_ref().map(|v| v.get(*f)))?;
+    }
+    map.end()?;
+    w.write_all(b"\n")
+}
+
+/// Reads a Parquet feature table back.
+pub fn read_parquet(path: &Path) -> Result<DataFrame, TrainError> {
+    let file = std::fs::File::open(path).map_err(|source| TrainError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| TrainError::Table {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<FeatureRow> {
+        let mut v = FeatureVector::default();
+        v.set(Feature::LinkCount, 3.0);
+        v.set_flag(Feature::VipNameFreemail, true);
+        vec![
+            FeatureRow {
+                path: "a.mbox".into(),
+                member: None,
+                index: Some(2),
+                error: None,
+                techniques: vec![Technique::FreemailImpersonation],
+                values: Some(v),
+            },
+            FeatureRow {
+                path: "b.tar.gz".into(),
+                member: Some("x/1.eml".into()),
+                index: None,
+                error: Some("the message is empty".into()),
+                techniques: vec![],
+                values: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn parquet_round_trips_every_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        write_table(&rows(), &path).unwrap();
+        let df = read_parquet(&path).unwrap();
+        assert_eq!(df.height(), 2);
+        assert_eq!(df.width(), 5 + Feature::ALL.len());
+        let links = df.column("link_count").unwrap().f32().unwrap();
+        assert_eq!(links.get(0), Some(3.0));
+        assert_eq!(links.get(1), None);
+        let err = df.column("error").unwrap().str().unwrap();
+        assert_eq!(err.get(1), Some("the message is empty"));
+        let t = df.column("techniques").unwrap().str().unwrap();
+        assert_eq!(t.get(0), Some("freemail_impersonation"));
+    }
+
+    #[test]
+    fn ndjson_has_one_object_per_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.ndjson");
+        write_table(&rows(), &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["vip_name_freemail_flag"], 1.0);
+        assert_eq!(lines[0]["index"], 2);
+        assert_eq!(lines[1]["member"], "x/1.eml");
+        assert!(lines[1]["link_count"].is_null());
+    }
+
+    #[test]
+    fn unknown_extensions_are_refused() {
+        let err = write_table(&rows(), Path::new("out.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("out.csv") && err.contains(".parquet"), "{err}");
+    }
+}
