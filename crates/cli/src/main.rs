@@ -27,14 +27,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Extract(commands::extract::ExtractArgs),
+    Extract(Box<commands::extract::ExtractArgs>),
     Features(commands::features::FeaturesArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Extract(args) => commands::extract::run(args),
+        Command::Extract(args) => commands::extract::run(*args),
         Command::Features(args) => commands::features::run(args),
     };
     match result {

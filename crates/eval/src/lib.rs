@@ -1,1 +1,16 @@
-//! placeholder
+//! Detection metrics with confidence intervals, baselines and benchmark
+//! reports for Impostor.
+//!
+//! Today it holds [`rates`]: proportions (detection rate, false-positive rate,
+//! precision) with Wilson score 95% intervals and per-million scaling, the
+//! building blocks of `metrics.json` (design.md §7). Baselines, per-source and
+//! per-technique tables, ROC AUC, plots and `report.md` arrive with the
+//! evaluation issue.
+//!
+//! What it deliberately does not do: parse mail, extract features or score
+//! messages. Scores come from `impostor-serve`'s Detector, so that evaluation
+//! measures the one scoring implementation the gateway runs.
+
+pub mod rates;
+
+pub use rates::{wilson, Interval, Rate, Z_95};

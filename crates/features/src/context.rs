@@ -98,6 +98,7 @@ pub struct Context {
     disposable: DomainSet,
     shorteners: DomainSet,
     brands: Vec<String>,
+    brand_matcher: aho_corasick::AhoCorasick,
     vips: VipIndex,
     intent: IntentMatcher,
     lookalike: LookalikeIndex,
@@ -150,6 +151,11 @@ impl Context {
     /// protected domain.
     pub fn brands(&self) -> &[String] {
         &self.brands
+    }
+
+    /// One automaton over [`Context::brands`], pattern i = brand i.
+    pub(crate) fn brand_matcher(&self) -> &aho_corasick::AhoCorasick {
+        &self.brand_matcher
     }
 
     pub fn protected_domains(&self) -> &DomainSet {
@@ -308,6 +314,11 @@ impl ContextBuilder {
         }
         brands.sort();
         brands.dedup();
+        let brand_matcher =
+            aho_corasick::AhoCorasick::new(&brands).map_err(|e| FeatureError::Invalid {
+                what: "brand list".into(),
+                message: e.to_string(),
+            })?;
         let trusted_authserv = self
             .org
             .trusted_authserv_ids
@@ -324,7 +335,6 @@ impl ContextBuilder {
             .header_address(mail_parser::HeaderName::ResentFrom)
             .header_id(mail_parser::HeaderName::MessageId)
             .header_text(mail_parser::HeaderName::Subject)
-            .header_received(mail_parser::HeaderName::Received)
             .default_header_ignore();
         Ok(Context {
             org: self.org,
@@ -335,6 +345,7 @@ impl ContextBuilder {
             disposable,
             shorteners,
             brands,
+            brand_matcher,
             vips,
             intent: IntentMatcher::builtin()?,
             lookalike,

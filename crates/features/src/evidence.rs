@@ -55,6 +55,10 @@ fn feature_name<S: serde::Serializer>(f: &Feature, s: S) -> Result<S::Ok, S::Err
     s.serialize_str(f.name())
 }
 
+/// Longest evidence sentence kept, in bytes: parts of it are quoted from the
+/// message, and one header may hold megabytes.
+const MAX_DETAIL_BYTES: usize = 1024;
+
 /// Collects evidence while the feature families run.
 #[derive(Default, Debug)]
 pub(crate) struct EvidenceLog {
@@ -62,7 +66,12 @@ pub(crate) struct EvidenceLog {
 }
 
 impl EvidenceLog {
-    pub fn add(&mut self, feature: Feature, technique: Option<Technique>, detail: String) {
+    pub fn add(&mut self, feature: Feature, technique: Option<Technique>, mut detail: String) {
+        if detail.len() > MAX_DETAIL_BYTES {
+            let keep = crate::html::truncate_at_char(&detail, MAX_DETAIL_BYTES - 3).len();
+            detail.truncate(keep);
+            detail.push('…');
+        }
         self.items.push(Evidence {
             feature,
             technique,

@@ -64,7 +64,7 @@ impl HeaderFilter {
     /// True when a header of this name must not be read.
     pub fn hides(&self, name: &str) -> bool {
         let lower = name.trim().to_ascii_lowercase();
-        self.exact.iter().any(|e| *e == lower) || self.prefixes.iter().any(|p| lower.starts_with(p))
+        self.exact.contains(&lower) || self.prefixes.iter().any(|p| lower.starts_with(p))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::error::FeatureError;
 use crate::evidence::EvidenceLog;
 use crate::message::MessageView;
 use crate::schema::{Feature, FeatureVector};
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use unicode_normalization::UnicodeNormalization;
@@ -158,7 +158,10 @@ impl IntentMatcher {
             })
             .collect();
         let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
+            // Standard: every match is reported, overlapping (see `count`).
+            .match_kind(MatchKind::Standard)
+            // A DFA: more memory, built once, and the fastest scan per byte.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&phrases)
             .map_err(|e| invalid(e.to_string()))?;
         Ok(IntentMatcher {
@@ -169,30 +172,36 @@ impl IntentMatcher {
     }
 
     pub fn count(&self, subject: &str, body: &str) -> IntentCounts {
-        let text = normalize(&format!("{subject}\n{body}"));
+        let mut text = String::with_capacity(subject.len() + body.len() + 1);
+        normalize_into(subject, &mut text);
+        text.push(' ');
+        normalize_into(body, &mut text);
         let mut out = IntentCounts {
             chars: text.chars().count(),
             ..IntentCounts::default()
         };
-        // Searched match by match: a phrase refused for its word boundaries
-        // ("apple gift card" in "apple gift cards") must not hide a shorter
-        // one inside it ("gift cards"), so the search resumes one byte on.
-        let mut at = 0;
-        while let Some(m) = self
+        // Every match, overlapping, that stands at its word boundaries; then
+        // the leftmost-longest of those that do not overlap. A long phrase
+        // refused for its boundaries ("confidential matter" in "confidential
+        // matters") must not hide a shorter one at or inside it.
+        let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        let mut found: Vec<aho_corasick::Match> = self
             .automaton
-            .find(aho_corasick::Input::new(&text).span(at..text.len()))
-        {
-            let pattern = &self.patterns[m.pattern().as_usize()];
-            if pattern.word_bounded {
-                let before = text[..m.start()].chars().next_back();
-                let after = text[m.end()..].chars().next();
-                let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-                if is_word(before) || is_word(after) {
-                    at = m.start() + 1;
-                    continue;
-                }
+            .find_overlapping_iter(&text)
+            .filter(|m| {
+                !self.patterns[m.pattern().as_usize()].word_bounded
+                    || !(is_word(text[..m.start()].chars().next_back())
+                        || is_word(text[m.end()..].chars().next()))
+            })
+            .collect();
+        found.sort_unstable_by_key(|m| (m.start(), std::cmp::Reverse(m.end())));
+        let mut end = 0;
+        for m in found {
+            if m.start() < end {
+                continue;
             }
-            at = m.end();
+            end = m.end();
+            let pattern = &self.patterns[m.pattern().as_usize()];
             for c in &pattern.categories {
                 *out.counts.entry(*c).or_insert(0) += 1;
                 let examples = out.examples.entry(*c).or_default();
@@ -206,33 +215,64 @@ impl IntentMatcher {
     }
 }
 
-/// NFKC, lower case, typographic apostrophes as ASCII, every run of white
-/// space as one space (so a phrase wrapped across lines still matches).
-/// ASCII text (most mail) takes a fast path: it is already NFKC.
-fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let push = |c: char, out: &mut String| {
-        if c.is_whitespace() {
-            if !out.ends_with(' ') {
-                out.push(' ');
+/// Appends `text` NFKC-normalised and lower-cased, typographic apostrophes
+/// as ASCII, every run of white space as one space (so a phrase wrapped
+/// across lines still matches). ASCII runs, most of any mail, are copied
+/// byte by byte; only the runs between them go through the normaliser.
+fn normalize_into(text: &str, out: &mut String) {
+    let mut bytes = std::mem::take(out).into_bytes();
+    bytes.reserve(text.len());
+    let mut last_space = bytes.is_empty() || bytes.ends_with(b" ");
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        for &b in &rest.as_bytes()[..ascii] {
+            if b.is_ascii_whitespace() {
+                if !last_space {
+                    bytes.push(b' ');
+                    last_space = true;
+                }
+            } else {
+                bytes.push(b.to_ascii_lowercase());
+                last_space = false;
             }
-        } else {
-            out.push(c);
         }
-    };
-    if text.is_ascii() {
-        for c in text.chars() {
-            push(c.to_ascii_lowercase(), &mut out);
+        rest = &rest[ascii..];
+        // An ASCII byte always starts a char, so this split is on a boundary.
+        let other = rest
+            .bytes()
+            .position(|b| b.is_ascii())
+            .unwrap_or(rest.len());
+        let mut utf8 = [0u8; 4];
+        for c in rest[..other].nfkc() {
+            if c.is_whitespace() {
+                if !last_space {
+                    bytes.push(b' ');
+                    last_space = true;
+                }
+                continue;
+            }
+            last_space = false;
+            for lower in c.to_lowercase() {
+                let lower = match lower {
+                    '\u{2019}' | '\u{2018}' | '\u{02bc}' => '\'',
+                    c => c,
+                };
+                bytes.extend_from_slice(lower.encode_utf8(&mut utf8).as_bytes());
+            }
         }
-        return out;
+        rest = &rest[other..];
     }
-    for c in text.nfkc().flat_map(char::to_lowercase) {
-        let c = match c {
-            '\u{2019}' | '\u{2018}' | '\u{02bc}' => '\'',
-            c => c,
-        };
-        push(c, &mut out);
-    }
+    // Only whole chars were appended to valid UTF-8.
+    *out = String::from_utf8(bytes).unwrap_or_default();
+}
+
+fn normalize(text: &str) -> String {
+    let mut out = String::new();
+    normalize_into(text, &mut out);
     out
 }
 

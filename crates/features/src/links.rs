@@ -4,8 +4,10 @@
 use crate::context::Context;
 use crate::domain::{normalize_domain, organisational_domain, registrable_domain};
 use crate::evidence::{EvidenceLog, Technique};
+use crate::lookalike::LookalikeMatch;
 use crate::message::{Link, MessageView};
 use crate::schema::{Feature, FeatureVector};
+use std::collections::HashMap;
 
 /// Brand tokens shorter than this match whole host labels only.
 const MIN_SUBSTRING_BRAND: usize = 5;
@@ -26,21 +28,35 @@ fn text_domain(text: &str) -> Option<String> {
     registrable_domain(&host).map(str::to_string)
 }
 
-/// A brand the host shows without being that brand's domain.
+/// A brand the host shows without being that brand's domain. Short brand
+/// tokens must be a whole label (split on dots and hyphens); longer ones may
+/// stand inside a label.
 fn unrelated_brand<'a>(host: &str, ctx: &'a Context) -> Option<&'a str> {
     let reg = registrable_domain(host)?;
     if ctx.is_protected(reg) {
         return None;
     }
     let reg_label = reg.split('.').next().unwrap_or(reg);
-    ctx.brands().iter().map(String::as_str).find(|brand| {
-        let in_host = if brand.len() >= MIN_SUBSTRING_BRAND {
-            host.contains(brand)
-        } else {
-            host.split(['.', '-']).any(|l| l == *brand)
-        };
-        in_host && !reg_label.contains(brand)
-    })
+    let bytes = host.as_bytes();
+    let separator = |b: u8| b == b'.' || b == b'-';
+    ctx.brand_matcher()
+        .find_overlapping_iter(host)
+        .find_map(|m| {
+            let brand = ctx.brands()[m.pattern().as_usize()].as_str();
+            let before = m.start() == 0 || separator(bytes[m.start() - 1]);
+            let after = m.end() == bytes.len() || separator(bytes[m.end()]);
+            let whole_label = before && after;
+            let counts = brand.len() >= MIN_SUBSTRING_BRAND || whole_label;
+            (counts && !reg_label.contains(brand)).then_some(brand)
+        })
+}
+
+/// What a link host says, computed once per host and message.
+struct HostFacts<'a> {
+    brand: Option<&'a str>,
+    shortener: bool,
+    punycode: bool,
+    lookalike: Option<LookalikeMatch>,
 }
 
 pub(crate) fn extract(
@@ -61,59 +77,71 @@ pub(crate) fn extract(
         Feature::LinkHostLookalikeCount,
     ];
     let mut examples: Vec<Vec<String>> = vec![Vec::new(); features.len()];
-    let mut note = |i: usize, counts: &mut [u32; 8], text: String| {
+    // Evidence text is only built for the first few examples.
+    fn note(
+        i: usize,
+        counts: &mut [u32; 8],
+        examples: &mut [Vec<String>],
+        text: impl FnOnce() -> String,
+    ) {
         counts[i] += 1;
         if examples[i].len() < MAX_EXAMPLES {
-            examples[i].push(text);
+            examples[i].push(text());
         }
-    };
+    }
+    // Newsletters repeat one host across dozens of links: judge each host once.
+    let mut hosts: HashMap<&str, HostFacts> = HashMap::new();
     for link in &view.links {
         counts[0] += 1;
         if link.scheme == "http" {
-            note(1, &mut counts, format!("plain http link {}", short(link)));
+            note(1, &mut counts, &mut examples, || {
+                format!("plain http link {}", short(link))
+            });
         }
         let Some(host) = link.host.as_deref() else {
             continue;
         };
         if link.host_is_ip {
-            note(
-                2,
-                &mut counts,
-                format!("link to a bare IP address: {}", short(link)),
-            );
+            note(2, &mut counts, &mut examples, || {
+                format!("link to a bare IP address: {}", short(link))
+            });
             continue;
         }
         if let (Some(text), Some(reg)) = (link.text.as_deref(), registrable_domain(host)) {
             if let Some(shown) = text_domain(text).filter(|s| s != reg) {
-                note(
-                    3,
-                    &mut counts,
-                    format!("link text shows {shown} but goes to {host}"),
-                );
+                note(3, &mut counts, &mut examples, || {
+                    format!("link text shows {shown} but goes to {host}")
+                });
             }
         }
-        if let Some(brand) = unrelated_brand(host, ctx) {
-            note(
-                4,
-                &mut counts,
+        let facts = hosts.entry(host).or_insert_with(|| HostFacts {
+            brand: unrelated_brand(host, ctx),
+            shortener: ctx.is_shortener(host),
+            punycode: host.split('.').any(|l| l.starts_with("xn--")),
+            lookalike: ctx.lookalike().find(host),
+        });
+        if let Some(brand) = facts.brand {
+            note(4, &mut counts, &mut examples, || {
                 format!(
                     "link host {host} carries the name \"{brand}\" but belongs to {}",
                     organisational_domain(host)
-                ),
-            );
+                )
+            });
         }
-        if ctx.is_shortener(host) {
-            note(5, &mut counts, format!("link through URL shortener {host}"));
+        if facts.shortener {
+            note(5, &mut counts, &mut examples, || {
+                format!("link through URL shortener {host}")
+            });
         }
-        if host.split('.').any(|l| l.starts_with("xn--")) {
-            note(
-                6,
-                &mut counts,
-                format!("link host {host} is punycode-encoded"),
-            );
+        if facts.punycode {
+            note(6, &mut counts, &mut examples, || {
+                format!("link host {host} is punycode-encoded")
+            });
         }
-        if let Some(m) = ctx.lookalike().find(host) {
-            note(7, &mut counts, format!("link host {}", m.describe()));
+        if let Some(m) = &facts.lookalike {
+            note(7, &mut counts, &mut examples, || {
+                format!("link host {}", m.describe())
+            });
         }
     }
     for (i, feature) in features.iter().enumerate() {

@@ -201,8 +201,8 @@ impl LookalikeIndex {
         }
         // One edit away, found through the deletion neighbourhood.
         let mut seen = HashSet::new();
-        for variant in deletions(label).chain(std::iter::once(label.to_string())) {
-            for &i in self.neighbourhood.get(&variant).into_iter().flatten() {
+        for_each_neighbour(label, |variant| {
+            for &i in self.neighbourhood.get(variant).into_iter().flatten() {
                 if !seen.insert(i) {
                     continue;
                 }
@@ -214,7 +214,7 @@ impl LookalikeIndex {
                     consider(i, classify_edit(label, &p.label), 1);
                 }
             }
-        }
+        });
         best
     }
 }
@@ -232,6 +232,19 @@ fn deletions(label: &str) -> impl Iterator<Item = String> + '_ {
         s.push_str(&label[i + c.len_utf8()..]);
         s
     })
+}
+
+/// Calls `visit` with `label` and every one-deletion variant of it, reusing
+/// one buffer: lookups run per message, so they must not allocate per variant.
+fn for_each_neighbour(label: &str, mut visit: impl FnMut(&str)) {
+    visit(label);
+    let mut buf = String::with_capacity(label.len());
+    for (i, c) in label.char_indices() {
+        buf.clear();
+        buf.push_str(&label[..i]);
+        buf.push_str(&label[i + c.len_utf8()..]);
+        visit(&buf);
+    }
 }
 
 /// ASCII glyph skeleton: what the label looks like at a glance.

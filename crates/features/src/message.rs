@@ -8,6 +8,7 @@ use crate::domain::{address_domain, normalize_domain};
 use crate::error::ParseError;
 use crate::header_block::{HeaderBlock, RawField};
 use crate::html::{read_html, truncate_at_char};
+use mail_parser::parsers::MessageStream;
 use mail_parser::{Address, HeaderName, HeaderValue, Host, Message, PartType};
 use serde::Serialize;
 use std::net::IpAddr;
@@ -156,8 +157,11 @@ pub struct MessageView {
     pub reply_to: Vec<Identity>,
     pub dkim_signatures: Vec<DkimSignature>,
     pub auth: AuthResults,
-    /// Received hops, top (most recent) first.
+    /// Received hops, top (most recent) first, down to and including the
+    /// first external one (what lies below it is the sender's to invent).
     pub hops: Vec<Hop>,
+    /// Received header fields in the message, parsed or not.
+    pub received_count: usize,
     /// Index in `hops` of the first hop from outside the organisation.
     pub first_external_hop: Option<usize>,
     pub message_id_domain: Option<String>,
@@ -203,12 +207,14 @@ impl MessageView {
         view.read_identities(&message, limits);
         view.read_raw_fields(&block, ctx);
         view.envelope_sender = envelope_sender(envelope, &block, mbox_line_sender, ctx);
-        view.read_route(&message, ctx);
+        view.read_route(&block, ctx);
         view.message_id_domain = message
             .message_id()
             .and_then(|id| id.rsplit_once('@'))
             .and_then(|(_, d)| normalize_domain(d));
-        view.subject = message.subject().unwrap_or("").trim().to_string();
+        // Subject and body share the text limit; the subject comes first.
+        let subject = message.subject().unwrap_or("").trim();
+        view.subject = truncate_at_char(subject, limits.max_text_bytes).to_string();
         view.read_content(&message, limits);
         Ok(view)
     }
@@ -320,75 +326,79 @@ impl MessageView {
         }
     }
 
-    fn read_route(&mut self, message: &Message<'_>, ctx: &Context) {
+    /// Reads Received hops from the top down to the first external one and
+    /// stops: below it the sending side writes whatever it likes, so no
+    /// feature reads further, and parsing it would only cost time.
+    fn read_route(&mut self, block: &HeaderBlock<'_>, ctx: &Context) {
         let max_hops = ctx.limits().max_hops;
-        for header in message.headers() {
-            if self.hops.len() >= max_hops {
-                break;
+        let received = block.all("received");
+        for field in received {
+            self.received_count += 1;
+            if self.first_external_hop.is_some() || self.hops.len() >= max_hops {
+                continue;
             }
-            if let (HeaderName::Received, HeaderValue::Received(r)) = (&header.name, &header.value)
-            {
-                let host = |h: &Option<Host<'_>>| match h {
-                    Some(Host::Name(n)) => normalize_domain(n),
-                    Some(Host::IpAddr(ip)) => Some(ip.to_string()),
-                    None => None,
-                };
-                let helo = host(&r.helo).or_else(|| host(&r.from));
-                let ip = r.from_ip.or(match &r.from {
-                    Some(Host::IpAddr(ip)) => Some(*ip),
-                    _ => None,
-                });
-                self.hops.push(Hop {
-                    helo,
-                    reverse_name: r.from_iprev.as_deref().and_then(normalize_domain),
-                    ip,
-                    by: host(&r.by),
-                });
+            let HeaderValue::Received(r) = MessageStream::new(field.value).parse_received() else {
+                continue;
+            };
+            let host = |h: &Option<Host<'_>>| match h {
+                Some(Host::Name(n)) => normalize_domain(n),
+                Some(Host::IpAddr(ip)) => Some(ip.to_string()),
+                None => None,
+            };
+            let helo = host(&r.helo).or_else(|| host(&r.from));
+            let ip = r.from_ip.or(match &r.from {
+                Some(Host::IpAddr(ip)) => Some(*ip),
+                _ => None,
+            });
+            let hop = Hop {
+                helo,
+                reverse_name: r.from_iprev.as_deref().and_then(normalize_domain),
+                ip,
+                by: host(&r.by),
+            };
+            if is_external_hop(&hop, ctx) {
+                self.first_external_hop = Some(self.hops.len());
             }
+            self.hops.push(hop);
         }
-        self.first_external_hop = self.hops.iter().position(|hop| is_external_hop(hop, ctx));
     }
 
     fn read_content(&mut self, message: &Message<'_>, limits: &ParseLimits) {
+        // What the subject and its line break leave of the text limit.
+        let max_text = limits.max_text_bytes.saturating_sub(self.subject.len() + 1);
         let mut text = String::new();
         let mut truncated = false;
         let mut anchors = Vec::new();
+        // HTML-only mail lists the same part as text and HTML body: scan it once.
+        let mut scanned: Vec<u32> = Vec::new();
         for id in &message.text_body {
             let Some(part) = message.parts.get(*id as usize) else {
                 continue;
             };
             match &part.body {
-                PartType::Text(t) => {
-                    push_bounded(&mut text, t, limits.max_text_bytes, &mut truncated)
-                }
+                PartType::Text(t) => push_bounded(&mut text, t, max_text, &mut truncated),
                 PartType::Html(h) => {
-                    let content = read_html(
-                        h,
-                        limits.max_html_bytes,
-                        limits.max_text_bytes,
-                        limits.max_links,
-                    );
+                    let content = read_html(h, limits.max_html_bytes, max_text, limits.max_links);
                     truncated |= h.len() > limits.max_html_bytes;
-                    push_bounded(
-                        &mut text,
-                        &content.text,
-                        limits.max_text_bytes,
-                        &mut truncated,
-                    );
+                    push_bounded(&mut text, &content.text, max_text, &mut truncated);
+                    if message.html_body.contains(id) && anchors.len() < limits.max_links {
+                        anchors.extend(content.anchors);
+                        scanned.push(*id);
+                    }
                 }
                 _ => {}
             }
         }
         for id in &message.html_body {
+            if anchors.len() >= limits.max_links {
+                break;
+            }
             let Some(part) = message.parts.get(*id as usize) else {
                 continue;
             };
-            if let PartType::Html(h) = &part.body {
+            if let (PartType::Html(h), false) = (&part.body, scanned.contains(id)) {
                 let content = read_html(h, limits.max_html_bytes, 0, limits.max_links);
                 anchors.extend(content.anchors);
-                if anchors.len() >= limits.max_links {
-                    break;
-                }
             }
         }
         let mut links: Vec<Link> = anchors
@@ -539,14 +549,18 @@ fn has_encoded_word_trick(field: &RawField<'_>, decoded: Option<&Vec<Identity>>)
     }
     let raw_display = raw.rsplit_once('<').map_or(raw.as_ref(), |(d, _)| d);
     let count = |s: &str, c: char| s.chars().filter(|x| *x == c).count();
+    // Counted once: the raw text may be megabytes and hold many names.
+    let special = ['@', '<', '>'];
+    let raw_counts = special.map(|c| count(raw_display, c));
     decoded
         .into_iter()
         .flatten()
         .filter_map(|i| i.name.as_deref())
         .any(|name| {
-            ['@', '<', '>']
+            special
                 .iter()
-                .any(|c| count(name, *c) > count(raw_display, *c))
+                .zip(raw_counts)
+                .any(|(c, n)| count(name, *c) > n)
                 || name.chars().any(|c| c.is_control() && c != '\t')
         })
 }
@@ -560,9 +574,10 @@ fn has_route_syntax(field: &RawField<'_>) -> bool {
                 .iter()
                 .find(|c| !c.is_ascii_whitespace())
                 .is_some_and(|c| *c == b'@')
+            // Up to the next bracket only, so "<@<@<@…" stays linear.
             && raw[i + 1..]
                 .iter()
-                .take_while(|c| **c != b'>')
+                .take_while(|c| **c != b'>' && **c != b'<')
                 .any(|c| *c == b':')
     })
 }

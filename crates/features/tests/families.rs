@@ -905,6 +905,23 @@ mod intent {
         Feature::IntentCredentialLureRate,
     ];
 
+    /// What the intent family measures an ASCII message by: subject, a line
+    /// break and the body, with every run of white space as one space.
+    fn ascii_chars(view: &MessageView) -> usize {
+        let text = format!("{}\n{}", view.subject, view.body_text);
+        assert!(text.is_ascii());
+        let mut n = 0;
+        let mut in_space = false;
+        for c in text.chars() {
+            let space = c.is_whitespace();
+            if !(space && in_space) {
+                n += 1;
+            }
+            in_space = space;
+        }
+        n
+    }
+
     /// Every rate equals count × 1000 / max(chars, 100).
     fn assert_rates(x: &Extraction) {
         let chars = x.vector.get(Feature::BodyTextChars);
@@ -960,8 +977,9 @@ mod intent {
             "{}",
             dump(&x)
         );
-        // ASCII text: characters are the subject, a newline and the body.
-        let chars = view.subject.len() + 1 + view.body_text.len();
+        // ASCII text: characters of subject, newline and body, white space
+        // runs counted once.
+        let chars = ascii_chars(&view);
         assert_eq!(x.vector.get(Feature::BodyTextChars), chars as f32);
         assert!(chars > 100);
         assert_rates(&x);
@@ -1043,8 +1061,8 @@ mod intent {
             "From: Boss <boss@supplier.example>\nSubject: urgent\n",
             "wire transfer\n",
         ));
-        let chars = view.subject.len() + 1 + view.body_text.len();
-        assert!(chars < 100);
+        let chars = ascii_chars(&view);
+        assert_eq!(chars, "urgent wire transfer ".len());
         expect(
             &x,
             &[
@@ -1066,6 +1084,25 @@ mod intent {
         );
         expect(&x, &[(Feature::IntentGiftCardCount, 1.0)]);
         assert_evidence(&x, Feature::IntentGiftCardCount, None, "gift cards");
+    }
+
+    #[test]
+    fn a_refused_longer_phrase_does_not_hide_one_at_its_start() {
+        // "confidential matter" and "swift code" stop inside a plural; the
+        // phrases they begin with ("confidential", "swift") still count.
+        let x = extract(
+            "From: Boss <boss@supplier.example>\nSubject: status\n",
+            "These are confidential matters. Send the swift codes.\n",
+        );
+        expect(
+            &x,
+            &[
+                (Feature::IntentSecrecyCount, 1.0),
+                (Feature::IntentPaymentCount, 1.0),
+            ],
+        );
+        assert_evidence(&x, Feature::IntentSecrecyCount, None, "\"confidential\"");
+        assert_evidence(&x, Feature::IntentPaymentCount, None, "\"swift\"");
     }
 
     #[test]
