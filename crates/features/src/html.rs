@@ -46,7 +46,8 @@ const MAX_TAG_NAME: usize = 16;
 
 /// A tag as the scanner saw it.
 struct Tag<'a> {
-    name: String,
+    /// As written (any case); compare with `eq_ignore_ascii_case`.
+    name: &'a str,
     closing: bool,
     /// The bytes between the name and the closing '>'.
     attributes: &'a str,
@@ -70,7 +71,7 @@ fn read_tag(html: &str, start: usize) -> Option<Tag<'_>> {
     while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-') {
         i += 1;
     }
-    let name = html[name_start..i.min(name_start + MAX_TAG_NAME)].to_ascii_lowercase();
+    let name = &html[name_start..i.min(name_start + MAX_TAG_NAME)];
     let attr_start = i;
     let mut quote: Option<u8> = None;
     while i < b.len() {
@@ -144,7 +145,7 @@ fn href(attributes: &str) -> Option<String> {
 fn find_end_tag(html: &str, from: usize, name: &str) -> Option<usize> {
     let b = html.as_bytes();
     let mut i = from;
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let at = i + off;
         let rest = &b[at + 1..];
         if rest.first() == Some(&b'/')
@@ -173,7 +174,7 @@ pub(crate) fn read_html(
     let mut text_start = 0;
     let mut i = 0;
     while i < b.len() {
-        let Some(off) = b[i..].iter().position(|&c| c == b'<') else {
+        let Some(off) = memchr::memchr(b'<', &b[i..]) else {
             break;
         };
         let lt = i + off;
@@ -208,12 +209,13 @@ pub(crate) fn read_html(
         };
         emit(&mut out, &mut open, &html[text_start..lt]);
         i = tag.end;
-        let name = tag.name.as_str();
-        if !tag.closing && HIDDEN.contains(&name) && !tag.attributes.trim_end().ends_with('/') {
+        let name = tag.name;
+        let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
+        if !tag.closing && is(HIDDEN) && !tag.attributes.trim_end().ends_with('/') {
             i = find_end_tag(html, i, name)
                 .and_then(|at| b[at..].iter().position(|&c| c == b'>').map(|e| at + e + 1))
                 .unwrap_or(b.len());
-        } else if name == "a" {
+        } else if name.eq_ignore_ascii_case("a") {
             if let Some(a) = open.take() {
                 finish(&mut out, a, max_anchors);
             }
@@ -223,7 +225,7 @@ pub(crate) fn read_html(
                     text: String::new(),
                 });
             }
-        } else if BREAKS.contains(&name) {
+        } else if is(BREAKS) {
             push_text(&mut out.text, "\n", max_text);
         }
         text_start = i;
@@ -246,11 +248,7 @@ pub(crate) fn read_html(
 }
 
 fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|p| from + p)
 }
 
 fn finish(out: &mut HtmlContent, mut anchor: Anchor, max_anchors: usize) {

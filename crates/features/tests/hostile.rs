@@ -2,45 +2,15 @@
 //! comes out must stay within the configured limits. No timing is asserted
 //! (see benches/extract.rs for that).
 
-use impostor_features::{
-    Context, Envelope, Extraction, Extractor, Feature, MessageView, OrgProfile, ParseError,
-    ParseLimits,
+mod support;
+
+use impostor_features::{Context, Extraction, Feature, MessageView, ParseError, ParseLimits};
+use support::{
+    big_attachment, ctx, deep_mime, long_header, many_headers, many_links, org, run, try_run, HEAD,
 };
-use std::path::Path;
-use std::sync::OnceLock;
-
-const ORG: &str = r#"
-name = "Kestrel Foods"
-internal_domains = ["kestrelfoods.com", "kestrelfoods.co.jp"]
-trusted_authserv_ids = ["mx.kestrelfoods.com"]
-protected_domains = ["kestrelfoods.com", "coldchain-partners.eu"]
-
-[[vip]]
-name = "Daniel Brandt"
-aliases = ["Dan Brandt"]
-addresses = ["d.brandt@kestrelfoods.com"]
-title = "CEO"
-"#;
 
 /// Longest evidence sentence we accept: it is shown to people.
 const MAX_EVIDENCE_DETAIL: usize = 4096;
-
-fn org() -> OrgProfile {
-    OrgProfile::from_toml(ORG, Path::new("hostile-org.toml")).expect("org loads")
-}
-
-fn ctx() -> &'static Context {
-    static CTX: OnceLock<Context> = OnceLock::new();
-    CTX.get_or_init(|| Context::builder(org()).build().expect("context builds"))
-}
-
-fn try_run(ctx: &Context, bytes: &[u8]) -> Result<(MessageView, Extraction), ParseError> {
-    Extractor::new(ctx).extract_bytes(bytes, &Envelope::default())
-}
-
-fn run(ctx: &Context, bytes: &[u8]) -> (MessageView, Extraction) {
-    try_run(ctx, bytes).unwrap_or_else(|e| panic!("should parse: {e}"))
-}
 
 /// Everything that comes out stays within the Context's limits.
 fn assert_bounded(ctx: &Context, view: &MessageView, x: &Extraction) {
@@ -109,109 +79,6 @@ impl Lcg {
     fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| (self.next_u64() >> 33) as u8).collect()
     }
-}
-
-const HEAD: &str = "From: Daniel Brandt <d.brandt@kestrelfoods.com>\r\n\
-                    To: ap@kestrelfoods.com\r\n\
-                    Subject: Hostile\r\n\
-                    Date: Tue, 2 Jan 2024 10:00:00 +0000\r\n\
-                    Message-ID: <hostile@kestrelfoods.com>\r\n\
-                    MIME-Version: 1.0\r\n";
-
-/// multipart/mixed: a text part and a base64 attachment of `size` bytes.
-fn big_attachment(size: usize) -> Vec<u8> {
-    let mut m = Vec::with_capacity(size * 4 / 3 + size / 38 + 1024);
-    m.extend_from_slice(HEAD.as_bytes());
-    m.extend_from_slice(
-        b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
-          --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
-          Please wire the payment today, see the attached invoice. https://pay.example/inv\r\n\
-          --b1\r\nContent-Type: application/octet-stream; name=\"invoice.bin\"\r\n\
-          Content-Disposition: attachment; filename=\"invoice.bin\"\r\n\
-          Content-Transfer-Encoding: base64\r\n\r\n",
-    );
-    let line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
-    let mut encoded = 0;
-    while encoded < size * 4 / 3 {
-        m.extend_from_slice(line);
-        encoded += line.len() - 2;
-    }
-    m.extend_from_slice(b"--b1--\r\n");
-    m
-}
-
-fn many_headers(n: usize) -> Vec<u8> {
-    let mut m = String::with_capacity(n * 80);
-    m.push_str(HEAD);
-    for i in 0..n {
-        let field = match i % 8 {
-            0 => format!(
-                "Received: from h{i}.relay.example (h{i}.relay.example [198.51.100.{}]) by mx.kestrelfoods.com; Tue, 2 Jan 2024 10:00:00 +0000\r\n",
-                i % 250
-            ),
-            1 => format!("From: Sender {i} <s{i}@evil{i}.example>\r\n"),
-            2 => format!(
-                "DKIM-Signature: v=1; a=rsa-sha256; d=d{i}.example; s=s; h=from; bh=YQ==; b=YQ==\r\n"
-            ),
-            3 => format!("Authentication-Results: mx.kestrelfoods.com; dkim=fail header.d=d{i}.example\r\n"),
-            4 => format!("X-Filler-{i} : value {i}\r\n"),
-            5 => format!("List-Custom-{i}: x\r\n"),
-            6 => format!("Reply-To: r{i}@gmail.com\r\n"),
-            _ => format!("X-Folded-{i}: first\r\n\tsecond {i}\r\n"),
-        };
-        m.push_str(&field);
-    }
-    m.push_str("Content-Type: text/plain\r\n\r\nbody https://example.com/\r\n");
-    m.into_bytes()
-}
-
-/// multipart/mixed inside multipart/mixed, `depth` levels, a text part inside.
-fn deep_mime(depth: usize) -> Vec<u8> {
-    let mut m = String::new();
-    m.push_str(HEAD);
-    m.push_str("Content-Type: multipart/mixed; boundary=\"d0\"\r\n\r\n");
-    for i in 1..depth {
-        m.push_str(&format!(
-            "--d{}\r\nContent-Type: multipart/mixed; boundary=\"d{i}\"\r\n\r\n",
-            i - 1
-        ));
-    }
-    m.push_str(&format!(
-        "--d{}\r\nContent-Type: text/plain\r\n\r\nurgent wire transfer https://deep.example/\r\n",
-        depth - 1
-    ));
-    for i in (0..depth).rev() {
-        m.push_str(&format!("--d{i}--\r\n"));
-    }
-    m.into_bytes()
-}
-
-fn many_links(n: usize) -> Vec<u8> {
-    let mut m = String::with_capacity(n * 60);
-    m.push_str(HEAD);
-    m.push_str("Content-Type: text/html; charset=utf-8\r\n\r\n<html><body>");
-    for i in 0..n {
-        m.push_str(&format!(
-            "<a href=\"http://l{i}.paypal-login.example/x\">https://www.paypal.com</a>\r\n"
-        ));
-    }
-    m.push_str("</body></html>\r\n");
-    m.into_bytes()
-}
-
-/// A `bytes`-long `name` field first, then HEAD without its own `name` field.
-fn long_header(name: &str, unit: &str, bytes: usize) -> Vec<u8> {
-    let mut m = String::with_capacity(bytes + 1024);
-    m.push_str(&format!("{name}: "));
-    m.push_str(&unit.repeat(bytes / unit.len()));
-    m.push_str("\r\n");
-    for line in HEAD.split_inclusive("\r\n") {
-        if !line.starts_with(&format!("{name}:")) {
-            m.push_str(line);
-        }
-    }
-    m.push_str("Content-Type: text/plain\r\n\r\nhello\r\n");
-    m.into_bytes()
 }
 
 #[test]
