@@ -90,7 +90,8 @@ fn extracts_the_phishing_pot_corpus_with_almost_no_errors() {
 fn seed_messages_to_ndjson_with_techniques_and_summary() {
     let seed = shared("scenarios/seed");
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("seed.ndjson");
+    // The output directory is created when missing.
+    let out = dir.path().join("new-dir/seed.ndjson");
     let mut args: Vec<String> = vec![
         "extract".into(),
         "--org".into(),

@@ -63,8 +63,14 @@ impl HeaderFilter {
 
     /// True when a header of this name must not be read.
     pub fn hides(&self, name: &str) -> bool {
-        let lower = name.trim().to_ascii_lowercase();
-        self.exact.contains(&lower) || self.prefixes.iter().any(|p| lower.starts_with(p))
+        // Runs for every header of every message: compare without allocating.
+        let name = name.trim().as_bytes();
+        self.exact
+            .iter()
+            .any(|e| e.as_bytes().eq_ignore_ascii_case(name))
+            || self.prefixes.iter().any(|p| {
+                name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            })
     }
 }
 

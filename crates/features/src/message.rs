@@ -267,12 +267,16 @@ impl MessageView {
 
     fn read_raw_fields(&mut self, block: &HeaderBlock<'_>, ctx: &Context) {
         let mut received_spf_seen = false;
+        // One buffer for every field's lower-cased name, not one allocation each.
+        let mut lower = String::new();
         for field in &block.fields {
             let name = String::from_utf8_lossy(field.name);
             if field.space_before_colon && self.anomalies.space_before_colon.len() < 16 {
                 self.anomalies.space_before_colon.push(name.to_string());
             }
-            let lower = name.to_ascii_lowercase();
+            lower.clear();
+            lower.push_str(&name);
+            lower.make_ascii_lowercase();
             match lower.as_str() {
                 "from" => {
                     let decoded = self.from_headers.get(self.anomalies.from_header_count);
@@ -306,7 +310,7 @@ impl MessageView {
                 && !self.list_headers.contains(&lower)
                 && self.list_headers.len() < 16
             {
-                self.list_headers.push(lower);
+                self.list_headers.push(lower.clone());
             }
         }
         // "From :" is not a From header to mail-parser, but some clients take it.

@@ -28,8 +28,9 @@ const ERRORS_SHOWN: usize = 10;
 /// included), an mbox, or a .tar.gz/.tgz of these, read as a stream.
 /// A message that cannot be read or parsed becomes a row with an error.
 ///
-/// Example:
-///   impostor extract --org org.toml ../shared/corpora/spamassassin-2002.tar.gz -o sa.parquet
+/// Example, a corpus into a Parquet table for training:
+///
+///     impostor extract --org org.toml corpus.tar.gz -o features.parquet
 #[derive(Args, Debug)]
 pub struct ExtractArgs {
     #[command(flatten)]
@@ -59,6 +60,10 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
         }
     }
     let ctx = args.org.build()?;
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the output directory {}", dir.display()))?;
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
