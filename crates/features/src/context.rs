@@ -361,22 +361,16 @@ impl ContextBuilder {
 mod tests {
     use super::*;
 
-    const ORG: &str = r#"
-name = "Kestrel Foods"
-internal_domains = ["kestrelfoods.com", "kestrelfoods.co.jp"]
-trusted_authserv_ids = ["MX.kestrelfoods.com"]
-protected_domains = ["kestrelfoods.com", "coldchain-partners.eu"]
-
-[[vip]]
-name = "Daniel Brandt"
-aliases = ["Dan Brandt"]
-addresses = ["d.brandt@kestrelfoods.com"]
-title = "CEO"
-"#;
+    /// The example organisation, with its authserv-id upper-cased to show
+    /// that ids are compared case-insensitively.
+    fn example_org() -> String {
+        include_str!("../../../datasets/orgs/kestrel-foods.toml")
+            .replace("\"mx.kestrelfoods.com\"", "\"MX.kestrelfoods.com\"")
+    }
 
     #[test]
     fn reads_the_design_example_profile() {
-        let org = OrgProfile::from_toml(ORG, Path::new("org.toml")).unwrap();
+        let org = OrgProfile::from_toml(&example_org(), Path::new("org.toml")).unwrap();
         assert_eq!(org.vips[0].aliases, ["Dan Brandt"]);
         let ctx = Context::builder(org).build().unwrap();
         assert!(ctx.is_internal("mail.kestrelfoods.co.jp"));
