@@ -221,8 +221,13 @@ impl MessageView {
 
     /// The From identity a mail client shows: the first address of the first
     /// From header.
+    ///
+    /// An unquoted comma in the display name ("Amazon, Inc <x@y>") splits it
+    /// into a name-only entry and the real mailbox; the mailbox is what the
+    /// reader's client shows, so the first entry with an address wins.
     pub fn from(&self) -> Option<&Identity> {
-        self.from_headers.first().and_then(|h| h.first())
+        let first = self.from_headers.first()?;
+        first.iter().find(|i| i.address.is_some()).or(first.first())
     }
 
     /// The first address of the last From header (what some clients show).

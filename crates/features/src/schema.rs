@@ -101,7 +101,7 @@ feature_schema! {
     FromHeaderMultiple = "from_header_multiple_flag", SenderPath,
         "The message has more than one From header field, so clients may show different senders.";
     FromAddressMultiple = "from_address_multiple_flag", SenderPath,
-        "One From header holds more than one address.";
+        "One From header holds more than one mailbox; an unquoted comma in the display name is enough, a classic way to make parsers disagree.";
     DisplayNameEmbeddedAddressMismatch = "display_name_embedded_address_mismatch_flag", SenderPath,
         "The From display name contains an e-mail address or domain other than the real address's.";
     FromEncodedWordTrick = "from_encoded_word_trick_flag", SenderPath,

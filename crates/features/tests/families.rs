@@ -342,6 +342,14 @@ mod sender_path {
     }
 
     #[test]
+    fn unquoted_comma_in_the_display_name_keeps_the_real_mailbox() {
+        let x = Mail::from("Amazon Gutschein, <service@gmail.com>").extract();
+        flagged(&x, Feature::FromAddressMultiple, SPOOF, "several addresses");
+        // The name fragment has no address; the mailbox after it is the sender.
+        expect(&x, &[(Feature::FromFreemail, 1.0)]);
+    }
+
+    #[test]
     fn display_name_carrying_another_address() {
         let x = Mail::from("\"ceo@kestrelfoods.com\" <x@evil.example>").extract();
         flagged(
