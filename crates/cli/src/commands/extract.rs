@@ -14,6 +14,10 @@ use std::time::Instant;
 
 /// Messages read and scored together; bounds memory while keeping order.
 const BATCH: usize = 1024;
+/// A batch also closes once it holds this many bytes of messages.
+const BATCH_BYTES: usize = 64 << 20;
+/// Batches the reader may have ready ahead of the workers.
+const BATCHES_AHEAD: usize = 2;
 /// Per-message errors listed at the end; the table holds them all.
 const ERRORS_SHOWN: usize = 10;
 
@@ -83,20 +87,35 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
             .expect("static template"),
     );
     let started = Instant::now();
+    let cpu_started = cpu_time::ProcessTime::try_now().ok();
     let mut rows: Vec<FeatureRow> = Vec::new();
-    let mut messages = read_inputs(&args.paths, &options);
-    loop {
-        let batch: Vec<RawMessage> = messages.by_ref().take(BATCH).collect();
-        if batch.is_empty() {
-            break;
+    let messages = read_inputs(&args.paths, &options);
+    // Reading (gunzip, tar, mbox splitting) runs on its own thread and fills
+    // the next batch while the workers score this one; a small channel of
+    // byte-capped batches bounds memory.
+    let (batches, incoming) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(BATCHES_AHEAD);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut messages = messages;
+            loop {
+                let batch = next_batch(&mut messages);
+                if batch.is_empty() || batches.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        for batch in incoming {
+            let n = batch.len() as u64;
+            let done: Vec<FeatureRow> =
+                pool.install(|| batch.par_iter().map(|m| row(&extractor, m)).collect());
+            rows.extend(done);
+            progress.inc(n);
         }
-        let n = batch.len() as u64;
-        let done: Vec<FeatureRow> =
-            pool.install(|| batch.par_iter().map(|m| row(&extractor, m)).collect());
-        rows.extend(done);
-        progress.inc(n);
-    }
+    });
     let elapsed = started.elapsed();
+    // CPU time of every thread (reader, workers, this one): the honest
+    // denominator for "per core".
+    let cpu = cpu_started.and_then(|t| t.try_elapsed().ok());
     progress.finish_and_clear();
 
     let errors: Vec<&FeatureRow> = rows.iter().filter(|r| r.error.is_some()).collect();
@@ -106,7 +125,7 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
         let threads = pool.current_num_threads();
         let rate = rows.len() as f64 / secs;
         eprintln!(
-            "extracted {} messages to {} in {:.2} s: {:.0} messages/s on {} threads ({:.0} per core)",
+            "extracted {} messages to {} in {:.2} s: {:.0} messages/s on {} worker threads ({:.0} per worker)",
             rows.len(),
             args.output.display(),
             secs,
@@ -114,6 +133,13 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
             threads,
             rate / threads as f64
         );
+        if let Some(cpu) = cpu.filter(|c| !c.is_zero()) {
+            eprintln!(
+                "CPU time {:.2} s over all threads: {:.0} messages per CPU-second",
+                cpu.as_secs_f64(),
+                rows.len() as f64 / cpu.as_secs_f64()
+            );
+        }
         let share = if rows.is_empty() {
             0.0
         } else {
@@ -135,6 +161,20 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The next batch: up to [`BATCH`] messages or [`BATCH_BYTES`] bytes.
+fn next_batch(messages: &mut impl Iterator<Item = RawMessage>) -> Vec<RawMessage> {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut bytes = 0;
+    for m in messages.by_ref() {
+        bytes += m.bytes.as_ref().map_or(0, Vec::len);
+        batch.push(m);
+        if batch.len() >= BATCH || bytes >= BATCH_BYTES {
+            break;
+        }
+    }
+    batch
 }
 
 fn row(extractor: &Extractor<'_>, m: &RawMessage) -> FeatureRow {
