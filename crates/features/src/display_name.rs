@@ -206,7 +206,8 @@ pub(crate) fn extract(
             .iter()
             .any(|a| a.eq_ignore_ascii_case(address));
         let internal = domain.is_some_and(|d| ctx.is_internal(d));
-        let lookalike = domain.is_some_and(|d| ctx.lookalike().find(d).is_some());
+        // Set by the lookalike checks, which run first; a lookalike is its own technique.
+        let lookalike = v.get(Feature::FromDomainLookalike) > 0.0;
         if !listed {
             v.set_flag(Feature::VipNameUnlistedAddress, true);
             let technique = if internal {

@@ -60,8 +60,8 @@ impl<'c> Extractor<'c> {
         let mut v = FeatureVector::default();
         let mut log = EvidenceLog::default();
         sender_path::extract(view, ctx, &mut v, &mut log);
-        display_name::extract(view, ctx, &mut v, &mut log);
         lookalike_identities(view, ctx, &mut v, &mut log);
+        display_name::extract(view, ctx, &mut v, &mut log);
         let intents = intent::extract(view, ctx.intent(), &mut v, &mut log);
         links::extract(view, ctx, &mut v, &mut log);
 

@@ -125,14 +125,13 @@ impl LookalikeIndex {
                 label: label.to_string(),
                 suffix: suffix.to_string(),
             });
-            for variant in deletions(label) {
-                index.neighbourhood.entry(variant).or_default().push(i);
-            }
-            index
-                .neighbourhood
-                .entry(label.to_string())
-                .or_default()
-                .push(i);
+            let neighbourhood = &mut index.neighbourhood;
+            for_each_neighbour(label, |variant| {
+                neighbourhood
+                    .entry(variant.to_string())
+                    .or_default()
+                    .push(i);
+            });
             index.skeletons.entry(skeleton(label)).or_default().push(i);
         }
         index
@@ -225,17 +224,9 @@ fn split_label(registrable: &str) -> (&str, &str) {
     registrable.split_once('.').unwrap_or((registrable, ""))
 }
 
-fn deletions(label: &str) -> impl Iterator<Item = String> + '_ {
-    label.char_indices().map(move |(i, c)| {
-        let mut s = String::with_capacity(label.len());
-        s.push_str(&label[..i]);
-        s.push_str(&label[i + c.len_utf8()..]);
-        s
-    })
-}
-
-/// Calls `visit` with `label` and every one-deletion variant of it, reusing
-/// one buffer: lookups run per message, so they must not allocate per variant.
+/// Calls `visit` with `label` and every one-deletion variant of it (the
+/// deletion neighbourhood both the index and the lookups use), reusing one
+/// buffer: lookups run per message, so they must not allocate per variant.
 fn for_each_neighbour(label: &str, mut visit: impl FnMut(&str)) {
     visit(label);
     let mut buf = String::with_capacity(label.len());
