@@ -29,6 +29,7 @@ struct Cli {
 enum Command {
     Extract(Box<commands::extract::ExtractArgs>),
     Features(commands::features::FeaturesArgs),
+    Lookalike(commands::lookalike::LookalikeArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Extract(args) => commands::extract::run(*args),
         Command::Features(args) => commands::features::run(args),
+        Command::Lookalike(args) => commands::lookalike::run(args),
     };
     match result {
         Ok(code) => code,

@@ -21,9 +21,20 @@ pub struct OrgArgs {
     /// Disposable-address domains, one a line (replaces the built-in list).
     #[arg(long, value_name = "FILE")]
     pub disposable: Option<PathBuf>,
-    /// Extra protected brand domains, one a line (added to the org's).
-    #[arg(long, value_name = "FILE")]
+    /// Protected brand domains, one a line (added to the org's). Brands
+    /// hold their name under many suffixes themselves, so a tld-swap of a
+    /// brand counts only under --brand-tlds, and one-letter edits only on
+    /// names of five letters or more.
+    #[arg(long, visible_alias = "brands", value_name = "FILE")]
     pub protected: Option<PathBuf>,
+    /// Suffixes under which a brand's name is an imitation (cheap and typo
+    /// TLDs), one a line (replaces the built-in list).
+    #[arg(long = "brand-tlds", value_name = "FILE")]
+    pub brand_tlds: Option<PathBuf>,
+    /// Words the lookalike check looks for beside a protected name
+    /// (kestrelfoods-secure.com), one a line (replaces the built-in list).
+    #[arg(long = "lookalike-words", visible_alias = "words", value_name = "FILE")]
+    pub lookalike_words: Option<PathBuf>,
     /// Another header never to read (receiving filters' verdicts leak
     /// labels); a trailing * matches a prefix. Repeatable; added to the
     /// built-in list (X-Spam-*, X-MS-Exchange-*, …).
@@ -60,6 +71,12 @@ impl OrgArgs {
         }
         if let Some(path) = &self.protected {
             builder = builder.protected_file(path)?;
+        }
+        if let Some(path) = &self.lookalike_words {
+            builder = builder.lookalike_words_file(path)?;
+        }
+        if let Some(path) = &self.brand_tlds {
+            builder = builder.brand_tlds_file(path)?;
         }
         builder.build().context("building the feature context")
     }

@@ -116,6 +116,8 @@ impl Context {
             disposable: None,
             brands: None,
             extra_protected: Vec::new(),
+            lookalike_words: None,
+            brand_tlds: None,
             header_filter: HeaderFilter::default(),
             limits: ParseLimits::default(),
             trust_mbox_envelope: false,
@@ -202,6 +204,8 @@ pub struct ContextBuilder {
     disposable: Option<String>,
     brands: Option<String>,
     extra_protected: Vec<String>,
+    lookalike_words: Option<String>,
+    brand_tlds: Option<String>,
     header_filter: HeaderFilter,
     limits: ParseLimits,
     trust_mbox_envelope: bool,
@@ -235,7 +239,9 @@ impl ContextBuilder {
         Ok(self.disposable_list(read_list(path)?))
     }
 
-    /// Adds protected brand domains (one a line) to the org's.
+    /// Adds protected brand domains (one a line) to the org's. Brands are
+    /// guarded as brands (see `LookalikeIndex`'s `Scope::Brand`): their own
+    /// domains span many suffixes.
     pub fn protected_file(mut self, path: &Path) -> Result<Self, FeatureError> {
         let text = read_list(path)?;
         self.extra_protected.extend(
@@ -245,6 +251,28 @@ impl ContextBuilder {
                 .map(str::to_string),
         );
         Ok(self)
+    }
+
+    /// Replaces the built-in words of the lookalike dictionary kind
+    /// (`kestrelfoods-secure.com`), one a line.
+    pub fn lookalike_words_list(mut self, text: String) -> Self {
+        self.lookalike_words = Some(text);
+        self
+    }
+
+    pub fn lookalike_words_file(self, path: &Path) -> Result<Self, FeatureError> {
+        Ok(self.lookalike_words_list(read_list(path)?))
+    }
+
+    /// Replaces the built-in suffixes under which a brand's name counts as a
+    /// tld-swap imitation (one a line).
+    pub fn brand_tlds_list(mut self, text: String) -> Self {
+        self.brand_tlds = Some(text);
+        self
+    }
+
+    pub fn brand_tlds_file(self, path: &Path) -> Result<Self, FeatureError> {
+        Ok(self.brand_tlds_list(read_list(path)?))
     }
 
     /// Replaces the built-in brand-name tokens.
@@ -326,7 +354,21 @@ impl ContextBuilder {
             .map(|s| s.trim().to_ascii_lowercase())
             .collect();
         let vips = VipIndex::new(&self.org.vips);
-        let lookalike = LookalikeIndex::new(protected.iter());
+        let mut lookalike = LookalikeIndex::builder()
+            .org(
+                self.org
+                    .internal_domains
+                    .iter()
+                    .chain(&self.org.protected_domains),
+            )
+            .brands(&self.extra_protected);
+        if let Some(words) = &self.lookalike_words {
+            lookalike = lookalike.words(words);
+        }
+        if let Some(tlds) = &self.brand_tlds {
+            lookalike = lookalike.brand_tlds(tlds);
+        }
+        let lookalike = lookalike.build();
         let mime_parser = mail_parser::MessageParser::new()
             .with_mime_headers()
             .header_address(mail_parser::HeaderName::From)

@@ -4,6 +4,7 @@ use crate::context::Context;
 use crate::error::ParseError;
 use crate::evidence::{Evidence, EvidenceLog, Technique};
 use crate::intent::IntentCategory;
+use crate::lookalike::{display_domain, is_mixed_script_domain};
 use crate::message::{Envelope, MessageView};
 use crate::schema::{Feature, FeatureVector};
 use crate::{display_name, intent, links, sender_path};
@@ -108,9 +109,6 @@ fn lookalike_identities(
     log: &mut EvidenceLog,
 ) {
     let index = ctx.lookalike();
-    if index.is_empty() {
-        return;
-    }
     let reply_to = view.reply_to.iter().filter_map(|i| i.domain.as_deref());
     let dkim = view.dkim_signatures.iter().map(|s| s.domain.as_str());
     let candidates = view
@@ -125,6 +123,14 @@ fn lookalike_identities(
         )
         .chain(dkim.map(|d| (Feature::DkimDomainLookalike, "DKIM signing domain", d)));
     for (feature, which, domain) in candidates {
+        if v.get(Feature::SenderDomainMixedScript) == 0.0 && is_mixed_script_domain(domain) {
+            v.set_flag(Feature::SenderDomainMixedScript, true);
+            log.add(
+                Feature::SenderDomainMixedScript,
+                Some(Technique::LookalikeDomain),
+                format!("{which} domain {} mixes scripts", display_domain(domain)),
+            );
+        }
         if v.get(feature) > 0.0 {
             continue;
         }

@@ -10,6 +10,9 @@
 //! - [`Extractor::extract`] turns a view and a [`Context`] (the org profile and
 //!   the world's lists) into a [`FeatureVector`] and [`Evidence`] sentences.
 //!   The same bytes and the same Context always give the same vector.
+//! - [`LookalikeIndex::find`] says whether a domain imitates a protected one,
+//!   which and how (dnstwist's kind names); [`permutations`] lists a
+//!   domain's imitations by kind, for attack injection.
 //!
 //! What it deliberately does not do: read files or corpora (see
 //! `impostor-mailsource`), train or score (see `impostor-train` and
@@ -34,12 +37,19 @@ mod sender_path;
 
 pub use auth_results::{AuthResults, AuthVerdict, DkimResult};
 pub use context::{Context, ContextBuilder, OrgProfile, Vip};
-pub use domain::{registrable_domain, DomainSet};
+pub use domain::{normalize_domain, registrable_domain, DomainSet};
 pub use error::{FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
 pub use extract::{Extraction, Extractor};
 pub use header_block::{HeaderFilter, DEFAULT_VERDICT_HEADERS};
 pub use intent::IntentCategory;
-pub use lookalike::{LookalikeIndex, LookalikeKind, LookalikeMatch};
+pub use lookalike::permutation::{
+    keyboard_neighbours, permutations, Permutation, DEFAULT_TLDS as DEFAULT_SWAP_TLDS,
+};
+pub use lookalike::{
+    display_domain, is_mixed_script_domain, LookalikeIndex, LookalikeIndexBuilder, LookalikeKind,
+    LookalikeMatch, Scope as LookalikeScope, DEFAULT_BRAND_TLDS,
+    DEFAULT_WORDS as DEFAULT_LOOKALIKE_WORDS,
+};
 pub use message::{Envelope, Hop, Identity, Link, MessageView, ParseLimits};
 pub use schema::{Family, Feature, FeatureVector, FEATURE_COUNT, SCHEMA_VERSION};

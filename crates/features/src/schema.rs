@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// Bumped whenever a feature is added, removed, renamed or changes meaning.
 /// Artifacts record it and refuse a vector of another version.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The group a feature belongs to; each group has its own module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -150,6 +150,8 @@ feature_schema! {
         "A DKIM signing domain (d=) imitates a protected domain without being it.";
     LinkHostLookalikeCount = "link_host_lookalike_count", Lookalike,
         "Links whose host imitates a protected domain without being it.";
+    SenderDomainMixedScript = "sender_domain_mixed_script_flag", Lookalike,
+        "A From, Reply-To, envelope or DKIM domain has a label mixing scripts (Latin with Cyrillic, say).";
     // intent
     IntentActionRequestCount = "intent_action_request_phrase_count", Intent,
         "Phrases asking the reader to act for the sender, in subject and body.";

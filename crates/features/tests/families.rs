@@ -1098,7 +1098,7 @@ mod lookalike {
         assert_lookalike(
             &x,
             Feature::FromDomainLookalike,
-            "From kestre1foods.com imitates kestrelfoods.com (letters swapped for lookalike glyphs)",
+            "From kestre1foods.com imitates kestrelfoods.com (letters swapped for lookalike glyphs, one letter replaced)",
         );
         expect(&x, &all(&IDENTITIES[1..], 0.0));
     }
@@ -1170,6 +1170,43 @@ mod lookalike {
             LOOKALIKE,
             "same name under another top-level domain",
         );
+    }
+
+    #[test]
+    fn a_mixed_script_from_is_flagged_and_names_its_target() {
+        // kеstrelfoods.com with a Cyrillic е, as a mail client shows it.
+        let x = Mail::from("Daniel Brandt <d.brandt@xn--kstrelfoods-okj.com>").extract();
+        expect(&x, &[(Feature::SenderDomainMixedScript, 1.0)]);
+        assert_lookalike(
+            &x,
+            Feature::FromDomainLookalike,
+            "From kеstrelfoods.com imitates kestrelfoods.com (letters swapped for lookalike glyphs)",
+        );
+        assert_evidence(
+            &x,
+            Feature::SenderDomainMixedScript,
+            LOOKALIKE,
+            "From domain kеstrelfoods.com mixes scripts",
+        );
+    }
+
+    #[test]
+    fn dictionary_and_subdomain_imitations() {
+        let x = Mail::from(PAYROLL)
+            .field("Reply-To", "payroll@kestrelfoods-payroll.com")
+            .return_path("<b@kestrelfoods.com.secure-pay.net>")
+            .extract();
+        assert_lookalike(
+            &x,
+            Feature::ReplyToDomainLookalike,
+            "Reply-To kestrelfoods-payroll.com imitates kestrelfoods.com (the name combined with a word)",
+        );
+        assert_lookalike(
+            &x,
+            Feature::EnvelopeDomainLookalike,
+            "envelope sender kestrelfoods.com.secure-pay.net imitates kestrelfoods.com (the name used as a subdomain of another domain)",
+        );
+        expect(&x, &[(Feature::SenderDomainMixedScript, 0.0)]);
     }
 
     #[test]

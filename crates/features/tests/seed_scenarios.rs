@@ -3,10 +3,19 @@
 //! Needs ../shared (CI always has it); fails loudly without it.
 
 use impostor_features::{Context, Envelope, Extraction, Extractor, Feature, OrgProfile, Technique};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+/// This crate's directory, as cargo gives it when the test runs: the
+/// compile-time value names the clone the binary was built in, which a
+/// shared build cache may have reused for another clone.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+}
 
 fn seed_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scenarios/seed");
+    let dir = manifest_dir().join("../../../shared/scenarios/seed");
     assert!(
         dir.join("labels.csv").is_file(),
         "this test needs ../shared/scenarios/seed (the shared data beside the repository); CI always has it. Looked in {}",

@@ -9,8 +9,17 @@ use std::path::PathBuf;
 
 use impostor_mailsource::{read_inputs, ReadOptions};
 
+/// This crate's directory, as cargo gives it when the test runs: the
+/// compile-time value names the clone the binary was built in, which a
+/// shared build cache may have reused for another clone.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+}
+
 fn shared_corpora() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora");
+    let dir = manifest_dir().join("../../../shared/corpora");
     assert!(
         dir.is_dir(),
         "{} is missing: this test needs ../shared (the shared corpora); CI always has it",
