@@ -38,6 +38,9 @@ pub const DEFAULT_VERDICT_HEADERS: &[&str] = &[
 pub struct HeaderFilter {
     exact: Vec<String>,
     prefixes: Vec<String>,
+    /// Lower-cased first bytes of every pattern; an empty prefix ("*")
+    /// marks them all. Most headers fail this test and are never compared.
+    first_bytes: [bool; 256],
 }
 
 impl Default for HeaderFilter {
@@ -58,13 +61,28 @@ impl HeaderFilter {
                 None => {}
             }
         }
-        HeaderFilter { exact, prefixes }
+        let mut first_bytes = [false; 256];
+        for p in exact.iter().chain(&prefixes) {
+            match p.as_bytes().first() {
+                Some(&b) => first_bytes[usize::from(b)] = true,
+                None => first_bytes = [true; 256],
+            }
+        }
+        HeaderFilter {
+            exact,
+            prefixes,
+            first_bytes,
+        }
     }
 
     /// True when a header of this name must not be read.
     pub fn hides(&self, name: &str) -> bool {
         // Runs for every header of every message: compare without allocating.
         let name = name.trim().as_bytes();
+        let first = name.first().map_or(0, u8::to_ascii_lowercase);
+        if !self.first_bytes[usize::from(first)] {
+            return false;
+        }
         self.exact
             .iter()
             .any(|e| e.as_bytes().eq_ignore_ascii_case(name))
@@ -137,7 +155,7 @@ impl<'a> HeaderBlock<'a> {
                 if let Some(i) = open {
                     fields[i].value = &bytes[value_start..line_end(bytes, end)];
                 }
-            } else if let Some(colon) = line_trimmed.iter().position(|&b| b == b':') {
+            } else if let Some(colon) = memchr::memchr(b':', line_trimmed) {
                 let raw_name = &line_trimmed[..colon];
                 let name = trim_ascii(raw_name);
                 let valid_name = !name.is_empty()
@@ -182,7 +200,7 @@ fn line_end(bytes: &[u8], newline: usize) -> usize {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {

@@ -218,7 +218,8 @@ impl IntentMatcher {
 /// Appends `text` NFKC-normalised and lower-cased, typographic apostrophes
 /// as ASCII, every run of white space as one space (so a phrase wrapped
 /// across lines still matches). ASCII runs, most of any mail, are copied
-/// byte by byte; only the runs between them go through the normaliser.
+/// whole and fixed up in place; only the runs between them go through the
+/// normaliser.
 fn normalize_into(text: &str, out: &mut String) {
     let mut bytes = std::mem::take(out).into_bytes();
     bytes.reserve(text.len());
@@ -229,17 +230,21 @@ fn normalize_into(text: &str, out: &mut String) {
             .bytes()
             .position(|b| !b.is_ascii())
             .unwrap_or(rest.len());
-        for &b in &rest.as_bytes()[..ascii] {
-            if b.is_ascii_whitespace() {
-                if !last_space {
-                    bytes.push(b' ');
-                    last_space = true;
-                }
-            } else {
-                bytes.push(b.to_ascii_lowercase());
-                last_space = false;
-            }
+        // Copied at once, then lower-cased and squeezed in place without
+        // branching on each byte: white space after white space is
+        // written and then overwritten.
+        let from = bytes.len();
+        bytes.extend_from_slice(&rest.as_bytes()[..ascii]);
+        let run = &mut bytes[from..];
+        let mut kept = 0;
+        for read in 0..run.len() {
+            let b = run[read];
+            let space = b.is_ascii_whitespace();
+            run[kept] = if space { b' ' } else { b.to_ascii_lowercase() };
+            kept += usize::from(!(space && last_space));
+            last_space = space;
         }
+        bytes.truncate(from + kept);
         rest = &rest[ascii..];
         // An ASCII byte always starts a char, so this split is on a boundary.
         let other = rest

@@ -8,9 +8,14 @@ use crate::domain::{address_domain, normalize_domain};
 use crate::error::ParseError;
 use crate::header_block::{HeaderBlock, RawField};
 use crate::html::{read_html, truncate_at_char};
+use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::parsers::MessageStream;
-use mail_parser::{Address, HeaderName, HeaderValue, Host, Message, PartType};
+use mail_parser::{
+    Address, Encoding, GetHeader, HeaderName, HeaderValue, Host, Message, MessageParser,
+    MessagePart, PartType,
+};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// How much of a message is looked at. Everything past these is ignored, so
@@ -198,10 +203,7 @@ impl MessageView {
         if block.fields.is_empty() {
             return Err(ParseError::NoHeaders);
         }
-        let message = ctx
-            .mime_parser()
-            .parse(bytes)
-            .ok_or(ParseError::NoHeaders)?;
+        let message = parse_mime(ctx.mime_parser(), bytes).ok_or(ParseError::NoHeaders)?;
 
         let mut view = MessageView::default();
         view.read_identities(&message, limits);
@@ -436,6 +438,134 @@ impl MessageView {
     }
 }
 
+/// The MIME structure of a message, as mail-parser's full parse gives it.
+fn parse_mime<'x>(parser: &MessageParser, bytes: &'x [u8]) -> Option<Message<'x>> {
+    single_text_part(parser, bytes).or_else(|| parser.parse(bytes))
+}
+
+/// A message whose whole body is one inline text/plain or text/html part,
+/// read as mail-parser's full parse reads it (its header parser, its
+/// transfer decoders, the same part lists), but with the charset step of
+/// [`decode_charset`]. That step was the largest single cost of a parse.
+/// None for every other shape, and for anything unusual on the way (an
+/// encoding problem, bytes left after the part): those take the full parse.
+fn single_text_part<'x>(parser: &MessageParser, bytes: &'x [u8]) -> Option<Message<'x>> {
+    let mut stream = MessageStream::new(bytes);
+    let mut headers = Vec::new();
+    if !stream.parse_headers(parser, &mut headers) {
+        return None;
+    }
+    let offset_body = stream.offset();
+    let content_type = headers
+        .header_value(&HeaderName::ContentType)
+        .and_then(|c| c.as_content_type());
+    // No Content-Type is text/plain; multipart, message/* and non-text
+    // parts are left to the full parse.
+    let is_html = match content_type.map(|ct| (ct.ctype(), ct.subtype())) {
+        None | Some(("text", Some("plain"))) => false,
+        Some(("text", Some("html"))) => true,
+        _ => return None,
+    };
+    let attachment = headers
+        .header_value(&HeaderName::ContentDisposition)
+        .is_some_and(|d| d.as_content_type().is_some_and(|ct| ct.is_attachment()));
+    if attachment {
+        return None;
+    }
+    let (encoding, (offset_end, decoded)) =
+        match headers.header_value(&HeaderName::ContentTransferEncoding) {
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("base64") => {
+                (Encoding::Base64, stream.decode_base64_mime(b""))
+            }
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => (
+                Encoding::QuotedPrintable,
+                stream.decode_quoted_printable_mime(b""),
+            ),
+            _ => (Encoding::None, stream.mime_part(b"")),
+        };
+    // mail-parser would recover the part, or read what follows as more
+    // headers and parts.
+    if offset_end == usize::MAX || stream.offset() < bytes.len() {
+        return None;
+    }
+    let charset = content_type.and_then(|ct| ct.attribute("charset"));
+    let text = decode_charset(decoded, charset);
+    let body = if is_html {
+        PartType::Html(text)
+    } else {
+        PartType::Text(text)
+    };
+    let part = MessagePart {
+        headers,
+        is_encoding_problem: false,
+        body,
+        encoding,
+        offset_header: 0,
+        offset_body: offset_body as u32,
+        offset_end: bytes.len() as u32,
+    };
+    Some(Message {
+        html_body: vec![0],
+        text_body: vec![0],
+        attachments: Vec::new(),
+        parts: vec![part],
+        raw_message: Cow::Borrowed(bytes),
+    })
+}
+
+/// Names mail-parser decodes as windows-1252 (us-ascii and latin-1 among
+/// them), written as its charset table writes them: lower case, '_' for '-'.
+const WINDOWS_1252_NAMES: &[&str] = &[
+    "ansi_x3.4_1968",
+    "ascii",
+    "cp1252",
+    "cp819",
+    "csisolatin1",
+    "cswindows1252",
+    "ibm819",
+    "iso88591",
+    "iso8859_1",
+    "iso_8859_1",
+    "iso_8859_1:1987",
+    "iso_ir_100",
+    "l1",
+    "latin1",
+    "us_ascii",
+    "windows_1252",
+    "x_cp1252",
+];
+
+/// A text part's bytes as a string, exactly as mail-parser decodes them.
+/// Its windows-1252 decoder builds the string a char at a time; text in
+/// that charset that is all ASCII (most mail declaring us-ascii or latin-1)
+/// is the same string, so it is taken as it is.
+fn decode_charset<'x>(bytes: Cow<'x, [u8]>, charset: Option<&str>) -> Cow<'x, str> {
+    let decoder = charset
+        .filter(|c| !(is_windows_1252(c) && bytes.is_ascii()))
+        .and_then(|c| charset_decoder(c.as_bytes()));
+    match (bytes, decoder) {
+        (Cow::Owned(vec), Some(decode)) => decode(&vec).into(),
+        (Cow::Owned(vec), None) => String::from_utf8(vec)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            .into(),
+        (Cow::Borrowed(bytes), Some(decode)) => decode(bytes).into(),
+        (Cow::Borrowed(bytes), None) => String::from_utf8_lossy(bytes),
+    }
+}
+
+fn is_windows_1252(charset: &str) -> bool {
+    charset.len() <= 45
+        && WINDOWS_1252_NAMES.iter().any(|name| {
+            name.len() == charset.len()
+                && name.bytes().zip(charset.bytes()).all(|(n, c)| {
+                    n == match c {
+                        b'-' => b'_',
+                        c => c.to_ascii_lowercase(),
+                    }
+                })
+        })
+}
+
 fn identities(address: &Address<'_>, max: usize) -> Vec<Identity> {
     match address {
         Address::List(list) => list
@@ -632,4 +762,86 @@ fn link(href: &str, text: Option<String>) -> Option<Link> {
         host_is_ip,
         text: text.filter(|t| !t.is_empty()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parser() -> MessageParser {
+        // As Context configures it.
+        MessageParser::new()
+            .with_mime_headers()
+            .header_address(HeaderName::From)
+            .header_text(HeaderName::Subject)
+            .default_header_ignore()
+    }
+
+    #[test]
+    fn windows_1252_names_are_mail_parsers() {
+        let all: Vec<u8> = (0..=255).collect();
+        let reference = charset_decoder(b"windows-1252").unwrap()(&all);
+        let ascii: String = (0..128u8).map(char::from).collect();
+        for name in WINDOWS_1252_NAMES {
+            let decode = charset_decoder(name.as_bytes()).unwrap();
+            assert_eq!(decode(&all), reference, "{name}");
+            assert_eq!(decode(ascii.as_bytes()), ascii, "{name}");
+        }
+        assert!(is_windows_1252("US-ASCII") && is_windows_1252("ISO-8859-1"));
+        assert!(!is_windows_1252("utf-8") && !is_windows_1252("iso-8859-2"));
+    }
+
+    /// The single-part reading gives what the full parse gives, or nothing.
+    #[test]
+    fn single_text_part_matches_the_full_parse() {
+        let heads = [
+            "",
+            "Content-Type: text/plain\n",
+            "Content-Type: text/plain; charset=us-ascii\n",
+            "Content-Type: TEXT/PLAIN; charset=\"ISO-8859-1\"\n",
+            "Content-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: quoted-printable\n",
+            "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n",
+            "Content-Type: text/plain; charset=koi8-r\n",
+            "Content-Type: text/html; charset=us-ascii\nContent-Transfer-Encoding: base64\n",
+            "Content-Type: text/html\nContent-Transfer-Encoding: Quoted-Printable\n",
+            "Content-Type: text/plain\nContent-Disposition: attachment; filename=a.txt\n",
+            "Content-Type: text/enriched\n",
+            "Content-Type: image/gif\nContent-Transfer-Encoding: base64\n",
+            "Content-Type: message/rfc822\n",
+            "Content-Type: multipart/mixed; boundary=b\n",
+            "Content-Transfer-Encoding: base64\n",
+        ];
+        let bodies: [&[u8]; 9] = [
+            b"",
+            b"Hello there,\r\nplease pay.\r\n",
+            b"caf\xe9 =E9t=E9 \x80 soft=\r\nbreak\n",
+            b"SGVsbG8gd29ybGQ=\n",
+            b"SGVsbG8*** broken base64 !!!\n",
+            b"<p>Dear&nbsp;user</p>\n--b\nContent-Type: text/plain\n\nsecond\n--b--\n",
+            b"\xff\xfe\xc3\x28 bad utf-8\n",
+            b"line\n\nFrom: not a header\n\nmore\n",
+            b"=?utf-8?B?w6k=?= =3D=\n",
+        ];
+        let parser = parser();
+        let mut fast = 0;
+        for head in heads {
+            for body in bodies {
+                let mut raw = format!("From: a@example.com\nSubject: s\n{head}\n").into_bytes();
+                raw.extend_from_slice(body);
+                let full = parser.parse(&raw[..]);
+                if let Some(mine) = single_text_part(&parser, &raw) {
+                    fast += 1;
+                    let full = full.expect("full parse");
+                    assert_eq!(mine.text_body, full.text_body, "{head}");
+                    assert_eq!(mine.html_body, full.html_body, "{head}");
+                    assert_eq!(mine.attachments, full.attachments, "{head}");
+                    assert_eq!(mine.parts.len(), full.parts.len(), "{head}");
+                    assert_eq!(mine.parts[0].body, full.parts[0].body, "{head}");
+                    assert_eq!(mine.parts[0].headers, full.parts[0].headers, "{head}");
+                    assert_eq!(mine.subject(), full.subject());
+                }
+            }
+        }
+        assert!(fast >= 50, "only {fast} messages took the single-part path");
+    }
 }
