@@ -1,6 +1,7 @@
 //! Reading tar archives, gzip-compressed (`.tar.gz`, `.tgz`) or not, as a
 //! stream: every regular file is a message (or an mbox of messages), read on
-//! a helper thread that hands messages over through a small bounded channel.
+//! a helper thread that hands messages over, in small batches, through a
+//! bounded channel.
 //!
 //! Directories, symlinks and other entry types are skipped, and so are
 //! members whose file name starts with '.'. A gzip file that does not hold a
@@ -13,6 +14,7 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
+use std::vec;
 
 use flate2::read::MultiGzDecoder;
 
@@ -20,14 +22,22 @@ use crate::input::{error_message, is_tar, raw_message, read_head, Source, SNIFF_
 use crate::mbox::{starts_like_mbox, Layout, Splitter};
 use crate::{RawMessage, ReadError};
 
-/// Messages in flight between the reading thread and the consumer. Memory
-/// held is at most about this many messages (each under the size limit).
+/// Batches in flight between the reading thread and the consumer.
 const CHANNEL_CAPACITY: usize = 4;
+/// A batch is handed over once it holds this many messages...
+const BATCH_MESSAGES: usize = 64;
+/// ... or this many bytes of them. One message a send cost a thread wake-up
+/// per message, a large share of the reading thread's time on small mail.
+/// Memory held stays bounded: about (CHANNEL_CAPACITY + 2) batches, each
+/// under this plus one message of the size limit.
+const BATCH_BYTES: usize = 1 << 20;
 
 /// The consumer's end of an archive being read on a helper thread.
 pub(crate) struct ArchiveMessages {
     path: PathBuf,
-    receiver: Receiver<RawMessage>,
+    receiver: Receiver<Vec<RawMessage>>,
+    /// The rest of the batch received last.
+    batch: vec::IntoIter<RawMessage>,
     reader: Option<JoinHandle<()>>,
 }
 
@@ -48,15 +58,21 @@ impl ArchiveMessages {
             sender,
             path: path.clone(),
             limit,
+            batch: Batch::default(),
         };
         let stream = Cursor::new(head).chain(file);
         let spawned = thread::Builder::new()
             .name("mailsource-archive".into())
-            .spawn(move || out.read(stream, compressed, member));
+            .spawn(move || {
+                let mut out = out;
+                out.read(stream, compressed, member);
+                out.flush();
+            });
         match spawned {
             Ok(handle) => Source::Archive(Self {
                 path,
                 receiver,
+                batch: Vec::new().into_iter(),
                 reader: Some(handle),
             }),
             Err(source) => {
@@ -72,8 +88,14 @@ impl ArchiveMessages {
 
     /// The next message of the archive, waiting for the reading thread.
     pub(crate) fn next(&mut self) -> Option<RawMessage> {
-        if let Ok(message) = self.receiver.recv() {
+        if let Some(message) = self.batch.next() {
             return Some(message);
+        }
+        while let Ok(batch) = self.receiver.recv() {
+            self.batch = batch.into_iter();
+            if let Some(message) = self.batch.next() {
+                return Some(message);
+            }
         }
         // The thread has finished (or died): report a crash once.
         let handle = self.reader.take()?;
@@ -88,18 +110,37 @@ impl ArchiveMessages {
 
 /// The reading thread's end: sends messages about one archive.
 struct Outbox {
-    sender: SyncSender<RawMessage>,
+    sender: SyncSender<Vec<RawMessage>>,
     path: PathBuf,
     limit: u64,
+    batch: Batch,
+}
+
+/// Messages read and not yet handed over.
+#[derive(Default)]
+struct Batch {
+    messages: Vec<RawMessage>,
+    bytes: usize,
 }
 
 impl Outbox {
-    /// Hands one message over; `false` once the consumer has gone away.
-    fn send(&self, message: RawMessage) -> bool {
-        self.sender.send(message).is_ok()
+    /// Queues one message, handing the batch over when it is full; `false`
+    /// once the consumer has gone away.
+    fn send(&mut self, message: RawMessage) -> bool {
+        let batch = &mut self.batch;
+        batch.bytes += message.bytes.as_ref().map_or(0, Vec::len);
+        batch.messages.push(message);
+        let full = batch.messages.len() >= BATCH_MESSAGES || batch.bytes >= BATCH_BYTES;
+        !full || self.flush()
     }
 
-    fn corrupt(&self, member: Option<String>, source: io::Error) {
+    /// Hands over what is queued; `false` once the consumer has gone away.
+    fn flush(&mut self) -> bool {
+        let messages = std::mem::take(&mut self.batch).messages;
+        messages.is_empty() || self.sender.send(messages).is_ok()
+    }
+
+    fn corrupt(&mut self, member: Option<String>, source: io::Error) {
         let error = ReadError::CorruptArchive {
             path: self.path.clone(),
             member: member.clone(),
@@ -109,7 +150,7 @@ impl Outbox {
     }
 
     /// Reads the whole archive (the thread's body).
-    fn read<R: Read>(self, stream: R, compressed: bool, member: Option<String>) {
+    fn read<R: Read>(&mut self, stream: R, compressed: bool, member: Option<String>) {
         if !compressed {
             return self.read_tar(stream);
         }
@@ -128,7 +169,7 @@ impl Outbox {
         }
     }
 
-    fn read_tar<R: Read>(&self, stream: R) {
+    fn read_tar<R: Read>(&mut self, stream: R) {
         let mut archive = tar::Archive::new(stream);
         let entries = match archive.entries() {
             Ok(entries) => entries,
@@ -171,7 +212,12 @@ impl Outbox {
 
     /// Sends the messages of one member (single message or mbox). Returns
     /// `false` when the archive must not be read further.
-    fn read_member<R: Read>(&self, mut body: R, member: Option<String>, size: Option<u64>) -> bool {
+    fn read_member<R: Read>(
+        &mut self,
+        mut body: R,
+        member: Option<String>,
+        size: Option<u64>,
+    ) -> bool {
         let head = match read_head(&mut body, 5) {
             Ok(head) => head,
             Err(source) => {
@@ -187,10 +233,11 @@ impl Outbox {
         let reader: Box<dyn BufRead + '_> = Box::new(BufReader::new(Cursor::new(head).chain(body)));
         for piece in Splitter::new(reader, layout, self.limit) {
             let mut failed = false;
-            let message = raw_message(piece, &self.path, &member, self.limit, |source| {
+            let path = &self.path;
+            let message = raw_message(piece, path, &member, self.limit, |source| {
                 failed = true;
                 ReadError::CorruptArchive {
-                    path: self.path.clone(),
+                    path: path.clone(),
                     member: member.clone(),
                     source,
                 }

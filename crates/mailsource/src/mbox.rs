@@ -242,7 +242,7 @@ fn read_line_into<R: BufRead>(reader: &mut R, out: &mut Vec<u8>, keep: usize) ->
         if available.is_empty() {
             return Ok(total);
         }
-        let (used, complete) = match available.iter().position(|&b| b == b'\n') {
+        let (used, complete) = match memchr::memchr(b'\n', available) {
             Some(newline) => (newline + 1, true),
             None => (available.len(), false),
         };
