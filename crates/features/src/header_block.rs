@@ -77,8 +77,12 @@ impl HeaderFilter {
 
     /// True when a header of this name must not be read.
     pub fn hides(&self, name: &str) -> bool {
+        self.hides_trimmed(name.trim().as_bytes())
+    }
+
+    /// [`HeaderFilter::hides`] for a name without surrounding white space.
+    fn hides_trimmed(&self, name: &[u8]) -> bool {
         // Runs for every header of every message: compare without allocating.
-        let name = name.trim().as_bytes();
         let first = name.first().map_or(0, u8::to_ascii_lowercase);
         if !self.first_bytes[usize::from(first)] {
             return false;
@@ -162,7 +166,7 @@ impl<'a> HeaderBlock<'a> {
                     && name
                         .iter()
                         .all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\t');
-                if valid_name && !filter.hides(&String::from_utf8_lossy(name)) {
+                if valid_name && !filter.hides_trimmed(name) {
                     value_start = pos + colon + 1;
                     fields.push(RawField {
                         name,

@@ -66,7 +66,6 @@ impl ArchiveMessages {
             .spawn(move || {
                 let mut out = out;
                 out.read(stream, compressed, member);
-                out.flush();
             });
         match spawned {
             Ok(handle) => Source::Archive(Self {
@@ -114,6 +113,14 @@ struct Outbox {
     path: PathBuf,
     limit: u64,
     batch: Batch,
+}
+
+/// What was read is handed over however the thread ends, a panic
+/// included, before the consumer hears that it has.
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.flush();
+    }
 }
 
 /// Messages read and not yet handed over.
