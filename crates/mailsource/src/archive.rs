@@ -10,7 +10,7 @@
 //! [`ReadError::CorruptArchive`].
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
@@ -177,8 +177,11 @@ impl Outbox {
     }
 
     fn read_tar<R: Read>(&mut self, stream: R) {
-        let mut archive = tar::Archive::new(stream);
-        let entries = match archive.entries() {
+        let mut archive = tar::Archive::new(Forward {
+            inner: stream,
+            position: 0,
+        });
+        let entries = match archive.entries_with_seek() {
             Ok(entries) => entries,
             Err(source) => return self.corrupt(None, source),
         };
@@ -233,7 +236,7 @@ impl Outbox {
             }
         };
         let layout = if starts_like_mbox(&head) {
-            Layout::Mbox
+            Layout::Mbox { size_hint: size }
         } else {
             Layout::Single { size_hint: size }
         };
@@ -282,5 +285,51 @@ impl<R: Read> Read for Exact<R> {
         }
         self.remaining = self.remaining.saturating_sub(read as u64);
         Ok(read)
+    }
+}
+
+/// A stream read once, front to back, that the tar reader may "seek"
+/// forward on to skip the padding after a member (or a member not read):
+/// the bytes are read and dropped. Its own skip zeroes a 32 KiB buffer
+/// for every member, a visible share of reading an archive of small mail.
+struct Forward<R> {
+    inner: R,
+    /// Bytes read so far: the position tar is told.
+    position: u64,
+}
+
+impl<R: Read> Read for Forward<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.position += read as u64;
+        Ok(read)
+    }
+}
+
+impl<R: Read> Seek for Forward<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Current(by) if by >= 0 => self.position + by.unsigned_abs(),
+            SeekFrom::Start(at) if at >= self.position => at,
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "a compressed archive is read forwards only",
+                ))
+            }
+        };
+        let mut scratch = [0u8; 512];
+        while self.position < target {
+            let want = usize::try_from(target - self.position)
+                .unwrap_or(usize::MAX)
+                .min(scratch.len());
+            let read = self.inner.read(&mut scratch[..want])?;
+            if read == 0 {
+                // The tar reader's own words for a cut archive.
+                return Err(io::Error::other("unexpected EOF during skip"));
+            }
+            self.position += read as u64;
+        }
+        Ok(self.position)
     }
 }
