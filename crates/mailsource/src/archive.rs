@@ -309,14 +309,15 @@ impl<R: Read> Read for Forward<R> {
 impl<R: Read> Seek for Forward<R> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         let target = match to {
-            SeekFrom::Current(by) if by >= 0 => self.position + by.unsigned_abs(),
-            SeekFrom::Start(at) if at >= self.position => at,
-            _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "a compressed archive is read forwards only",
-                ))
-            }
+            SeekFrom::Current(by) if by >= 0 => self.position.checked_add(by.unsigned_abs()),
+            SeekFrom::Start(at) if at >= self.position => Some(at),
+            _ => None,
+        };
+        let Some(target) = target else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a compressed archive is read forwards only",
+            ));
         };
         let mut scratch = [0u8; 512];
         while self.position < target {
@@ -331,5 +332,36 @@ impl<R: Read> Seek for Forward<R> {
             self.position += read as u64;
         }
         Ok(self.position)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_seeks_by_reading_and_reports_a_cut_stream_as_tar_does() {
+        let data: Vec<u8> = (0..2000u32).map(|i| i as u8).collect();
+        let mut stream = Forward {
+            inner: &data[..],
+            position: 0,
+        };
+        let mut first = [0u8; 10];
+        stream.read_exact(&mut first).unwrap();
+        assert_eq!(stream.seek(SeekFrom::Current(1000)).unwrap(), 1010);
+        assert_eq!(stream.seek(SeekFrom::Start(1500)).unwrap(), 1500);
+        let mut next = [0u8; 1];
+        stream.read_exact(&mut next).unwrap();
+        assert_eq!(next[0], data[1500]);
+        assert!(stream.seek(SeekFrom::Start(3)).is_err());
+        assert!(stream.seek(SeekFrom::Current(-1)).is_err());
+        assert!(stream.seek(SeekFrom::End(0)).is_err());
+        let cut = stream.seek(SeekFrom::Current(10_000)).unwrap_err();
+        assert_eq!(cut.to_string(), "unexpected EOF during skip");
+        let mut huge = Forward {
+            inner: &data[..],
+            position: u64::MAX - 1,
+        };
+        assert!(huge.seek(SeekFrom::Current(i64::MAX)).is_err());
     }
 }
