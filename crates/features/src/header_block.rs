@@ -38,6 +38,9 @@ pub const DEFAULT_VERDICT_HEADERS: &[&str] = &[
 pub struct HeaderFilter {
     exact: Vec<String>,
     prefixes: Vec<String>,
+    /// Lower-cased first bytes of every pattern; an empty prefix ("*")
+    /// marks them all. Most headers fail this test and are never compared.
+    first_bytes: [bool; 256],
 }
 
 impl Default for HeaderFilter {
@@ -58,13 +61,32 @@ impl HeaderFilter {
                 None => {}
             }
         }
-        HeaderFilter { exact, prefixes }
+        let mut first_bytes = [false; 256];
+        for p in exact.iter().chain(&prefixes) {
+            match p.as_bytes().first() {
+                Some(&b) => first_bytes[usize::from(b)] = true,
+                None => first_bytes = [true; 256],
+            }
+        }
+        HeaderFilter {
+            exact,
+            prefixes,
+            first_bytes,
+        }
     }
 
     /// True when a header of this name must not be read.
     pub fn hides(&self, name: &str) -> bool {
+        self.hides_trimmed(name.trim().as_bytes())
+    }
+
+    /// [`HeaderFilter::hides`] for a name without surrounding white space.
+    fn hides_trimmed(&self, name: &[u8]) -> bool {
         // Runs for every header of every message: compare without allocating.
-        let name = name.trim().as_bytes();
+        let first = name.first().map_or(0, u8::to_ascii_lowercase);
+        if !self.first_bytes[usize::from(first)] {
+            return false;
+        }
         self.exact
             .iter()
             .any(|e| e.as_bytes().eq_ignore_ascii_case(name))
@@ -137,14 +159,14 @@ impl<'a> HeaderBlock<'a> {
                 if let Some(i) = open {
                     fields[i].value = &bytes[value_start..line_end(bytes, end)];
                 }
-            } else if let Some(colon) = line_trimmed.iter().position(|&b| b == b':') {
+            } else if let Some(colon) = memchr::memchr(b':', line_trimmed) {
                 let raw_name = &line_trimmed[..colon];
                 let name = trim_ascii(raw_name);
                 let valid_name = !name.is_empty()
                     && name
                         .iter()
                         .all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\t');
-                if valid_name && !filter.hides(&String::from_utf8_lossy(name)) {
+                if valid_name && !filter.hides_trimmed(name) {
                     value_start = pos + colon + 1;
                     fields.push(RawField {
                         name,
@@ -182,7 +204,7 @@ fn line_end(bytes: &[u8], newline: usize) -> usize {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {

@@ -73,16 +73,18 @@ fn read_tag(html: &str, start: usize) -> Option<Tag<'_>> {
     }
     let name = &html[name_start..i.min(name_start + MAX_TAG_NAME)];
     let attr_start = i;
-    let mut quote: Option<u8> = None;
-    while i < b.len() {
-        match (quote, b[i]) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"') | (None, b'\'') => quote = Some(b[i]),
-            (None, b'>') => break,
-            _ => {}
+    // To the first '>' outside quotes, jumping from one quote or '>' to the
+    // next rather than stepping through every byte of the attributes.
+    while let Some(off) = memchr::memchr3(b'"', b'\'', b'>', &b[i..]) {
+        i += off;
+        let q = b[i];
+        if q == b'>' {
+            break;
         }
-        i += 1;
+        i = memchr::memchr(q, &b[i + 1..]).map_or(b.len(), |close| i + 1 + close + 1);
+    }
+    if i < b.len() && b[i] != b'>' {
+        i = b.len();
     }
     Some(Tag {
         name,

@@ -8,10 +8,17 @@ use crate::domain::{address_domain, normalize_domain};
 use crate::error::ParseError;
 use crate::header_block::{HeaderBlock, RawField};
 use crate::html::{read_html, truncate_at_char};
+use mail_parser::decoders::charsets::map::charset_decoder;
+use mail_parser::decoders::quoted_printable::HEX_MAP;
 use mail_parser::parsers::MessageStream;
-use mail_parser::{Address, HeaderName, HeaderValue, Host, Message, PartType};
+use mail_parser::{
+    Address, ContentType, Encoding, GetHeader, HeaderName, HeaderValue, Host, Message,
+    MessageParser, MessagePart, PartType,
+};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 /// How much of a message is looked at. Everything past these is ignored, so
 /// time and memory stay bounded whatever the input.
@@ -198,10 +205,7 @@ impl MessageView {
         if block.fields.is_empty() {
             return Err(ParseError::NoHeaders);
         }
-        let message = ctx
-            .mime_parser()
-            .parse(bytes)
-            .ok_or(ParseError::NoHeaders)?;
+        let message = parse_mime(ctx.mime_parser(), bytes).ok_or(ParseError::NoHeaders)?;
 
         let mut view = MessageView::default();
         view.read_identities(&message, limits);
@@ -275,12 +279,13 @@ impl MessageView {
         // One buffer for every field's lower-cased name, not one allocation each.
         let mut lower = String::new();
         for field in &block.fields {
-            let name = String::from_utf8_lossy(field.name);
+            // HeaderBlock keeps only names of printable ASCII.
+            let name = std::str::from_utf8(field.name).unwrap_or_default();
             if field.space_before_colon && self.anomalies.space_before_colon.len() < 16 {
                 self.anomalies.space_before_colon.push(name.to_string());
             }
             lower.clear();
-            lower.push_str(&name);
+            lower.push_str(name);
             lower.make_ascii_lowercase();
             match lower.as_str() {
                 "from" => {
@@ -434,6 +439,468 @@ impl MessageView {
         self.body_truncated = truncated;
         self.links = links;
     }
+}
+
+/// The MIME structure of a message, as mail-parser's full parse gives it.
+fn parse_mime<'x>(parser: &MessageParser, bytes: &'x [u8]) -> Option<Message<'x>> {
+    simple_mime(parser, bytes).or_else(|| parser.parse(bytes))
+}
+
+/// The common shapes of mail, read as mail-parser's full parse reads them
+/// (its header parser, its boundary search and transfer decoders, the same
+/// part lists and bodies; a test compares the two), but with the charset
+/// step of [`decode_charset`], the largest single cost of a parse. Two
+/// shapes: one inline text/plain or text/html part, and one multipart whose
+/// parts are all leaves. None for every other shape, and for anything
+/// unusual on the way (an encoding problem, a missing boundary, bytes left
+/// after a lone part): those take the full parse.
+fn simple_mime<'x>(parser: &MessageParser, bytes: &'x [u8]) -> Option<Message<'x>> {
+    let mut stream = MessageStream::new(bytes);
+    let mut headers = Vec::new();
+    if !stream.parse_headers(parser, &mut headers) {
+        return None;
+    }
+    let offset_body = stream.offset();
+    let content_type = content_type(&headers);
+    if content_type.is_some_and(|ct| ct.ctype() == "multipart") {
+        let boundary = content_type.and_then(|ct| ct.attribute("boundary"))?;
+        let subtype = content_type.and_then(|ct| ct.subtype());
+        let container = MessagePart {
+            headers: Vec::new(),
+            is_encoding_problem: false,
+            body: PartType::default(),
+            encoding: Encoding::None,
+            offset_header: 0,
+            offset_body: offset_body as u32,
+            offset_end: bytes.len() as u32,
+        };
+        let mut message = multipart(parser, stream, boundary.as_bytes(), subtype, container)?;
+        message.parts[0].headers = headers;
+        message.raw_message = Cow::Borrowed(bytes);
+        return Some(message);
+    }
+    // Only an inline text part; the rest is left to the full parse.
+    let leaf = leaf_kind(content_type)?;
+    if !matches!(leaf, LeafKind::TextPlain | LeafKind::TextHtml) || is_attachment(&headers) {
+        return None;
+    }
+    let (encoding, _, decoded) = decode_transfer(&mut stream, &headers, b"")?;
+    // mail-parser would read what follows as more headers and parts.
+    if stream.offset() < bytes.len() {
+        return None;
+    }
+    let text = decode_charset(decoded, content_type.and_then(|ct| ct.attribute("charset")));
+    let body = if leaf == LeafKind::TextHtml {
+        PartType::Html(text)
+    } else {
+        PartType::Text(text)
+    };
+    let part = MessagePart {
+        headers,
+        is_encoding_problem: false,
+        body,
+        encoding,
+        offset_header: 0,
+        offset_body: offset_body as u32,
+        offset_end: bytes.len() as u32,
+    };
+    Some(Message {
+        html_body: vec![0],
+        text_body: vec![0],
+        attachments: Vec::new(),
+        parts: vec![part],
+        raw_message: Cow::Borrowed(bytes),
+    })
+}
+
+/// The parts of a top-level multipart (`container`, part 0, without its
+/// headers) when every one of them is a leaf, following mail-parser's
+/// rules for which part is text body, HTML body or attachment.
+fn multipart<'x>(
+    parser: &MessageParser,
+    mut stream: MessageStream<'x>,
+    boundary: &[u8],
+    subtype: Option<&str>,
+    container: MessagePart<'x>,
+) -> Option<Message<'x>> {
+    let alternative = subtype == Some("alternative");
+    let related = subtype == Some("related");
+    // In a digest a part without Content-Type is a message.
+    if subtype == Some("digest") || !stream.seek_next_part(boundary) {
+        return None;
+    }
+    stream.skip_crlf();
+    let mut message = Message {
+        parts: vec![container],
+        ..Message::default()
+    };
+    let mut children = Vec::new();
+    loop {
+        let offset_header = stream.offset();
+        let mut headers = Vec::new();
+        if !stream.parse_headers(parser, &mut headers) {
+            return None;
+        }
+        let offset_body = stream.offset();
+        let id = message.parts.len() as u32;
+        children.push(id);
+        let content_type = content_type(&headers);
+        let leaf = leaf_kind(content_type)?;
+        let (encoding, offset_end, decoded) = decode_transfer(&mut stream, &headers, boundary)?;
+        let is_text = matches!(
+            leaf,
+            LeafKind::TextPlain | LeafKind::TextHtml | LeafKind::TextOther
+        );
+        let is_inline = !matches!(leaf, LeafKind::TextOther | LeafKind::Other)
+            && !is_attachment(&headers)
+            && (children.len() == 1
+                || !related
+                    && (leaf == LeafKind::Inline
+                        || content_type.is_none_or(|ct| !ct.has_attribute("name"))));
+        let (to_html, to_text) = match (alternative, leaf) {
+            (true, LeafKind::TextHtml) => (true, false),
+            (true, LeafKind::TextPlain) => (false, true),
+            (true, _) => (false, false),
+            (false, _) => (is_inline, is_inline),
+        };
+        if to_html {
+            message.html_body.push(id);
+        }
+        if to_text {
+            message.text_body.push(id);
+        }
+        let is_html = leaf == LeafKind::TextHtml;
+        let body = if is_text {
+            if !to_html && is_html || !to_text && !is_html {
+                message.attachments.push(id);
+            }
+            let text = decode_charset(decoded, content_type.and_then(|ct| ct.attribute("charset")));
+            if is_html {
+                PartType::Html(text)
+            } else {
+                PartType::Text(text)
+            }
+        } else {
+            message.attachments.push(id);
+            if is_inline {
+                PartType::InlineBinary(decoded)
+            } else {
+                PartType::Binary(decoded)
+            }
+        };
+        message.parts.push(MessagePart {
+            headers,
+            is_encoding_problem: false,
+            body,
+            encoding,
+            offset_header: offset_header as u32,
+            offset_body: offset_body as u32,
+            offset_end: offset_end as u32,
+        });
+        if stream.is_multipart_end() {
+            break;
+        }
+    }
+    // An alternative with only HTML, or only plain text, offers it as both.
+    if alternative {
+        if message.text_body.is_empty() && !message.html_body.is_empty() {
+            message.text_body = message.html_body.clone();
+        }
+        if message.html_body.is_empty() && !message.text_body.is_empty() {
+            message.html_body = message.text_body.clone();
+        }
+    }
+    message.parts[0].body = PartType::Multipart(children);
+    Some(message)
+}
+
+/// A leaf part's type as mail-parser classifies it; None for a part that
+/// holds other parts (multipart, message/rfc822).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LeafKind {
+    TextPlain,
+    TextHtml,
+    TextOther,
+    /// image, audio, video.
+    Inline,
+    Other,
+}
+
+fn leaf_kind(content_type: Option<&ContentType<'_>>) -> Option<LeafKind> {
+    let Some(ct) = content_type else {
+        return Some(LeafKind::TextPlain);
+    };
+    Some(match (ct.ctype(), ct.subtype()) {
+        ("multipart", _) | ("message", Some("rfc822" | "global")) => return None,
+        ("text", Some("plain")) => LeafKind::TextPlain,
+        ("text", Some("html")) => LeafKind::TextHtml,
+        ("text", _) => LeafKind::TextOther,
+        ("image" | "audio" | "video", _) => LeafKind::Inline,
+        _ => LeafKind::Other,
+    })
+}
+
+fn content_type<'a, 'x>(headers: &'a impl GetHeader<'x>) -> Option<&'a ContentType<'x>> {
+    headers
+        .header_value(&HeaderName::ContentType)
+        .and_then(|c| c.as_content_type())
+}
+
+fn is_attachment<'x>(headers: &impl GetHeader<'x>) -> bool {
+    headers
+        .header_value(&HeaderName::ContentDisposition)
+        .is_some_and(|d| d.as_content_type().is_some_and(|ct| ct.is_attachment()))
+}
+
+/// A part's body undone from its Content-Transfer-Encoding up to the
+/// boundary (empty: to the end), by mail-parser's decoders. None when they
+/// report an encoding problem.
+fn decode_transfer<'x, 'h>(
+    stream: &mut MessageStream<'x>,
+    headers: &impl GetHeader<'h>,
+    boundary: &[u8],
+) -> Option<(Encoding, usize, Cow<'x, [u8]>)> {
+    let (encoding, (offset_end, decoded)) =
+        match headers.header_value(&HeaderName::ContentTransferEncoding) {
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("base64") => {
+                (Encoding::Base64, stream.decode_base64_mime(boundary))
+            }
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => (
+                Encoding::QuotedPrintable,
+                decode_quoted_printable(stream, boundary),
+            ),
+            _ => (Encoding::None, stream.mime_part(boundary)),
+        };
+    (offset_end != usize::MAX).then_some((encoding, offset_end, decoded))
+}
+
+/// mail-parser's `decode_quoted_printable_mime`, rule for rule (a test
+/// compares the two on generated input), reading a slice rather than its
+/// byte iterator and copying runs of ordinary bytes at once: it was the
+/// largest cost left in reading a body. The stream is left where
+/// mail-parser leaves it.
+fn decode_quoted_printable<'x>(
+    stream: &mut MessageStream<'x>,
+    boundary: &[u8],
+) -> (usize, Cow<'x, [u8]>) {
+    #[derive(PartialEq)]
+    enum State {
+        None,
+        Eq,
+        Hex1,
+    }
+    // Bytes that, outside an escape, are copied and reset the white-space count.
+    let plain = |b: u8| !matches!(b, b'=' | b'-') && !b.is_ascii_whitespace();
+    let start = stream.offset();
+    let data = stream.bytes(start..stream.len());
+    stream.checkpoint();
+    let mut buf = Vec::with_capacity(128);
+    let mut state = State::None;
+    let mut hex1: i8 = 0;
+    let mut last_ch = 0u8;
+    let mut before_last_ch = 0u8;
+    let mut ws_count = 0usize;
+    let mut end_pos = start;
+    let mut crlf: &[u8] = b"\n";
+    let mut i = 0;
+    while i < data.len() {
+        let ch = data[i];
+        if state == State::None && plain(ch) {
+            let run = data[i..]
+                .iter()
+                .position(|&b| !plain(b))
+                .unwrap_or(data.len() - i);
+            buf.extend_from_slice(&data[i..i + run]);
+            ws_count = 0;
+            before_last_ch = if run >= 2 { data[i + run - 2] } else { last_ch };
+            last_ch = data[i + run - 1];
+            i += run;
+            continue;
+        }
+        // As in mail-parser, `start + i` is now the stream's offset.
+        i += 1;
+        match ch {
+            b'=' => {
+                if state == State::None {
+                    state = State::Eq;
+                } else {
+                    stream.restore();
+                    return (usize::MAX, Cow::Borrowed(b""));
+                }
+            }
+            b'\n' => {
+                end_pos = if last_ch == b'\r' {
+                    start + i - 2
+                } else {
+                    start + i - 1
+                };
+                if state == State::Eq {
+                    state = State::None;
+                } else {
+                    if ws_count > 0 {
+                        buf.truncate(buf.len() - ws_count);
+                    }
+                    buf.extend_from_slice(crlf);
+                }
+                ws_count = 0;
+            }
+            b'\r' => crlf = b"\r\n",
+            b'-' if !boundary.is_empty() && last_ch == b'-' && data[i..].starts_with(boundary) => {
+                i += boundary.len();
+                stream.skip_bytes(i);
+                // mail-parser's arithmetic, which wraps in a release build
+                // (after "=\n--boundary") and so truncates nothing.
+                if before_last_ch == b'\n' {
+                    buf.truncate(buf.len().wrapping_sub(crlf.len() + 1));
+                } else {
+                    buf.truncate(buf.len().wrapping_sub(1));
+                    end_pos = start + i - boundary.len() - 2;
+                }
+                return (end_pos, buf.into());
+            }
+            _ => match state {
+                State::None => {
+                    if ch.is_ascii_whitespace() {
+                        ws_count += 1;
+                    } else {
+                        ws_count = 0;
+                    }
+                    buf.push(ch);
+                }
+                State::Eq => {
+                    hex1 = HEX_MAP[usize::from(ch)];
+                    if hex1 != -1 {
+                        state = State::Hex1;
+                    } else if !ch.is_ascii_whitespace() {
+                        state = State::None;
+                        buf.push(b'=');
+                        buf.push(ch);
+                        ws_count = 0;
+                    }
+                }
+                State::Hex1 => {
+                    let hex2 = HEX_MAP[usize::from(ch)];
+                    state = State::None;
+                    if hex2 != -1 {
+                        buf.push(((hex1 as u8) << 4) | hex2 as u8);
+                    } else {
+                        buf.push(b'=');
+                        buf.push(last_ch);
+                        buf.push(ch);
+                    }
+                    ws_count = 0;
+                }
+            },
+        }
+        before_last_ch = last_ch;
+        last_ch = ch;
+    }
+    if boundary.is_empty() {
+        stream.seek_end();
+        (stream.len(), buf.into())
+    } else {
+        stream.restore();
+        (usize::MAX, buf.into())
+    }
+}
+
+/// Names mail-parser decodes as windows-1252 (us-ascii and latin-1 among
+/// them), written as its charset table writes them: lower case, '_' for '-'.
+const WINDOWS_1252_NAMES: &[&str] = &[
+    "ansi_x3.4_1968",
+    "ascii",
+    "cp1252",
+    "cp819",
+    "csisolatin1",
+    "cswindows1252",
+    "ibm819",
+    "iso88591",
+    "iso8859_1",
+    "iso_8859_1",
+    "iso_8859_1:1987",
+    "iso_ir_100",
+    "l1",
+    "latin1",
+    "us_ascii",
+    "windows_1252",
+    "x_cp1252",
+];
+
+/// A text part's bytes as a string, exactly as mail-parser decodes them.
+/// Its windows-1252 decoder (us-ascii and latin-1 among its names) builds
+/// the string a char at a time: ASCII text is the same string, taken as it
+/// is, and other text is decoded here by the same table.
+fn decode_charset<'x>(bytes: Cow<'x, [u8]>, charset: Option<&str>) -> Cow<'x, str> {
+    if charset.is_some_and(is_windows_1252) {
+        if !bytes.is_ascii() {
+            return Cow::Owned(decode_windows_1252(&bytes));
+        }
+        return match bytes {
+            Cow::Borrowed(b) => {
+                std::str::from_utf8(b).map_or_else(|_| String::from_utf8_lossy(b), Cow::Borrowed)
+            }
+            Cow::Owned(v) => Cow::Owned(
+                String::from_utf8(v)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+        };
+    }
+    let decoder = charset.and_then(|c| charset_decoder(c.as_bytes()));
+    match (bytes, decoder) {
+        (Cow::Owned(vec), Some(decode)) => decode(&vec).into(),
+        (Cow::Owned(vec), None) => String::from_utf8(vec)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            .into(),
+        (Cow::Borrowed(bytes), Some(decode)) => decode(bytes).into(),
+        // The same string as from_utf8_lossy, whose validation is slower
+        // on the valid text nearly all mail is.
+        (Cow::Borrowed(bytes), None) => std::str::from_utf8(bytes)
+            .map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed),
+    }
+}
+
+/// Bytes as mail-parser's windows-1252 decoder reads them: ASCII as it is,
+/// each other byte as the char its table gives (taken from the decoder
+/// itself, one byte at a time, once).
+fn decode_windows_1252(bytes: &[u8]) -> String {
+    static HIGH_HALF: OnceLock<Vec<char>> = OnceLock::new();
+    let high = HIGH_HALF.get_or_init(|| {
+        let decode = charset_decoder(b"windows-1252");
+        (0x80..=0xffu8)
+            .map(|b| {
+                decode
+                    .and_then(|d| d(&[b]).chars().next())
+                    .unwrap_or(char::REPLACEMENT_CHARACTER)
+            })
+            .collect()
+    });
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 2);
+    for chunk in bytes.split_inclusive(|b| !b.is_ascii()) {
+        let (last, ascii) = match chunk.split_last() {
+            Some((&last, ascii)) if !last.is_ascii() => (Some(last), ascii),
+            _ => (None, chunk),
+        };
+        // Only ASCII bytes here, so always valid.
+        out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
+        if let Some(b) = last {
+            let c = high.get(usize::from(b - 0x80)).copied();
+            out.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+        }
+    }
+    out
+}
+
+fn is_windows_1252(charset: &str) -> bool {
+    charset.len() <= 45
+        && WINDOWS_1252_NAMES.iter().any(|name| {
+            name.len() == charset.len()
+                && name.bytes().zip(charset.bytes()).all(|(n, c)| {
+                    n == match c {
+                        b'-' => b'_',
+                        c => c.to_ascii_lowercase(),
+                    }
+                })
+        })
 }
 
 fn identities(address: &Address<'_>, max: usize) -> Vec<Identity> {
@@ -632,4 +1099,205 @@ fn link(href: &str, text: Option<String>) -> Option<Link> {
         host_is_ip,
         text: text.filter(|t| !t.is_empty()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parser() -> MessageParser {
+        // As Context configures it.
+        MessageParser::new()
+            .with_mime_headers()
+            .header_address(HeaderName::From)
+            .header_text(HeaderName::Subject)
+            .default_header_ignore()
+    }
+
+    #[test]
+    fn multipart_reading_matches_the_full_parse() {
+        let containers = [
+            "multipart/mixed",
+            "multipart/alternative",
+            "multipart/related",
+            "multipart/signed",
+            "multipart/digest",
+            "MULTIPART/Alternative",
+        ];
+        let parts = [
+            "Content-Type: text/plain; charset=us-ascii\n\nplain text\n",
+            "Content-Type: text/html; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n<p>caf=E9</p>\n",
+            "\nno headers at all\n",
+            "Content-Type: text/plain; name=notes.txt\n\nnamed\n",
+            "Content-Type: text/plain\nContent-Disposition: attachment\n\nattached\n",
+            "Content-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n",
+            "Content-Type: application/pdf; name=a.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n",
+            "Content-Type: text/calendar\n\nBEGIN:VCALENDAR\n",
+            "Content-Type: text/html\nContent-Transfer-Encoding: base64\n\n!!! not base64 !!!\n",
+            "Content-Type: message/rfc822\n\nFrom: x@y\n\ninner\n",
+            "Content-Type: multipart/alternative; boundary=inner\n\n--inner\n\ni\n--inner--\n",
+            "Content-Type: message/delivery-status\n\nStatus: 5.0.0\n",
+        ];
+        let parser = parser();
+        let mut fast = 0;
+        let mut state: u32 = 7;
+        for container in containers {
+            for round in 0..60 {
+                let mut raw = format!(
+                    "From: a@example.com\nSubject: s\nMIME-Version: 1.0\nContent-Type: {container}; boundary=\"b0\"\n\npreamble\n"
+                );
+                for _ in 0..(1 + round % 4) {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    raw.push_str("--b0\n");
+                    raw.push_str(parts[(state >> 16) as usize % parts.len()]);
+                }
+                match round % 5 {
+                    0 => raw.push_str("--b0--\nepilogue\n"),
+                    1 => raw.push_str("--b0--"),
+                    2 => {}
+                    3 => raw.push_str("--b0--\r\n"),
+                    _ => raw.push_str("--b0 \n"),
+                }
+                let raw = raw.into_bytes();
+                let full = parser.parse(&raw[..]);
+                if let Some(mine) = simple_mime(&parser, &raw) {
+                    fast += 1;
+                    assert_eq!(Some(mine), full, "{}", String::from_utf8_lossy(&raw));
+                }
+            }
+        }
+        assert!(fast >= 60, "only {fast} messages took the multipart path");
+    }
+
+    #[test]
+    fn quoted_printable_matches_mail_parsers_decoder() {
+        let pieces: [&[u8]; 24] = [
+            b"=",
+            b"=3D",
+            b"=3d",
+            b"=\n",
+            b"=\r\n",
+            b"==",
+            b"=G1",
+            b"=4",
+            b"= \n",
+            b" ",
+            b"\t",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b"-",
+            b"--",
+            b"--b",
+            b"--b--",
+            b"abc",
+            b"x-y",
+            b"\xc3\xa9",
+            b"=E9",
+            b"  \r\n",
+            b"--bb",
+        ];
+        let mut state: u32 = 3;
+        let mut compared = 0;
+        for round in 0..4000 {
+            let mut raw = b"H: v\n\n".to_vec();
+            for _ in 0..(round % 12) {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                raw.extend_from_slice(pieces[(state >> 16) as usize % pieces.len()]);
+            }
+            for boundary in [&b""[..], b"b", b"bb"] {
+                let mut theirs = MessageStream::new(&raw);
+                theirs.skip_bytes(6);
+                let mut mine = MessageStream::new(&raw);
+                mine.skip_bytes(6);
+                // mail-parser's subtraction overflows on "=\n--boundary" in
+                // a debug build (a release build wraps, as ours does): such
+                // input is compared only in release builds.
+                let Ok(expected) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    theirs.decode_quoted_printable_mime(boundary)
+                })) else {
+                    continue;
+                };
+                compared += 1;
+                let got = decode_quoted_printable(&mut mine, boundary);
+                let what = String::from_utf8_lossy(&raw);
+                assert_eq!(got, expected, "{what:?} {boundary:?}");
+                assert_eq!(mine.offset(), theirs.offset(), "{what:?} {boundary:?}");
+                assert_eq!(
+                    mine.is_multipart_end(),
+                    theirs.is_multipart_end(),
+                    "{what:?}"
+                );
+                assert_eq!(mine.offset(), theirs.offset(), "{what:?} {boundary:?}");
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
+    }
+
+    #[test]
+    fn windows_1252_names_are_mail_parsers() {
+        let all: Vec<u8> = (0..=255).collect();
+        let reference = charset_decoder(b"windows-1252").unwrap()(&all);
+        let ascii: String = (0..128u8).map(char::from).collect();
+        for name in WINDOWS_1252_NAMES {
+            let decode = charset_decoder(name.as_bytes()).unwrap();
+            assert_eq!(decode(&all), reference, "{name}");
+            assert_eq!(decode(ascii.as_bytes()), ascii, "{name}");
+        }
+        assert_eq!(decode_windows_1252(&all), reference);
+        let mixed = b"caf\xe9 \x80uro \x81\x8d\x9d \xff plain tail";
+        assert_eq!(
+            decode_windows_1252(mixed),
+            charset_decoder(b"latin1").unwrap()(mixed)
+        );
+        assert!(is_windows_1252("US-ASCII") && is_windows_1252("ISO-8859-1"));
+        assert!(!is_windows_1252("utf-8") && !is_windows_1252("iso-8859-2"));
+    }
+
+    /// The single-part reading gives what the full parse gives, or nothing.
+    #[test]
+    fn single_text_part_matches_the_full_parse() {
+        let heads = [
+            "",
+            "Content-Type: text/plain\n",
+            "Content-Type: text/plain; charset=us-ascii\n",
+            "Content-Type: TEXT/PLAIN; charset=\"ISO-8859-1\"\n",
+            "Content-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: quoted-printable\n",
+            "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n",
+            "Content-Type: text/plain; charset=koi8-r\n",
+            "Content-Type: text/html; charset=us-ascii\nContent-Transfer-Encoding: base64\n",
+            "Content-Type: text/html\nContent-Transfer-Encoding: Quoted-Printable\n",
+            "Content-Type: text/plain\nContent-Disposition: attachment; filename=a.txt\n",
+            "Content-Type: text/enriched\n",
+            "Content-Type: image/gif\nContent-Transfer-Encoding: base64\n",
+            "Content-Type: message/rfc822\n",
+            "Content-Type: multipart/mixed; boundary=b\n",
+            "Content-Transfer-Encoding: base64\n",
+        ];
+        let bodies: [&[u8]; 9] = [
+            b"",
+            b"Hello there,\r\nplease pay.\r\n",
+            b"caf\xe9 =E9t=E9 \x80 soft=\r\nbreak\n",
+            b"SGVsbG8gd29ybGQ=\n",
+            b"SGVsbG8*** broken base64 !!!\n",
+            b"<p>Dear&nbsp;user</p>\n--b\nContent-Type: text/plain\n\nsecond\n--b--\n",
+            b"\xff\xfe\xc3\x28 bad utf-8\n",
+            b"line\n\nFrom: not a header\n\nmore\n",
+            b"=?utf-8?B?w6k=?= =3D=\n",
+        ];
+        let parser = parser();
+        let mut fast = 0;
+        for head in heads {
+            for body in bodies {
+                let mut raw = format!("From: a@example.com\nSubject: s\n{head}\n").into_bytes();
+                raw.extend_from_slice(body);
+                let full = parser.parse(&raw[..]);
+                if let Some(mine) = simple_mime(&parser, &raw) {
+                    fast += 1;
+                    assert_eq!(Some(mine), full, "{head}");
+                }
+            }
+        }
+        assert!(fast >= 50, "only {fast} messages took the single-part path");
+    }
 }

@@ -151,7 +151,7 @@ pub(crate) fn open_file(path: PathBuf, member: Option<String>, limit: u64) -> So
     let layout = match sniff(&head) {
         Format::Gzip => return ArchiveMessages::spawn(path, member, head, file, true, limit),
         Format::Tar => return ArchiveMessages::spawn(path, member, head, file, false, limit),
-        Format::Mbox => Layout::Mbox,
+        Format::Mbox => Layout::Mbox { size_hint },
         Format::Single => Layout::Single { size_hint },
     };
     let reader: Box<dyn BufRead + Send> = Box::new(BufReader::new(Cursor::new(head).chain(file)));

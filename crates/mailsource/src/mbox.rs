@@ -16,11 +16,16 @@ use std::io::{self, BufRead, Read};
 /// whether it is a separator). Longer lines are never separators.
 const LINE_HEAD: usize = 1024;
 
+/// Most a first message's buffer is reserved at from the stream's size.
+const MAX_RESERVE: u64 = 1 << 20;
+
 /// How to cut the stream.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Layout {
-    /// An mbox: split on separator lines.
-    Mbox,
+    /// An mbox: split on separator lines. The size of the whole stream,
+    /// when known, sizes the first message's buffer (most mbox members of
+    /// an archive hold one message).
+    Mbox { size_hint: Option<u64> },
     /// The whole stream is one message, whose size may be known in advance.
     Single { size_hint: Option<u64> },
 }
@@ -119,8 +124,15 @@ impl<R: BufRead> Splitter<R> {
         }
     }
 
-    fn next_mbox(&mut self) -> Option<Piece> {
-        let mut message = Vec::new();
+    fn next_mbox(&mut self, size_hint: Option<u64>) -> Option<Piece> {
+        // Grown a line at a time otherwise: a copy at every doubling.
+        let reserve = match size_hint {
+            Some(size) if self.next_index == 0 && !self.pending => {
+                size.min(self.limit).min(MAX_RESERVE)
+            }
+            _ => 0,
+        };
+        let mut message = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
         let mut size: u64 = 0;
         let mut oversize = false;
         // Length of the previous line if it was blank ("\n" or "\r\n").
@@ -217,7 +229,7 @@ impl<R: BufRead> Iterator for Splitter<R> {
         }
         match self.layout {
             Layout::Single { size_hint } => Some(self.single(size_hint)),
-            Layout::Mbox => self.next_mbox(),
+            Layout::Mbox { size_hint } => self.next_mbox(size_hint),
         }
     }
 }
@@ -242,7 +254,7 @@ fn read_line_into<R: BufRead>(reader: &mut R, out: &mut Vec<u8>, keep: usize) ->
         if available.is_empty() {
             return Ok(total);
         }
-        let (used, complete) = match available.iter().position(|&b| b == b'\n') {
+        let (used, complete) = match memchr::memchr(b'\n', available) {
             Some(newline) => (newline + 1, true),
             None => (available.len(), false),
         };
@@ -301,7 +313,7 @@ mod tests {
     use super::*;
 
     fn split(data: &[u8], limit: u64) -> Vec<Piece> {
-        Splitter::new(data, Layout::Mbox, limit).collect()
+        Splitter::new(data, Layout::Mbox { size_hint: None }, limit).collect()
     }
 
     fn ok(piece: &Piece) -> &[u8] {
