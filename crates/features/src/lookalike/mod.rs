@@ -652,7 +652,10 @@ impl LookalikeIndex {
     fn compound(&self, label: &str, found: &mut Found) {
         let is_words = |rest: &str| {
             let rest = rest.trim_matches('-');
-            !rest.is_empty() && rest.split('-').all(|w| self.words.contains(w))
+            if !rest.as_bytes().contains(&b'-') {
+                return !rest.is_empty() && self.words.contains(rest);
+            }
+            rest.split('-').all(|w| self.words.contains(w))
         };
         // Split points are turned away on two letters before any probe: the
         // rest must start (or end) like a word.
