@@ -2,7 +2,7 @@
 //! feature may consult. Built once, shared read-only by every extraction.
 
 use crate::display_name::VipIndex;
-use crate::domain::{normalize_domain, DomainSet};
+use crate::domain::{list_entries, normalize_domain, DomainSet};
 use crate::error::FeatureError;
 use crate::header_block::HeaderFilter;
 use crate::intent::IntentMatcher;
@@ -244,12 +244,8 @@ impl ContextBuilder {
     /// domains span many suffixes.
     pub fn protected_file(mut self, path: &Path) -> Result<Self, FeatureError> {
         let text = read_list(path)?;
-        self.extra_protected.extend(
-            text.lines()
-                .map(|l| l.split('#').next().unwrap_or("").trim())
-                .filter(|l| !l.is_empty())
-                .map(str::to_string),
-        );
+        self.extra_protected
+            .extend(list_entries(&text).map(str::to_string));
         Ok(self)
     }
 
@@ -317,20 +313,8 @@ impl ContextBuilder {
         disposable.extend_from_list(self.disposable.as_deref().unwrap_or(DEFAULT_DISPOSABLE));
         let mut shorteners = DomainSet::new();
         shorteners.extend_from_list(DEFAULT_SHORTENERS);
-        let mut brands: Vec<String> = self
-            .brands
-            .as_deref()
-            .unwrap_or(DEFAULT_BRANDS)
-            .lines()
-            .map(|l| {
-                l.split('#')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .filter(|l| !l.is_empty())
-            .collect();
+        let brands = self.brands.as_deref().unwrap_or(DEFAULT_BRANDS);
+        let mut brands: Vec<String> = list_entries(brands).map(str::to_ascii_lowercase).collect();
         for d in protected.iter() {
             let label = crate::domain::organisational_domain(d)
                 .split('.')

@@ -8,6 +8,14 @@ const MAX_DOMAIN_LEN: usize = 253;
 
 /// Lower-cases, trims brackets, dots and white space, and turns a Unicode
 /// domain into its ASCII (punycode) form. `None` for nothing usable.
+/// The entries of a list file: one a line, `#` starts a comment, blank
+/// lines skipped, each trimmed.
+pub(crate) fn list_entries(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+}
+
 pub fn normalize_domain(raw: &str) -> Option<String> {
     let trimmed = raw
         .trim()
@@ -80,9 +88,8 @@ impl DomainSet {
 
     /// Reads the list format: one domain a line, `#` starts a comment.
     pub fn extend_from_list(&mut self, text: &str) {
-        for line in text.lines() {
-            let entry = line.split('#').next().unwrap_or("").trim();
-            if !entry.is_empty() && !entry.contains('*') {
+        for entry in list_entries(text) {
+            if !entry.contains('*') {
                 self.insert(entry);
             }
         }

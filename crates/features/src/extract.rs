@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::error::ParseError;
 use crate::evidence::{Evidence, EvidenceLog, Technique};
 use crate::intent::IntentCategory;
-use crate::lookalike::{display_domain, is_mixed_script_domain};
+use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
 use crate::message::{Envelope, MessageView};
 use crate::schema::{Feature, FeatureVector};
 use crate::{display_name, intent, links, sender_path};
@@ -122,6 +122,8 @@ fn lookalike_identities(
                 .map(|d| (Feature::EnvelopeDomainLookalike, "envelope sender", d)),
         )
         .chain(dkim.map(|d| (Feature::DkimDomainLookalike, "DKIM signing domain", d)));
+    // From, envelope and DKIM are often one domain: look each up once.
+    let mut looked_up: Vec<(&str, Option<LookalikeMatch>)> = Vec::new();
     for (feature, which, domain) in candidates {
         if v.get(Feature::SenderDomainMixedScript) == 0.0 && is_mixed_script_domain(domain) {
             v.set_flag(Feature::SenderDomainMixedScript, true);
@@ -134,7 +136,15 @@ fn lookalike_identities(
         if v.get(feature) > 0.0 {
             continue;
         }
-        if let Some(m) = index.find(domain) {
+        let found = match looked_up.iter().find(|(d, _)| *d == domain) {
+            Some((_, found)) => found.clone(),
+            None => {
+                let found = index.find(domain);
+                looked_up.push((domain, found.clone()));
+                found
+            }
+        };
+        if let Some(m) = found {
             v.set_flag(feature, true);
             log.add(
                 feature,

@@ -10,20 +10,13 @@ fn is_vowel(c: char) -> bool {
 /// Names the single edit (insertion, omission, substitution or adjacent
 /// transposition) that turns `target` into `seen`; empty when it takes more.
 pub(crate) fn classify_edit(seen: &str, target: &str) -> Vec<LookalikeKind> {
-    if seen.is_ascii() && target.is_ascii() {
-        // Most labels: compare bytes, no per-letter vectors.
-        let as_chars = |b: &[u8]| -> Vec<char> { b.iter().map(|&c| c as char).collect() };
-        if seen.len().abs_diff(target.len()) > 1 {
-            return Vec::new();
-        }
-        return classify(&as_chars(seen.as_bytes()), &as_chars(target.as_bytes()));
+    let mut kinds = Vec::new();
+    // Candidates from the neighbourhood are mostly a letter or more apart in
+    // length: turn those away before collecting letters.
+    if seen.chars().count().abs_diff(target.chars().count()) > 1 {
+        return kinds;
     }
     let (s, t): (Vec<char>, Vec<char>) = (seen.chars().collect(), target.chars().collect());
-    classify(&s, &t)
-}
-
-fn classify(s: &[char], t: &[char]) -> Vec<LookalikeKind> {
-    let mut kinds = Vec::new();
     if s.len() == t.len() + 1 {
         let pos = (0..t.len()).find(|&i| s[i] != t[i]).unwrap_or(t.len());
         if s[pos + 1..] != t[pos..] {

@@ -20,7 +20,7 @@ mod edit;
 mod glyph;
 pub mod permutation;
 
-use crate::domain::{normalize_domain, registrable_domain};
+use crate::domain::{list_entries, normalize_domain, registrable_domain};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -65,12 +65,12 @@ pub enum Scope {
 /// under (`gov`, `edu`, `mil`, `int`, `ac.uk`, `go.jp`, `gouv.fr` …): an
 /// attacker cannot own such a domain, so it imitates nothing.
 fn is_restricted_suffix(suffix: &str) -> bool {
-    const RESTRICTED: [&str; 10] = [
-        "gov", "edu", "mil", "int", "ac", "go", "gob", "gouv", "govt", "gv",
-    ];
-    let first = suffix.split('.').next().unwrap_or("");
-    let whole = ["gov", "edu", "mil", "int"].contains(&suffix);
-    whole || (suffix.contains('.') && RESTRICTED.contains(&first))
+    const WHOLE: [&str; 4] = ["gov", "edu", "mil", "int"];
+    const SECOND_LEVEL: [&str; 6] = ["ac", "go", "gob", "gouv", "govt", "gv"];
+    match suffix.split_once('.') {
+        None => WHOLE.contains(&suffix),
+        Some((first, _)) => WHOLE.contains(&first) || SECOND_LEVEL.contains(&first),
+    }
 }
 
 /// How a domain imitates its target, named as dnstwist names its fuzzers.
@@ -358,12 +358,6 @@ pub struct LookalikeIndexBuilder {
     brand_tlds: String,
 }
 
-fn list_entries(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim().to_lowercase())
-        .filter(|w| !w.is_empty())
-}
-
 impl LookalikeIndexBuilder {
     /// The organisation's own and partner domains ([`Scope::Org`]).
     pub fn org<S: AsRef<str>>(mut self, domains: impl IntoIterator<Item = S>) -> Self {
@@ -431,8 +425,10 @@ impl LookalikeIndex {
             glyphs: FxHashMap::default(),
             hyphen_heads: FxHashMap::default(),
             hyphen_tails: FxHashMap::default(),
-            words: list_entries(&spec.words).collect(),
-            brand_tlds: list_entries(&spec.brand_tlds).collect(),
+            words: list_entries(&spec.words).map(str::to_lowercase).collect(),
+            brand_tlds: list_entries(&spec.brand_tlds)
+                .map(str::to_lowercase)
+                .collect(),
             suffix_runs: FxHashSet::default(),
             word_starts: Bigrams::default(),
             word_ends: Bigrams::default(),
@@ -502,11 +498,6 @@ impl LookalikeIndex {
 
     pub fn is_empty(&self) -> bool {
         self.protected.is_empty()
-    }
-
-    /// The protected registrable domains, sorted.
-    pub fn protected(&self) -> impl Iterator<Item = &str> {
-        self.protected.iter().map(|p| p.registrable.as_str())
     }
 
     /// The protected domain `domain` imitates, if any. A protected domain and
@@ -642,7 +633,7 @@ impl LookalikeIndex {
                 Rank::TldSwap => 0,
                 // The name with letters added before or after it.
                 Rank::Compound => label_chars.abs_diff(p.label_chars),
-                _ => osa_distance(&label, &p.label),
+                _ => strsim::osa_distance(&label, &p.label),
             },
         })
     }
@@ -863,30 +854,6 @@ impl Found {
         );
         Some((best.i, best.rank, kinds))
     }
-}
-
-/// Optimal-string-alignment distance (insertions, deletions, substitutions
-/// and adjacent swaps) in characters, on three rolling rows: it runs once
-/// per lookalike found, so it must not allocate a matrix.
-fn osa_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut before: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur: Vec<usize> = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(before[j - 2] + 1);
-            }
-            cur[j] = d;
-        }
-        std::mem::swap(&mut before, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 /// Buffers a lookup reuses, per thread: lookups run for every sender and

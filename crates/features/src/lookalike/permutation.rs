@@ -3,7 +3,7 @@
 //! Our own generator, modelled on dnstwist's fuzzers and named like them.
 
 use super::{split_label, unicode_label, LookalikeKind};
-use crate::domain::{normalize_domain, registrable_domain};
+use crate::domain::{list_entries, normalize_domain, registrable_domain};
 use std::collections::BTreeSet;
 
 /// Suffixes for tld-swap imitations: the built-in list (see the file).
@@ -128,12 +128,7 @@ pub fn permutations(domain: &str, words: &str, tlds: &str) -> Vec<Permutation> {
     let label = unicode_label(label).into_owned();
     let chars: Vec<char> = label.chars().collect();
     let n = chars.len();
-    let list = |text: &str| -> Vec<String> {
-        text.lines()
-            .map(|l| l.split('#').next().unwrap_or("").trim().to_lowercase())
-            .filter(|l| !l.is_empty())
-            .collect()
-    };
+    let list = |text: &str| -> Vec<String> { list_entries(text).map(str::to_lowercase).collect() };
     let at = |i: usize, j: usize| chars[i..j].iter().collect::<String>();
     let mut labels: Vec<(LookalikeKind, String)> = Vec::new();
     let mut push = |kind: LookalikeKind, l: String| labels.push((kind, l));
