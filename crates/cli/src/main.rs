@@ -6,6 +6,11 @@ mod org;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// Many small, short-lived allocations per message (header values, decoded
+// text, evidence): mimalloc serves them markedly faster than glibc malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Research, train, evaluate and deploy detectors of forged email and
 /// Business Email Compromise.
 ///
