@@ -32,16 +32,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Corpus(commands::corpus::CorpusArgs),
     Extract(Box<commands::extract::ExtractArgs>),
     Features(commands::features::FeaturesArgs),
+    Gen(commands::gen::GenArgs),
     Lookalike(commands::lookalike::LookalikeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Corpus(args) => commands::corpus::run(args),
         Command::Extract(args) => commands::extract::run(*args),
         Command::Features(args) => commands::features::run(args),
+        Command::Gen(args) => commands::gen::run(args),
         Command::Lookalike(args) => commands::lookalike::run(args),
     };
     match result {

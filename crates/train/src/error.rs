@@ -20,4 +20,8 @@ pub enum TrainError {
     UnknownFormat { path: PathBuf },
     #[error("{path}: {message}")]
     Table { path: PathBuf, message: String },
+    #[error("source probe: {0}")]
+    Probe(String),
+    #[error("{0}")]
+    Invalid(String),
 }

@@ -1,15 +1,21 @@
 //! Corpora → feature tables → rule weights and a classifier → model artifact.
 //!
-//! What it does now: [`feature_table`] turns extracted messages into a table
-//! (one row per message: where it came from, its error if any, every named
+//! What it does now: [`corpus`] indexes corpora into a manifest (labels,
+//! dates, hashes, duplicate groups), splits it without leakage and probes
+//! whether sources can be told apart; [`gen`] writes labelled synthetic mail
+//! (ham of an example organisation, and the five attack techniques injected
+//! into ham); [`feature_table`] turns extracted messages into a table (one
+//! row per message: where it came from, its error if any, every named
 //! feature) and writes it as Parquet (through polars) or NDJSON, atomically.
 //!
 //! What it deliberately does not do: parse mail or compute features (that is
 //! `impostor-features`, so training and serving can never disagree), read
 //! archives (`impostor-mailsource`), or score messages (`impostor-serve`).
 
+pub mod corpus;
 pub mod error;
 pub mod feature_table;
+pub mod gen;
 pub mod output;
 
 pub use error::TrainError;

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod corpus;
 pub mod extract;
 pub mod features;
+pub mod gen;
 pub mod lookalike;

@@ -1,0 +1,472 @@
+//! The corpus manifest: one row per message of the inputs, saying where it
+//! is, what it is, when it was written and what it duplicates.
+
+use super::duplicates::{group_duplicates, DuplicateCounts};
+use super::label::{label_from_member, Label};
+use super::surface::surface_features;
+use crate::error::TrainError;
+use crate::output::write_atomically;
+use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
+use mail_parser::{DateTime, MessageParser};
+use polars::prelude::*;
+use rayon::prelude::*;
+use sha1::{Digest, Sha1};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Messages handed to the workers at a time.
+const BATCH: usize = 256;
+/// Bodies with fewer letters than this are not compared: "thanks!" twice
+/// is not a duplicate.
+const MIN_BODY_LETTERS: usize = 64;
+/// Bytes of a body whose letters go into its hash; mass mail that differs
+/// far down (a footer with the recipient) still groups.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// One message of the corpus.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManifestRow {
+    /// `source:member[#index]`, unique within a manifest.
+    pub id: String,
+    pub source: String,
+    pub path: String,
+    pub member: Option<String>,
+    pub index: Option<u64>,
+    pub label: Option<Label>,
+    /// A technique code of design.md §3 for injected attacks.
+    pub technique: Option<String>,
+    pub synthetic: bool,
+    /// The Date header in UTC, `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// Seconds since the epoch of the Date header.
+    pub timestamp: Option<i64>,
+    /// SHA-1 of the message bytes as read (an mbox "From " line removed).
+    pub sha1: Option<String>,
+    pub message_id: Option<String>,
+    /// A hash of the body's letters, lower-cased: equal for copies that
+    /// differ only in white space, punctuation, digits or MIME boundaries.
+    pub body_hash: Option<String>,
+    pub bytes: u64,
+    /// The id of the first message of this one's duplicate group (itself
+    /// when it has no duplicates).
+    pub group: String,
+    pub error: Option<String>,
+}
+
+/// What a labels file says of one message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelEntry {
+    pub label: Option<Label>,
+    pub technique: Option<String>,
+    pub synthetic: bool,
+}
+
+/// How to index.
+#[derive(Clone, Debug, Default)]
+pub struct IndexOptions {
+    /// The source name of every input; default: each input's file name
+    /// without its archive extension.
+    pub source: Option<String>,
+    /// Labels by member (or file name), overriding folder names.
+    pub labels: HashMap<String, LabelEntry>,
+    pub read: ReadOptions,
+}
+
+/// The manifest rows and, beside them, each message's surface features
+/// (for the source probe; not stored).
+#[derive(Debug, Default)]
+pub struct Index {
+    pub rows: Vec<ManifestRow>,
+    pub surfaces: Vec<Vec<f64>>,
+    pub duplicates: DuplicateCounts,
+}
+
+/// The source name of an input: its file name without .tar.gz, .tgz, .tar,
+/// .mbox or .eml.
+pub fn source_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    for ext in [".tar.gz", ".tgz", ".tar", ".mbox", ".eml"] {
+        if let Some(stem) = name.strip_suffix(ext) {
+            return stem.to_string();
+        }
+    }
+    name
+}
+
+/// Reads a labels file: tab-separated with a header naming at least
+/// `member` and `label`, optionally `technique` and `synthetic`
+/// (true/false/1/0).
+pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, TrainError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TrainError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |line: usize, message: String| TrainError::Table {
+        path: path.to_path_buf(),
+        message: format!("line {line}: {message}"),
+    };
+    let mut lines = text.lines().enumerate();
+    let (_, header) = lines.next().ok_or_else(|| {
+        bad(
+            1,
+            "empty; the first line names the columns (member, label, …)".into(),
+        )
+    })?;
+    let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
+    let col = |name: &str| columns.iter().position(|c| *c == name);
+    let (Some(member_col), Some(label_col)) = (col("member"), col("label")) else {
+        return Err(bad(
+            1,
+            format!("the header must name the columns member and label; it has {columns:?}"),
+        ));
+    };
+    let (technique_col, synthetic_col) = (col("technique"), col("synthetic"));
+    let mut out = HashMap::new();
+    for (n, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split('\t').collect();
+        let cell = |c: Option<usize>| {
+            c.and_then(|c| cells.get(c))
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+        };
+        let member = cell(Some(member_col)).ok_or_else(|| bad(n + 1, "no member".into()))?;
+        let label = match cell(Some(label_col)) {
+            None => None,
+            Some(l) => Some(Label::parse(l).ok_or_else(|| {
+                bad(
+                    n + 1,
+                    format!("unknown label {l:?}; use ham, spam, phish or bec"),
+                )
+            })?),
+        };
+        let technique = cell(technique_col)
+            .filter(|t| *t != "none")
+            .map(str::to_string);
+        if let Some(t) = &technique {
+            if impostor_features::Technique::from_code(t).is_none() {
+                return Err(bad(
+                    n + 1,
+                    format!("unknown technique {t:?}; use a code of design.md §3"),
+                ));
+            }
+        }
+        let synthetic = matches!(cell(synthetic_col), Some("true" | "1" | "yes"));
+        out.insert(
+            member.to_string(),
+            LabelEntry {
+                label,
+                technique,
+                synthetic,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Indexes every message of `paths`, in input order, on the current rayon
+/// pool; `progress` is called with the number of messages done after each
+/// batch. Duplicate groups are computed over all inputs together.
+pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn(u64)) -> Index {
+    let mut index = Index::default();
+    // Reading (gunzip, tar) fills the next batch on its own thread while
+    // the workers index this one; the small channel bounds memory.
+    let (batches, incoming) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(2);
+    let messages = read_inputs(paths, &options.read);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut messages = messages;
+            loop {
+                let batch: Vec<RawMessage> = messages.by_ref().take(BATCH).collect();
+                if batch.is_empty() || batches.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        for batch in incoming {
+            let done: Vec<(ManifestRow, Vec<f64>)> =
+                batch.par_iter().map(|m| index_one(m, options)).collect();
+            for (row, surface) in done {
+                index.rows.push(row);
+                index.surfaces.push(surface);
+            }
+            progress(index.rows.len() as u64);
+        }
+    });
+    index.duplicates = group_duplicates(&mut index.rows);
+    index
+}
+
+fn index_one(m: &RawMessage, options: &IndexOptions) -> (ManifestRow, Vec<f64>) {
+    let source = options
+        .source
+        .clone()
+        .unwrap_or_else(|| source_name(&m.origin.path));
+    let member = m.origin.member.clone();
+    let key = member.clone().unwrap_or_else(|| {
+        m.origin
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let mut id = format!("{source}:{key}");
+    if let Some(i) = m.origin.index {
+        id.push_str(&format!("#{i}"));
+    }
+    let given = options.labels.get(&key);
+    let mut row = ManifestRow {
+        id: id.clone(),
+        source,
+        path: m.origin.path.display().to_string(),
+        member,
+        index: m.origin.index.map(|i| i as u64),
+        label: given.map_or_else(|| label_from_member(&key), |g| g.label),
+        technique: given.and_then(|g| g.technique.clone()),
+        synthetic: given.is_some_and(|g| g.synthetic),
+        date: None,
+        timestamp: None,
+        sha1: None,
+        message_id: None,
+        body_hash: None,
+        bytes: 0,
+        group: id,
+        error: None,
+    };
+    let bytes = match &m.bytes {
+        Ok(b) => b,
+        Err(e) => {
+            row.error = Some(e.to_string());
+            return (row, Vec::new());
+        }
+    };
+    row.bytes = bytes.len() as u64;
+    row.sha1 = Some(hex(&Sha1::digest(bytes)));
+    // Only the header block, and of it only Date and Message-ID as values.
+    let parser = MessageParser::new().with_date_headers().with_message_ids();
+    match parser.parse_headers(bytes.as_slice()) {
+        None => row.error = Some("not an RFC 5322 message: no header could be read".into()),
+        Some(message) => {
+            row.message_id = message
+                .message_id()
+                .map(|id| id.trim().to_string())
+                .filter(|id| !id.is_empty());
+            if let Some(ts) = message.date().map(DateTime::to_timestamp) {
+                let day = DateTime::from_timestamp(ts);
+                if (1970..2200).contains(&day.year) {
+                    row.timestamp = Some(ts);
+                    row.date = Some(format!("{:04}-{:02}-{:02}", day.year, day.month, day.day));
+                }
+            }
+            row.body_hash = body_hash(body_of(bytes));
+        }
+    }
+    (row, surface_features(bytes))
+}
+
+/// What follows the header block's blank line.
+fn body_of(bytes: &[u8]) -> &[u8] {
+    let lf = memchr::memmem::find(bytes, b"\n\n").map(|i| i + 2);
+    let crlf = memchr::memmem::find(bytes, b"\n\r\n").map(|i| i + 3);
+    let start = match (lf, crlf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(bytes.len()),
+    };
+    &bytes[start..]
+}
+
+/// The hash of a body's letters as stored, lower-cased, skipping MIME
+/// boundary lines (random in every copy); None for bodies too short to
+/// compare. Read raw, not decoded: copies carry the same encoding, and
+/// indexing must stay far cheaper than parsing.
+pub fn body_hash(body: &[u8]) -> Option<String> {
+    let body = &body[..body.len().min(MAX_BODY_BYTES)];
+    let mut letters = Vec::with_capacity(body.len());
+    for line in body.split(|b| *b == b'\n') {
+        if line.first() == Some(&b'-') {
+            continue;
+        }
+        for &b in line {
+            let lower = b | 0x20;
+            if lower.is_ascii_lowercase() {
+                letters.push(lower);
+            } else if b >= 0x80 {
+                letters.push(b);
+            }
+        }
+    }
+    (letters.len() >= MIN_BODY_LETTERS).then(|| format!("{:016x}", xxh3_64(&letters)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The manifest as a DataFrame; columns as the fields of [`ManifestRow`].
+pub fn to_dataframe(rows: &[ManifestRow]) -> PolarsResult<DataFrame> {
+    let s = |name: &str, f: &dyn Fn(&ManifestRow) -> Option<String>| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+    };
+    DataFrame::new(
+        rows.len(),
+        vec![
+            s("id", &|r| Some(r.id.clone())),
+            s("source", &|r| Some(r.source.clone())),
+            s("path", &|r| Some(r.path.clone())),
+            s("member", &|r| r.member.clone()),
+            Column::new(
+                "index".into(),
+                rows.iter()
+                    .map(|r| r.index.map(|i| i as i64))
+                    .collect::<Vec<_>>(),
+            ),
+            s("label", &|r| r.label.map(|l| l.as_str().to_string())),
+            s("technique", &|r| r.technique.clone()),
+            Column::new(
+                "synthetic".into(),
+                rows.iter().map(|r| r.synthetic).collect::<Vec<_>>(),
+            ),
+            s("date", &|r| r.date.clone()),
+            Column::new(
+                "timestamp".into(),
+                rows.iter().map(|r| r.timestamp).collect::<Vec<_>>(),
+            ),
+            s("sha1", &|r| r.sha1.clone()),
+            s("message_id", &|r| r.message_id.clone()),
+            s("body_hash", &|r| r.body_hash.clone()),
+            Column::new(
+                "bytes".into(),
+                rows.iter().map(|r| r.bytes as i64).collect::<Vec<_>>(),
+            ),
+            s("group", &|r| Some(r.group.clone())),
+            s("error", &|r| r.error.clone()),
+        ],
+    )
+}
+
+/// Writes the manifest as Parquet, atomically.
+pub fn write_manifest(rows: &[ManifestRow], path: &Path) -> Result<(), TrainError> {
+    let table = |e: PolarsError| TrainError::Table {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut df = to_dataframe(rows).map_err(table)?;
+    write_atomically(path, |w| {
+        ParquetWriter::new(w)
+            .finish(&mut df)
+            .map(|_| ())
+            .map_err(table)
+    })
+}
+
+/// Reads a manifest written by [`write_manifest`].
+pub fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, TrainError> {
+    let table = |message: String| TrainError::Table {
+        path: path.to_path_buf(),
+        message: format!("{message}; is it a manifest written by `impostor corpus index`?"),
+    };
+    let file = std::fs::File::open(path).map_err(|source| TrainError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| table(e.to_string()))?;
+    let text = |name: &str| -> Result<Vec<Option<String>>, TrainError> {
+        let c = df.column(name).map_err(|e| table(e.to_string()))?;
+        let c = c.str().map_err(|e| table(e.to_string()))?;
+        Ok(c.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let int = |name: &str| -> Result<Vec<Option<i64>>, TrainError> {
+        let c = df.column(name).map_err(|e| table(e.to_string()))?;
+        let c = c.i64().map_err(|e| table(e.to_string()))?;
+        Ok(c.iter().collect())
+    };
+    let synthetic: Vec<Option<bool>> = df
+        .column("synthetic")
+        .and_then(|c| c.bool().map(|b| b.iter().collect()))
+        .map_err(|e| table(e.to_string()))?;
+    let (id, source, path_col, member) =
+        (text("id")?, text("source")?, text("path")?, text("member")?);
+    let (label, technique, date, sha1) = (
+        text("label")?,
+        text("technique")?,
+        text("date")?,
+        text("sha1")?,
+    );
+    let (message_id, body, group, error) = (
+        text("message_id")?,
+        text("body_hash")?,
+        text("group")?,
+        text("error")?,
+    );
+    let (index, timestamp, bytes) = (int("index")?, int("timestamp")?, int("bytes")?);
+    let mut rows = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let label = match &label[i] {
+            None => None,
+            Some(l) => Some(
+                Label::parse(l).ok_or_else(|| table(format!("row {i}: unknown label {l:?}")))?,
+            ),
+        };
+        rows.push(ManifestRow {
+            id: id[i].clone().unwrap_or_default(),
+            source: source[i].clone().unwrap_or_default(),
+            path: path_col[i].clone().unwrap_or_default(),
+            member: member[i].clone(),
+            index: index[i].map(|v| v as u64),
+            label,
+            technique: technique[i].clone(),
+            synthetic: synthetic[i].unwrap_or(false),
+            date: date[i].clone(),
+            timestamp: timestamp[i],
+            sha1: sha1[i].clone(),
+            message_id: message_id[i].clone(),
+            body_hash: body[i].clone(),
+            bytes: bytes[i].unwrap_or(0) as u64,
+            group: group[i].clone().unwrap_or_default(),
+            error: error[i].clone(),
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_hash_ignores_case_spacing_digits_and_short_bodies() {
+        let a = "--b1\nDear customer, your order 1234 has SHIPPED.\n".repeat(4);
+        let b = "--b2\ndear   customer your order 98 has shipped\n".repeat(4);
+        let hash = |s: &str| body_hash(s.as_bytes());
+        assert_eq!(hash(&a), hash(&b));
+        assert!(hash(&a).is_some());
+        assert_ne!(hash(&a), hash(&a.replace("SHIPPED", "ARRIVED")));
+        assert_eq!(hash("thanks!"), None);
+        assert_eq!(body_of(b"A: b\r\n\r\nbody"), b"body");
+        assert_eq!(body_of(b"A: b\n\nbody\n\nmore"), b"body\n\nmore");
+    }
+
+    #[test]
+    fn source_names_drop_archive_extensions() {
+        assert_eq!(
+            source_name(Path::new("/x/spamassassin-2002.tar.gz")),
+            "spamassassin-2002"
+        );
+        assert_eq!(source_name(Path::new("inbox.mbox")), "inbox");
+        assert_eq!(source_name(Path::new("maildir")), "maildir");
+    }
+}

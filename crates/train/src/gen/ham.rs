@@ -1,0 +1,300 @@
+//! Legitimate mail of the example organisation: internal threads, vendor
+//! invoices, newsletters through ESPs, mailing lists, calendar and
+//! e-signature notifications, auto-replies and bounces, in English and
+//! Japanese, each with the route and authentication its real kind has.
+
+use super::compose::{
+    dkim_signature, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body, Draft,
+    Layout,
+};
+use super::template::{Lang, Template, Templates};
+use super::values::{url, Values};
+use super::world::{Person, World};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// Ham kinds and their shares of generated ham.
+const KIND_WEIGHTS: [(&str, u32); 8] = [
+    ("internal_thread", 30),
+    ("vendor_invoice", 20),
+    ("newsletter", 12),
+    ("mailing_list", 8),
+    ("calendar", 8),
+    ("esign", 7),
+    ("auto_reply", 7),
+    ("bounce", 8),
+];
+
+/// One generated ham message.
+pub struct Ham {
+    pub draft: Draft,
+    pub layout: Layout,
+    /// The second part of a calendar or report layout.
+    pub extra: String,
+    pub kind: &'static str,
+    pub lang: Lang,
+    /// The mailbox it was delivered to.
+    pub recipient: Person,
+}
+
+/// A time in 2024–2025, the same range for every class.
+pub fn timestamp(rng: &mut ChaCha8Rng) -> i64 {
+    1_704_067_200 + rng.gen_range(0..(600 * 86_400))
+}
+
+fn people(world: &World, lang: Lang) -> &[Person] {
+    match lang {
+        Lang::En => &world.employee,
+        Lang::Ja => &world.employee_ja,
+    }
+}
+
+/// Writes one ham message of a kind drawn from `kinds` (weights of
+/// [`KIND_WEIGHTS`] among them).
+pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[&str]) -> Ham {
+    let weighted: Vec<(&'static str, u32)> = KIND_WEIGHTS
+        .iter()
+        .copied()
+        .filter(|(k, _)| kinds.contains(k))
+        .collect();
+    let total: u32 = weighted.iter().map(|(_, w)| w).sum();
+    let mut roll = rng.gen_range(0..total.max(1));
+    let kind = weighted
+        .iter()
+        .find(|(_, w)| {
+            if roll < *w {
+                true
+            } else {
+                roll -= w;
+                false
+            }
+        })
+        .map_or("internal_thread", |(k, _)| k);
+    let choices: Vec<&Template> = templates.ham.iter().filter(|t| t.kind == kind).collect();
+    let template = *choices
+        .choose(rng)
+        .expect("every ham kind has templates (tested)");
+    let lang = template.lang;
+    let staff = people(world, lang);
+    let recipient = staff.choose(rng).cloned().expect("world has employees");
+    let ts = timestamp(rng);
+    let offset = if lang == Lang::Ja { 9 } else { 0 };
+    let date = rfc5322_date(ts, offset);
+    let delivered = rfc5322_date(ts + rng.gen_range(2..90), 0);
+    let mut d = Draft::default();
+    let internal_domain = recipient
+        .address
+        .rsplit_once('@')
+        .map_or("kestrelfoods.com", |(_, d)| d)
+        .to_string();
+    // Sender, envelope, list fields and layout by kind.
+    let mut layout = Layout::Plain;
+    let mut extra = String::new();
+    let mut list_fields: Vec<(&str, String)> = Vec::new();
+    let (sender, envelope, internal) = match kind {
+        "internal_thread" | "auto_reply" => {
+            let mut s = staff.choose(rng).cloned().expect("employees");
+            if s.address == recipient.address {
+                s = staff[(staff
+                    .iter()
+                    .position(|p| p.address == s.address)
+                    .unwrap_or(0)
+                    + 1)
+                    % staff.len()]
+                .clone();
+            }
+            if kind == "auto_reply" {
+                list_fields.push(("Auto-Submitted", "auto-replied".into()));
+            }
+            let env = s.address.clone();
+            (s, env, true)
+        }
+        "calendar" => {
+            let s = if rng.gen_bool(0.6) {
+                staff.choose(rng).cloned().expect("employees")
+            } else {
+                world.external.choose(rng).cloned().expect("externals")
+            };
+            layout = Layout::Calendar;
+            extra = format!(
+                "BEGIN:VCALENDAR\nMETHOD:REQUEST\nPRODID:-//Impostor gen//EN\nVERSION:2.0\nBEGIN:VEVENT\nUID:{}\nDTSTART:{}\nORGANIZER:mailto:{}\nEND:VEVENT\nEND:VCALENDAR\n",
+                hex(rng, 24),
+                rfc5322_date(ts + 86_400 * 3, 0).replace([',', ' ', ':', '+'], ""),
+                s.address
+            );
+            let env = s.address.clone();
+            let internal = s.domain() == internal_domain;
+            (s, env, internal)
+        }
+        "vendor_invoice" => {
+            let s = world.external.choose(rng).cloned().expect("externals");
+            let env = s.address.clone();
+            (s, env, false)
+        }
+        "newsletter" | "esign" | "mailing_list" => {
+            let bulk = world.bulk_of(kind);
+            let b = *bulk.choose(rng).expect("bulk senders of each kind");
+            let mut s = Person {
+                name: b.name.clone(),
+                address: b.address.clone(),
+                title: String::new(),
+                company: b.name.clone(),
+            };
+            layout = Layout::Alternative;
+            if kind == "mailing_list" {
+                // A member posts; the list delivers.
+                let poster = world.external.choose(rng).cloned().expect("externals");
+                list_fields.push(("List-Id", format!("<{}>", b.list_id)));
+                list_fields.push(("List-Post", format!("<mailto:{}>", b.address)));
+                list_fields.push(("Precedence", "list".into()));
+                list_fields.push(("Sender", b.return_path.clone()));
+                s = poster;
+                layout = Layout::Plain;
+            } else {
+                list_fields.push((
+                    "List-Unsubscribe",
+                    format!(
+                        "<https://{}/unsubscribe/{}>",
+                        b.address.rsplit_once('@').map_or("", |x| x.1),
+                        hex(rng, 16)
+                    ),
+                ));
+            }
+            (s, b.return_path.clone(), false)
+        }
+        _ => {
+            // bounce
+            let mta = world.mx.clone();
+            layout = Layout::Report;
+            extra = format!(
+                "Reporting-MTA: dns; {mta}\n\nFinal-Recipient: rfc822; {}\nAction: failed\nStatus: 5.1.1\n",
+                world.external.choose(rng).map_or("", |p| p.address.as_str())
+            );
+            let s = Person {
+                name: "Mail Delivery System".into(),
+                address: format!("MAILER-DAEMON@{mta}"),
+                title: String::new(),
+                company: String::new(),
+            };
+            (s, String::new(), true)
+        }
+    };
+    let link_host = match kind {
+        "esign" => sender.domain().to_string(),
+        _ => format!("www.{}", sender.domain().trim_start_matches("lists.")),
+    };
+    let link = url(rng, &link_host);
+    let values = Values::new(rng, world, lang, &sender, &recipient, &link);
+    let (subject, body) = values.render(template);
+    // Trace and authentication, as the org's MX writes them.
+    let env_domain = envelope
+        .rsplit_once('@')
+        .map_or(sender.domain(), |(_, d)| d)
+        .to_string();
+    d.push("Return-Path", format!("<{envelope}>"));
+    if internal {
+        let ip = format!("10.20.{}.{}", rng.gen_range(0..8), rng.gen_range(2..250));
+        let helo = format!("[{ip}]");
+        d.push(
+            "Received",
+            received(rng, &helo, &ip, &world.mx, &delivered, true),
+        );
+    } else {
+        let ip = doc_ip(rng);
+        d.push(
+            "Received",
+            received(
+                rng,
+                &format!("mail.{env_domain}"),
+                &ip,
+                &world.mx,
+                &delivered,
+                false,
+            ),
+        );
+    }
+    if !envelope.is_empty() {
+        let from_domain = sender.domain().to_string();
+        // Not every sender signs: small vendors and internal relays often
+        // do not, bulk senders always do.
+        let signed = rng.gen_bool(match kind {
+            "newsletter" | "esign" => 1.0,
+            "mailing_list" => 0.8,
+            "vendor_invoice" => 0.7,
+            _ => 0.5,
+        });
+        let dkim = if signed {
+            format!("dkim=pass header.d={from_domain}")
+        } else {
+            "dkim=none (message not signed)".to_string()
+        };
+        d.push(
+            "Authentication-Results",
+            format!(
+                "{}; spf=pass smtp.mailfrom={env_domain}; {dkim}; dmarc=pass header.from={from_domain}",
+                world.mx
+            ),
+        );
+        if signed {
+            d.push("DKIM-Signature", dkim_signature(rng, &from_domain));
+        }
+    }
+    if envelope.is_empty() {
+        // The MX checks its own bounces too, and finds nothing to check.
+        d.push(
+            "Authentication-Results",
+            format!(
+                "{0}; spf=none smtp.helo={0}; dkim=none; dmarc=none",
+                world.mx
+            ),
+        );
+    }
+    for (n, v) in list_fields {
+        d.push(n, v);
+    }
+    d.push("From", mailbox(&sender.name, &sender.address));
+    // Replies of bulk and billing mail go to another mailbox of the sender.
+    let reply_to = match kind {
+        "newsletter" => 0.5,
+        "mailing_list" => 0.4,
+        "vendor_invoice" => 0.25,
+        "internal_thread" => 0.05,
+        _ => 0.0,
+    };
+    if rng.gen_bool(reply_to) {
+        let mailbox_name =
+            ["support", "billing", "accounts", "reply", "office"][rng.gen_range(0..5)];
+        d.push("Reply-To", format!("{mailbox_name}@{}", sender.domain()));
+    }
+    d.push("To", mailbox(&recipient.name, &recipient.address));
+    d.push("Subject", header_text(&subject));
+    d.push("Date", date);
+    d.push(
+        "Message-ID",
+        format!(
+            "<{}.{}@{}>",
+            hex(rng, 12),
+            hex(rng, 6),
+            if sender.domain().is_empty() {
+                world.mx.as_str()
+            } else {
+                sender.domain()
+            }
+        ),
+    );
+    if subject.starts_with("Re:") || subject.starts_with("RE:") {
+        let parent = format!("<{}@{}>", hex(rng, 16), recipient.domain());
+        d.push("In-Reply-To", parent.clone());
+        d.push("References", parent);
+    }
+    set_body(&mut d, rng, layout, &body, &extra);
+    Ham {
+        draft: d,
+        layout,
+        extra,
+        kind,
+        lang,
+        recipient,
+    }
+}

@@ -1,0 +1,225 @@
+//! Synthetic mail: ham of an example organisation and the five attack
+//! techniques injected into ham (generated or real), from templates in
+//! datasets/gen and one seeded generator, so a seed gives the same bytes.
+//!
+//! Every message written is labelled: label (ham, bec, phish), technique,
+//! and synthetic. Injected attacks keep their carrier's fields, order and
+//! layout, and generated ham and attacks share one range of dates, hosts
+//! and addresses, so nothing but the forgery tells them apart.
+
+pub mod attack;
+pub mod carrier;
+pub mod compose;
+pub mod ham;
+pub mod template;
+pub mod values;
+pub mod world;
+
+use crate::corpus::Label;
+use crate::error::TrainError;
+use attack::inject;
+use carrier::carrier_draft;
+use ham::ham;
+use impostor_features::Technique;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+use template::HAM_KINDS;
+use template::{Lang, Templates};
+use world::World;
+
+/// One message written by the generator.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// Its file name below the output's messages/ folder.
+    pub member: String,
+    pub label: Label,
+    pub technique: Option<Technique>,
+    /// Ham kind or lure category.
+    pub kind: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The generator: world, templates and seed.
+pub struct Generator {
+    world: World,
+    templates: Templates,
+    seed: u64,
+}
+
+impl Generator {
+    pub fn new(seed: u64) -> Result<Generator, TrainError> {
+        Ok(Generator {
+            world: World::builtin()?,
+            templates: Templates::builtin()?,
+            seed,
+        })
+    }
+
+    /// The generator of message number `n` of stream `stream`: each
+    /// message has its own, so any subset is reproducible alone.
+    fn rng(&self, stream: u64, n: u64) -> ChaCha8Rng {
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(self.seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        rng.set_stream(n);
+        rng
+    }
+
+    fn technique_of(n: usize) -> Technique {
+        Technique::ALL[n % Technique::ALL.len()]
+    }
+
+    /// Attack number `n` as written: credential lures are phishing, the
+    /// rest BEC.
+    fn attack_message(n: usize, technique: Technique, a: attack::Attack) -> Generated {
+        let label = Self::label_of(technique, &a.category);
+        Generated {
+            member: format!("{}/{n:06}.eml", label.as_str()),
+            label,
+            technique: Some(technique),
+            kind: a.category,
+            bytes: a.draft.to_bytes(),
+        }
+    }
+
+    fn label_of(technique: Technique, category: &str) -> Label {
+        if category == "credential_phish"
+            || technique == Technique::AccountCompromise && category != "bank_change"
+        {
+            Label::Phish
+        } else {
+            Label::Bec
+        }
+    }
+
+    /// The embedded default corpus: `ham` messages of the example org and
+    /// `attacks` attacks injected into more of its ham, the five
+    /// techniques in turn.
+    pub fn default_corpus(&self, ham_count: usize, attacks: usize) -> Vec<Generated> {
+        let mut out = Vec::with_capacity(ham_count + attacks);
+        for n in 0..ham_count {
+            let mut rng = self.rng(1, n as u64);
+            let h = ham(&mut rng, &self.world, &self.templates, HAM_KINDS);
+            out.push(Generated {
+                member: format!("ham/{n:06}.eml"),
+                label: Label::Ham,
+                technique: None,
+                kind: h.kind.to_string(),
+                bytes: h.draft.to_bytes(),
+            });
+        }
+        for n in 0..attacks {
+            let mut rng = self.rng(2, n as u64);
+            let carrier = ham(&mut rng, &self.world, &self.templates, HAM_KINDS);
+            let technique = Self::technique_of(n);
+            let a = inject(
+                &mut rng,
+                &self.world,
+                &self.templates,
+                technique,
+                carrier.draft,
+                carrier.layout,
+                &carrier.extra,
+                &carrier.recipient,
+                carrier.lang,
+            );
+            out.push(Self::attack_message(n, technique, a));
+        }
+        out
+    }
+
+    /// `attacks` attacks injected into the real `carriers` (raw messages),
+    /// the five techniques in turn, each delivered to a mailbox of the
+    /// example org.
+    pub fn inject_into(&self, carriers: &[Vec<u8>], attacks: usize) -> Vec<Generated> {
+        let mut out = Vec::with_capacity(attacks);
+        if carriers.is_empty() {
+            return out;
+        }
+        for n in 0..attacks {
+            let mut rng = self.rng(3, n as u64);
+            let raw = &carriers[rng.gen_range(0..carriers.len())];
+            let (draft, layout) = carrier_draft(raw);
+            let lang = if rng.gen_bool(0.25) {
+                Lang::Ja
+            } else {
+                Lang::En
+            };
+            let staff = if lang == Lang::Ja {
+                &self.world.employee_ja
+            } else {
+                &self.world.employee
+            };
+            let recipient = staff
+                .choose(&mut rng)
+                .cloned()
+                .expect("world has employees");
+            let technique = Self::technique_of(n);
+            let a = inject(
+                &mut rng,
+                &self.world,
+                &self.templates,
+                technique,
+                draft,
+                layout,
+                "",
+                &recipient,
+                lang,
+            );
+            out.push(Self::attack_message(n, technique, a));
+        }
+        out
+    }
+}
+
+/// Writes `messages` under `dir/messages/` and their labels to
+/// `dir/labels.tsv`, all or nothing: into a temporary directory beside
+/// `dir`, renamed into place at the end. `dir` must not exist yet.
+pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), TrainError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TrainError::Write { path, source }
+    };
+    if dir.exists() {
+        return Err(TrainError::Invalid(format!(
+            "{} exists; give a new directory (the generator never writes over a corpus)",
+            dir.display()
+        )));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".impostor-gen-")
+        .tempdir_in(&parent)
+        .map_err(io(&parent))?;
+    let mut labels = String::from("member\tlabel\ttechnique\tsynthetic\tkind\n");
+    for m in messages {
+        let path = tmp.path().join("messages").join(&m.member);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(io(p))?;
+        }
+        std::fs::write(&path, &m.bytes).map_err(io(&path))?;
+        labels.push_str(&format!(
+            "{}\t{}\t{}\ttrue\t{}\n",
+            m.member,
+            m.label,
+            m.technique.map_or("none", |t| t.code()),
+            m.kind
+        ));
+    }
+    let labels_path = tmp.path().join("labels.tsv");
+    std::fs::write(&labels_path, labels).map_err(io(&labels_path))?;
+    let kept = tmp.keep();
+    std::fs::rename(&kept, dir).map_err(|source| {
+        let _ = std::fs::remove_dir_all(&kept);
+        TrainError::Write {
+            path: dir.to_path_buf(),
+            source,
+        }
+    })?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! Body templates: attack lures and ham, in English and Japanese, from
+//! datasets/gen, filled from the world with a seeded generator.
+
+use crate::error::TrainError;
+use serde::Deserialize;
+
+const LURES_EN: &str = include_str!("../../../../datasets/gen/lures/en.toml");
+const LURES_JA: &str = include_str!("../../../../datasets/gen/lures/ja.toml");
+const HAM_EN: &str = include_str!("../../../../datasets/gen/ham/en.toml");
+const HAM_JA: &str = include_str!("../../../../datasets/gen/ham/ja.toml");
+
+/// The placeholders a template may use.
+pub const PLACEHOLDERS: &[&str] = &[
+    "recipient_first",
+    "recipient_name",
+    "sender_first",
+    "sender_name",
+    "sender_title",
+    "org",
+    "partner_org",
+    "vendor",
+    "amount",
+    "invoice_no",
+    "bank_name",
+    "account_tail",
+    "link",
+    "deadline",
+    "date",
+    "phone",
+    "meeting_time",
+    "product",
+    "city",
+];
+
+/// Lure categories.
+pub const LURE_CATEGORIES: &[&str] = &[
+    "wire_transfer",
+    "gift_card",
+    "payroll_diversion",
+    "bank_change",
+    "tax_form",
+    "desk_check",
+    "acquisition",
+    "credential_phish",
+];
+
+/// Ham kinds.
+pub const HAM_KINDS: &[&str] = &[
+    "internal_thread",
+    "vendor_invoice",
+    "newsletter",
+    "mailing_list",
+    "calendar",
+    "esign",
+    "auto_reply",
+    "bounce",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+/// One template: a subject and a body with placeholders.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Template {
+    pub id: String,
+    /// A lure category or a ham kind.
+    #[serde(alias = "category")]
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    #[serde(skip, default = "default_lang")]
+    pub lang: Lang,
+}
+
+fn default_lang() -> Lang {
+    Lang::En
+}
+
+#[derive(Deserialize)]
+struct LureFile {
+    lure: Vec<Template>,
+}
+
+#[derive(Deserialize)]
+struct HamFile {
+    ham: Vec<Template>,
+}
+
+/// Every template, checked.
+#[derive(Clone, Debug)]
+pub struct Templates {
+    pub lures: Vec<Template>,
+    pub ham: Vec<Template>,
+}
+
+impl Templates {
+    pub fn builtin() -> Result<Templates, TrainError> {
+        let parse =
+            |text: &str, what: &str, lang: Lang, lure: bool| -> Result<Vec<Template>, TrainError> {
+                let bad = |e: String| TrainError::Invalid(format!("datasets/gen/{what}: {e}"));
+                let mut list = if lure {
+                    toml::from_str::<LureFile>(text)
+                        .map_err(|e| bad(e.to_string()))?
+                        .lure
+                } else {
+                    toml::from_str::<HamFile>(text)
+                        .map_err(|e| bad(e.to_string()))?
+                        .ham
+                };
+                let kinds = if lure { LURE_CATEGORIES } else { HAM_KINDS };
+                for t in &mut list {
+                    t.lang = lang;
+                    if !kinds.contains(&t.kind.as_str()) {
+                        return Err(bad(format!("{}: unknown kind {:?}", t.id, t.kind)));
+                    }
+                    for name in placeholders(&t.subject).chain(placeholders(&t.body)) {
+                        if !PLACEHOLDERS.contains(&name) {
+                            return Err(bad(format!("{}: unknown placeholder {{{name}}}", t.id)));
+                        }
+                    }
+                }
+                Ok(list)
+            };
+        let mut lures = parse(LURES_EN, "lures/en.toml", Lang::En, true)?;
+        lures.extend(parse(LURES_JA, "lures/ja.toml", Lang::Ja, true)?);
+        let mut ham = parse(HAM_EN, "ham/en.toml", Lang::En, false)?;
+        ham.extend(parse(HAM_JA, "ham/ja.toml", Lang::Ja, false)?);
+        Ok(Templates { lures, ham })
+    }
+}
+
+/// The names of `{name}` placeholders in `text`.
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// Replaces every `{name}` by `value(name)`.
+pub fn fill(text: &str, value: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if PLACEHOLDERS.contains(&&after[..close]) => {
+                out.push_str(&value(&after[..close]));
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_templates_cover_every_category_in_both_languages() {
+        let t = Templates::builtin().unwrap();
+        for lang in [Lang::En, Lang::Ja] {
+            let lures: Vec<&Template> = t.lures.iter().filter(|l| l.lang == lang).collect();
+            assert!(lures.len() >= 40, "{lang:?}: {} lures", lures.len());
+            for c in LURE_CATEGORIES {
+                assert!(lures.iter().any(|l| l.kind == *c), "{lang:?} {c}");
+            }
+        }
+        for k in HAM_KINDS {
+            assert!(t.ham.iter().any(|h| h.kind == *k), "{k}");
+        }
+        let ids: std::collections::HashSet<&str> = t
+            .lures
+            .iter()
+            .chain(&t.ham)
+            .map(|x| x.id.as_str())
+            .collect();
+        assert_eq!(ids.len(), t.lures.len() + t.ham.len(), "ids are unique");
+    }
+
+    #[test]
+    fn fill_replaces_known_placeholders_only() {
+        let v = |n: &str| n.to_uppercase();
+        assert_eq!(
+            fill("Hi {recipient_first}, {x} {amount}", &v),
+            "Hi RECIPIENT_FIRST, {x} AMOUNT"
+        );
+        assert_eq!(fill("{", &v), "{");
+    }
+}
