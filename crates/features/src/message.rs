@@ -8,6 +8,7 @@ use crate::domain::{address_domain, normalize_domain};
 use crate::error::ParseError;
 use crate::header_block::{HeaderBlock, RawField};
 use crate::html::{read_html, truncate_at_char};
+use crate::received::parse_received;
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::decoders::quoted_printable::HEX_MAP;
 use mail_parser::parsers::MessageStream;
@@ -351,7 +352,7 @@ impl MessageView {
             if self.first_external_hop.is_some() || self.hops.len() >= max_hops {
                 continue;
             }
-            let HeaderValue::Received(r) = MessageStream::new(field.value).parse_received() else {
+            let HeaderValue::Received(r) = parse_received(field.value) else {
                 continue;
             };
             let host = |h: &Option<Host<'_>>| match h {
