@@ -6,7 +6,7 @@ use crate::domain::relaxed_aligned;
 use crate::evidence::{EvidenceLog, Technique};
 use crate::message::MessageView;
 use crate::schema::{Feature, FeatureVector};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use unicode_normalization::UnicodeNormalization;
 
 /// Words that are not part of a name: titles, roles, honorifics.
@@ -104,7 +104,7 @@ pub(crate) fn name_tokens(name: &str, extra_titles: &[String]) -> Vec<String> {
 #[derive(Debug, Default)]
 pub(crate) struct VipIndex {
     vips: Vec<Vip>,
-    keys: HashMap<String, usize>,
+    keys: FxHashMap<String, usize>,
     titles: Vec<String>,
 }
 
@@ -115,7 +115,7 @@ impl VipIndex {
             .filter_map(|v| v.title.as_deref())
             .flat_map(|t| name_tokens(t, &[]))
             .collect();
-        let mut keys = HashMap::new();
+        let mut keys = FxHashMap::default();
         for (i, vip) in vips.iter().enumerate() {
             for name in std::iter::once(&vip.name).chain(&vip.aliases) {
                 let tokens = name_tokens(name, &[]);

@@ -7,6 +7,8 @@
 //! anchors, so a full HTML5 tree builder would buy nothing here; entities
 //! are decoded by the `html-escape` crate.
 
+use std::borrow::Cow;
+
 /// An anchor as the reader sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Anchor {
@@ -134,7 +136,7 @@ fn href(attributes: &str) -> Option<String> {
             }
         }
         if name.eq_ignore_ascii_case("href") {
-            return Some(html_escape::decode_html_entities(value).trim().to_string());
+            return Some(decode_entities(value).trim().to_string());
         }
         if name.is_empty() && i < b.len() {
             i += 1;
@@ -181,10 +183,12 @@ pub(crate) fn read_html(
         };
         let lt = i + off;
         let emit = |out: &mut HtmlContent, open: &mut Option<Anchor>, raw: &str| {
-            if raw.is_empty() {
+            // Text with nowhere to go (the limit reached, no anchor open) is
+            // not decoded: the anchor-only pass over HTML is mostly that.
+            if raw.is_empty() || out.text.len() >= max_text && open.is_none() {
                 return;
             }
-            let decoded = html_escape::decode_html_entities(raw);
+            let decoded = decode_entities(raw);
             push_text(&mut out.text, &decoded, max_text);
             if let Some(a) = open.as_mut() {
                 push_text(&mut a.text, &decoded, 1024);
@@ -237,7 +241,7 @@ pub(crate) fn read_html(
     }
     if text_start < b.len() && out.text.len() < max_text {
         let raw = &html[text_start.min(b.len())..];
-        let decoded = html_escape::decode_html_entities(raw);
+        let decoded = decode_entities(raw);
         push_text(&mut out.text, &decoded, max_text);
         if let Some(a) = open.as_mut() {
             push_text(&mut a.text, &decoded, 1024);
@@ -247,6 +251,15 @@ pub(crate) fn read_html(
         finish(&mut out, a, max_anchors);
     }
     out
+}
+
+/// html-escape's decoding; text without a '&', most of it, is returned as it
+/// is without the byte-by-byte search for an entity.
+fn decode_entities(raw: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'&', raw.as_bytes()).is_none() {
+        return Cow::Borrowed(raw);
+    }
+    html_escape::decode_html_entities(raw)
 }
 
 fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {

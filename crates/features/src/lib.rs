@@ -32,6 +32,7 @@ mod intent;
 mod links;
 mod lookalike;
 mod message;
+mod received;
 mod schema;
 mod sender_path;
 

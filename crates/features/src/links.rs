@@ -7,7 +7,7 @@ use crate::evidence::{EvidenceLog, Technique};
 use crate::lookalike::LookalikeMatch;
 use crate::message::{Link, MessageView};
 use crate::schema::{Feature, FeatureVector};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Brand tokens shorter than this match whole host labels only.
 const MIN_SUBSTRING_BRAND: usize = 5;
@@ -90,7 +90,7 @@ pub(crate) fn extract(
         }
     }
     // Newsletters repeat one host across dozens of links: judge each host once.
-    let mut hosts: HashMap<&str, HostFacts> = HashMap::new();
+    let mut hosts: FxHashMap<&str, HostFacts> = FxHashMap::default();
     for link in &view.links {
         counts[0] += 1;
         if link.scheme == "http" {

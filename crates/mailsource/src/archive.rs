@@ -19,7 +19,7 @@ use std::vec;
 use flate2::read::MultiGzDecoder;
 
 use crate::input::{error_message, is_tar, raw_message, read_head, Source, SNIFF_LEN};
-use crate::mbox::{starts_like_mbox, Layout, Splitter};
+use crate::mbox::{single_piece, starts_like_mbox, Layout, Piece, Splitter};
 use crate::{RawMessage, ReadError};
 
 /// Batches in flight between the reading thread and the consumer.
@@ -235,28 +235,97 @@ impl Outbox {
                 return false;
             }
         };
-        let layout = if starts_like_mbox(&head) {
-            Layout::Mbox { size_hint: size }
-        } else {
-            Layout::Single { size_hint: size }
-        };
-        let reader: Box<dyn BufRead + '_> = Box::new(BufReader::new(Cursor::new(head).chain(body)));
-        for piece in Splitter::new(reader, layout, self.limit) {
-            let mut failed = false;
-            let path = &self.path;
-            let message = raw_message(piece, path, &member, self.limit, |source| {
-                failed = true;
-                ReadError::CorruptArchive {
-                    path: path.clone(),
-                    member: member.clone(),
-                    source,
-                }
-            });
-            if !self.send(message) || failed {
+        let mbox = starts_like_mbox(&head);
+        let body = Cursor::new(head).chain(body);
+        if !mbox {
+            // Read straight into the message's buffer: a BufReader would copy
+            // it and zero 8 KiB of its own for every member.
+            let piece = single_piece(body, size, self.limit);
+            return self.send_piece(piece, &member);
+        }
+        let layout = Layout::Mbox { size_hint: size };
+        if let Some(size) = size.filter(|&size| size <= READ_AHEAD_MAX) {
+            // Most mbox members are one small message: read them whole and
+            // split them in memory, not through a BufReader that copies
+            // every byte once more and zeroes 8 KiB of its own per member.
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            let mut body = body;
+            let error = body.read_to_end(&mut bytes).err();
+            let stream = ReadAhead {
+                bytes: &bytes,
+                error,
+            };
+            return self.send_pieces(Splitter::new(stream, layout, self.limit), &member);
+        }
+        self.send_pieces(
+            Splitter::new(BufReader::new(body), layout, self.limit),
+            &member,
+        )
+    }
+
+    /// Sends the messages of one member. Returns `false` when the archive
+    /// must not be read further.
+    fn send_pieces(
+        &mut self,
+        pieces: impl Iterator<Item = Piece>,
+        member: &Option<String>,
+    ) -> bool {
+        for piece in pieces {
+            if !self.send_piece(piece, member) {
                 return false;
             }
         }
         true
+    }
+
+    /// Sends one message of a member. Returns `false` when the archive must
+    /// not be read further.
+    fn send_piece(&mut self, piece: Piece, member: &Option<String>) -> bool {
+        let mut failed = false;
+        let path = &self.path;
+        let message = raw_message(piece, path, member, self.limit, |source| {
+            failed = true;
+            ReadError::CorruptArchive {
+                path: path.clone(),
+                member: member.clone(),
+                source,
+            }
+        });
+        self.send(message) && !failed
+    }
+}
+
+/// Largest mbox member read into memory whole before it is split.
+const READ_AHEAD_MAX: u64 = 1 << 20;
+
+/// A member read ahead into memory, given to the splitter as the stream it
+/// was: its bytes, then the error that ended the read, if one did.
+struct ReadAhead<'a> {
+    bytes: &'a [u8],
+    error: Option<io::Error>,
+}
+
+impl Read for ReadAhead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.fill_buf()?.read(buf)?;
+        self.consume(read);
+        Ok(read)
+    }
+}
+
+impl BufRead for ReadAhead<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self.error.take() {
+            Some(error) if self.bytes.is_empty() => Err(error),
+            error => {
+                self.error = error;
+                Ok(self.bytes)
+            }
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.bytes = &self.bytes[amount.min(self.bytes.len())..];
     }
 }
 
@@ -338,6 +407,52 @@ impl<R: Read> Seek for Forward<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stream that fails once its bytes are read.
+    struct Cut<'a>(&'a [u8]);
+
+    impl Read for Cut<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("cut"));
+            }
+            self.0.read(buf)
+        }
+    }
+
+    #[test]
+    fn a_member_read_ahead_splits_as_it_streams() {
+        let messages =
+            b"From a Fri Aug 23 16:14:11 2002\nx\n>From y\n\nFrom b Fri Aug 23 16:14:11 2002\ny\n";
+        for end in 0..=messages.len() {
+            let data = &messages[..end];
+            let layout = Layout::Mbox { size_hint: None };
+            for failing in [false, true] {
+                let streamed: Vec<Piece> = if failing {
+                    Splitter::new(BufReader::with_capacity(7, Cut(data)), layout, 40).collect()
+                } else {
+                    Splitter::new(BufReader::with_capacity(7, data), layout, 40).collect()
+                };
+                let mut bytes = Vec::new();
+                let error = if failing {
+                    Cut(data).read_to_end(&mut bytes).err()
+                } else {
+                    bytes.extend_from_slice(data);
+                    None
+                };
+                let ahead = ReadAhead {
+                    bytes: &bytes,
+                    error,
+                };
+                let read: Vec<Piece> = Splitter::new(ahead, layout, 40).collect();
+                assert_eq!(
+                    format!("{read:?}"),
+                    format!("{streamed:?}"),
+                    "{end} {failing}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn forward_seeks_by_reading_and_reports_a_cut_stream_as_tar_does() {

@@ -85,32 +85,7 @@ impl<R: BufRead> Splitter<R> {
 
     fn single(&mut self, size_hint: Option<u64>) -> Piece {
         self.done = true;
-        let bytes = self.read_single(size_hint);
-        Piece {
-            index: None,
-            sender: None,
-            bytes,
-        }
-    }
-
-    fn read_single(&mut self, size_hint: Option<u64>) -> Result<Vec<u8>, PieceError> {
-        if let Some(size) = size_hint.filter(|&size| size > self.limit) {
-            return Err(PieceError::TooLarge { size });
-        }
-        let cap = self.limit.saturating_add(1);
-        let reserve = size_hint.map_or(0, |size| size.min(cap));
-        let mut bytes = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
-        (&mut self.reader)
-            .take(cap)
-            .read_to_end(&mut bytes)
-            .map_err(PieceError::Io)?;
-        if bytes.len() as u64 <= self.limit {
-            return Ok(bytes);
-        }
-        let read = bytes.len() as u64;
-        drop(bytes);
-        let rest = io::copy(&mut self.reader, &mut io::sink()).map_err(PieceError::Io)?;
-        Err(PieceError::TooLarge { size: read + rest })
+        single_piece(&mut self.reader, size_hint, self.limit)
     }
 
     fn finish(&mut self, bytes: Result<Vec<u8>, PieceError>) -> Piece {
@@ -232,6 +207,40 @@ impl<R: BufRead> Iterator for Splitter<R> {
             Layout::Mbox { size_hint } => self.next_mbox(size_hint),
         }
     }
+}
+
+/// The whole of `reader` as one message of at most `limit` bytes. Needs no
+/// buffering: a known size reads straight into the message's buffer.
+pub(crate) fn single_piece<R: Read>(reader: R, size_hint: Option<u64>, limit: u64) -> Piece {
+    Piece {
+        index: None,
+        sender: None,
+        bytes: read_single(reader, size_hint, limit),
+    }
+}
+
+fn read_single<R: Read>(
+    mut reader: R,
+    size_hint: Option<u64>,
+    limit: u64,
+) -> Result<Vec<u8>, PieceError> {
+    if let Some(size) = size_hint.filter(|&size| size > limit) {
+        return Err(PieceError::TooLarge { size });
+    }
+    let cap = limit.saturating_add(1);
+    let reserve = size_hint.map_or(0, |size| size.min(cap));
+    let mut bytes = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    (&mut reader)
+        .take(cap)
+        .read_to_end(&mut bytes)
+        .map_err(PieceError::Io)?;
+    if bytes.len() as u64 <= limit {
+        return Ok(bytes);
+    }
+    let read = bytes.len() as u64;
+    drop(bytes);
+    let rest = io::copy(&mut reader, &mut io::sink()).map_err(PieceError::Io)?;
+    Err(PieceError::TooLarge { size: read + rest })
 }
 
 /// Whether the start of a stream makes it an mbox.
