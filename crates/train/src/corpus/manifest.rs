@@ -3,7 +3,7 @@
 
 use super::duplicates::{group_duplicates, DuplicateCounts};
 use super::label::{label_from_member, Label};
-use super::surface::surface_features;
+use super::surface::{scan_headers, surface_of};
 use crate::error::TrainError;
 use crate::output::write_atomically;
 use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
@@ -248,37 +248,47 @@ fn index_one(m: &RawMessage, options: &IndexOptions) -> (ManifestRow, Vec<f64>) 
     };
     row.bytes = bytes.len() as u64;
     row.sha1 = Some(hex(&Sha1::digest(bytes)));
-    // Only the header block, and of it only Date and Message-ID as values.
-    let parser = MessageParser::new().with_date_headers().with_message_ids();
-    match parser.parse_headers(bytes.as_slice()) {
-        None => row.error = Some("not an RFC 5322 message: no header could be read".into()),
-        Some(message) => {
-            row.message_id = message
-                .message_id()
-                .map(|id| id.trim().to_string())
-                .filter(|id| !id.is_empty());
-            if let Some(ts) = message.date().map(DateTime::to_timestamp) {
-                let day = DateTime::from_timestamp(ts);
-                if (1970..2200).contains(&day.year) {
-                    row.timestamp = Some(ts);
-                    row.date = Some(format!("{:04}-{:02}-{:02}", day.year, day.month, day.day));
-                }
-            }
-            row.body_hash = body_hash(body_of(bytes));
+    // One pass over the header block finds Date and Message-ID; only the
+    // Date value goes through mail-parser's date reader.
+    let scan = scan_headers(bytes);
+    if scan.count == 0 {
+        row.error = Some("not an RFC 5322 message: no header field could be read".into());
+        return (row, surface_of(bytes, &scan));
+    }
+    row.message_id = scan.message_id.and_then(message_id);
+    if let Some(ts) = scan.date.and_then(date_timestamp) {
+        let day = DateTime::from_timestamp(ts);
+        if (1970..2200).contains(&day.year) {
+            row.timestamp = Some(ts);
+            row.date = Some(format!("{:04}-{:02}-{:02}", day.year, day.month, day.day));
         }
     }
-    (row, surface_features(bytes))
+    row.body_hash = body_hash(&bytes[scan.len.min(bytes.len())..]);
+    (row, surface_of(bytes, &scan))
 }
 
-/// What follows the header block's blank line.
-fn body_of(bytes: &[u8]) -> &[u8] {
-    let lf = memchr::memmem::find(bytes, b"\n\n").map(|i| i + 2);
-    let crlf = memchr::memmem::find(bytes, b"\n\r\n").map(|i| i + 3);
-    let start = match (lf, crlf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(bytes.len()),
+/// A Message-ID as written without its angle brackets and white space.
+fn message_id(value: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(value);
+    let text = text.trim();
+    let inner = match (text.find('<'), text.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &text[a + 1..b],
+        _ => text,
     };
-    &bytes[start..]
+    let inner = inner.trim();
+    (!inner.is_empty()).then(|| inner.to_string())
+}
+
+/// Seconds since the epoch of a Date value, read by mail-parser.
+fn date_timestamp(value: &[u8]) -> Option<i64> {
+    let mut field = Vec::with_capacity(value.len() + 8);
+    field.extend_from_slice(b"Date:");
+    field.extend_from_slice(value);
+    field.extend_from_slice(b"\n\n");
+    let parsed = MessageParser::new()
+        .with_date_headers()
+        .parse_headers(&field)?;
+    parsed.date().map(DateTime::to_timestamp)
 }
 
 /// The hash of a body's letters as stored, lower-cased, skipping MIME
@@ -286,22 +296,36 @@ fn body_of(bytes: &[u8]) -> &[u8] {
 /// compare. Read raw, not decoded: copies carry the same encoding, and
 /// indexing must stay far cheaper than parsing.
 pub fn body_hash(body: &[u8]) -> Option<String> {
+    thread_local! {
+        // One buffer per worker: a fresh zeroed one per message costs
+        // more in page faults than the hashing itself.
+        static LETTERS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let body = &body[..body.len().min(MAX_BODY_BYTES)];
-    let mut letters = Vec::with_capacity(body.len());
+    LETTERS.with_borrow_mut(|letters| {
+        if letters.len() < body.len() {
+            letters.resize(body.len(), 0);
+        }
+        letters_hash(body, letters)
+    })
+}
+
+fn letters_hash(body: &[u8], letters: &mut [u8]) -> Option<String> {
+    let mut n = 0;
     for line in body.split(|b| *b == b'\n') {
         if line.first() == Some(&b'-') {
             continue;
         }
+        // Branch-free: every byte is written, and the count moves on only
+        // for letters (ASCII, lower-cased) and bytes of non-ASCII text.
         for &b in line {
             let lower = b | 0x20;
-            if lower.is_ascii_lowercase() {
-                letters.push(lower);
-            } else if b >= 0x80 {
-                letters.push(b);
-            }
+            let keep = lower.wrapping_sub(b'a') < 26 || b >= 0x80;
+            letters[n] = if b >= 0x80 { b } else { lower };
+            n += usize::from(keep);
         }
     }
-    (letters.len() >= MIN_BODY_LETTERS).then(|| format!("{:016x}", xxh3_64(&letters)))
+    (n >= MIN_BODY_LETTERS).then(|| format!("{:016x}", xxh3_64(&letters[..n])))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -456,8 +480,13 @@ mod tests {
         assert!(hash(&a).is_some());
         assert_ne!(hash(&a), hash(&a.replace("SHIPPED", "ARRIVED")));
         assert_eq!(hash("thanks!"), None);
-        assert_eq!(body_of(b"A: b\r\n\r\nbody"), b"body");
-        assert_eq!(body_of(b"A: b\n\nbody\n\nmore"), b"body\n\nmore");
+        assert_eq!(
+            message_id(b" <AbC@x.example> "),
+            Some("AbC@x.example".into())
+        );
+        assert_eq!(message_id(b" bare@x "), Some("bare@x".into()));
+        assert_eq!(message_id(b" <> "), None);
+        assert_eq!(date_timestamp(b" Thu, 1 Jan 1970 00:01:00 +0000"), Some(60));
     }
 
     #[test]

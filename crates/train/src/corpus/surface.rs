@@ -62,17 +62,22 @@ pub fn surface_feature_names() -> Vec<String> {
 /// positions are the first occurrence's rank over the header count (0 when
 /// absent), so "Date before From" and "no List-Id" are both visible.
 pub fn surface_features(bytes: &[u8]) -> Vec<f64> {
-    let (names, header_len) = header_names(bytes);
-    let body = &bytes[header_len.min(bytes.len())..];
+    surface_of(bytes, &scan_headers(bytes))
+}
+
+/// [`surface_features`] from a header scan already made.
+pub fn surface_of(bytes: &[u8], scan: &HeaderScan<'_>) -> Vec<f64> {
+    let header_len = scan.len.min(bytes.len());
+    let body = &bytes[header_len..];
     let marks = mime_marks(bytes);
-    let count = names.len().max(1) as f64;
+    let count = scan.count.max(1) as f64;
     let flag = |b: bool| f64::from(u8::from(b));
     let mut out = vec![
         (bytes.len() as f64 + 1.0).log2(),
         (header_len as f64 + 1.0).log2(),
         (body.len() as f64 + 1.0).log2(),
-        names.len() as f64,
-        names.iter().filter(|n| n.as_str() == "received").count() as f64,
+        scan.count as f64,
+        scan.received as f64,
         marks.content_types as f64,
         flag(marks.multipart),
         flag(marks.html),
@@ -80,8 +85,7 @@ pub fn surface_features(bytes: &[u8]) -> Vec<f64> {
         flag(marks.quoted_printable),
         f64::from(u8::from(bytes.windows(2).take(4096).any(|w| w == b"\r\n"))),
     ];
-    for h in ORDERED_HEADERS {
-        let at = names.iter().position(|n| n == h);
+    for at in scan.first_at {
         out.push(at.map_or(0.0, |i| (i + 1) as f64 / count));
     }
     out
@@ -126,32 +130,82 @@ fn mime_marks(bytes: &[u8]) -> MimeMarks {
     marks
 }
 
-/// Lower-cased header names in order, and the length of the header block
-/// (through its blank line).
-fn header_names(bytes: &[u8]) -> (Vec<String>, usize) {
-    let mut names = Vec::new();
+/// One pass over a header block: how many fields, how many Received, where
+/// each of [`ORDERED_HEADERS`] first stands, the raw Date and Message-ID
+/// values, and the block's length through its blank line.
+pub struct HeaderScan<'a> {
+    pub count: usize,
+    pub received: usize,
+    first_at: [Option<usize>; ORDERED_HEADERS.len()],
+    pub date: Option<&'a [u8]>,
+    pub message_id: Option<&'a [u8]>,
+    pub len: usize,
+}
+
+/// Most fields read; a hostile header block is not allowed to be endless.
+const MAX_FIELDS: usize = 10_000;
+
+pub fn scan_headers(bytes: &[u8]) -> HeaderScan<'_> {
+    let mut scan = HeaderScan {
+        count: 0,
+        received: 0,
+        first_at: [None; ORDERED_HEADERS.len()],
+        date: None,
+        message_id: None,
+        len: bytes.len(),
+    };
     let mut pos = 0;
-    while pos < bytes.len() {
+    // The field whose value is being read (Date or Message-ID), to take in
+    // its folded lines.
+    let mut open: Option<(bool, usize)> = None;
+    while pos < bytes.len() && scan.count < MAX_FIELDS {
         let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i + 1);
         let line = &bytes[pos..end];
         let trimmed = line.strip_suffix(b"\n").unwrap_or(line);
         let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
         if trimmed.is_empty() {
-            return (names, end);
+            scan.len = end;
+            break;
         }
-        if !matches!(line[0], b' ' | b'\t') {
-            if let Some(colon) = memchr::memchr(b':', trimmed) {
-                let name = String::from_utf8_lossy(&trimmed[..colon]);
-                names.push(name.trim().to_ascii_lowercase());
+        if matches!(line[0], b' ' | b'\t') {
+            if let Some((is_date, start)) = open {
+                let value = &bytes[start..pos + trimmed.len()];
+                if is_date {
+                    scan.date = Some(value);
+                } else {
+                    scan.message_id = Some(value);
+                }
+            }
+            pos = end;
+            continue;
+        }
+        open = None;
+        if let Some(colon) = memchr::memchr(b':', trimmed) {
+            let name = trimmed[..colon].trim_ascii();
+            let index = scan.count;
+            scan.count += 1;
+            if name.eq_ignore_ascii_case(b"received") {
+                scan.received += 1;
+            }
+            if let Some(k) = ORDERED_HEADERS
+                .iter()
+                .position(|h| name.eq_ignore_ascii_case(h.as_bytes()))
+            {
+                scan.first_at[k].get_or_insert(index);
+            }
+            let value_start = pos + colon + 1;
+            let value = &bytes[value_start..pos + trimmed.len()];
+            if name.eq_ignore_ascii_case(b"date") && scan.date.is_none() {
+                scan.date = Some(value);
+                open = Some((true, value_start));
+            } else if name.eq_ignore_ascii_case(b"message-id") && scan.message_id.is_none() {
+                scan.message_id = Some(value);
+                open = Some((false, value_start));
             }
         }
         pos = end;
-        // Hostile input: a header block is not allowed to be endless.
-        if names.len() > 10_000 {
-            break;
-        }
     }
-    (names, pos)
+    scan
 }
 
 #[cfg(test)]
@@ -172,6 +226,17 @@ mod tests {
         assert_eq!(get("crlf_line_ends_flag"), 1.0);
         assert_eq!(get("from_position_ratio"), 0.25);
         assert_eq!(get("list-id_position_ratio"), 0.0);
+    }
+
+    #[test]
+    fn the_header_scan_reads_folded_date_and_message_id() {
+        let msg = b"Received: x\nDate: Thu,\n 1 Jan 1970 00:01:00 +0000\nMESSAGE-ID:\n\t<a@b>\nX: y\n\nDate: body\n";
+        let scan = scan_headers(msg);
+        assert_eq!(scan.count, 4);
+        assert_eq!(scan.received, 1);
+        assert_eq!(scan.date, Some(&b" Thu,\n 1 Jan 1970 00:01:00 +0000"[..]));
+        assert_eq!(scan.message_id, Some(&b"\n\t<a@b>"[..]));
+        assert_eq!(&msg[scan.len..], b"Date: body\n");
     }
 
     #[test]
