@@ -92,7 +92,9 @@ enum SplitBy {
 /// Examples:
 ///
 ///     impostor corpus split manifest.parquet --by time --date 2025-01-01 -o split.parquet
+///
 ///     impostor corpus split manifest.parquet --by source --source csdmc2010-a -o split.parquet
+///
 ///     impostor corpus split manifest.parquet --by hash --fraction 0.2 --seed 7 -o split.parquet
 #[derive(Args, Debug)]
 struct SplitArgs {

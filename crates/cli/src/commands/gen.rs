@@ -38,7 +38,9 @@ const MAX_CARRIERS: usize = 50_000;
 /// Examples:
 ///
 ///     impostor gen -o corpus/default
+///
 ///     impostor corpus index corpus/default/messages --labels corpus/default/labels.tsv --source generated -o corpus/default.parquet
+///
 ///     impostor gen --carriers ../shared/corpora/spamassassin-2002.tar.gz --attacks 5000 -o corpus/sa-attacks
 #[derive(Args, Debug)]
 pub struct GenArgs {
