@@ -22,7 +22,7 @@ const BATCH: usize = 256;
 const MIN_BODY_LETTERS: usize = 64;
 /// Bytes of a body whose letters go into its hash; mass mail that differs
 /// far down (a footer with the recipient) still groups.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// One message of the corpus.
 #[derive(Clone, Debug, PartialEq)]

@@ -83,7 +83,9 @@ pub fn surface_of(bytes: &[u8], scan: &HeaderScan<'_>) -> Vec<f64> {
         flag(marks.html),
         flag(marks.base64),
         flag(marks.quoted_printable),
-        f64::from(u8::from(bytes.windows(2).take(4096).any(|w| w == b"\r\n"))),
+        f64::from(u8::from(
+            memchr::memmem::find(&bytes[..bytes.len().min(4096)], b"\r\n").is_some(),
+        )),
     ];
     for at in scan.first_at {
         out.push(at.map_or(0.0, |i| (i + 1) as f64 / count));
