@@ -35,7 +35,8 @@ enum CorpusCommand {
 /// a hash of the body's letters, size, duplicate group and error. Labels
 /// come from folder names (ham/, spam/, phish/, bec/, easy_ham/, hard_ham/,
 /// spam-2/ …) unless --labels gives them. Copies (same bytes, same
-/// Message-ID, or the same body up to case, spacing, digits and encoding)
+/// Message-ID, or the same body up to case, spacing, digits and MIME
+/// boundaries)
 /// share a group, and splits keep groups whole.
 ///
 /// The summary (OUT with .summary.json) counts messages per source and
