@@ -280,7 +280,7 @@ fn message_id(value: &[u8]) -> Option<String> {
 }
 
 /// Seconds since the epoch of a Date value, read by mail-parser.
-fn date_timestamp(value: &[u8]) -> Option<i64> {
+pub(crate) fn date_timestamp(value: &[u8]) -> Option<i64> {
     let mut field = Vec::with_capacity(value.len() + 8);
     field.extend_from_slice(b"Date:");
     field.extend_from_slice(value);

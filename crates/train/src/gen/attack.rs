@@ -12,7 +12,8 @@ use super::compose::{
 use super::ham::timestamp;
 use super::template::{Lang, Template, Templates, LURE_CATEGORIES};
 use super::values::{url, Values};
-use super::world::{Person, World};
+use super::world::{colleague, Person, World};
+use crate::corpus::manifest::date_timestamp;
 use impostor_features::{
     permutations, HeaderFilter, Technique, DEFAULT_LOOKALIKE_WORDS, DEFAULT_SWAP_TLDS,
     DEFAULT_VERDICT_HEADERS,
@@ -307,15 +308,7 @@ fn forge(
             } else {
                 &world.employee
             };
-            let mut who = staff.choose(rng).expect("employees");
-            if who.address == recipient.address {
-                who = &staff[(staff
-                    .iter()
-                    .position(|p| p.address == who.address)
-                    .unwrap_or(0)
-                    + 1)
-                    % staff.len()];
-            }
+            let who = colleague(rng, staff, recipient);
             let d = who.domain();
             // Internal relays sign some mail, as for the org's own ham.
             let signed = rng.gen_bool(0.5);
@@ -412,7 +405,7 @@ pub fn inject(
         .fields
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("date"))
-        .and_then(|(_, v)| date_of(v));
+        .and_then(|(_, v)| date_timestamp(v.as_bytes()));
     let ts = match written {
         Some(t) => t + rng.gen_range(20..600),
         None => timestamp(rng),
@@ -512,15 +505,6 @@ pub fn inject(
         draft: d,
         category: lure.kind.clone(),
     }
-}
-
-/// Seconds since the epoch of a Date field's value.
-fn date_of(value: &str) -> Option<i64> {
-    let field = format!("Date: {value}\n\n");
-    let parsed = mail_parser::MessageParser::new()
-        .with_date_headers()
-        .parse_headers(field.as_bytes())?;
-    parsed.date().map(mail_parser::DateTime::to_timestamp)
 }
 
 fn push_identity(d: &mut Draft, f: &Forgery) {

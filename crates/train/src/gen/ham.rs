@@ -9,7 +9,7 @@ use super::compose::{
 };
 use super::template::{Lang, Template, Templates};
 use super::values::{url, Values};
-use super::world::{Person, World};
+use super::world::{colleague, Person, World};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -94,16 +94,7 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
     let mut list_fields: Vec<(&str, String)> = Vec::new();
     let (sender, envelope, internal) = match kind {
         "internal_thread" | "auto_reply" => {
-            let mut s = staff.choose(rng).cloned().expect("employees");
-            if s.address == recipient.address {
-                s = staff[(staff
-                    .iter()
-                    .position(|p| p.address == s.address)
-                    .unwrap_or(0)
-                    + 1)
-                    % staff.len()]
-                .clone();
-            }
+            let s = colleague(rng, staff, &recipient).clone();
             if kind == "auto_reply" {
                 list_fields.push(("Auto-Submitted", "auto-replied".into()));
             }

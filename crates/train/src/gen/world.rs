@@ -2,6 +2,8 @@
 //! attackers' infrastructure, and the values templates are filled with.
 
 use crate::error::TrainError;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
 const BUILTIN_WORLD: &str = include_str!("../../../../datasets/gen/world.toml");
@@ -90,6 +92,22 @@ impl World {
 
     pub fn bulk_of(&self, kind: &str) -> Vec<&Bulk> {
         self.bulk.iter().filter(|b| b.kind == kind).collect()
+    }
+}
+
+/// Someone of `staff` other than `not` (the next one along when the draw
+/// falls on `not`).
+pub fn colleague<'w>(rng: &mut ChaCha8Rng, staff: &'w [Person], not: &Person) -> &'w Person {
+    let i = staff.choose(rng).map_or(0, |p| {
+        staff
+            .iter()
+            .position(|q| q.address == p.address)
+            .unwrap_or(0)
+    });
+    if staff[i].address == not.address {
+        &staff[(i + 1) % staff.len()]
+    } else {
+        &staff[i]
     }
 }
 
