@@ -116,6 +116,16 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
     // CPU time of every thread (reader, workers, this one): the honest
     // denominator for "per core".
     let cpu = cpu_started.and_then(|t| t.try_elapsed().ok());
+    // And of the workers alone, since their start: the cost of extraction
+    // itself, whatever else the machine was running meanwhile.
+    let worker_cpu: Option<std::time::Duration> = pool
+        .broadcast(|_| {
+            cpu_time::ThreadTime::try_now()
+                .ok()
+                .map(|t| t.as_duration())
+        })
+        .into_iter()
+        .sum();
     progress.finish_and_clear();
 
     let errors: Vec<&FeatureRow> = rows.iter().filter(|r| r.error.is_some()).collect();
@@ -136,6 +146,13 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
         if let Some(cpu) = cpu.filter(|c| !c.is_zero()) {
             eprintln!(
                 "CPU time {:.2} s over all threads: {:.0} messages per CPU-second",
+                cpu.as_secs_f64(),
+                rows.len() as f64 / cpu.as_secs_f64()
+            );
+        }
+        if let Some(cpu) = worker_cpu.filter(|c| !c.is_zero()) {
+            eprintln!(
+                "workers' CPU time {:.2} s: {:.0} messages per worker CPU-second",
                 cpu.as_secs_f64(),
                 rows.len() as f64 / cpu.as_secs_f64()
             );
