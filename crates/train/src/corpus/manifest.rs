@@ -310,19 +310,57 @@ pub fn body_hash(body: &[u8]) -> Option<String> {
     })
 }
 
+/// What each byte adds to the letters: an ASCII letter lower-cased, a
+/// non-ASCII byte as it is, anything else 0 (none of the kept bytes is 0).
+const LETTER: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        let lower = byte | 0x20;
+        table[b] = if byte >= 0x80 {
+            byte
+        } else if lower.wrapping_sub(b'a') < 26 {
+            lower
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
 fn letters_hash(body: &[u8], letters: &mut [u8]) -> Option<String> {
     let mut n = 0;
-    for line in body.split(|b| *b == b'\n') {
+    let mut rest = body;
+    while !rest.is_empty() {
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let line = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or_default();
         if line.first() == Some(&b'-') {
             continue;
         }
         // Branch-free: every byte is written, and the count moves on only
-        // for letters (ASCII, lower-cased) and bytes of non-ASCII text.
-        for &b in line {
-            let lower = b | 0x20;
-            let keep = lower.wrapping_sub(b'a') < 26 || b >= 0x80;
-            letters[n] = if b >= 0x80 { b } else { lower };
-            n += usize::from(keep);
+        // for the bytes kept. Eight bytes at a time, one bounds check each:
+        // the letters never outrun the bytes read, so the eight bytes
+        // from `n` are free, and `k & 7` is `k`.
+        let (chunks, tail) = line.as_chunks::<8>();
+        for chunk in chunks {
+            let Some(out) = letters[n..].first_chunk_mut::<8>() else {
+                break;
+            };
+            let mut k = 0;
+            for &b in chunk {
+                let v = LETTER[usize::from(b)];
+                out[k & 7] = v;
+                k += usize::from(v != 0);
+            }
+            n += k;
+        }
+        for &b in tail {
+            let v = LETTER[usize::from(b)];
+            letters[n] = v;
+            n += usize::from(v != 0);
         }
     }
     (n >= MIN_BODY_LETTERS).then(|| format!("{:016x}", xxh3_64(&letters[..n])))
