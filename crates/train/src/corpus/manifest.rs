@@ -1,6 +1,7 @@
 //! The corpus manifest: one row per message of the inputs, saying where it
 //! is, what it is, when it was written and what it duplicates.
 
+use super::digests::sha1_each;
 use super::duplicates::{group_duplicates, DuplicateCounts};
 use super::label::{label_from_member, Label};
 use super::surface::{scan_headers, surface_of};
@@ -10,13 +11,15 @@ use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
 use mail_parser::{DateTime, MessageParser};
 use polars::prelude::*;
 use rayon::prelude::*;
-use sha1::{Digest, Sha1};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Messages handed to the workers at a time.
 const BATCH: usize = 256;
+/// Messages a worker takes at a time: their SHA-1 digests are computed
+/// side by side (see [`sha1_each`]).
+const CHUNK: usize = 32;
 /// Bodies with fewer letters than this are not compared: "thanks!" twice
 /// is not a duplicate.
 const MIN_BODY_LETTERS: usize = 64;
@@ -190,8 +193,20 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
             }
         });
         for batch in incoming {
-            let done: Vec<(ManifestRow, Vec<f64>)> =
-                batch.par_iter().map(|m| index_one(m, options)).collect();
+            let done: Vec<(ManifestRow, Vec<f64>)> = batch
+                .par_chunks(CHUNK)
+                .flat_map_iter(|chunk| {
+                    let bytes: Vec<&[u8]> = chunk
+                        .iter()
+                        .map(|m| m.bytes.as_deref().unwrap_or_default())
+                        .collect();
+                    let digests = sha1_each(&bytes);
+                    chunk
+                        .iter()
+                        .zip(digests)
+                        .map(|(m, sha1)| index_one(m, &sha1, options))
+                })
+                .collect();
             for (row, surface) in done {
                 index.rows.push(row);
                 index.surfaces.push(surface);
@@ -203,7 +218,8 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
     index
 }
 
-fn index_one(m: &RawMessage, options: &IndexOptions) -> (ManifestRow, Vec<f64>) {
+/// `sha1` is the digest of the message's bytes (unused for an error).
+fn index_one(m: &RawMessage, sha1: &[u8; 20], options: &IndexOptions) -> (ManifestRow, Vec<f64>) {
     let source = options
         .source
         .clone()
@@ -247,7 +263,7 @@ fn index_one(m: &RawMessage, options: &IndexOptions) -> (ManifestRow, Vec<f64>) 
         }
     };
     row.bytes = bytes.len() as u64;
-    row.sha1 = Some(hex(&Sha1::digest(bytes)));
+    row.sha1 = Some(hex(sha1));
     // One pass over the header block finds Date and Message-ID; only the
     // Date value goes through mail-parser's date reader.
     let scan = scan_headers(bytes);
