@@ -1,6 +1,7 @@
 //! The corpus manifest: one row per message of the inputs, saying where it
 //! is, what it is, when it was written and what it duplicates.
 
+use super::digests::sha1_each;
 use super::duplicates::{group_duplicates, DuplicateCounts};
 use super::label::{label_from_member, Label};
 use super::surface::{scan_headers, surface_of};
@@ -10,13 +11,15 @@ use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
 use mail_parser::{DateTime, MessageParser};
 use polars::prelude::*;
 use rayon::prelude::*;
-use sha1::{Digest, Sha1};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Messages handed to the workers at a time.
 const BATCH: usize = 256;
+/// Messages a worker takes at a time: their SHA-1 digests are computed
+/// side by side (see [`sha1_each`]).
+const CHUNK: usize = 32;
 /// Bodies with fewer letters than this are not compared: "thanks!" twice
 /// is not a duplicate.
 const MIN_BODY_LETTERS: usize = 64;
@@ -190,8 +193,20 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
             }
         });
         for batch in incoming {
-            let done: Vec<(ManifestRow, Vec<f64>)> =
-                batch.par_iter().map(|m| index_one(m, options)).collect();
+            let done: Vec<(ManifestRow, Vec<f64>)> = batch
+                .par_chunks(CHUNK)
+                .flat_map_iter(|chunk| {
+                    let bytes: Vec<&[u8]> = chunk
+                        .iter()
+                        .map(|m| m.bytes.as_deref().unwrap_or_default())
+                        .collect();
+                    let digests = sha1_each(&bytes);
+                    chunk
+                        .iter()
+                        .zip(digests)
+                        .map(|(m, sha1)| index_one(m, &sha1, options))
+                })
+                .collect();
             for (row, surface) in done {
                 index.rows.push(row);
                 index.surfaces.push(surface);
@@ -203,7 +218,8 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
     index
 }
 
-fn index_one(m: &RawMessage, options: &IndexOptions) -> (ManifestRow, Vec<f64>) {
+/// `sha1` is the digest of the message's bytes (unused for an error).
+fn index_one(m: &RawMessage, sha1: &[u8; 20], options: &IndexOptions) -> (ManifestRow, Vec<f64>) {
     let source = options
         .source
         .clone()
@@ -247,7 +263,7 @@ fn index_one(m: &RawMessage, options: &IndexOptions) -> (ManifestRow, Vec<f64>) 
         }
     };
     row.bytes = bytes.len() as u64;
-    row.sha1 = Some(hex(&Sha1::digest(bytes)));
+    row.sha1 = Some(hex(sha1));
     // One pass over the header block finds Date and Message-ID; only the
     // Date value goes through mail-parser's date reader.
     let scan = scan_headers(bytes);
@@ -310,19 +326,57 @@ pub fn body_hash(body: &[u8]) -> Option<String> {
     })
 }
 
+/// What each byte adds to the letters: an ASCII letter lower-cased, a
+/// non-ASCII byte as it is, anything else 0 (none of the kept bytes is 0).
+const LETTER: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        let lower = byte | 0x20;
+        table[b] = if byte >= 0x80 {
+            byte
+        } else if lower.wrapping_sub(b'a') < 26 {
+            lower
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
 fn letters_hash(body: &[u8], letters: &mut [u8]) -> Option<String> {
     let mut n = 0;
-    for line in body.split(|b| *b == b'\n') {
+    let mut rest = body;
+    while !rest.is_empty() {
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let line = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or_default();
         if line.first() == Some(&b'-') {
             continue;
         }
         // Branch-free: every byte is written, and the count moves on only
-        // for letters (ASCII, lower-cased) and bytes of non-ASCII text.
-        for &b in line {
-            let lower = b | 0x20;
-            let keep = lower.wrapping_sub(b'a') < 26 || b >= 0x80;
-            letters[n] = if b >= 0x80 { b } else { lower };
-            n += usize::from(keep);
+        // for the bytes kept. Eight bytes at a time, one bounds check each:
+        // the letters never outrun the bytes read, so the eight bytes
+        // from `n` are free, and `k & 7` is `k`.
+        let (chunks, tail) = line.as_chunks::<8>();
+        for chunk in chunks {
+            let Some(out) = letters[n..].first_chunk_mut::<8>() else {
+                break;
+            };
+            let mut k = 0;
+            for &b in chunk {
+                let v = LETTER[usize::from(b)];
+                out[k & 7] = v;
+                k += usize::from(v != 0);
+            }
+            n += k;
+        }
+        for &b in tail {
+            let v = LETTER[usize::from(b)];
+            letters[n] = v;
+            n += usize::from(v != 0);
         }
     }
     (n >= MIN_BODY_LETTERS).then(|| format!("{:016x}", xxh3_64(&letters[..n])))

@@ -1,6 +1,7 @@
 //! Corpora: indexing messages into a manifest, grouping duplicates,
 //! splitting without leakage, and probing whether sources can be told apart.
 
+pub mod digests;
 pub mod duplicates;
 pub mod label;
 pub mod manifest;
