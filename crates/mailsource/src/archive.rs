@@ -19,7 +19,7 @@ use std::vec;
 use flate2::read::MultiGzDecoder;
 
 use crate::input::{error_message, is_tar, raw_message, read_head, Source, SNIFF_LEN};
-use crate::mbox::{single_piece, starts_like_mbox, Layout, Piece, Splitter};
+use crate::mbox::{lone_message, single_piece, starts_like_mbox, Layout, Piece, Splitter};
 use crate::{RawMessage, ReadError};
 
 /// Batches in flight between the reading thread and the consumer.
@@ -251,6 +251,12 @@ impl Outbox {
             let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
             let mut body = body;
             let error = body.read_to_end(&mut bytes).err();
+            if error.is_none() {
+                match lone_message(bytes, self.limit) {
+                    Ok(piece) => return self.send_piece(piece, &member),
+                    Err(back) => bytes = back,
+                }
+            }
             let stream = ReadAhead {
                 bytes: &bytes,
                 error,

@@ -243,6 +243,38 @@ fn read_single<R: Read>(
     Err(PieceError::TooLarge { size: read + rest })
 }
 
+/// An mbox in memory that holds one message, as the [`Splitter`] would cut
+/// it, with one copy instead of one a line: its opening "From " line, then
+/// no line that is, or quotes, a "From " line, and nothing the size limit
+/// or a long first line would make a special case. Anything else is
+/// handed back for the splitter.
+pub(crate) fn lone_message(mut bytes: Vec<u8>, limit: u64) -> Result<Piece, Vec<u8>> {
+    let Some(newline) = memchr::memchr(b'\n', &bytes) else {
+        return Err(bytes);
+    };
+    let first = newline + 1;
+    let rest = &bytes[first..];
+    let plain = bytes.starts_with(b"From ")
+        && first <= LINE_HEAD
+        && !rest.is_empty()
+        && rest.len() as u64 <= limit
+        && memchr::memmem::find_iter(rest, b"From ").all(|at| {
+            let quoted = rest[..at].iter().rev().take_while(|&&b| b == b'>').count();
+            let line_start = at - quoted;
+            line_start > 0 && rest[line_start - 1] != b'\n'
+        });
+    if !plain {
+        return Err(bytes);
+    }
+    let sender = envelope_sender(&bytes[..first]);
+    bytes.drain(..first);
+    Ok(Piece {
+        index: Some(0),
+        sender,
+        bytes: Ok(bytes),
+    })
+}
+
 /// Whether the start of a stream makes it an mbox.
 pub(crate) fn starts_like_mbox(head: &[u8]) -> bool {
     head.starts_with(b"From ")
@@ -320,6 +352,44 @@ fn is_time_of_day(word: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_message_is_cut_as_the_splitter_cuts_it() {
+        let long_first = format!("From a {}\nx\n", "b".repeat(2000));
+        let inputs: Vec<&[u8]> = vec![
+            b"From a Fri Aug 23 16:14:11 2002\nSubject: x\n\nbody\n",
+            b"From a Fri Aug 23 16:14:11 2002\r\nSubject: x\r\n\r\nbody\r\n\r\n",
+            b"From a\n",
+            b"From a",
+            b"From a\nx",
+            b"From a\n\n",
+            b"From a\nx\n>From b\n",
+            b"From a\nx\n>>From b\n",
+            b"From a\nx\n> From b\nsaid From c\n",
+            b"From a\nx\nFrom b\n",
+            b"From a\nx\n\nFrom b Fri Aug 23 16:14:11 2002\ny\n",
+            b"From a\nx\n\nFrom home recordings\n",
+            b"From \nx\n",
+            b"From a\n0123456789",
+            long_first.as_bytes(),
+        ];
+        for input in inputs {
+            for limit in [5, 10, 1000] {
+                let split: Vec<Piece> =
+                    Splitter::new(input, Layout::Mbox { size_hint: None }, limit).collect();
+                if let Ok(piece) = lone_message(input.to_vec(), limit) {
+                    assert_eq!(
+                        format!("{:?}", [piece]),
+                        format!("{split:?}"),
+                        "{:?} {limit}",
+                        String::from_utf8_lossy(input)
+                    );
+                }
+            }
+        }
+        assert!(lone_message(b"From a\nx\n".to_vec(), 10).is_ok());
+        assert!(lone_message(b"From a\nx\n>From b\n".to_vec(), 100).is_err());
+    }
 
     fn split(data: &[u8], limit: u64) -> Vec<Piece> {
         Splitter::new(data, Layout::Mbox { size_hint: None }, limit).collect()
