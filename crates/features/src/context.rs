@@ -353,15 +353,7 @@ impl ContextBuilder {
             lookalike = lookalike.brand_tlds(tlds);
         }
         let lookalike = lookalike.build();
-        let mime_parser = mail_parser::MessageParser::new()
-            .with_mime_headers()
-            .header_address(mail_parser::HeaderName::From)
-            .header_address(mail_parser::HeaderName::Sender)
-            .header_address(mail_parser::HeaderName::ReplyTo)
-            .header_address(mail_parser::HeaderName::ResentFrom)
-            .header_id(mail_parser::HeaderName::MessageId)
-            .header_text(mail_parser::HeaderName::Subject)
-            .default_header_ignore();
+        let mime_parser = crate::message::mime_parser();
         Ok(Context {
             org: self.org,
             internal,

@@ -134,6 +134,25 @@ impl RawField<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct HeaderBlock<'a> {
     pub fields: Vec<RawField<'a>>,
+    /// Every field with a valid name, hidden ones too, in order: where the
+    /// MIME parser's header parser would find them.
+    pub spans: Vec<FieldSpan<'a>>,
+    /// Where the body starts, when an empty line ended a block in which
+    /// every line was a field with a plain name (no white space in or after
+    /// it) or a continuation of one: a block any parser reads the same way.
+    pub plain_end: Option<usize>,
+}
+
+/// Where a field stands in the message.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FieldSpan<'a> {
+    pub name: &'a [u8],
+    /// The start of its line.
+    pub field_start: usize,
+    /// Just past the colon.
+    pub value_start: usize,
+    /// Just past the line break that ends its last line.
+    pub end: usize,
 }
 
 impl<'a> HeaderBlock<'a> {
@@ -142,6 +161,9 @@ impl<'a> HeaderBlock<'a> {
     /// starts.
     pub fn read(bytes: &'a [u8], filter: &HeaderFilter) -> (HeaderBlock<'a>, usize) {
         let mut fields: Vec<RawField<'a>> = Vec::new();
+        let mut spans: Vec<FieldSpan<'a>> = Vec::new();
+        // Every line so far a plainly named field or a continuation of one.
+        let mut plain = true;
         let mut pos = 0;
         // Index of the field the next continuation line belongs to; None after
         // a hidden field so its continuation is dropped with it.
@@ -153,9 +175,20 @@ impl<'a> HeaderBlock<'a> {
             let line_trimmed = line.strip_suffix(b"\r").unwrap_or(line);
             let next = (end + 1).min(bytes.len());
             if line_trimmed.is_empty() {
-                return (HeaderBlock { fields }, next);
+                let plain_end = plain.then_some(next);
+                let block = HeaderBlock {
+                    fields,
+                    spans,
+                    plain_end,
+                };
+                return (block, next);
             }
             if line_trimmed[0] == b' ' || line_trimmed[0] == b'\t' {
+                // A continuation before any field continues nothing.
+                plain &= pos > 0;
+                if let Some(span) = spans.last_mut() {
+                    span.end = next;
+                }
                 if let Some(i) = open {
                     fields[i].value = &bytes[value_start..line_end(bytes, end)];
                 }
@@ -166,6 +199,15 @@ impl<'a> HeaderBlock<'a> {
                     && name
                         .iter()
                         .all(|&b| b.is_ascii_graphic() || b == b' ' || b == b'\t');
+                plain &= !raw_name.is_empty() && raw_name.iter().all(u8::is_ascii_graphic);
+                if valid_name {
+                    spans.push(FieldSpan {
+                        name,
+                        field_start: pos,
+                        value_start: pos + colon + 1,
+                        end: next,
+                    });
+                }
                 if valid_name && !filter.hides_trimmed(name) {
                     value_start = pos + colon + 1;
                     fields.push(RawField {
@@ -180,6 +222,7 @@ impl<'a> HeaderBlock<'a> {
                     open = None;
                 }
             } else {
+                plain = false;
                 open = None;
             }
             pos = next;
@@ -187,7 +230,12 @@ impl<'a> HeaderBlock<'a> {
                 break;
             }
         }
-        (HeaderBlock { fields }, bytes.len())
+        let block = HeaderBlock {
+            fields,
+            spans,
+            plain_end: None,
+        };
+        (block, bytes.len())
     }
 
     pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s RawField<'a>> + 's {
