@@ -54,3 +54,25 @@ pub use lookalike::{
 };
 pub use message::{Envelope, Hop, Identity, Link, MessageView, ParseLimits};
 pub use schema::{Family, Feature, FeatureVector, FEATURE_COUNT, SCHEMA_VERSION};
+
+/// The three archives of ../shared/corpora, for the tests that read every
+/// message of them; they fail loudly without ../shared.
+#[cfg(test)]
+pub(crate) fn shared_archives() -> [std::path::PathBuf; 3] {
+    // Cargo's value at run time: a shared build cache may have built
+    // the test binary in another clone.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let corpora = manifest_dir.join("../../../shared/corpora");
+    assert!(
+        corpora.is_dir(),
+        "this test needs ../shared (the shared corpora)"
+    );
+    [
+        "spamassassin-2002.tar.gz",
+        "phishing-pot-2022-2025.tar.gz",
+        "csdmc2010-a.tar.gz",
+    ]
+    .map(|name| corpora.join(name))
+}

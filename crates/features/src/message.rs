@@ -1303,22 +1303,7 @@ mod tests {
     /// reads as mail-parser's header parser reads it, and most are plain.
     #[test]
     fn corpus_header_blocks_read_as_mail_parser_reads_them() {
-        // Cargo's value at run time: a shared build cache may have built
-        // this binary in another clone.
-        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
-        let corpora = manifest_dir.join("../../../shared/corpora");
-        assert!(
-            corpora.is_dir(),
-            "this test needs ../shared (the shared corpora)"
-        );
-        let archives = [
-            "spamassassin-2002.tar.gz",
-            "phishing-pot-2022-2025.tar.gz",
-            "csdmc2010-a.tar.gz",
-        ]
-        .map(|name| corpora.join(name));
+        let archives = crate::shared_archives();
         let options = impostor_mailsource::ReadOptions::default();
         let filter =
             HeaderFilter::new(crate::header_block::DEFAULT_VERDICT_HEADERS.iter().copied());

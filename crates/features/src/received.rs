@@ -61,7 +61,6 @@ mod tests {
     use crate::header_block::{HeaderBlock, HeaderFilter};
     use mail_parser::{Host, Received};
     use std::net::IpAddr;
-    use std::path::PathBuf;
 
     /// The fields the route reads.
     type RouteFields = (
@@ -178,22 +177,7 @@ mod tests {
     /// Every Received field of the shared corpora reads the same.
     #[test]
     fn corpus_received_fields_agree() {
-        // Cargo's value at run time: a shared build cache may have built
-        // this binary in another clone.
-        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
-        let corpora = manifest_dir.join("../../../shared/corpora");
-        assert!(
-            corpora.is_dir(),
-            "this test needs ../shared (the shared corpora)"
-        );
-        let archives = [
-            "spamassassin-2002.tar.gz",
-            "phishing-pot-2022-2025.tar.gz",
-            "csdmc2010-a.tar.gz",
-        ]
-        .map(|name| corpora.join(name));
+        let archives = crate::shared_archives();
         let options = impostor_mailsource::ReadOptions::default();
         let filter = HeaderFilter::new(std::iter::empty());
         let (mut fields, mut cut) = (0, 0);
