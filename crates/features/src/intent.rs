@@ -447,8 +447,7 @@ mod tests {
         for _ in 0..2000 {
             let mut text = String::new();
             for _ in 0..24 {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                text.push_str(pieces[(state >> 16) as usize % pieces.len()]);
+                text.push_str(pieces[crate::pick(&mut state, pieces.len())]);
             }
             assert_eq!(normalize(&text), normalize_reference(&text), "{text:?}");
         }
@@ -530,8 +529,7 @@ mod tests {
         for _ in 0..3000 {
             let mut text = String::new();
             for _ in 0..12 {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                text.push_str(pieces[(state >> 16) as usize % pieces.len()]);
+                text.push_str(pieces[crate::pick(&mut state, pieces.len())]);
             }
             let normalized = normalize(&text);
             ascii_texts += usize::from(normalized.is_ascii());

@@ -76,3 +76,11 @@ pub(crate) fn shared_archives() -> [std::path::PathBuf; 3] {
     ]
     .map(|name| corpora.join(name))
 }
+
+/// The next step of the fixed pseudo-random walks that tests take over
+/// pieces of hostile input: an index below `n`.
+#[cfg(test)]
+pub(crate) fn pick(state: &mut u32, n: usize) -> usize {
+    *state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+    (*state >> 16) as usize % n
+}

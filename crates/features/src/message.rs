@@ -1376,8 +1376,7 @@ mod tests {
         for round in 0..4000 {
             let mut raw = b"H: v\n\n".to_vec();
             for _ in 0..(round % 12) {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                raw.extend_from_slice(pieces[(state >> 16) as usize % pieces.len()]);
+                raw.extend_from_slice(pieces[crate::pick(&mut state, pieces.len())]);
             }
             for boundary in [&b""[..], b"b", b"bb"] {
                 let mut theirs = MessageStream::new(&raw);
@@ -1431,9 +1430,8 @@ mod tests {
                     "From: a@example.com\nSubject: s\nMIME-Version: 1.0\nContent-Type: {container}; boundary=\"b0\"\n\npreamble\n"
                 );
                 for _ in 0..(1 + round % 4) {
-                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
                     raw.push_str("--b0\n");
-                    raw.push_str(parts[(state >> 16) as usize % parts.len()]);
+                    raw.push_str(parts[crate::pick(&mut state, parts.len())]);
                 }
                 match round % 5 {
                     0 => raw.push_str("--b0--\nepilogue\n"),
@@ -1486,8 +1484,7 @@ mod tests {
         for round in 0..4000 {
             let mut raw = b"H: v\n\n".to_vec();
             for _ in 0..(round % 12) {
-                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                raw.extend_from_slice(pieces[(state >> 16) as usize % pieces.len()]);
+                raw.extend_from_slice(pieces[crate::pick(&mut state, pieces.len())]);
             }
             for boundary in [&b""[..], b"b", b"bb"] {
                 let mut theirs = MessageStream::new(&raw);

@@ -5,9 +5,9 @@
 //! have found. The carrier's other fields, their order and its body layout
 //! stay, so form never tells attack from ham.
 
+use super::carrier::Carrier;
 use super::compose::{
     dkim_signature, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body, Draft,
-    Layout,
 };
 use super::ham::timestamp;
 use super::template::{Lang, Template, Templates, LURE_CATEGORIES};
@@ -341,22 +341,24 @@ pub struct Attack {
     pub category: String,
 }
 
-/// Injects `technique` into the carrier `draft` (its fields; its body is
-/// replaced by a lure in `layout`, with `extra` as the calendar or report
-/// part such a layout has: invitation and bounce lures are phishing's
-/// forms too), delivered to `recipient`.
-#[allow(clippy::too_many_arguments)]
+/// Injects `technique` into the carrier (its draft's fields; its body is
+/// replaced by a lure in its layout, with its extra part as the calendar
+/// or report part such a layout has: invitation and bounce lures are
+/// phishing's forms too), delivered to its recipient.
 pub fn inject(
     rng: &mut ChaCha8Rng,
     world: &World,
     templates: &Templates,
     technique: Technique,
-    carrier: Draft,
-    layout: Layout,
-    extra: &str,
-    recipient: &Person,
-    lang: Lang,
+    carrier: Carrier,
 ) -> Attack {
+    let Carrier {
+        draft: carrier,
+        layout,
+        ref extra,
+        ref recipient,
+        lang,
+    } = carrier;
     let categories = lure_categories(technique);
     let lures: Vec<&Template> = templates
         .lures

@@ -1,10 +1,23 @@
-//! A real message used as the carrier of an injected attack: its header
-//! fields as written, and the body layout it had.
+//! The carrier of an injected attack: a generated ham message, or a real
+//! one read back into its header fields as written and its body layout.
 
 use super::compose::{Draft, Layout};
+use super::template::Lang;
+use super::world::Person;
 
 /// Most fields a carrier may bring; a header block beyond it is cut.
 const MAX_FIELDS: usize = 500;
+
+/// A message an attack is injected into.
+pub struct Carrier {
+    pub draft: Draft,
+    pub layout: Layout,
+    /// The second part of a calendar or report layout.
+    pub extra: String,
+    /// The mailbox it was delivered to.
+    pub recipient: Person,
+    pub lang: Lang,
+}
 
 /// The header fields of `bytes` in order (folded values kept as written,
 /// read as UTF-8 with replacement) and the layout of its body.

@@ -3,6 +3,7 @@
 //! e-signature notifications, auto-replies and bounces, in English and
 //! Japanese, each with the route and authentication its real kind has.
 
+use super::carrier::Carrier;
 use super::compose::{
     dkim_signature, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body, Draft,
     Layout,
@@ -28,14 +29,8 @@ const KIND_WEIGHTS: [(&str, u32); 8] = [
 
 /// One generated ham message.
 pub struct Ham {
-    pub draft: Draft,
-    pub layout: Layout,
-    /// The second part of a calendar or report layout.
-    pub extra: String,
+    pub carrier: Carrier,
     pub kind: &'static str,
-    pub lang: Lang,
-    /// The mailbox it was delivered to.
-    pub recipient: Person,
 }
 
 /// A time in 2024–2025, the same range for every class.
@@ -281,11 +276,13 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
     }
     set_body(&mut d, rng, layout, &body, &extra);
     Ham {
-        draft: d,
-        layout,
-        extra,
+        carrier: Carrier {
+            draft: d,
+            layout,
+            extra,
+            recipient,
+            lang,
+        },
         kind,
-        lang,
-        recipient,
     }
 }

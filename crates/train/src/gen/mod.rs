@@ -18,7 +18,7 @@ pub mod world;
 use crate::corpus::Label;
 use crate::error::TrainError;
 use attack::inject;
-use carrier::carrier_draft;
+use carrier::{carrier_draft, Carrier};
 use ham::ham;
 use impostor_features::Technique;
 use rand::seq::SliceRandom;
@@ -106,24 +106,14 @@ impl Generator {
                 label: Label::Ham,
                 technique: None,
                 kind: h.kind.to_string(),
-                bytes: h.draft.to_bytes(),
+                bytes: h.carrier.draft.to_bytes(),
             });
         }
         for n in 0..attacks {
             let mut rng = self.rng(2, n as u64);
-            let carrier = ham(&mut rng, &self.world, &self.templates, HAM_KINDS);
+            let h = ham(&mut rng, &self.world, &self.templates, HAM_KINDS);
             let technique = Self::technique_of(n);
-            let a = inject(
-                &mut rng,
-                &self.world,
-                &self.templates,
-                technique,
-                carrier.draft,
-                carrier.layout,
-                &carrier.extra,
-                &carrier.recipient,
-                carrier.lang,
-            );
+            let a = inject(&mut rng, &self.world, &self.templates, technique, h.carrier);
             out.push(Self::attack_message(n, technique, a));
         }
         out
@@ -156,17 +146,14 @@ impl Generator {
                 .cloned()
                 .expect("world has employees");
             let technique = Self::technique_of(n);
-            let a = inject(
-                &mut rng,
-                &self.world,
-                &self.templates,
-                technique,
+            let carrier = Carrier {
                 draft,
                 layout,
-                "",
-                &recipient,
+                extra: String::new(),
+                recipient,
                 lang,
-            );
+            };
+            let a = inject(&mut rng, &self.world, &self.templates, technique, carrier);
             out.push(Self::attack_message(n, technique, a));
         }
         out
