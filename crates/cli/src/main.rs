@@ -37,6 +37,7 @@ enum Command {
     Features(commands::features::FeaturesArgs),
     Gen(commands::gen::GenArgs),
     Lookalike(commands::lookalike::LookalikeArgs),
+    Train(Box<commands::train::TrainArgs>),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Features(args) => commands::features::run(args),
         Command::Gen(args) => commands::gen::run(args),
         Command::Lookalike(args) => commands::lookalike::run(args),
+        Command::Train(args) => commands::train::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -1,10 +1,10 @@
 //! Evidence: the sentences behind a feature, for explanations.
 
 use crate::schema::Feature;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The five forging techniques of design.md §3, with their fixed codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Technique {
     EnvelopeFromSpoof,

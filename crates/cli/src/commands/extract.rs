@@ -88,30 +88,7 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
     );
     let started = Instant::now();
     let cpu_started = cpu_time::ProcessTime::try_now().ok();
-    let mut rows: Vec<FeatureRow> = Vec::new();
-    let messages = read_inputs(&args.paths, &options);
-    // Reading (gunzip, tar, mbox splitting) runs on its own thread and fills
-    // the next batch while the workers score this one; a small channel of
-    // byte-capped batches bounds memory.
-    let (batches, incoming) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(BATCHES_AHEAD);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut messages = messages;
-            loop {
-                let batch = next_batch(&mut messages);
-                if batch.is_empty() || batches.send(batch).is_err() {
-                    break;
-                }
-            }
-        });
-        for batch in incoming {
-            let n = batch.len() as u64;
-            let done: Vec<FeatureRow> =
-                pool.install(|| batch.par_iter().map(|m| row(&extractor, m)).collect());
-            rows.extend(done);
-            progress.inc(n);
-        }
-    });
+    let rows = extract_all(&args.paths, &extractor, &options, &pool, &progress);
     let elapsed = started.elapsed();
     // CPU time of every thread (reader, workers, this one): the honest
     // denominator for "per core".
@@ -178,6 +155,42 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Extracts every message of `paths` on `pool`, in input order, one row
+/// each (an error row for a message that cannot be read or parsed).
+pub fn extract_all(
+    paths: &[PathBuf],
+    extractor: &Extractor<'_>,
+    options: &ReadOptions,
+    pool: &rayon::ThreadPool,
+    progress: &ProgressBar,
+) -> Vec<FeatureRow> {
+    let mut rows: Vec<FeatureRow> = Vec::new();
+    let messages = read_inputs(paths, options);
+    // Reading (gunzip, tar, mbox splitting) runs on its own thread and fills
+    // the next batch while the workers score this one; a small channel of
+    // byte-capped batches bounds memory.
+    let (batches, incoming) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(BATCHES_AHEAD);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut messages = messages;
+            loop {
+                let batch = next_batch(&mut messages);
+                if batch.is_empty() || batches.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        for batch in incoming {
+            let n = batch.len() as u64;
+            let done: Vec<FeatureRow> =
+                pool.install(|| batch.par_iter().map(|m| row(extractor, m)).collect());
+            rows.extend(done);
+            progress.inc(n);
+        }
+    });
+    rows
 }
 
 /// The next batch: up to [`BATCH`] messages or [`BATCH_BYTES`] bytes.

@@ -5,3 +5,4 @@ pub mod extract;
 pub mod features;
 pub mod gen;
 pub mod lookalike;
+pub mod train;

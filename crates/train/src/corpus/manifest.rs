@@ -86,8 +86,17 @@ pub struct Index {
 }
 
 /// The source name of an input: its file name without .tar.gz, .tgz, .tar,
-/// .mbox or .eml.
+/// .mbox or .eml; for a generated corpus's `messages` directory (beside its
+/// `labels.tsv`), the corpus directory's name.
 pub fn source_name(path: &Path) -> String {
+    let generated = path.file_name().is_some_and(|n| n == "messages")
+        && path
+            .parent()
+            .is_some_and(|p| p.join("labels.tsv").is_file());
+    let path = match path.parent() {
+        Some(parent) if generated && parent.file_name().is_some() => parent,
+        _ => path,
+    };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -98,6 +107,23 @@ pub fn source_name(path: &Path) -> String {
         }
     }
     name
+}
+
+/// The input a message was found under: for a file below a directory given
+/// as input (its member is its path below that directory), the directory;
+/// otherwise the file itself. Every message of one input shares a source.
+fn input_of<'a>(path: &'a Path, member: Option<&str>) -> &'a Path {
+    let Some(member) = member.filter(|m| path.ends_with(m)) else {
+        return path;
+    };
+    let mut root = path;
+    for _ in Path::new(member).components() {
+        match root.parent() {
+            Some(p) => root = p,
+            None => return path,
+        }
+    }
+    root
 }
 
 /// Reads a labels file: tab-separated with a header naming at least
@@ -223,7 +249,7 @@ fn index_one(m: &RawMessage, sha1: &[u8; 20], options: &IndexOptions) -> (Manife
     let source = options
         .source
         .clone()
-        .unwrap_or_else(|| source_name(&m.origin.path));
+        .unwrap_or_else(|| source_name(input_of(&m.origin.path, m.origin.member.as_deref())));
     let member = m.origin.member.clone();
     let key = member.clone().unwrap_or_else(|| {
         m.origin
@@ -544,6 +570,20 @@ mod tests {
     }
 
     #[test]
+    fn files_below_a_directory_share_its_source() {
+        let p = Path::new("corpus/default/messages/ham/000001.eml");
+        assert_eq!(
+            input_of(p, Some("ham/000001.eml")),
+            Path::new("corpus/default/messages")
+        );
+        assert_eq!(source_name(input_of(p, Some("ham/000001.eml"))), "messages");
+        // A tar member is not below the archive's path.
+        let t = Path::new("x/sa.tar.gz");
+        assert_eq!(input_of(t, Some("easy_ham/0001")), t);
+        assert_eq!(input_of(p, None), p);
+    }
+
+    #[test]
     fn source_names_drop_archive_extensions() {
         assert_eq!(
             source_name(Path::new("/x/spamassassin-2002.tar.gz")),
@@ -551,5 +591,12 @@ mod tests {
         );
         assert_eq!(source_name(Path::new("inbox.mbox")), "inbox");
         assert_eq!(source_name(Path::new("maildir")), "maildir");
+        // A generated corpus is named for its directory, not `messages`.
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("sa-injected");
+        std::fs::create_dir_all(corpus.join("messages")).unwrap();
+        assert_eq!(source_name(&corpus.join("messages")), "messages");
+        std::fs::write(corpus.join("labels.tsv"), "member\tlabel\n").unwrap();
+        assert_eq!(source_name(&corpus.join("messages")), "sa-injected");
     }
 }

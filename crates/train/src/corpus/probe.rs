@@ -8,6 +8,7 @@
 //! and balanced accuracy.
 
 use crate::error::TrainError;
+use crate::training::classifier::standardiser;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
@@ -66,7 +67,13 @@ pub fn separability(a: &[Vec<f64>], b: &[Vec<f64>], seed: u64) -> Result<Separab
     for fold in 0..FOLDS {
         let train: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].2 != fold).collect();
         let test: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].2 == fold).collect();
-        let (mean, scale) = standardiser(train.iter().map(|&i| rows[i].0), width);
+        let (mean, scale) = standardiser(
+            train.iter().map(|&i| {
+                let row = rows[i].0;
+                (0..width).map(move |c| row.get(c).copied().unwrap_or(0.0))
+            }),
+            width,
+        );
         let matrix = |idx: &[usize]| {
             let mut m = Array2::<f64>::zeros((idx.len(), width));
             for (r, &i) in idx.iter().enumerate() {
@@ -109,39 +116,6 @@ pub fn separability(a: &[Vec<f64>], b: &[Vec<f64>], seed: u64) -> Result<Separab
         auc,
         balanced_accuracy: (correct(false) + correct(true)) / 2.0,
     })
-}
-
-/// Column means and standard deviations (1 where a column is constant).
-fn standardiser<'a>(
-    rows: impl Iterator<Item = &'a Vec<f64>>,
-    width: usize,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut sum = vec![0.0; width];
-    let mut sq = vec![0.0; width];
-    let mut n = 0.0;
-    for r in rows {
-        n += 1.0;
-        for c in 0..width {
-            let v = r.get(c).copied().unwrap_or(0.0);
-            sum[c] += v;
-            sq[c] += v * v;
-        }
-    }
-    let n = f64::max(n, 1.0);
-    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-    let scale = sq
-        .iter()
-        .zip(&mean)
-        .map(|(q, m)| {
-            let var = q / n - m * m;
-            if var > 1e-12 {
-                var.sqrt()
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    (mean, scale)
 }
 
 /// ROC AUC of `scores` for the `positive` flags: the probability that a

@@ -1,0 +1,532 @@
+//! The model artifact (design.md §6): a directory that training writes
+//! whole or not at all, and that loading verifies before trusting a byte.
+//!
+//! ```text
+//! DIR/manifest.json   format and version, feature schema, the model (rules
+//!                     with weights, classifier, calibration, levels), how
+//!                     it was trained, and the SHA-256 of every other file
+//! DIR/SHA256SUMS      SHA-256 of every file, manifest included
+//!                     (`sha256sum -c SHA256SUMS` checks it by hand)
+//! DIR/MODEL_CARD.md   data, command, date, metrics, known limits
+//! DIR/…               what training keeps beside it (its data table)
+//! ```
+//!
+//! Loading refuses, naming the file and the check: a file missing or whose
+//! SHA-256 differs from SHA256SUMS, another format or format version, a
+//! feature schema other than this build's, or a model that does not
+//! resolve against the schema.
+
+use crate::error::ServeError;
+use crate::model::{Model, ModelParams};
+use impostor_features::{Feature, SCHEMA_VERSION};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const FORMAT: &str = "impostor-model";
+/// Bumped when the manifest's meaning changes; a reader refuses others.
+pub const FORMAT_VERSION: u32 = 1;
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const SUMS_FILE: &str = "SHA256SUMS";
+pub const CARD_FILE: &str = "MODEL_CARD.md";
+
+/// Largest file an artifact may hold; a manifest is kilobytes, the data
+/// table a few megabytes. Bounds what a hostile directory can make us read.
+const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Which feature schema a model was trained on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaStamp {
+    pub version: u32,
+    pub hash: String,
+}
+
+impl SchemaStamp {
+    /// This build's schema.
+    pub fn current() -> SchemaStamp {
+        SchemaStamp {
+            version: SCHEMA_VERSION,
+            hash: Feature::schema_hash(),
+        }
+    }
+}
+
+/// How the model was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingRecord {
+    /// The `impostor train` arguments (the output directory left out, so
+    /// the same training gives the same bytes wherever it is written).
+    pub command: String,
+    /// SHA-256 of the training data's manifest (every message's id, label,
+    /// source, group, date and SHA-1, in order).
+    pub data_manifest_sha256: String,
+    /// The date the card states (`YYYY-MM-DD`): SOURCE_DATE_EPOCH, or the
+    /// newest message of the data, never the clock, so that a rerun gives
+    /// the same bytes.
+    pub date: String,
+    /// Counts, class balance, splits, cross-validation and held-out
+    /// metrics, as training reports them.
+    pub details: serde_json::Value,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: String,
+    pub format_version: u32,
+    pub feature_schema: SchemaStamp,
+    pub model: ModelParams,
+    pub training: TrainingRecord,
+    /// SHA-256 (hex) of every other file of the artifact, by name.
+    pub files: BTreeMap<String, String>,
+}
+
+/// A verified artifact.
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub model: Model,
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn refuse<T>(dir: &Path, problem: String) -> Result<T, ServeError> {
+    Err(ServeError::Artifact {
+        dir: dir.to_path_buf(),
+        problem,
+    })
+}
+
+fn read_bounded(dir: &Path, name: &str) -> Result<Vec<u8>, ServeError> {
+    use std::io::Read;
+    let path = dir.join(name);
+    let file = std::fs::File::open(&path).or_else(|e| {
+        refuse(
+            dir,
+            format!("cannot open {name} ({e}); the artifact is incomplete: train it again or restore the directory"),
+        )
+    })?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| ServeError::Read { path, source })?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return refuse(dir, format!("{name} is larger than {MAX_FILE_BYTES} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// Parses SHA256SUMS strictly: `HEX  NAME` lines, plain names only.
+fn parse_sums(dir: &Path, text: &[u8]) -> Result<BTreeMap<String, String>, ServeError> {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return refuse(dir, format!("{SUMS_FILE} is not UTF-8"));
+    };
+    let mut sums = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let parsed = line.split_once("  ").filter(|(hex, name)| {
+            hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                && !name.is_empty()
+                && !name.contains('/')
+                && !name.contains('\\')
+                && !name.starts_with('.')
+        });
+        let Some((hex, name)) = parsed else {
+            return refuse(
+                dir,
+                format!(
+                    "{SUMS_FILE} line {}: expected `SHA256  FILE`, got {line:?}",
+                    n + 1
+                ),
+            );
+        };
+        if sums.insert(name.to_string(), hex.to_string()).is_some() {
+            return refuse(dir, format!("{SUMS_FILE} lists {name} twice"));
+        }
+    }
+    if !sums.contains_key(MANIFEST_FILE) {
+        return refuse(dir, format!("{SUMS_FILE} does not list {MANIFEST_FILE}"));
+    }
+    Ok(sums)
+}
+
+/// Reads and verifies the artifact in `dir`.
+pub fn load(dir: &Path) -> Result<Artifact, ServeError> {
+    if !dir.is_dir() {
+        return refuse(
+            dir,
+            "not a directory; give the model artifact's directory (e.g. models/default)".into(),
+        );
+    }
+    let sums = parse_sums(dir, &read_bounded(dir, SUMS_FILE)?)?;
+    let mut manifest_bytes = Vec::new();
+    for (name, want) in &sums {
+        let bytes = read_bounded(dir, name)?;
+        let got = sha256_hex(&bytes);
+        if &got != want {
+            return refuse(
+                dir,
+                format!(
+                    "{name} has SHA-256 {got} but {SUMS_FILE} says {want}: the file changed after training; restore it or train again"
+                ),
+            );
+        }
+        if name == MANIFEST_FILE {
+            manifest_bytes = bytes;
+        }
+    }
+    // Format first, on a loose reading, so a newer artifact is named as
+    // such rather than failing on a field this build does not know.
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+        format_version: Option<u32>,
+        feature_schema: Option<SchemaStamp>,
+    }
+    let head: Head = serde_json::from_slice(&manifest_bytes)
+        .or_else(|e| refuse(dir, format!("{MANIFEST_FILE} is not JSON: {e}")))?;
+    if head.format.as_deref() != Some(FORMAT) {
+        return refuse(
+            dir,
+            format!(
+                "{MANIFEST_FILE} is not an {FORMAT} manifest (format {:?})",
+                head.format
+            ),
+        );
+    }
+    match head.format_version {
+        Some(FORMAT_VERSION) => {}
+        other => {
+            return refuse(
+                dir,
+                format!(
+                    "unknown format version {} in {MANIFEST_FILE}; this build reads version {FORMAT_VERSION}: use the impostor that trained it, or train again",
+                    other.map_or("(none)".to_string(), |v| v.to_string())
+                ),
+            )
+        }
+    }
+    let current = SchemaStamp::current();
+    match head.feature_schema {
+        Some(s) if s == current => {}
+        Some(s) => {
+            return refuse(
+                dir,
+                format!(
+                    "trained on feature schema version {} (hash {}), but this build computes version {} (hash {}); train the model again with this build",
+                    s.version, s.hash, current.version, current.hash
+                ),
+            )
+        }
+        None => return refuse(dir, format!("{MANIFEST_FILE} names no feature schema")),
+    }
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+        .or_else(|e| refuse(dir, format!("{MANIFEST_FILE}: {e}")))?;
+    for (name, want) in &manifest.files {
+        match sums.get(name) {
+            Some(got) if got == want => {}
+            Some(got) => {
+                return refuse(
+                    dir,
+                    format!("{MANIFEST_FILE} gives {name} SHA-256 {want}, {SUMS_FILE} gives {got}"),
+                )
+            }
+            None => return refuse(dir, format!("{SUMS_FILE} does not list {name}")),
+        }
+    }
+    for name in sums.keys() {
+        if name != MANIFEST_FILE && !manifest.files.contains_key(name) {
+            return refuse(dir, format!("{MANIFEST_FILE} does not list {name}"));
+        }
+    }
+    let model = Model::new(manifest.model.clone())
+        .or_else(|e| refuse(dir, format!("{MANIFEST_FILE}: {e}")))?;
+    Ok(Artifact {
+        dir: dir.to_path_buf(),
+        manifest,
+        model,
+    })
+}
+
+/// Writes an artifact into `dir`, whole or not at all: the files go into a
+/// temporary directory beside it, which is renamed into place. An existing
+/// artifact at `dir` is replaced; any other existing directory is refused.
+///
+/// `manifest.files` is filled in from `files` (name → bytes).
+pub fn write(
+    dir: &Path,
+    mut manifest: Manifest,
+    files: &[(String, Vec<u8>)],
+) -> Result<(), ServeError> {
+    let werr = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ServeError::Write { path, source }
+    };
+    if dir.exists() && !dir.join(SUMS_FILE).is_file() {
+        let empty = std::fs::read_dir(dir).map_err(werr(dir))?.next().is_none();
+        if !empty {
+            return refuse(
+                dir,
+                "exists and is not a model artifact; choose another output directory".into(),
+            );
+        }
+    }
+    manifest.files = files
+        .iter()
+        .map(|(name, bytes)| (name.clone(), sha256_hex(bytes)))
+        .collect();
+    let mut manifest_json =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| ServeError::Model(e.to_string()))?;
+    manifest_json.push(b'\n');
+    let mut all: BTreeMap<&str, &[u8]> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    all.insert(MANIFEST_FILE, &manifest_json);
+    let sums: String = all
+        .iter()
+        .map(|(name, bytes)| format!("{}  {name}\n", sha256_hex(bytes)))
+        .collect();
+
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(parent).map_err(werr(parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".impostor-model-")
+        .tempdir_in(parent)
+        .map_err(werr(parent))?;
+    for (name, bytes) in all.iter().chain([(&SUMS_FILE, &sums.as_bytes())]) {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).map_err(werr(&path))?;
+        std::fs::File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(werr(&path))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
+            .map_err(werr(tmp.path()))?;
+    }
+    let staged = tmp.keep();
+    // Replacing a directory takes two renames; in between, the old artifact
+    // waits under a hidden name, so a crash leaves one whole artifact.
+    let old = parent.join(format!(
+        ".impostor-model-old-{}",
+        dir.file_name().and_then(|n| n.to_str()).unwrap_or("model")
+    ));
+    if dir.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(dir, &old).map_err(werr(dir))?;
+    }
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        if old.exists() {
+            let _ = std::fs::rename(&old, dir);
+        }
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(ServeError::Write {
+            path: dir.to_path_buf(),
+            source: e,
+        });
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(werr(&old))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::example_params;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            feature_schema: SchemaStamp::current(),
+            model: example_params(),
+            training: TrainingRecord {
+                command: "train corpus --labels labels.tsv".into(),
+                data_manifest_sha256: "ab".repeat(32),
+                date: "2026-11-29".into(),
+                details: serde_json::json!({"folds": 5}),
+            },
+            files: BTreeMap::new(),
+        }
+    }
+
+    fn files() -> Vec<(String, Vec<u8>)> {
+        vec![
+            (CARD_FILE.into(), b"# Model card\n".to_vec()),
+            ("training.parquet".into(), vec![7u8; 300]),
+        ]
+    }
+
+    fn written() -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("model");
+        write(&dir, manifest(), &files()).unwrap();
+        (tmp, dir)
+    }
+
+    /// Rewrites the manifest through `edit` and re-signs SHA256SUMS, as
+    /// someone would who meant to pass off another artifact.
+    fn resign(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+        let path = dir.join(MANIFEST_FILE);
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        edit(&mut v);
+        let bytes = serde_json::to_vec_pretty(&v).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let sums = std::fs::read_to_string(dir.join(SUMS_FILE)).unwrap();
+        let sums: String = sums
+            .lines()
+            .map(|l| {
+                if l.ends_with(&format!("  {MANIFEST_FILE}")) {
+                    format!("{}  {MANIFEST_FILE}\n", sha256_hex(&bytes))
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        std::fs::write(dir.join(SUMS_FILE), sums).unwrap();
+    }
+
+    fn refusal(dir: &Path) -> String {
+        load(dir).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_written_artifact_loads_and_scores_as_written() {
+        let (_tmp, dir) = written();
+        let a = load(&dir).unwrap();
+        assert_eq!(a.manifest.model, example_params());
+        assert_eq!(a.manifest.files.len(), 2);
+        let sums = std::fs::read_to_string(dir.join(SUMS_FILE)).unwrap();
+        assert_eq!(sums.lines().count(), 3);
+        // Nothing temporary is left beside it.
+        let siblings: Vec<_> = std::fs::read_dir(dir.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(siblings, ["model"]);
+    }
+
+    #[test]
+    fn a_changed_byte_is_refused_naming_the_file() {
+        let (_tmp, dir) = written();
+        let path = dir.join("training.parquet");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[100] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+        let e = refusal(&dir);
+        assert!(
+            e.contains("training.parquet") && e.contains("SHA-256"),
+            "{e}"
+        );
+
+        let (_tmp, dir) = written();
+        let path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replacen("\"weight\": 2.0", "\"weight\": 9.0", 1),
+        )
+        .unwrap();
+        let e = refusal(&dir);
+        assert!(
+            e.contains(MANIFEST_FILE) && e.contains("changed after training"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn another_feature_schema_is_refused() {
+        let (_tmp, dir) = written();
+        resign(&dir, |v| {
+            v["feature_schema"]["version"] = serde_json::json!(SCHEMA_VERSION - 1);
+            v["feature_schema"]["hash"] = serde_json::json!("0".repeat(64));
+        });
+        let e = refusal(&dir);
+        assert!(e.contains("feature schema version"), "{e}");
+        assert!(e.contains(&Feature::schema_hash()), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_format_version_is_refused() {
+        let (_tmp, dir) = written();
+        resign(&dir, |v| {
+            v["format_version"] = serde_json::json!(99);
+            v["something_new"] = serde_json::json!(true);
+        });
+        let e = refusal(&dir);
+        assert!(e.contains("unknown format version 99"), "{e}");
+    }
+
+    #[test]
+    fn missing_files_and_bad_sums_are_refused() {
+        let (_tmp, dir) = written();
+        std::fs::remove_file(dir.join(CARD_FILE)).unwrap();
+        assert!(refusal(&dir).contains(CARD_FILE));
+
+        let (_tmp, dir) = written();
+        std::fs::remove_file(dir.join(SUMS_FILE)).unwrap();
+        assert!(refusal(&dir).contains(SUMS_FILE));
+
+        let (_tmp, dir) = written();
+        std::fs::write(dir.join(SUMS_FILE), "xyz  manifest.json\n").unwrap();
+        assert!(refusal(&dir).contains("expected"));
+
+        // A file listed in SHA256SUMS but not in the manifest.
+        let (_tmp, dir) = written();
+        std::fs::write(dir.join("extra.bin"), b"x").unwrap();
+        let mut sums = std::fs::read_to_string(dir.join(SUMS_FILE)).unwrap();
+        sums.push_str(&format!("{}  extra.bin\n", sha256_hex(b"x")));
+        std::fs::write(dir.join(SUMS_FILE), sums).unwrap();
+        assert!(refusal(&dir).contains("does not list extra.bin"));
+
+        // A model that names a feature this build lacks, re-signed.
+        let (_tmp, dir) = written();
+        resign(&dir, |v| {
+            v["model"]["classifier"]["inputs"][0]["feature"] = serde_json::json!("gone_flag");
+        });
+        assert!(refusal(&dir).contains("gone_flag"));
+
+        assert!(load(Path::new("/nonexistent/model"))
+            .unwrap_err()
+            .to_string()
+            .contains("not a directory"));
+    }
+
+    #[test]
+    fn writing_replaces_an_artifact_but_not_other_directories() {
+        let (tmp, dir) = written();
+        let mut m = manifest();
+        m.training.command = "train again".into();
+        write(&dir, m, &files()).unwrap();
+        assert_eq!(load(&dir).unwrap().manifest.training.command, "train again");
+
+        let other = tmp.path().join("photos");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("cat.jpg"), b"meow").unwrap();
+        let e = write(&other, manifest(), &files()).unwrap_err().to_string();
+        assert!(e.contains("not a model artifact"), "{e}");
+        assert_eq!(std::fs::read(other.join("cat.jpg")).unwrap(), b"meow");
+    }
+}

@@ -1,0 +1,181 @@
+//! The Detector: a verified model turned into verdicts with reasons.
+
+use crate::model::Model;
+use crate::verdict::{Level, Reason, Verdict};
+use impostor_features::{Evidence, Extraction, Feature, Technique};
+
+/// A classifier input is named as a reason when it adds at least this much
+/// log-odds: smaller shares are noise an administrator cannot act on.
+const MIN_CLASSIFIER_REASON: f64 = 0.5;
+/// Most reasons in one verdict.
+const MAX_REASONS: usize = 8;
+
+/// Scores extractions with one model; the same code serves `scan`, the HTTP
+/// service, the milter and evaluation.
+#[derive(Clone, Debug)]
+pub struct Detector {
+    model: Model,
+}
+
+impl Detector {
+    pub fn new(model: Model) -> Detector {
+        Detector { model }
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The verdict on one message: score, level, techniques and the reasons
+    /// ranked by how much each added to the score.
+    pub fn verdict(&self, extraction: &Extraction) -> Verdict {
+        let v = &extraction.vector;
+        let mut fired = Vec::new();
+        let score = self.model.score_with(v, &mut fired);
+        let level = self.model.level(score.probability);
+
+        let mut reasons: Vec<Reason> = Vec::new();
+        let mut techniques: Vec<Technique> = Vec::new();
+        let mut explained: Vec<Feature> = Vec::new();
+        for &i in &fired {
+            let contribution = self.model.rule_contribution(i);
+            if contribution <= 0.0 {
+                continue;
+            }
+            let rule = &self.model.rules()[i];
+            let details = evidence_of(&extraction.evidence, &rule.features);
+            for e in &details {
+                techniques.extend(e.technique);
+            }
+            techniques.extend(rule.text.indicates.technique());
+            explained.extend(rule.features.iter().copied());
+            reasons.push(Reason {
+                code: rule.text.code.clone(),
+                detail: sentence(&rule.text.says, &details),
+                contribution,
+            });
+        }
+        for (feature, contribution) in self.model.classifier_contributions(v) {
+            if contribution < MIN_CLASSIFIER_REASON || explained.contains(&feature) {
+                continue;
+            }
+            let details = evidence_of(&extraction.evidence, &[feature]);
+            for e in &details {
+                techniques.extend(e.technique);
+            }
+            reasons.push(Reason {
+                code: feature.name().to_string(),
+                detail: sentence(feature.doc(), &details),
+                contribution,
+            });
+        }
+        reasons.sort_by(|a, b| {
+            b.contribution
+                .total_cmp(&a.contribution)
+                .then_with(|| a.code.cmp(&b.code))
+        });
+        reasons.truncate(MAX_REASONS);
+        for r in &mut reasons {
+            // Log-odds to two decimals: more digits are false precision.
+            r.contribution = (r.contribution * 100.0).round() / 100.0;
+        }
+        if level == Level::None {
+            techniques.clear();
+        }
+        techniques.sort();
+        techniques.dedup();
+        Verdict {
+            score: score.probability,
+            level,
+            flagged: level >= self.model.default_level(),
+            techniques,
+            reasons,
+        }
+    }
+}
+
+fn evidence_of<'a>(evidence: &'a [Evidence], features: &[Feature]) -> Vec<&'a Evidence> {
+    evidence
+        .iter()
+        .filter(|e| features.contains(&e.feature))
+        .collect()
+}
+
+/// The rule's sentence, then what the message showed.
+fn sentence(says: &str, details: &[&Evidence]) -> String {
+    let says = says.trim_end_matches('.');
+    if details.is_empty() {
+        return format!("{says}.");
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for e in details {
+        if !seen.contains(&e.detail.as_str()) {
+            seen.push(&e.detail);
+        }
+    }
+    format!("{says}: {}", seen.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::example_params;
+    use impostor_features::FeatureVector;
+
+    fn extraction(flags: &[Feature], evidence: Vec<Evidence>) -> Extraction {
+        let mut vector = FeatureVector::default();
+        for f in flags {
+            vector.set_flag(*f, true);
+        }
+        Extraction { vector, evidence }
+    }
+
+    #[test]
+    fn reasons_are_ranked_explained_and_name_techniques() {
+        let detector = Detector::new(Model::new(example_params()).unwrap());
+        let x = extraction(
+            &[
+                Feature::InternalDomainExternalRoute,
+                Feature::AuthDmarcFail,
+                Feature::AuthSpfFail,
+                Feature::ReplyToDomainLookalike,
+                Feature::EnvelopeDomainLookalike,
+                Feature::DkimDomainLookalike,
+            ],
+            vec![Evidence {
+                feature: Feature::ReplyToDomainLookalike,
+                technique: Some(Technique::LookalikeDomain),
+                detail: "Reply-To comqany.com looks like company.com (replacement)".into(),
+            }],
+        );
+        let v = detector.verdict(&x);
+        assert!(v.flagged && v.level >= Level::Medium, "{v:?}");
+        assert_eq!(v.reasons[0].code, "internal_domain_from_outside");
+        assert!(v
+            .reasons
+            .windows(2)
+            .all(|w| w[0].contribution >= w[1].contribution));
+        let lookalike = v
+            .reasons
+            .iter()
+            .find(|r| r.code == "reply_to_lookalike")
+            .unwrap();
+        assert!(
+            lookalike.detail.contains("comqany.com"),
+            "{}",
+            lookalike.detail
+        );
+        assert!(v.techniques.contains(&Technique::EnvelopeFromSpoof));
+        assert!(v.techniques.contains(&Technique::LookalikeDomain));
+        assert!(v.techniques.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_quiet_message_has_no_level_and_no_techniques() {
+        let detector = Detector::new(Model::new(example_params()).unwrap());
+        let v = detector.verdict(&extraction(&[], vec![]));
+        assert_eq!(v.level, Level::None);
+        assert!(!v.flagged && v.techniques.is_empty() && v.reasons.is_empty());
+        assert!(v.score > 0.0 && v.score < 0.5);
+    }
+}

@@ -1,0 +1,465 @@
+//! The trained model and the one scoring implementation: feature vector →
+//! rule hits and classifier → calibrated probability → level.
+//!
+//! The score of a message is
+//! `p = σ(a · rules_logit + b · classifier_logit + c)`, where
+//! `rules_logit = w₀ + Σ wᵢ · [rule i fires]` and
+//! `classifier_logit = β₀ + Σ βⱼ · (tⱼ(xⱼ) − μⱼ) / sⱼ` (`tⱼ` is `ln(1 + x)` for
+//! counts, rates and lengths, identity for flags), and `a, b, c` are the
+//! Platt calibration fitted on held-out folds. Training, evaluation, `scan`,
+//! the HTTP service and the milter all score through [`Model::score`].
+
+use crate::error::ServeError;
+use crate::rules::{Rule, RuleText};
+use crate::verdict::Level;
+use impostor_features::{Feature, FeatureVector};
+use serde::{Deserialize, Serialize};
+
+/// A rule with its learned weight (log-odds added when it fires).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightedRuleText {
+    pub weight: f64,
+    pub rule: RuleText,
+}
+
+/// The rule part as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleWeights {
+    pub intercept: f64,
+    /// L2 penalty the weights were fitted with.
+    pub l2: f64,
+    pub rules: Vec<WeightedRuleText>,
+}
+
+/// How a feature's value is transformed before standardising.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    Identity,
+    /// `ln(1 + max(x, 0))`: counts and lengths have long tails.
+    Log1p,
+}
+
+impl Transform {
+    /// The transform training uses for a feature: flags as they are,
+    /// everything else through `ln(1 + x)`.
+    pub fn for_feature(f: Feature) -> Transform {
+        if f.name().ends_with("_flag") {
+            Transform::Identity
+        } else {
+            Transform::Log1p
+        }
+    }
+
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Transform::Identity => x,
+            Transform::Log1p => x.max(0.0).ln_1p(),
+        }
+    }
+}
+
+/// One input of the classifier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifierInput {
+    pub feature: String,
+    pub transform: Transform,
+    pub mean: f64,
+    /// Standard deviation on the training rows (1 where it was 0).
+    pub scale: f64,
+    pub weight: f64,
+}
+
+/// The logistic classifier over the whole feature vector, as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifierWeights {
+    pub intercept: f64,
+    pub l2: f64,
+    pub inputs: Vec<ClassifierInput>,
+}
+
+/// Platt scaling over the two parts' log-odds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    /// Always `platt`.
+    pub method: String,
+    pub rules_coef: f64,
+    pub classifier_coef: f64,
+    pub offset: f64,
+    /// What the calibration was fitted on.
+    pub fitted_on: String,
+}
+
+/// A 95% interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ci95 {
+    pub low: f64,
+    pub high: f64,
+}
+
+/// A level's threshold and how it was chosen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatingPoint {
+    /// A message is at this level when its score is at least this.
+    pub threshold: f64,
+    /// The false-positive rate the threshold was chosen at.
+    pub target_fpr: f64,
+    /// Validation ham scored at or above the threshold, of all validation ham.
+    pub validation_ham_flagged: u64,
+    pub validation_ham: u64,
+    pub validation_fpr: f64,
+    pub validation_fpr_ci95: Ci95,
+    pub validation_attacks_flagged: u64,
+    pub validation_attacks: u64,
+    /// Whether the validation split has enough ham (at least 1 / target)
+    /// to resolve the target rate at all.
+    pub resolvable: bool,
+}
+
+/// The three levels and which one flags.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Levels {
+    pub low: OperatingPoint,
+    pub medium: OperatingPoint,
+    pub high: OperatingPoint,
+    /// `flagged` is `level >= default_level`.
+    pub default_level: Level,
+}
+
+impl Levels {
+    pub fn point(&self, level: Level) -> Option<&OperatingPoint> {
+        match level {
+            Level::None => None,
+            Level::Low => Some(&self.low),
+            Level::Medium => Some(&self.medium),
+            Level::High => Some(&self.high),
+        }
+    }
+}
+
+/// Every learned number, as stored in an artifact's manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelParams {
+    pub rules: RuleWeights,
+    pub classifier: ClassifierWeights,
+    pub calibration: Calibration,
+    pub levels: Levels,
+}
+
+/// A message's score and its parts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Score {
+    pub rules_logit: f64,
+    pub classifier_logit: f64,
+    /// Calibrated log-odds.
+    pub logit: f64,
+    /// Calibrated probability of attack.
+    pub probability: f64,
+}
+
+/// The logistic function, stable at both ends.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// A classifier input resolved to its feature.
+#[derive(Clone, Debug, PartialEq)]
+struct Input {
+    feature: Feature,
+    transform: Transform,
+    mean: f64,
+    scale: f64,
+    weight: f64,
+}
+
+/// A verified, ready model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    params: ModelParams,
+    rules: Vec<Rule>,
+    inputs: Vec<Input>,
+}
+
+impl Model {
+    /// Resolves and checks stored parameters: every rule and input names a
+    /// feature of this build's schema, every number is finite, the levels
+    /// rise.
+    pub fn new(params: ModelParams) -> Result<Model, ServeError> {
+        let bad = |m: String| Err(ServeError::Model(m));
+        let mut rules = Vec::with_capacity(params.rules.rules.len());
+        let mut codes = std::collections::HashSet::new();
+        for wr in &params.rules.rules {
+            if !wr.weight.is_finite() {
+                return bad(format!(
+                    "rule `{}` has a weight that is not finite",
+                    wr.rule.code
+                ));
+            }
+            if wr.rule.evidence_only && wr.weight < 0.0 {
+                return bad(format!(
+                    "rule `{}` is evidence-only but has a negative weight",
+                    wr.rule.code
+                ));
+            }
+            if !codes.insert(wr.rule.code.clone()) {
+                return bad(format!("rule `{}` appears twice", wr.rule.code));
+            }
+            rules.push(Rule::resolve(wr.rule.clone())?);
+        }
+        let mut inputs = Vec::with_capacity(params.classifier.inputs.len());
+        for i in &params.classifier.inputs {
+            let Some(feature) = Feature::from_name(&i.feature) else {
+                return bad(format!(
+                    "the classifier reads feature `{}`, which this build does not compute",
+                    i.feature
+                ));
+            };
+            if ![i.mean, i.scale, i.weight].iter().all(|x| x.is_finite()) || i.scale <= 0.0 {
+                return bad(format!(
+                    "the classifier's numbers for `{}` are not usable",
+                    i.feature
+                ));
+            }
+            inputs.push(Input {
+                feature,
+                transform: i.transform,
+                mean: i.mean,
+                scale: i.scale,
+                weight: i.weight,
+            });
+        }
+        let c = &params.calibration;
+        let scalars = [
+            params.rules.intercept,
+            params.classifier.intercept,
+            c.rules_coef,
+            c.classifier_coef,
+            c.offset,
+        ];
+        if !scalars.iter().all(|x| x.is_finite()) {
+            return bad("an intercept or a calibration coefficient is not finite".into());
+        }
+        if c.method != "platt" {
+            return bad(format!("unknown calibration method `{}`", c.method));
+        }
+        let l = &params.levels;
+        let t = [l.low.threshold, l.medium.threshold, l.high.threshold];
+        if !(t.iter().all(|x| x.is_finite()) && t[0] <= t[1] && t[1] <= t[2]) {
+            return bad(format!(
+                "level thresholds must be finite and rise from low to high, not {t:?}"
+            ));
+        }
+        if l.default_level == Level::None {
+            return bad("the default level must be low, medium or high".into());
+        }
+        Ok(Model {
+            params,
+            rules,
+            inputs,
+        })
+    }
+
+    pub fn params(&self) -> &ModelParams {
+        &self.params
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Log-odds of the rule part, and which rules fired.
+    pub fn rules_logit(&self, v: &FeatureVector, fired: &mut Vec<usize>) -> f64 {
+        fired.clear();
+        let mut z = self.params.rules.intercept;
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.fires(v) {
+                fired.push(i);
+                z += self.params.rules.rules[i].weight;
+            }
+        }
+        z
+    }
+
+    /// Log-odds of the classifier.
+    pub fn classifier_logit(&self, v: &FeatureVector) -> f64 {
+        self.params.classifier.intercept
+            + self
+                .inputs
+                .iter()
+                .map(|i| Self::input_term(i, v))
+                .sum::<f64>()
+    }
+
+    fn input_term(i: &Input, v: &FeatureVector) -> f64 {
+        i.weight * (i.transform.apply(v.get(i.feature) as f64) - i.mean) / i.scale
+    }
+
+    /// Each classifier input's share of the calibrated log-odds, relative to
+    /// the average training message, with its feature.
+    pub fn classifier_contributions(&self, v: &FeatureVector) -> Vec<(Feature, f64)> {
+        let b = self.params.calibration.classifier_coef;
+        self.inputs
+            .iter()
+            .map(|i| (i.feature, b * Self::input_term(i, v)))
+            .collect()
+    }
+
+    /// A fired rule's share of the calibrated log-odds.
+    pub fn rule_contribution(&self, rule: usize) -> f64 {
+        self.params.calibration.rules_coef * self.params.rules.rules[rule].weight
+    }
+
+    /// The score of a message: the one implementation every front end uses.
+    pub fn score(&self, v: &FeatureVector) -> Score {
+        let mut fired = Vec::new();
+        self.score_with(v, &mut fired)
+    }
+
+    /// [`Model::score`], reusing a buffer for the fired rules' indices.
+    pub fn score_with(&self, v: &FeatureVector, fired: &mut Vec<usize>) -> Score {
+        let rules_logit = self.rules_logit(v, fired);
+        let classifier_logit = self.classifier_logit(v);
+        let c = &self.params.calibration;
+        let logit = c.rules_coef * rules_logit + c.classifier_coef * classifier_logit + c.offset;
+        Score {
+            rules_logit,
+            classifier_logit,
+            logit,
+            probability: sigmoid(logit),
+        }
+    }
+
+    /// The level of a calibrated probability.
+    pub fn level(&self, probability: f64) -> Level {
+        let l = &self.params.levels;
+        if probability >= l.high.threshold {
+            Level::High
+        } else if probability >= l.medium.threshold {
+            Level::Medium
+        } else if probability >= l.low.threshold {
+            Level::Low
+        } else {
+            Level::None
+        }
+    }
+
+    pub fn default_level(&self) -> Level {
+        self.params.levels.default_level
+    }
+}
+
+/// A small hand-made model for the crate's tests: every built-in rule at
+/// weight 1 (the first at 2), a classifier that only reads the free-mail
+/// flag, identity calibration, and levels at 0.5 / 0.9 / 0.99.
+#[cfg(test)]
+pub(crate) fn example_params() -> ModelParams {
+    use crate::rules::{RuleSet, BUILTIN_RULES};
+    let set = RuleSet::from_toml(BUILTIN_RULES, "datasets/rules.toml").unwrap();
+    let point = |threshold: f64, target_fpr: f64| OperatingPoint {
+        threshold,
+        target_fpr,
+        validation_ham_flagged: 1,
+        validation_ham: 1000,
+        validation_fpr: 0.001,
+        validation_fpr_ci95: Ci95 {
+            low: 0.0002,
+            high: 0.0056,
+        },
+        validation_attacks_flagged: 90,
+        validation_attacks: 100,
+        resolvable: true,
+    };
+    ModelParams {
+        rules: RuleWeights {
+            intercept: -4.0,
+            l2: 1.0,
+            rules: set
+                .rules()
+                .iter()
+                .enumerate()
+                .map(|(i, r)| WeightedRuleText {
+                    weight: if i == 0 { 2.0 } else { 1.0 },
+                    rule: r.text.clone(),
+                })
+                .collect(),
+        },
+        classifier: ClassifierWeights {
+            intercept: 0.0,
+            l2: 1.0,
+            inputs: vec![ClassifierInput {
+                feature: "from_freemail_flag".into(),
+                transform: Transform::Identity,
+                mean: 0.1,
+                scale: 0.3,
+                weight: 0.6,
+            }],
+        },
+        calibration: Calibration {
+            method: "platt".into(),
+            rules_coef: 1.0,
+            classifier_coef: 1.0,
+            offset: 0.0,
+            fitted_on: "hand-made".into(),
+        },
+        levels: Levels {
+            low: point(0.5, 1e-2),
+            medium: point(0.9, 1e-3),
+            high: point(0.99, 1e-4),
+            default_level: Level::Medium,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_is_the_calibrated_sum_of_both_parts() {
+        let model = Model::new(example_params()).unwrap();
+        let mut v = FeatureVector::default();
+        let s = model.score(&v);
+        // No rule fires (the evidence-only-false ones need a set flag too).
+        assert_eq!(s.rules_logit, -4.0);
+        assert!((s.classifier_logit - 0.6 * (0.0 - 0.1) / 0.3).abs() < 1e-12);
+        assert!((s.probability - sigmoid(s.logit)).abs() < 1e-15);
+        assert_eq!(model.level(s.probability), Level::None);
+        v.set_flag(Feature::InternalDomainExternalRoute, true);
+        v.set_flag(Feature::AuthSpfFail, true);
+        v.set_flag(Feature::AuthDmarcFail, true);
+        v.set_flag(Feature::FromFreemail, true);
+        let s = model.score(&v);
+        assert!(s.rules_logit > 0.0);
+        assert!(model.level(s.probability) >= Level::Medium);
+    }
+
+    #[test]
+    fn bad_numbers_and_unknown_features_are_refused() {
+        let mut p = example_params();
+        p.classifier.inputs[0].feature = "no_such_flag".into();
+        let e = Model::new(p).unwrap_err().to_string();
+        assert!(e.contains("no_such_flag"), "{e}");
+        let mut p = example_params();
+        p.rules.rules[0].weight = -1.0;
+        assert!(Model::new(p).unwrap_err().to_string().contains("negative"));
+        let mut p = example_params();
+        p.levels.low.threshold = 0.95;
+        assert!(Model::new(p).unwrap_err().to_string().contains("rise"));
+        let mut p = example_params();
+        p.calibration.offset = f64::NAN;
+        assert!(Model::new(p).is_err());
+    }
+}

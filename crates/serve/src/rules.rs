@@ -1,0 +1,444 @@
+//! The expert rules: conditions over named features that an administrator
+//! can read, each tied to a technique or an intent category.
+//!
+//! A rule file (TOML, `datasets/rules.toml`) is a list of `[[rule]]` tables:
+//!
+//! ```toml
+//! [[rule]]
+//! code = "vip_freemail_payment"
+//! says = "A high-profile user's name on a free-mail address asks for a payment"
+//! indicates = "freemail_impersonation"
+//! when.all = [{ flag = "vip_name_freemail_flag" },
+//!             { at_least = ["intent_payment_phrase_count", 1] }]
+//! ```
+//!
+//! `indicates` is a technique code of design.md §3 or an intent category
+//! (`action_request`, `payment`, `gift_card`, `bank_change`, `urgency`,
+//! `secrecy`, `credential_lure`). A condition is one of `flag = FEATURE`
+//! (a `_flag` feature is set), `at_least = [FEATURE, N]`, `below = [FEATURE,
+//! N]`, `all = [...]`, `any = [...]` or `not = {...}`. Feature names are
+//! resolved when the file is loaded; a name the schema does not know is
+//! refused with the rule's code and the name. `evidence_only = false` lets
+//! training give the rule a negative weight (a sign of legitimate mail);
+//! by default a rule can only add to the score.
+
+use crate::error::ServeError;
+use impostor_features::{Feature, FeatureVector, IntentCategory, Technique};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// Deepest nesting of `all`/`any`/`not` accepted: rules are meant to be
+/// read, and evaluation recurses.
+const MAX_CONDITION_DEPTH: usize = 8;
+
+/// What a rule's firing points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Indicates {
+    Technique(Technique),
+    Intent(IntentCategory),
+}
+
+impl Indicates {
+    pub fn technique(self) -> Option<Technique> {
+        match self {
+            Indicates::Technique(t) => Some(t),
+            Indicates::Intent(_) => None,
+        }
+    }
+}
+
+/// A condition as written in a rule file: feature names still text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConditionText {
+    Flag(String),
+    AtLeast(String, f64),
+    Below(String, f64),
+    All(Vec<ConditionText>),
+    Any(Vec<ConditionText>),
+    Not(Box<ConditionText>),
+}
+
+/// A rule as written in a rule file (and stored in an artifact).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleText {
+    pub code: String,
+    pub says: String,
+    pub indicates: Indicates,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub evidence_only: bool,
+    pub when: ConditionText,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rule: Vec<RuleText>,
+}
+
+/// A condition with its features resolved against the schema.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Condition {
+    Flag(Feature),
+    AtLeast(Feature, f32),
+    Below(Feature, f32),
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+}
+
+impl Condition {
+    pub fn holds(&self, v: &FeatureVector) -> bool {
+        match self {
+            Condition::Flag(f) => v.get(*f) >= 0.5,
+            Condition::AtLeast(f, n) => v.get(*f) >= *n,
+            Condition::Below(f, n) => v.get(*f) < *n,
+            Condition::All(cs) => cs.iter().all(|c| c.holds(v)),
+            Condition::Any(cs) => cs.iter().any(|c| c.holds(v)),
+            Condition::Not(c) => !c.holds(v),
+        }
+    }
+
+    /// The features the condition reads, in order of first mention.
+    pub fn features(&self, out: &mut Vec<Feature>) {
+        match self {
+            Condition::Flag(f) | Condition::AtLeast(f, _) | Condition::Below(f, _) => {
+                if !out.contains(f) {
+                    out.push(*f);
+                }
+            }
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().for_each(|c| c.features(out)),
+            Condition::Not(c) => c.features(out),
+        }
+    }
+
+    fn resolve(text: &ConditionText, code: &str, depth: usize) -> Result<Condition, ServeError> {
+        let bad = |problem: String| ServeError::Rule {
+            code: code.to_string(),
+            problem,
+        };
+        if depth > MAX_CONDITION_DEPTH {
+            return Err(bad(format!(
+                "conditions nest deeper than {MAX_CONDITION_DEPTH} levels; split the rule"
+            )));
+        }
+        let feature = |name: &str| {
+            Feature::from_name(name).ok_or_else(|| {
+                bad(format!(
+                    "unknown feature `{name}`; `impostor features` lists the schema's names"
+                ))
+            })
+        };
+        let threshold = |name: &str, n: f64| {
+            if n.is_finite() {
+                Ok(n as f32)
+            } else {
+                Err(bad(format!(
+                    "the threshold on `{name}` is not a finite number"
+                )))
+            }
+        };
+        let list = |cs: &[ConditionText], word: &str| {
+            if cs.is_empty() {
+                return Err(bad(format!("`{word}` holds no condition")));
+            }
+            cs.iter()
+                .map(|c| Condition::resolve(c, code, depth + 1))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(match text {
+            ConditionText::Flag(name) => {
+                let f = feature(name)?;
+                if !name.ends_with("_flag") {
+                    return Err(bad(format!(
+                        "`flag` needs a _flag feature, and `{name}` is not one; use at_least"
+                    )));
+                }
+                Condition::Flag(f)
+            }
+            ConditionText::AtLeast(name, n) => {
+                Condition::AtLeast(feature(name)?, threshold(name, *n)?)
+            }
+            ConditionText::Below(name, n) => Condition::Below(feature(name)?, threshold(name, *n)?),
+            ConditionText::All(cs) => Condition::All(list(cs, "all")?),
+            ConditionText::Any(cs) => Condition::Any(list(cs, "any")?),
+            ConditionText::Not(c) => {
+                Condition::Not(Box::new(Condition::resolve(c, code, depth + 1)?))
+            }
+        })
+    }
+}
+
+/// One rule, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub text: RuleText,
+    pub condition: Condition,
+    /// The features its condition reads (for explanations).
+    pub features: Vec<Feature>,
+}
+
+impl Rule {
+    pub fn resolve(text: RuleText) -> Result<Rule, ServeError> {
+        let bad = |problem: &str| ServeError::Rule {
+            code: text.code.clone(),
+            problem: problem.to_string(),
+        };
+        let code_ok = !text.code.is_empty()
+            && text
+                .code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !code_ok {
+            return Err(bad("a code is lower-case letters, digits and _"));
+        }
+        if text.says.trim().is_empty() {
+            return Err(bad(
+                "`says` is empty; write what the rule means for an administrator",
+            ));
+        }
+        let condition = Condition::resolve(&text.when, &text.code, 0)?;
+        let mut features = Vec::new();
+        condition.features(&mut features);
+        Ok(Rule {
+            text,
+            condition,
+            features,
+        })
+    }
+
+    pub fn fires(&self, v: &FeatureVector) -> bool {
+        self.condition.holds(v)
+    }
+}
+
+/// A checked list of rules, codes unique, in file order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// Reads a rule file's text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<RuleSet, ServeError> {
+        let file: RuleFile = toml::from_str(text).map_err(|e| ServeError::RuleFile {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        RuleSet::from_texts(file.rule)
+    }
+
+    /// Resolves rules; refuses an unknown feature, a bad condition or a
+    /// code used twice.
+    pub fn from_texts(texts: Vec<RuleText>) -> Result<RuleSet, ServeError> {
+        let mut seen = HashSet::new();
+        let mut rules = Vec::with_capacity(texts.len());
+        for text in texts {
+            if !seen.insert(text.code.clone()) {
+                return Err(ServeError::Rule {
+                    code: text.code,
+                    problem: "the code is used by an earlier rule too".into(),
+                });
+            }
+            rules.push(Rule::resolve(text)?);
+        }
+        Ok(RuleSet { rules })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether each rule fires, in rule order.
+    pub fn hits(&self, v: &FeatureVector) -> Vec<bool> {
+        self.rules.iter().map(|r| r.fires(v)).collect()
+    }
+}
+
+/// The rules shipped in `datasets/rules.toml`.
+pub const BUILTIN_RULES: &str = include_str!("../../../datasets/rules.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(rule: &str) -> Result<RuleSet, ServeError> {
+        RuleSet::from_toml(rule, "test.toml")
+    }
+
+    #[test]
+    fn builtin_rules_load_and_cover_every_technique_and_intent() {
+        let set = RuleSet::from_toml(BUILTIN_RULES, "datasets/rules.toml").unwrap();
+        assert!(set.len() >= 40, "only {} rules", set.len());
+        for t in Technique::ALL {
+            assert!(
+                set.rules()
+                    .iter()
+                    .any(|r| r.text.indicates == Indicates::Technique(t)),
+                "no rule indicates {}",
+                t.code()
+            );
+        }
+        for i in [
+            IntentCategory::ActionRequest,
+            IntentCategory::Payment,
+            IntentCategory::Urgency,
+            IntentCategory::Secrecy,
+            IntentCategory::CredentialLure,
+        ] {
+            assert!(
+                set.rules()
+                    .iter()
+                    .any(|r| r.text.indicates == Indicates::Intent(i)),
+                "no rule indicates {i:?}"
+            );
+        }
+        // Combinations: some rules read features of two or more families.
+        let combined = set
+            .rules()
+            .iter()
+            .filter(|r| {
+                let families: HashSet<_> = r.features.iter().map(|f| f.family()).collect();
+                families.len() >= 2
+            })
+            .count();
+        assert!(combined >= 8, "only {combined} rules combine families");
+    }
+
+    #[test]
+    fn unknown_feature_is_refused_with_rule_and_name() {
+        let err = one(r#"[[rule]]
+code = "typo"
+says = "Misspelt"
+indicates = "payment"
+when.all = [{ flag = "vip_display_name_flag" }, { at_least = ["intent_paymnet_phrase_count", 1] }]
+"#)
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("typo"), "{err}");
+        assert!(err.contains("intent_paymnet_phrase_count"), "{err}");
+    }
+
+    #[test]
+    fn flag_on_a_count_and_duplicate_codes_and_empty_lists_are_refused() {
+        let flag_on_count = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "payment"
+when.flag = "intent_payment_phrase_count"
+"#);
+        assert!(flag_on_count.unwrap_err().to_string().contains("at_least"));
+        let twice = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "payment"
+when.flag = "vip_display_name_flag"
+[[rule]]
+code = "c"
+says = "y"
+indicates = "payment"
+when.flag = "vip_display_name_flag"
+"#);
+        assert!(twice.unwrap_err().to_string().contains("earlier rule"));
+        let empty = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "urgency"
+when.any = []
+"#);
+        assert!(empty.unwrap_err().to_string().contains("no condition"));
+        let bad_indicates = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "phishing"
+when.flag = "vip_display_name_flag"
+"#);
+        assert!(bad_indicates.is_err());
+    }
+
+    #[test]
+    fn conditions_evaluate_as_written() {
+        let set = one(r#"[[rule]]
+code = "vip_freemail_payment"
+says = "VIP name on free-mail asking for money"
+indicates = "freemail_impersonation"
+when.all = [{ flag = "vip_name_freemail_flag" },
+            { any = [{ at_least = ["intent_payment_phrase_count", 2] },
+                     { at_least = ["intent_gift_card_phrase_count", 1] }] },
+            { not = { flag = "internal_authenticated_sender_flag" } }]
+[[rule]]
+code = "short"
+says = "Short text"
+indicates = "action_request"
+evidence_only = false
+when.below = ["body_text_chars", 100]
+"#)
+        .unwrap();
+        let mut v = FeatureVector::default();
+        v.set(Feature::BodyTextChars, 500.0);
+        assert_eq!(set.hits(&v), [false, false]);
+        v.set_flag(Feature::VipNameFreemail, true);
+        v.set(Feature::IntentPaymentCount, 1.0);
+        assert_eq!(set.hits(&v), [false, false]);
+        v.set(Feature::IntentPaymentCount, 2.0);
+        assert_eq!(set.hits(&v), [true, false]);
+        v.set_flag(Feature::InternalAuthenticatedSender, true);
+        assert_eq!(set.hits(&v), [false, false]);
+        v.set_flag(Feature::InternalAuthenticatedSender, false);
+        v.set(Feature::IntentPaymentCount, 0.0);
+        v.set(Feature::IntentGiftCardCount, 1.0);
+        v.set(Feature::BodyTextChars, 99.0);
+        assert_eq!(set.hits(&v), [true, true]);
+        let r = &set.rules()[0];
+        assert_eq!(
+            r.features,
+            [
+                Feature::VipNameFreemail,
+                Feature::IntentPaymentCount,
+                Feature::IntentGiftCardCount,
+                Feature::InternalAuthenticatedSender
+            ]
+        );
+        assert!(r.text.evidence_only);
+        assert!(!set.rules()[1].text.evidence_only);
+    }
+
+    #[test]
+    fn rules_round_trip_through_json() {
+        let set = RuleSet::from_toml(BUILTIN_RULES, "datasets/rules.toml").unwrap();
+        let texts: Vec<RuleText> = set.rules().iter().map(|r| r.text.clone()).collect();
+        let json = serde_json::to_string(&texts).unwrap();
+        let back: Vec<RuleText> = serde_json::from_str(&json).unwrap();
+        assert_eq!(RuleSet::from_texts(back).unwrap(), set);
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let mut when = String::from(r#"{ flag = "vip_display_name_flag" }"#);
+        for _ in 0..12 {
+            when = format!("{{ not = {when} }}");
+        }
+        let text = format!(
+            "[[rule]]\ncode = \"deep\"\nsays = \"x\"\nindicates = \"urgency\"\nwhen = {when}\n"
+        );
+        assert!(one(&text).unwrap_err().to_string().contains("deeper"));
+    }
+}

@@ -1,0 +1,213 @@
+//! The model card: what the model was trained on, how, what it measured,
+//! and what it cannot be trusted with.
+
+use super::example::Example;
+use super::TrainReport;
+use impostor_serve::artifact::TrainingRecord;
+use impostor_serve::model::ModelParams;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |v| format!("{:.3}%", 100.0 * v))
+}
+
+fn auc(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |v| format!("{v:.4}"))
+}
+
+fn rate(x: &impostor_eval::rates::Rate) -> String {
+    if x.total == 0 {
+        return "–".into();
+    }
+    format!(
+        "{}/{} = {} ({} – {})",
+        x.count,
+        x.total,
+        pct(x.value),
+        pct(x.ci95.map(|c| c.low)),
+        pct(x.ci95.map(|c| c.high))
+    )
+}
+
+/// Renders MODEL_CARD.md.
+pub fn render(
+    params: &ModelParams,
+    report: &TrainReport,
+    record: &TrainingRecord,
+    examples: &[Example],
+    validation_rule: &str,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Model card\n");
+    let _ = writeln!(s, "- Date: {}", record.date);
+    let _ = writeln!(s, "- Command: `impostor {}`", record.command);
+    let _ = writeln!(
+        s,
+        "- Training data manifest SHA-256: `{}`",
+        record.data_manifest_sha256
+    );
+    let _ = writeln!(
+        s,
+        "- Detects: envelope_from_spoof, header_from_spoof, lookalike_domain, freemail_impersonation, account_compromise; score = calibrated probability that a message is phishing or BEC."
+    );
+    let _ = writeln!(s, "\n## Data\n");
+    let _ = writeln!(s, "| source | role | ham | attacks | synthetic |");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|");
+    let mut table: BTreeMap<(&str, &str), (usize, usize, usize)> = BTreeMap::new();
+    for e in examples {
+        let c = table
+            .entry((e.source.as_str(), e.role.as_str()))
+            .or_default();
+        if e.is_attack() {
+            c.1 += 1;
+        } else {
+            c.0 += 1;
+        }
+        c.2 += usize::from(e.synthetic);
+    }
+    for ((source, role), (h, a, syn)) in &table {
+        let _ = writeln!(s, "| {source} | {role} | {h} | {a} | {syn} |");
+    }
+    let _ = writeln!(s, "\nHeld out: {validation_rule}; the held-out groups are halved by a seeded hash into validation (chooses the levels) and test (never used to fit or choose anything). Duplicate groups never straddle roles.");
+    let b = &report.class_balance;
+    let _ = writeln!(
+        s,
+        "\nClass balance on the train role: {} ham, {} attacks; {}.",
+        b.ham, b.attacks, b.method
+    );
+    let _ = writeln!(s, "\n## Model\n");
+    let _ = writeln!(
+        s,
+        "- {} expert rules with learned weights (L2 {}, evidence-only rules held non-negative); {} of them got a weight above 0.05.",
+        params.rules.rules.len(),
+        params.rules.l2,
+        params.rules.rules.iter().filter(|r| r.weight > 0.05).count()
+    );
+    let _ = writeln!(
+        s,
+        "- linfa-logistic over {} standardised features (ln(1 + x) for counts, rates and lengths), L2 {}.",
+        params.classifier.inputs.len(),
+        params.classifier.l2
+    );
+    let c = &params.calibration;
+    let _ = writeln!(
+        s,
+        "- Platt calibration: p = σ({:.4} · rules + {:.4} · classifier + {:.4}), fitted on {}.",
+        c.rules_coef, c.classifier_coef, c.offset, c.fitted_on
+    );
+    let mut top: Vec<_> = params.rules.rules.iter().collect();
+    top.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.rule.code.cmp(&b.rule.code))
+    });
+    let _ = writeln!(s, "\nHeaviest rules:\n");
+    let _ = writeln!(s, "| rule | weight | says |");
+    let _ = writeln!(s, "|---|---:|---|");
+    for r in top.iter().take(10) {
+        let _ = writeln!(
+            s,
+            "| `{}` | {:.3} | {} |",
+            r.rule.code, r.weight, r.rule.says
+        );
+    }
+    let _ = writeln!(s, "\n## Cross-validation\n");
+    let _ = writeln!(s, "| fold | fitted on | held out | attacks | AUC |");
+    let _ = writeln!(s, "|---:|---:|---:|---:|---:|");
+    for f in &report.folds {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            f.fold,
+            f.train_rows,
+            f.held_out_rows,
+            f.held_out_attacks,
+            auc(f.auc)
+        );
+    }
+    let _ = writeln!(s, "\nOut-of-fold AUC: {}.", auc(report.out_of_fold_auc));
+    let _ = writeln!(s, "\n## Levels\n");
+    let _ = writeln!(
+        s,
+        "Chosen on the validation role; the default flagging level is **{:?}** (`flagged` = level ≥ it).\n",
+        params.levels.default_level
+    );
+    let _ = writeln!(s, "| level | threshold | target FPR | validation FPR (95% CI) | validation detection | resolvable |");
+    let _ = writeln!(s, "|---|---:|---:|---|---|---|");
+    for (name, p) in [
+        ("low", &params.levels.low),
+        ("medium", &params.levels.medium),
+        ("high", &params.levels.high),
+    ] {
+        let _ = writeln!(
+            s,
+            "| {name} | {:.6} | {} | {}/{} = {} ({} – {}) | {}/{} | {} |",
+            p.threshold,
+            p.target_fpr,
+            p.validation_ham_flagged,
+            p.validation_ham,
+            pct(Some(p.validation_fpr)),
+            pct(Some(p.validation_fpr_ci95.low)),
+            pct(Some(p.validation_fpr_ci95.high)),
+            p.validation_attacks_flagged,
+            p.validation_attacks,
+            if p.resolvable {
+                "yes"
+            } else {
+                "no: fewer validation ham than 1 / target"
+            }
+        );
+    }
+    for m in [&report.validation, &report.test] {
+        let _ = writeln!(
+            s,
+            "\n### {} role: {} ham, {} attacks, AUC {}\n",
+            m.role,
+            m.ham,
+            m.attacks,
+            auc(m.auc)
+        );
+        let _ = writeln!(
+            s,
+            "| level | false-positive rate (95% CI) | detection rate (95% CI) |"
+        );
+        let _ = writeln!(s, "|---|---|---|");
+        for l in &m.levels {
+            let r = rate;
+            let _ = writeln!(
+                s,
+                "| {:?} | {} | {} |",
+                l.level,
+                r(&l.false_positive_rate),
+                r(&l.detection_rate)
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n### Test role at the default level ({:?}), per source and technique\n",
+        params.levels.default_level
+    );
+    let _ = writeln!(
+        s,
+        "| by | name | false-positive rate (95% CI) | detection rate (95% CI) |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|");
+    for g in &report.test_breakdown {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            g.by,
+            g.name,
+            rate(&g.false_positive_rate),
+            rate(&g.detection_rate)
+        );
+    }
+    let _ = writeln!(s, "\n## Known limits\n");
+    let _ = writeln!(s, "- The attacks of the techniques are mostly injected into real or generated ham (labelled synthetic); there is almost no public BEC with full headers. Detection rates on synthetic attacks measure the features, not the attackers' skill.");
+    let _ = writeln!(s, "- Sources, eras and header styles differ between ham and phishing corpora; per-source metrics and the source probe of `impostor corpus index` say how much a model could learn the source instead of the attack.");
+    let _ = writeln!(s, "- A level whose target rate needs more validation ham than there is (resolvable: no) is only bounded by the interval shown; do not rely on it before validating on your own mail.");
+    let _ = writeln!(s, "- Features depend on the org profile (internal domains, high-profile users, trusted authserv-ids): a model trained for one organisation's profile scores another's mail with that profile's lists.");
+    s
+}

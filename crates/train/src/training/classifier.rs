@@ -1,0 +1,149 @@
+//! The classifier: linfa-logistic over the whole feature vector, each
+//! feature transformed (ln(1 + x) for counts, rates and lengths) and
+//! standardised on the training rows.
+
+use crate::error::TrainError;
+use impostor_features::{Feature, FeatureVector};
+use impostor_serve::model::{ClassifierInput, ClassifierWeights, Transform};
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2, ShapeBuilder};
+
+/// Column means and standard deviations of `rows` (each `width` values);
+/// the deviation is 1 where a column is constant, so standardising never
+/// divides by zero.
+pub(crate) fn standardiser<R: IntoIterator<Item = f64>>(
+    rows: impl Iterator<Item = R>,
+    width: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut sum = vec![0.0; width];
+    let mut sq = vec![0.0; width];
+    let mut n = 0.0;
+    for row in rows {
+        n += 1.0;
+        for (c, v) in row.into_iter().take(width).enumerate() {
+            sum[c] += v;
+            sq[c] += v * v;
+        }
+    }
+    let n = f64::max(n, 1.0);
+    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+    let scale = sq
+        .iter()
+        .zip(&mean)
+        .map(|(q, m)| {
+            let var = q / n - m * m;
+            if var > 1e-12 {
+                var.sqrt()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    (mean, scale)
+}
+
+/// Validated settings of the classifier fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassifierParams {
+    /// linfa-logistic's `alpha`: the L2 penalty on the standardised weights.
+    pub l2: f64,
+    pub max_iterations: u64,
+}
+
+impl Default for ClassifierParams {
+    fn default() -> Self {
+        ClassifierParams {
+            l2: 1.0,
+            max_iterations: 300,
+        }
+    }
+}
+
+impl ClassifierParams {
+    pub fn check(&self) -> Result<(), TrainError> {
+        if !(self.l2.is_finite() && self.l2 >= 0.0) || self.max_iterations == 0 {
+            return Err(TrainError::Invalid(format!(
+                "the classifier needs a non-negative L2 penalty and at least one iteration (l2 {}, iterations {})",
+                self.l2, self.max_iterations
+            )));
+        }
+        Ok(())
+    }
+
+    /// Fits on `rows` with targets `y`; row i is repeated `repeat[i]` times
+    /// (how class imbalance reaches linfa-logistic, which takes no sample
+    /// weights).
+    pub fn fit(
+        &self,
+        rows: &[&FeatureVector],
+        y: &[bool],
+        repeat: &[usize],
+    ) -> Result<ClassifierWeights, TrainError> {
+        self.check()?;
+        let features = Feature::ALL;
+        let d = features.len();
+        let transforms: Vec<Transform> = features
+            .iter()
+            .map(|f| Transform::for_feature(*f))
+            .collect();
+        // Mean and spread over the rows as given (unrepeated).
+        let (mean, scale) = standardiser(
+            rows.iter().map(|r| {
+                features
+                    .iter()
+                    .zip(&transforms)
+                    .map(|(f, t)| t.apply(r.get(*f) as f64))
+            }),
+            d,
+        );
+        let total: usize = repeat.iter().sum();
+        // Column-major: linfa-logistic's gradient is Xᵀ·r, which then reads
+        // contiguous columns.
+        let mut x = Array2::<f64>::zeros((total, d).f());
+        let mut t = Vec::with_capacity(total);
+        let mut at = 0;
+        for ((r, &target), &k) in rows.iter().zip(y).zip(repeat) {
+            for _ in 0..k {
+                let mut row = x.row_mut(at);
+                for (c, f) in features.iter().enumerate() {
+                    row[c] = (transforms[c].apply(r.get(*f) as f64) - mean[c]) / scale[c];
+                }
+                t.push(target);
+                at += 1;
+            }
+        }
+        if !t.iter().any(|v| *v) || t.iter().all(|v| *v) {
+            return Err(TrainError::Invalid(
+                "classifier: the training rows need both ham and attacks".into(),
+            ));
+        }
+        let dataset = Dataset::new(x, Array1::from(t));
+        let model = LogisticRegression::default()
+            .alpha(self.l2)
+            .max_iterations(self.max_iterations)
+            // The loss is a sum over rows: a gradient norm of 1e-4 per row.
+            .gradient_tolerance(1e-4 * total as f64)
+            .fit(&dataset)
+            .map_err(|e| TrainError::Invalid(format!("classifier fit: {e}")))?;
+        // linfa-logistic's "positive" class is the more numerous training
+        // target, not necessarily `true`: turn its weights to attack odds.
+        let sign = if model.labels().pos.class { 1.0 } else { -1.0 };
+        let inputs = features
+            .iter()
+            .enumerate()
+            .map(|(c, f)| ClassifierInput {
+                feature: f.name().to_string(),
+                transform: transforms[c],
+                mean: mean[c],
+                scale: scale[c],
+                weight: sign * model.params()[c],
+            })
+            .collect();
+        Ok(ClassifierWeights {
+            intercept: sign * model.intercept(),
+            l2: self.l2,
+            inputs,
+        })
+    }
+}

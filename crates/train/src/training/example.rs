@@ -1,0 +1,104 @@
+//! Training examples: a message's features with its label, provenance and
+//! role (train, validation or test).
+
+use crate::corpus::split::Side;
+use crate::corpus::Label;
+use impostor_features::FeatureVector;
+use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// What an example is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Fits the weights (in k folds, then all at once).
+    Train,
+    /// Chooses the levels' thresholds.
+    Validation,
+    /// Never influences the model: the fixed regression set that held-out
+    /// metrics, and retraining's before / after, are measured on.
+    Test,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Train, Role::Validation, Role::Test];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Train => "train",
+            Role::Validation => "validation",
+            Role::Test => "test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// One labelled message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    /// `source:member[#index]`, as in the corpus manifest.
+    pub id: String,
+    pub source: String,
+    /// Duplicate group: folds and splits never separate one.
+    pub group: String,
+    pub label: Label,
+    pub technique: Option<String>,
+    pub synthetic: bool,
+    /// The Date header, seconds since the epoch.
+    pub timestamp: Option<i64>,
+    /// SHA-1 of the message bytes.
+    pub sha1: Option<String>,
+    pub role: Role,
+    pub values: FeatureVector,
+}
+
+impl Example {
+    /// The training target: phishing and BEC are attacks, ham is not.
+    pub fn is_attack(&self) -> bool {
+        matches!(self.label, Label::Phish | Label::Bec)
+    }
+}
+
+/// Roles from a held-out split: the held-out groups are halved, by a seeded
+/// hash of the group, into validation and test.
+pub fn roles_from_split(groups: &[&str], sides: &[Side], seed: u64) -> Vec<Role> {
+    groups
+        .iter()
+        .zip(sides)
+        .map(|(group, side)| match side {
+            Side::Train => Role::Train,
+            Side::Test => {
+                if xxh3_64_with_seed(group.as_bytes(), seed ^ 0x5eed_7e57) & 1 == 0 {
+                    Role::Validation
+                } else {
+                    Role::Test
+                }
+            }
+        })
+        .collect()
+}
+
+/// SHA-256 (hex) over every example's id, label, source, group, date,
+/// SHA-1 and role, in order: the "training data manifest hash" an artifact
+/// records.
+pub fn data_manifest_sha256(examples: &[Example]) -> String {
+    let mut h = Sha256::new();
+    for e in examples {
+        for part in [
+            e.id.as_str(),
+            e.label.as_str(),
+            e.source.as_str(),
+            e.group.as_str(),
+            &e.timestamp.map_or(String::new(), |t| t.to_string()),
+            e.sha1.as_deref().unwrap_or(""),
+            e.role.as_str(),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        h.update([b'\n']);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}

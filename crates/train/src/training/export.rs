@@ -1,0 +1,70 @@
+//! Writes a trained model as the artifact of design.md §6.
+
+use super::card;
+use super::data_table;
+use super::example::Example;
+use super::Trained;
+use crate::error::TrainError;
+use impostor_serve::artifact::{
+    self, Manifest, SchemaStamp, TrainingRecord, CARD_FILE, FORMAT, FORMAT_VERSION,
+};
+use serde::Serialize;
+use std::path::Path;
+
+/// How the run was set up, recorded in the manifest beside the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSettings {
+    pub seed: u64,
+    pub folds: usize,
+    pub validation_rule: String,
+    pub targets: [f64; 3],
+    /// SHA-256 of the rule file's text.
+    pub rules_sha256: String,
+    pub excluded: serde_json::Value,
+}
+
+/// Writes `trained` into `dir` with its card and training table, whole or
+/// not at all. `command` leaves out the output directory.
+pub fn write_artifact(
+    dir: &Path,
+    trained: &Trained,
+    examples: &[Example],
+    settings: &RunSettings,
+    command: String,
+    date: String,
+    data_manifest_sha256: String,
+) -> Result<(), TrainError> {
+    let details = serde_json::json!({
+        "settings": settings,
+        "report": trained.report,
+    });
+    let record = TrainingRecord {
+        command,
+        data_manifest_sha256,
+        date,
+        details,
+    };
+    let card = card::render(
+        &trained.params,
+        &trained.report,
+        &record,
+        examples,
+        &settings.validation_rule,
+    );
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        feature_schema: SchemaStamp::current(),
+        model: trained.params.clone(),
+        training: record,
+        files: Default::default(),
+    };
+    let files = vec![
+        (CARD_FILE.to_string(), card.into_bytes()),
+        (
+            data_table::FILE.to_string(),
+            data_table::to_parquet(examples)?,
+        ),
+    ];
+    artifact::write(dir, manifest, &files).map_err(|e| TrainError::Invalid(e.to_string()))
+}

@@ -1,0 +1,694 @@
+//! Training: labelled feature vectors → rule weights, a classifier, their
+//! calibration and the detection levels → [`ModelParams`].
+//!
+//! 1. The train role is cut into k folds by a seeded hash of the duplicate
+//!    group. For each fold, rule weights ([`rule_weights`]) and the
+//!    classifier ([`classifier`]) are fitted on the other folds and score
+//!    the held-out one.
+//! 2. Platt scaling ([`calibration`]) is fitted on those out-of-fold scores.
+//! 3. Both parts are fitted again on the whole train role.
+//! 4. The levels ([`levels`]) are chosen on the validation role, scored by
+//!    the serving code ([`impostor_serve::Model`]).
+//! 5. The test role, untouched so far, gives the held-out metrics.
+//!
+//! Class imbalance: the rarer class is counted `repeat` times (a sample
+//! weight for the rule fit, repeated rows for linfa-logistic), with
+//! `repeat` the rounded ratio of the classes; calibration then sees the
+//! data as it is, so scores are probabilities at the training prevalence.
+
+pub mod calibration;
+pub mod card;
+pub mod classifier;
+pub mod data_table;
+pub mod example;
+pub mod export;
+pub mod levels;
+pub mod rule_weights;
+
+use crate::corpus::probe::roc_auc;
+use crate::error::TrainError;
+use calibration::{fit_platt, reliability};
+use classifier::ClassifierParams;
+pub use example::{data_manifest_sha256, roles_from_split, Example, Role};
+pub use impostor_eval::rates::Rate;
+use impostor_serve::model::{
+    Calibration, Ci95, ClassifierWeights, Levels, ModelParams, OperatingPoint, RuleWeights,
+    WeightedRuleText,
+};
+use impostor_serve::{Level, Model, RuleSet};
+use rayon::prelude::*;
+use rule_weights::{RuleFit, RuleWeightParams};
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Validated settings of a training run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainParams {
+    pub folds: usize,
+    pub seed: u64,
+    pub rules: RuleWeightParams,
+    pub classifier: ClassifierParams,
+    /// Target false-positive rates of low, medium and high.
+    pub targets: [f64; 3],
+    pub default_level: Level,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            folds: 5,
+            seed: 1,
+            rules: RuleWeightParams::default(),
+            classifier: ClassifierParams::default(),
+            targets: [1e-2, 1e-3, 1e-4],
+            default_level: Level::Medium,
+        }
+    }
+}
+
+impl TrainParams {
+    pub fn check(&self) -> Result<(), TrainError> {
+        if !(2..=50).contains(&self.folds) {
+            return Err(TrainError::Invalid(format!(
+                "cross-validation needs 2 to 50 folds, not {}",
+                self.folds
+            )));
+        }
+        let t = self.targets;
+        if !(t.iter().all(|x| *x > 0.0 && *x < 1.0) && t[0] >= t[1] && t[1] >= t[2]) {
+            return Err(TrainError::Invalid(format!(
+                "target false-positive rates must lie in (0, 1) and fall from low to high, not {t:?}"
+            )));
+        }
+        if self.default_level == Level::None {
+            return Err(TrainError::Invalid(
+                "the default level is low, medium or high".into(),
+            ));
+        }
+        self.rules.check()?;
+        self.classifier.check()
+    }
+}
+
+/// One cross-validation fold's result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FoldReport {
+    pub fold: usize,
+    pub train_rows: usize,
+    pub held_out_rows: usize,
+    pub held_out_attacks: usize,
+    /// ROC AUC of the calibrated out-of-fold score; None when the fold
+    /// lacks a class.
+    pub auc: Option<f64>,
+}
+
+/// How class imbalance was handled.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassBalance {
+    pub ham: usize,
+    pub attacks: usize,
+    /// The rarer class, counted `repeat` times.
+    pub repeated_class: String,
+    pub repeat: usize,
+    pub method: String,
+}
+
+/// Metrics of one level on a held-out role.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LevelMetrics {
+    pub level: Level,
+    pub threshold: f64,
+    pub false_positive_rate: Rate,
+    pub detection_rate: Rate,
+}
+
+/// Metrics on the validation or test role.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HeldOutMetrics {
+    pub role: String,
+    pub ham: usize,
+    pub attacks: usize,
+    pub auc: Option<f64>,
+    pub levels: Vec<LevelMetrics>,
+}
+
+impl HeldOutMetrics {
+    pub fn level(&self, level: Level) -> Option<&LevelMetrics> {
+        self.levels.iter().find(|l| l.level == level)
+    }
+}
+
+/// Reliability of the calibrated score on the validation role.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    pub mean_predicted: f64,
+    pub observed: f64,
+    pub count: usize,
+}
+
+/// The test role at the default level, for one source or one technique.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupRates {
+    /// `source` or `technique` (`real` for attacks that name none).
+    pub by: String,
+    pub name: String,
+    /// Ham flagged, of the group's ham.
+    pub false_positive_rate: Rate,
+    /// Attacks flagged, of the group's attacks.
+    pub detection_rate: Rate,
+}
+
+/// Rates at `threshold` per source and per technique of the examples `idx`.
+fn breakdown(
+    examples: &[Example],
+    idx: &[usize],
+    probs: &[f64],
+    threshold: f64,
+) -> Vec<GroupRates> {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(String, String), [u64; 4]> = BTreeMap::new();
+    for (&i, &p) in idx.iter().zip(probs) {
+        let e = &examples[i];
+        let flagged = u64::from(p >= threshold);
+        let technique = if e.is_attack() {
+            Some(e.technique.clone().unwrap_or_else(|| "real".into()))
+        } else {
+            None
+        };
+        let keys = [
+            Some(("source".to_string(), e.source.clone())),
+            technique.map(|t| ("technique".to_string(), t)),
+        ];
+        for key in keys.into_iter().flatten() {
+            let c = groups.entry(key).or_default();
+            if e.is_attack() {
+                c[2] += 1;
+                c[3] += flagged;
+            } else {
+                c[0] += 1;
+                c[1] += flagged;
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((by, name), c)| GroupRates {
+            by,
+            name,
+            false_positive_rate: Rate::new(c[1], c[0]),
+            detection_rate: Rate::new(c[3], c[2]),
+        })
+        .collect()
+}
+
+/// Everything a run reports besides the model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrainReport {
+    pub folds: Vec<FoldReport>,
+    pub out_of_fold_auc: Option<f64>,
+    pub class_balance: ClassBalance,
+    pub rows_by_role: Vec<(String, usize, usize)>,
+    pub validation: HeldOutMetrics,
+    pub test: HeldOutMetrics,
+    /// The test role at the default level, per source and per technique.
+    pub test_breakdown: Vec<GroupRates>,
+    pub validation_reliability: Vec<ReliabilityBin>,
+    pub rule_fit_sweeps: usize,
+}
+
+/// A trained model and its report.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    pub params: ModelParams,
+    pub report: TrainReport,
+}
+
+fn fold_of(group: &str, seed: u64, folds: usize) -> usize {
+    (xxh3_64_with_seed(group.as_bytes(), seed) % folds as u64) as usize
+}
+
+/// Placeholder levels for scoring before thresholds exist.
+fn unset_levels(default_level: Level) -> Levels {
+    let p = OperatingPoint {
+        threshold: 0.0,
+        target_fpr: 0.5,
+        validation_ham_flagged: 0,
+        validation_ham: 0,
+        validation_fpr: 0.0,
+        validation_fpr_ci95: Ci95 {
+            low: 0.0,
+            high: 1.0,
+        },
+        validation_attacks_flagged: 0,
+        validation_attacks: 0,
+        resolvable: false,
+    };
+    Levels {
+        low: p.clone(),
+        medium: p.clone(),
+        high: p,
+        default_level,
+    }
+}
+
+/// Rows a fold was fitted on, and its held-out (example, rules log-odds,
+/// classifier log-odds).
+type FoldScores = (usize, Vec<(usize, f64, f64)>);
+
+struct Parts {
+    rules: RuleFit,
+    classifier: ClassifierWeights,
+}
+
+/// Trains on `examples` with `rules`; `log` receives one line per step.
+pub fn train(
+    examples: &[Example],
+    rules: &RuleSet,
+    p: &TrainParams,
+    log: &mut dyn FnMut(String),
+) -> Result<Trained, TrainError> {
+    p.check()?;
+    if rules.len() > u16::MAX as usize {
+        return Err(TrainError::Invalid("too many rules".into()));
+    }
+    let by_role = |role: Role| -> Vec<usize> {
+        (0..examples.len())
+            .filter(|&i| examples[i].role == role)
+            .collect()
+    };
+    let (train_idx, val_idx, test_idx) = (
+        by_role(Role::Train),
+        by_role(Role::Validation),
+        by_role(Role::Test),
+    );
+    let count = |idx: &[usize]| {
+        let attacks = idx.iter().filter(|&&i| examples[i].is_attack()).count();
+        (idx.len() - attacks, attacks)
+    };
+    let (ham, attacks) = count(&train_idx);
+    if ham == 0 || attacks == 0 {
+        return Err(TrainError::Invalid(format!(
+            "the train role holds {ham} ham and {attacks} attacks; training needs both"
+        )));
+    }
+    let (val_ham, _) = count(&val_idx);
+    if val_ham == 0 {
+        return Err(TrainError::Invalid(
+            "the validation role holds no ham, so no threshold can be chosen; hold out another time range or source".into(),
+        ));
+    }
+    let (repeated_class, repeat) = if ham >= attacks {
+        (
+            "attack",
+            ((ham as f64 / attacks as f64).round() as usize).max(1),
+        )
+    } else {
+        (
+            "ham",
+            ((attacks as f64 / ham as f64).round() as usize).max(1),
+        )
+    };
+    let repeat_of = |i: usize| -> usize {
+        if examples[i].is_attack() == (repeated_class == "attack") {
+            repeat
+        } else {
+            1
+        }
+    };
+    let class_balance = ClassBalance {
+        ham,
+        attacks,
+        repeated_class: repeated_class.into(),
+        repeat,
+        method: format!(
+            "each {repeated_class} row counts {repeat} times (a sample weight in the rule fit, repeated rows for linfa-logistic); calibration sees the rows once"
+        ),
+    };
+    log(format!(
+        "train role: {ham} ham, {attacks} attacks; {repeated_class} rows count {repeat}×; validation: {} rows; test: {} rows",
+        val_idx.len(),
+        test_idx.len()
+    ));
+
+    let fired: Vec<Vec<u16>> = examples
+        .par_iter()
+        .map(|e| {
+            rules
+                .rules()
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.fires(&e.values))
+                .map(|(j, _)| j as u16)
+                .collect()
+        })
+        .collect();
+    let non_negative: Vec<bool> = rules.rules().iter().map(|r| r.text.evidence_only).collect();
+
+    let fit_parts = |idx: &[usize]| -> Result<Parts, TrainError> {
+        let hits: Vec<&[u16]> = idx.iter().map(|&i| fired[i].as_slice()).collect();
+        let y: Vec<bool> = idx.iter().map(|&i| examples[i].is_attack()).collect();
+        let w: Vec<f64> = idx.iter().map(|&i| repeat_of(i) as f64).collect();
+        let rule_fit = p.rules.fit(&hits, &y, &w, &non_negative)?;
+        let rows: Vec<_> = idx.iter().map(|&i| &examples[i].values).collect();
+        let reps: Vec<usize> = idx.iter().map(|&i| repeat_of(i)).collect();
+        let classifier = p.classifier.fit(&rows, &y, &reps)?;
+        Ok(Parts {
+            rules: rule_fit,
+            classifier,
+        })
+    };
+    let params_of = |parts: &Parts, calibration: Calibration, levels: Levels| ModelParams {
+        rules: RuleWeights {
+            intercept: parts.rules.intercept,
+            l2: p.rules.l2,
+            rules: rules
+                .rules()
+                .iter()
+                .zip(&parts.rules.weights)
+                .map(|(r, w)| WeightedRuleText {
+                    weight: *w,
+                    rule: r.text.clone(),
+                })
+                .collect(),
+        },
+        classifier: parts.classifier.clone(),
+        calibration,
+        levels,
+    };
+    let identity = || Calibration {
+        method: "platt".into(),
+        rules_coef: 1.0,
+        classifier_coef: 1.0,
+        offset: 0.0,
+        fitted_on: "nothing yet".into(),
+    };
+
+    // 1. Out-of-fold scores.
+    let fold: Vec<usize> = train_idx
+        .iter()
+        .map(|&i| fold_of(&examples[i].group, p.seed, p.folds))
+        .collect();
+    let fold_results: Vec<FoldScores> = (0..p.folds)
+        .into_par_iter()
+        .map(|f| -> Result<_, TrainError> {
+            let fit_idx: Vec<usize> = train_idx
+                .iter()
+                .zip(&fold)
+                .filter(|(_, k)| **k != f)
+                .map(|(i, _)| *i)
+                .collect();
+            let held: Vec<usize> = train_idx
+                .iter()
+                .zip(&fold)
+                .filter(|(_, k)| **k == f)
+                .map(|(i, _)| *i)
+                .collect();
+            let parts = fit_parts(&fit_idx)
+                .map_err(|e| TrainError::Invalid(format!("fold {}: {e}", f + 1)))?;
+            let model = Model::new(params_of(&parts, identity(), unset_levels(p.default_level)))
+                .map_err(|e| TrainError::Invalid(e.to_string()))?;
+            let scores = held
+                .iter()
+                .map(|&i| {
+                    let s = model.score(&examples[i].values);
+                    (i, s.rules_logit, s.classifier_logit)
+                })
+                .collect();
+            Ok((fit_idx.len(), scores))
+        })
+        .collect::<Result<_, _>>()?;
+
+    // 2. Calibration on the out-of-fold scores.
+    let oof: Vec<(usize, f64, f64)> = fold_results
+        .iter()
+        .flat_map(|(_, s)| s.iter().copied())
+        .collect();
+    let inputs: Vec<(f64, f64)> = oof.iter().map(|(_, r, c)| (*r, *c)).collect();
+    let oof_y: Vec<bool> = oof
+        .iter()
+        .map(|(i, _, _)| examples[*i].is_attack())
+        .collect();
+    let platt = fit_platt(&inputs, &oof_y)?;
+    let calibrated = |r: f64, c: f64| {
+        impostor_serve::model::sigmoid(
+            platt.rules_coef * r + platt.classifier_coef * c + platt.offset,
+        )
+    };
+    let mut folds = Vec::with_capacity(p.folds);
+    for (f, (fit_rows, scores)) in fold_results.iter().enumerate() {
+        let probs: Vec<f64> = scores.iter().map(|(_, r, c)| calibrated(*r, *c)).collect();
+        let truth: Vec<bool> = scores
+            .iter()
+            .map(|(i, _, _)| examples[*i].is_attack())
+            .collect();
+        let report = FoldReport {
+            fold: f + 1,
+            train_rows: *fit_rows,
+            held_out_rows: scores.len(),
+            held_out_attacks: truth.iter().filter(|t| **t).count(),
+            auc: roc_auc(&probs, &truth),
+        };
+        log(format!(
+            "fold {}/{}: fitted on {} rows, {} held out ({} attacks), AUC {}",
+            report.fold,
+            p.folds,
+            report.train_rows,
+            report.held_out_rows,
+            report.held_out_attacks,
+            report
+                .auc
+                .map_or("n/a (one class)".into(), |a| format!("{a:.4}"))
+        ));
+        folds.push(report);
+    }
+    let oof_probs: Vec<f64> = inputs.iter().map(|(r, c)| calibrated(*r, *c)).collect();
+    let out_of_fold_auc = roc_auc(&oof_probs, &oof_y);
+    let calibration = Calibration {
+        method: "platt".into(),
+        rules_coef: platt.rules_coef,
+        classifier_coef: platt.classifier_coef,
+        offset: platt.offset,
+        fitted_on: format!(
+            "out-of-fold scores of {}-fold cross-validation on the train role ({} rows)",
+            p.folds,
+            oof.len()
+        ),
+    };
+
+    // 3. Both parts on the whole train role.
+    let parts = fit_parts(&train_idx)?;
+    let scoring = Model::new(params_of(
+        &parts,
+        calibration.clone(),
+        unset_levels(p.default_level),
+    ))
+    .map_err(|e| TrainError::Invalid(e.to_string()))?;
+    let score_all = |idx: &[usize]| -> (Vec<f64>, Vec<bool>) {
+        let s: Vec<f64> = idx
+            .par_iter()
+            .map(|&i| scoring.score(&examples[i].values).probability)
+            .collect();
+        (s, idx.iter().map(|&i| examples[i].is_attack()).collect())
+    };
+
+    // 4. Levels on the validation role.
+    let (val_scores, val_y) = score_all(&val_idx);
+    let split = |s: &[f64], y: &[bool], attack: bool| -> Vec<f64> {
+        s.iter()
+            .zip(y)
+            .filter(|(_, t)| **t == attack)
+            .map(|(s, _)| *s)
+            .collect()
+    };
+    let (vh, va) = (
+        split(&val_scores, &val_y, false),
+        split(&val_scores, &val_y, true),
+    );
+    let mut points = Vec::with_capacity(3);
+    for target in p.targets {
+        let t = levels::threshold_at(&vh, target)?;
+        points.push(levels::operating_point(t, target, &vh, &va));
+    }
+    let [low, medium, high]: [OperatingPoint; 3] = points.try_into().expect("three targets");
+    let levels = Levels {
+        low,
+        medium,
+        high,
+        default_level: p.default_level,
+    };
+    let params = params_of(&parts, calibration, levels);
+    let model = Model::new(params.clone()).map_err(|e| TrainError::Invalid(e.to_string()))?;
+
+    // 5. Held-out metrics, through the final model.
+    let metrics = |role: Role, idx: &[usize]| -> (HeldOutMetrics, Vec<f64>) {
+        let probs: Vec<f64> = idx
+            .par_iter()
+            .map(|&i| model.score(&examples[i].values).probability)
+            .collect();
+        let y: Vec<bool> = idx.iter().map(|&i| examples[i].is_attack()).collect();
+        (held_out_metrics(&model, role, &probs, &y), probs)
+    };
+    let (validation, _) = metrics(Role::Validation, &val_idx);
+    let (test, test_probs) = metrics(Role::Test, &test_idx);
+    let default_threshold = model
+        .params()
+        .levels
+        .point(p.default_level)
+        .expect("a level")
+        .threshold;
+    let test_breakdown = breakdown(examples, &test_idx, &test_probs, default_threshold);
+    let validation_reliability = reliability(&val_scores, &val_y)
+        .into_iter()
+        .map(|(m, o, n)| ReliabilityBin {
+            mean_predicted: m,
+            observed: o,
+            count: n,
+        })
+        .collect();
+    let rows_by_role = [
+        (Role::Train, &train_idx),
+        (Role::Validation, &val_idx),
+        (Role::Test, &test_idx),
+    ]
+    .into_iter()
+    .map(|(r, idx)| {
+        let (h, a) = count(idx);
+        (r.as_str().to_string(), h, a)
+    })
+    .collect();
+    Ok(Trained {
+        params,
+        report: TrainReport {
+            folds,
+            out_of_fold_auc,
+            class_balance,
+            rows_by_role,
+            validation,
+            test,
+            test_breakdown,
+            validation_reliability,
+            rule_fit_sweeps: parts.rules.sweeps,
+        },
+    })
+}
+
+/// AUC and each level's rates for probabilities `probs` of truths `y`.
+pub fn held_out_metrics(model: &Model, role: Role, probs: &[f64], y: &[bool]) -> HeldOutMetrics {
+    let ham = y.iter().filter(|t| !**t).count();
+    let attacks = y.len() - ham;
+    let levels = [Level::Low, Level::Medium, Level::High]
+        .into_iter()
+        .map(|level| {
+            let t = model
+                .params()
+                .levels
+                .point(level)
+                .expect("a level")
+                .threshold;
+            let fp = probs
+                .iter()
+                .zip(y)
+                .filter(|(s, t_)| !**t_ && **s >= t)
+                .count();
+            let tp = probs
+                .iter()
+                .zip(y)
+                .filter(|(s, t_)| **t_ && **s >= t)
+                .count();
+            LevelMetrics {
+                level,
+                threshold: t,
+                false_positive_rate: Rate::new(fp as u64, ham as u64),
+                detection_rate: Rate::new(tp as u64, attacks as u64),
+            }
+        })
+        .collect();
+    HeldOutMetrics {
+        role: role.as_str().into(),
+        ham,
+        attacks,
+        auc: roc_auc(probs, y),
+        levels,
+    }
+}
+
+/// What got worse from `before` to `after` at `level`, beyond the 95%
+/// interval of `before`: the false-positive rate rising above its upper
+/// bound, or the detection rate falling below its lower bound. Empty when
+/// nothing did.
+pub fn regressions(before: &HeldOutMetrics, after: &HeldOutMetrics, level: Level) -> Vec<String> {
+    let (Some(b), Some(a)) = (before.level(level), after.level(level)) else {
+        return vec![format!("no {level:?} level to compare")];
+    };
+    let pct = |x: f64| format!("{:.3}%", 100.0 * x);
+    let mut worse = Vec::new();
+    if let (Some(ci), Some(rate)) = (b.false_positive_rate.ci95, a.false_positive_rate.value) {
+        if rate > ci.high {
+            worse.push(format!(
+                "the false-positive rate at the default level ({level:?}) rose from {} to {} ({}/{}), above the base's 95% interval (up to {})",
+                pct(b.false_positive_rate.value.unwrap_or(0.0)),
+                pct(rate),
+                a.false_positive_rate.count,
+                a.false_positive_rate.total,
+                pct(ci.high)
+            ));
+        }
+    }
+    if let (Some(ci), Some(rate)) = (b.detection_rate.ci95, a.detection_rate.value) {
+        if rate < ci.low {
+            worse.push(format!(
+                "the detection rate at the default level ({level:?}) fell from {} to {} ({}/{}), below the base's 95% interval (down to {})",
+                pct(b.detection_rate.value.unwrap_or(0.0)),
+                pct(rate),
+                a.detection_rate.count,
+                a.detection_rate.total,
+                pct(ci.low)
+            ));
+        }
+    }
+    worse
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(fp: u64, ham: u64, tp: u64, attacks: u64) -> HeldOutMetrics {
+        HeldOutMetrics {
+            role: "test".into(),
+            ham: ham as usize,
+            attacks: attacks as usize,
+            auc: None,
+            levels: vec![LevelMetrics {
+                level: Level::Medium,
+                threshold: 0.5,
+                false_positive_rate: Rate::new(fp, ham),
+                detection_rate: Rate::new(tp, attacks),
+            }],
+        }
+    }
+
+    #[test]
+    fn regressions_are_judged_against_the_base_interval() {
+        let base = metrics(2, 1000, 900, 1000);
+        // Within the interval either way: nothing to report.
+        assert!(regressions(&base, &metrics(4, 1000, 890, 1000), Level::Medium).is_empty());
+        assert!(regressions(&base, &metrics(0, 1000, 910, 1000), Level::Medium).is_empty());
+        // 12 in 1000 is far above 2 in 1000's Wilson upper bound (0.73%).
+        let worse = regressions(&base, &metrics(12, 1000, 900, 1000), Level::Medium);
+        assert_eq!(worse.len(), 1);
+        assert!(
+            worse[0].contains("false-positive rate") && worse[0].contains("Medium"),
+            "{worse:?}"
+        );
+        let worse = regressions(&base, &metrics(2, 1000, 700, 1000), Level::Medium);
+        assert_eq!(worse.len(), 1);
+        assert!(worse[0].contains("detection rate"), "{worse:?}");
+        assert_eq!(
+            regressions(&base, &metrics(30, 1000, 10, 1000), Level::Medium).len(),
+            2
+        );
+        // Empty classes have no interval and cannot regress.
+        assert!(regressions(&metrics(0, 0, 0, 0), &metrics(0, 0, 0, 0), Level::Medium).is_empty());
+    }
+}
