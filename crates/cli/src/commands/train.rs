@@ -240,6 +240,17 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
                     seed: params.seed,
                 },
             };
+            if let SplitRule::Source { source } = &rule {
+                let mut known: Vec<&str> = new.0.iter().map(|e| e.source.as_str()).collect();
+                known.sort_unstable();
+                known.dedup();
+                if !known.contains(&source.as_str()) {
+                    bail!(
+                        "--source {source}: no labelled message comes from a source of that name; the sources are: {}",
+                        known.join(", ")
+                    );
+                }
+            }
             let sides = assign(&new.1, &rule)?;
             let groups: Vec<&str> = new.1.iter().map(|r| r.group.as_str()).collect();
             let roles = roles_from_split(&groups, &sides, params.seed);

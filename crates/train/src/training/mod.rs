@@ -288,7 +288,7 @@ pub fn train(
     let (ham, attacks) = count(&train_idx);
     if ham == 0 || attacks == 0 {
         return Err(TrainError::Invalid(format!(
-            "the train role holds {ham} ham and {attacks} attacks; training needs both"
+            "the train role holds {ham} ham and {attacks} attacks; training needs both (does the hold-out rule leave enough to train on?)"
         )));
     }
     let (val_ham, _) = count(&val_idx);
