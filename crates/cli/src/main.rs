@@ -1,6 +1,7 @@
 //! `impostor`: a thin command-line layer over the Impostor libraries.
 
 mod commands;
+mod gateway;
 mod org;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,7 @@ enum Command {
     Features(commands::features::FeaturesArgs),
     Gen(commands::gen::GenArgs),
     Lookalike(commands::lookalike::LookalikeArgs),
+    Scan(Box<commands::scan::ScanArgs>),
     Train(Box<commands::train::TrainArgs>),
 }
 
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Features(args) => commands::features::run(args),
         Command::Gen(args) => commands::gen::run(args),
         Command::Lookalike(args) => commands::lookalike::run(args),
+        Command::Scan(args) => commands::scan::run(*args),
         Command::Train(args) => commands::train::run(*args),
     };
     match result {

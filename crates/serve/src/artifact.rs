@@ -171,10 +171,55 @@ pub fn load(dir: &Path) -> Result<Artifact, ServeError> {
             "not a directory; give the model artifact's directory (e.g. models/default)".into(),
         );
     }
-    let sums = parse_sums(dir, &read_bounded(dir, SUMS_FILE)?)?;
+    verify(dir, &|name| read_bounded(dir, name))
+}
+
+/// The files of `models/default` as this binary was built with them.
+const BUILTIN_FILES: [(&str, &[u8]); 4] = [
+    (
+        MANIFEST_FILE,
+        include_bytes!("../../../models/default/manifest.json"),
+    ),
+    (
+        SUMS_FILE,
+        include_bytes!("../../../models/default/SHA256SUMS"),
+    ),
+    (
+        CARD_FILE,
+        include_bytes!("../../../models/default/MODEL_CARD.md"),
+    ),
+    (
+        "training.parquet",
+        include_bytes!("../../../models/default/training.parquet"),
+    ),
+];
+
+/// The default artifact (`models/default`) built into the binary, verified
+/// like any other.
+pub fn builtin() -> Result<Artifact, ServeError> {
+    let dir = Path::new("models/default (built in)");
+    verify(dir, &|name| {
+        BUILTIN_FILES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| b.to_vec())
+            .map_or_else(
+                || refuse(dir, format!("cannot open {name}: not built in")),
+                Ok,
+            )
+    })
+}
+
+/// Verifies an artifact whose files `read` returns by name; `dir` names
+/// it in errors.
+fn verify(
+    dir: &Path,
+    read: &dyn Fn(&str) -> Result<Vec<u8>, ServeError>,
+) -> Result<Artifact, ServeError> {
+    let sums = parse_sums(dir, &read(SUMS_FILE)?)?;
     let mut manifest_bytes = Vec::new();
     for (name, want) in &sums {
-        let bytes = read_bounded(dir, name)?;
+        let bytes = read(name)?;
         let got = sha256_hex(&bytes);
         if &got != want {
             return refuse(
@@ -410,6 +455,13 @@ mod tests {
 
     fn refusal(dir: &Path) -> String {
         load(dir).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_builtin_default_model_verifies() {
+        let a = builtin().unwrap();
+        assert!(a.model.rules().len() >= 40);
+        assert_eq!(a.manifest.files.len(), 2);
     }
 
     #[test]

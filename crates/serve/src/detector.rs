@@ -4,8 +4,9 @@ use crate::model::Model;
 use crate::verdict::{Level, Reason, Verdict};
 use impostor_features::{Evidence, Extraction, Feature, Technique};
 
-/// A classifier input is named as a reason when it adds at least this much
-/// log-odds: smaller shares are noise an administrator cannot act on.
+/// A classifier input is named as a reason when it moves the score by at
+/// least this much log-odds, either way: smaller shares are noise an
+/// administrator cannot act on.
 const MIN_CLASSIFIER_REASON: f64 = 0.5;
 /// Most reasons in one verdict.
 const MAX_REASONS: usize = 8;
@@ -39,15 +40,19 @@ impl Detector {
         let mut explained: Vec<Feature> = Vec::new();
         for &i in &fired {
             let contribution = self.model.rule_contribution(i);
-            if contribution <= 0.0 {
+            if contribution == 0.0 {
                 continue;
             }
             let rule = &self.model.rules()[i];
             let details = evidence_of(&extraction.evidence, &rule.features);
-            for e in &details {
-                techniques.extend(e.technique);
+            if contribution > 0.0 {
+                techniques.extend(details.iter().filter_map(|e| e.technique));
             }
-            techniques.extend(rule.text.indicates.technique());
+            // A rule that may also fire on legitimate mail (SPF passed, say)
+            // is no evidence of the technique it is filed under.
+            if rule.text.evidence_only && contribution > 0.0 {
+                techniques.extend(rule.text.indicates.technique());
+            }
             explained.extend(rule.features.iter().copied());
             reasons.push(Reason {
                 code: rule.text.code.clone(),
@@ -56,12 +61,18 @@ impl Detector {
             });
         }
         for (feature, contribution) in self.model.classifier_contributions(v) {
-            if contribution < MIN_CLASSIFIER_REASON || explained.contains(&feature) {
+            // A reason is something the message shows: a feature at zero
+            // moves the score too (it is below the average message), but
+            // "the message lacks X" is not a reason an administrator can act on.
+            if contribution.abs() < MIN_CLASSIFIER_REASON
+                || v.get(feature) == 0.0
+                || explained.contains(&feature)
+            {
                 continue;
             }
             let details = evidence_of(&extraction.evidence, &[feature]);
-            for e in &details {
-                techniques.extend(e.technique);
+            if contribution > 0.0 {
+                techniques.extend(details.iter().filter_map(|e| e.technique));
             }
             reasons.push(Reason {
                 code: feature.name().to_string(),
@@ -69,12 +80,20 @@ impl Detector {
                 contribution,
             });
         }
+        // The weightiest reasons either way, then ranked by contribution:
+        // what raised the score first, what lowered it last.
+        reasons.sort_by(|a, b| {
+            b.contribution
+                .abs()
+                .total_cmp(&a.contribution.abs())
+                .then_with(|| a.code.cmp(&b.code))
+        });
+        reasons.truncate(MAX_REASONS);
         reasons.sort_by(|a, b| {
             b.contribution
                 .total_cmp(&a.contribution)
                 .then_with(|| a.code.cmp(&b.code))
         });
-        reasons.truncate(MAX_REASONS);
         for r in &mut reasons {
             // Log-odds to two decimals: more digits are false precision.
             r.contribution = (r.contribution * 100.0).round() / 100.0;

@@ -9,6 +9,8 @@
 //!   at all, and verified (SHA-256 of every file, format version, feature
 //!   schema) before it is used.
 //! - [`detector`]: a model turned into verdicts with ranked reasons.
+//! - [`engine`]: raw message + envelope → verdict, under an org's Context;
+//!   what `scan`, the HTTP service and the milter call.
 //! - [`verdict`]: the scan output contract of design.md §5.
 //!
 //! The HTTP and milter front ends arrive with the gateway issue.
@@ -19,6 +21,7 @@
 
 pub mod artifact;
 pub mod detector;
+pub mod engine;
 pub mod error;
 pub mod model;
 pub mod rules;
@@ -26,6 +29,7 @@ pub mod verdict;
 
 pub use artifact::Artifact;
 pub use detector::Detector;
+pub use engine::Engine;
 pub use error::ServeError;
 pub use model::{Model, ModelParams, Score};
 pub use rules::{RuleSet, BUILTIN_RULES};

@@ -149,6 +149,7 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
     let options = IndexOptions {
         source: args.source.clone(),
         labels,
+        labels_by_input: corpus::generated_labels(&args.paths)?,
         read: ReadOptions {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         },

@@ -167,10 +167,32 @@ pub fn extract_all(
     progress: &ProgressBar,
 ) -> Vec<FeatureRow> {
     let mut rows: Vec<FeatureRow> = Vec::new();
+    for_each_batch(
+        paths,
+        options,
+        pool,
+        |m| row(extractor, m),
+        |done| {
+            progress.inc(done.len() as u64);
+            rows.extend(done);
+        },
+    );
+    rows
+}
+
+/// Reads every message of `paths`, maps each on `pool`, and hands the
+/// results to `sink` a batch at a time, in input order. Reading (gunzip,
+/// tar, mbox splitting) runs on its own thread and fills the next batch
+/// while the workers work on this one; a small channel of byte-capped
+/// batches bounds memory.
+pub fn for_each_batch<T: Send>(
+    paths: &[PathBuf],
+    options: &ReadOptions,
+    pool: &rayon::ThreadPool,
+    map: impl Fn(&RawMessage) -> T + Sync,
+    mut sink: impl FnMut(Vec<T>),
+) {
     let messages = read_inputs(paths, options);
-    // Reading (gunzip, tar, mbox splitting) runs on its own thread and fills
-    // the next batch while the workers score this one; a small channel of
-    // byte-capped batches bounds memory.
     let (batches, incoming) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(BATCHES_AHEAD);
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -183,14 +205,10 @@ pub fn extract_all(
             }
         });
         for batch in incoming {
-            let n = batch.len() as u64;
-            let done: Vec<FeatureRow> =
-                pool.install(|| batch.par_iter().map(|m| row(extractor, m)).collect());
-            rows.extend(done);
-            progress.inc(n);
+            let done: Vec<T> = pool.install(|| batch.par_iter().map(&map).collect());
+            sink(done);
         }
     });
-    rows
 }
 
 /// The next batch: up to [`BATCH`] messages or [`BATCH_BYTES`] bytes.

@@ -5,4 +5,5 @@ pub mod extract;
 pub mod features;
 pub mod gen;
 pub mod lookalike;
+pub mod scan;
 pub mod train;

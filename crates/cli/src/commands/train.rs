@@ -8,7 +8,9 @@ use impostor_features::Extractor;
 use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use impostor_serve::artifact;
 use impostor_serve::{Level, Model, RuleSet, BUILTIN_RULES};
-use impostor_train::corpus::{assign, index_inputs, read_labels, IndexOptions, Label, SplitRule};
+use impostor_train::corpus::{
+    assign, generated_labels, index_inputs, read_labels, IndexOptions, Label, SplitRule,
+};
 use impostor_train::training::export::{write_artifact, RunSettings};
 use impostor_train::training::{
     self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Example,
@@ -42,7 +44,9 @@ enum LevelArg {
 /// choose the detection levels, and write a verified model artifact.
 ///
 /// The messages are indexed (labels from folder names such as ham/,
-/// easy_ham/, phish/, bec/, or from --labels; duplicate groups; dates) and
+/// easy_ham/, phish/, bec/, or from --labels; a generated corpus's
+/// DIR/messages takes its labels from DIR/labels.tsv; duplicate groups;
+/// dates) and
 /// their features extracted, as `impostor corpus index` and `impostor
 /// extract` do. Phishing and BEC are attacks; ham is not; spam, unlabelled
 /// messages and messages that cannot be read are left out and counted.
@@ -69,7 +73,7 @@ enum LevelArg {
 /// Examples:
 ///
 ///     impostor gen -o corpus/default
-///     impostor train corpus/default/messages --labels corpus/default/labels.tsv -o models/mine
+///     impostor train corpus/default/messages -o models/mine
 ///
 ///     impostor train --base models/mine --add new-bec/ -o models/mine-2
 #[derive(Args, Debug)]
@@ -410,6 +414,7 @@ fn read_examples(
     let options = IndexOptions {
         source: None,
         labels: labels.clone(),
+        labels_by_input: generated_labels(paths)?,
         read: ReadOptions {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         },

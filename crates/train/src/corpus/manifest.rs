@@ -73,6 +73,11 @@ pub struct IndexOptions {
     pub source: Option<String>,
     /// Labels by member (or file name), overriding folder names.
     pub labels: HashMap<String, LabelEntry>,
+    /// Labels of generated corpora, by their `messages` directory as given
+    /// (see [`generated_labels`]); these win over `labels` for the
+    /// messages below that directory, since two generated corpora name
+    /// their members alike.
+    pub labels_by_input: HashMap<PathBuf, HashMap<String, LabelEntry>>,
     pub read: ReadOptions,
 }
 
@@ -199,6 +204,29 @@ pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, TrainErro
     Ok(out)
 }
 
+/// Whether `path` is a generated corpus's `messages` directory: one named
+/// `messages` with a `labels.tsv` beside it (as `impostor gen` writes).
+pub fn is_generated_messages(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "messages")
+        && path.is_dir()
+        && path
+            .parent()
+            .is_some_and(|p| p.join("labels.tsv").is_file())
+}
+
+/// The labels of every generated corpus among `paths` (read from the
+/// `labels.tsv` beside its `messages` directory), by input path.
+pub fn generated_labels(
+    paths: &[PathBuf],
+) -> Result<HashMap<PathBuf, HashMap<String, LabelEntry>>, TrainError> {
+    let mut out = HashMap::new();
+    for p in paths.iter().filter(|p| is_generated_messages(p)) {
+        let labels = p.parent().expect("checked above").join("labels.tsv");
+        out.insert(p.clone(), read_labels(&labels)?);
+    }
+    Ok(out)
+}
+
 /// Indexes every message of `paths`, in input order, on the current rayon
 /// pool; `progress` is called with the number of messages done after each
 /// batch. Duplicate groups are computed over all inputs together.
@@ -246,10 +274,8 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
 
 /// `sha1` is the digest of the message's bytes (unused for an error).
 fn index_one(m: &RawMessage, sha1: &[u8; 20], options: &IndexOptions) -> (ManifestRow, Vec<f64>) {
-    let source = options
-        .source
-        .clone()
-        .unwrap_or_else(|| source_name(input_of(&m.origin.path, m.origin.member.as_deref())));
+    let input = input_of(&m.origin.path, m.origin.member.as_deref());
+    let source = options.source.clone().unwrap_or_else(|| source_name(input));
     let member = m.origin.member.clone();
     let key = member.clone().unwrap_or_else(|| {
         m.origin
@@ -262,7 +288,11 @@ fn index_one(m: &RawMessage, sha1: &[u8; 20], options: &IndexOptions) -> (Manife
     if let Some(i) = m.origin.index {
         id.push_str(&format!("#{i}"));
     }
-    let given = options.labels.get(&key);
+    let given = options
+        .labels_by_input
+        .get(input)
+        .and_then(|labels| labels.get(&key))
+        .or_else(|| options.labels.get(&key));
     let mut row = ManifestRow {
         id: id.clone(),
         source,

@@ -1,0 +1,128 @@
+//! `impostor scan`: the design.md §5 record, exit statuses, and refusing
+//! a tampered artifact.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scan(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .arg("scan")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn examples_get_one_record_each_in_order() {
+    let examples = repo().join("datasets/examples");
+    let (code, out, err) = scan(&[examples.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let records: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 4);
+    let members: Vec<&str> = records
+        .iter()
+        .map(|r| r["member"].as_str().unwrap())
+        .collect();
+    let mut sorted = members.clone();
+    sorted.sort();
+    assert_eq!(members, sorted, "input order is kept");
+    for r in &records {
+        let score = r["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score));
+        assert!(["none", "low", "medium", "high"].contains(&r["level"].as_str().unwrap()));
+        assert!(r["error"].is_null());
+        assert!(r["techniques"].is_array() && r["reasons"].is_array());
+    }
+    // The internal ham passes; the free-mail CEO and the lookalike partner do not.
+    let flagged = |name: &str| {
+        records
+            .iter()
+            .find(|r| r["member"].as_str().unwrap().starts_with(name))
+            .unwrap()["flagged"]
+            .as_bool()
+            .unwrap()
+    };
+    assert!(!flagged("01-internal-ham"));
+    assert!(flagged("02-freemail-ceo") && flagged("03-lookalike-partner"));
+
+    let (code, text, _) = scan(&[
+        "--format",
+        "text",
+        examples.join("02-freemail-ceo.eml").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("flagged") && text.contains("freemail_impersonation"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unreadable_messages_get_an_error_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.eml"), b"").unwrap();
+    std::fs::write(
+        dir.path().join("garbage.eml"),
+        [0u8, 159, 146, 150, 0, 1, 2],
+    )
+    .unwrap();
+    std::fs::copy(
+        repo().join("datasets/examples/01-internal-ham.eml"),
+        dir.path().join("ok.eml"),
+    )
+    .unwrap();
+    let (code, out, err) = scan(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    let records: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3);
+    let errors = records.iter().filter(|r| r["error"].is_string()).count();
+    assert_eq!(errors, 2, "{out}");
+    assert!(records
+        .iter()
+        .any(|r| r["error"].is_null() && r["score"].is_number()));
+    let (code, _, err) = scan(&["/nonexistent/inbox.mbox"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no such file"), "{err}");
+}
+
+#[test]
+fn a_tampered_artifact_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    for f in std::fs::read_dir(repo().join("models/default")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), model.join(f.file_name())).unwrap();
+    }
+    let manifest = model.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen("\"weight\": ", "\"weight\": 1", 1)).unwrap();
+    let example = repo().join("datasets/examples/01-internal-ham.eml");
+    let (code, out, err) = scan(&[
+        "--model",
+        model.to_str().unwrap(),
+        example.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("manifest.json") && err.contains("SHA-256"),
+        "{err}"
+    );
+    assert!(err.contains(model.to_str().unwrap()), "{err}");
+}
