@@ -39,6 +39,7 @@ enum Command {
     Gen(commands::gen::GenArgs),
     Lookalike(commands::lookalike::LookalikeArgs),
     Scan(Box<commands::scan::ScanArgs>),
+    Serve(Box<commands::serve::ServeArgs>),
     Train(Box<commands::train::TrainArgs>),
 }
 
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => commands::gen::run(args),
         Command::Lookalike(args) => commands::lookalike::run(args),
         Command::Scan(args) => commands::scan::run(*args),
+        Command::Serve(args) => commands::serve::run(*args),
         Command::Train(args) => commands::train::run(*args),
     };
     match result {

@@ -89,6 +89,8 @@ pub struct Manifest {
 #[derive(Clone, Debug)]
 pub struct Artifact {
     pub dir: PathBuf,
+    /// SHA-256 of manifest.json: names this exact model.
+    pub manifest_sha256: String,
     pub manifest: Manifest,
     pub model: Model,
 }
@@ -301,6 +303,7 @@ fn verify(
         .or_else(|e| refuse(dir, format!("{MANIFEST_FILE}: {e}")))?;
     Ok(Artifact {
         dir: dir.to_path_buf(),
+        manifest_sha256: sums[MANIFEST_FILE].clone(),
         manifest,
         model,
     })

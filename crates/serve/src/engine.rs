@@ -6,21 +6,36 @@ use crate::detector::Detector;
 use crate::verdict::Verdict;
 use impostor_features::{Context, Envelope, Extractor, ParseError};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A Context and a verified model, ready to judge messages from any thread.
 pub struct Engine {
-    context: Context,
+    /// Shared with the engines that replace this one on a model reload.
+    context: Arc<Context>,
     detector: Detector,
     /// Where the model came from (a directory, or None for the built-in one).
     model_dir: Option<PathBuf>,
+    /// SHA-256 of the model's manifest.json.
+    model_id: String,
 }
 
 impl Engine {
     pub fn new(context: Context, artifact: Artifact, model_dir: Option<PathBuf>) -> Engine {
         Engine {
-            context,
+            context: Arc::new(context),
+            model_id: artifact.manifest_sha256,
             detector: Detector::new(artifact.model),
             model_dir,
+        }
+    }
+
+    /// The same Context with another (verified) model: a hot reload.
+    pub fn with_model(&self, artifact: Artifact) -> Engine {
+        Engine {
+            context: Arc::clone(&self.context),
+            model_id: artifact.manifest_sha256,
+            detector: Detector::new(artifact.model),
+            model_dir: self.model_dir.clone(),
         }
     }
 
@@ -37,6 +52,11 @@ impl Engine {
 
     pub fn context(&self) -> &Context {
         &self.context
+    }
+
+    /// SHA-256 of the model's manifest.json.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
     }
 
     pub fn model_dir(&self) -> Option<&PathBuf> {

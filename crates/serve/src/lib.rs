@@ -13,7 +13,8 @@
 //!   what `scan`, the HTTP service and the milter call.
 //! - [`verdict`]: the scan output contract of design.md §5.
 //!
-//! The HTTP and milter front ends arrive with the gateway issue.
+//! - [`http`]: the HTTP service (axum): /v1/scan, /healthz, /metrics, and
+//!   hot reload of a verified model.
 //!
 //! What it deliberately does not do: train (that is `impostor-train`), or
 //! pull in polars, linfa or plotters. A mail gateway links features, the
@@ -23,6 +24,7 @@ pub mod artifact;
 pub mod detector;
 pub mod engine;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod rules;
 pub mod verdict;

@@ -6,4 +6,5 @@ pub mod features;
 pub mod gen;
 pub mod lookalike;
 pub mod scan;
+pub mod serve;
 pub mod train;

@@ -1,0 +1,153 @@
+//! `impostor serve`: the detector as an HTTP service.
+
+use crate::gateway::{engine, ModelArgs};
+use crate::org::OrgArgs;
+use anyhow::{bail, Context as _, Result};
+use clap::Args;
+use impostor_serve::http::{router, watch_model, HttpConfig, Service};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Serve verdicts over HTTP.
+///
+///     POST /v1/scan     the raw message as the body; envelope data, if any,
+///                       in the query: mail_from, client_ip, helo, rcpt
+///                       (comma-separated). Answers the verdict as JSON
+///                       (score, level, flagged, techniques, reasons, error:
+///                       the fields of `impostor scan`), 413 for a message
+///                       over --max-message-size, 422 for one that is not
+///                       a message, 401 without the bearer token.
+///     GET  /healthz     status and the model serving (its manifest SHA-256)
+///     GET  /metrics     Prometheus text: requests by outcome, a latency
+///                       histogram, verdicts by level and technique, reloads
+///
+/// Binds 127.0.0.1 unless --listen says otherwise. With --model DIR, the
+/// model is reloaded on SIGHUP and when the directory's artifact changes;
+/// the new one is verified first, and one that fails verification is
+/// refused while the old one keeps serving.
+///
+/// Examples:
+///
+///     impostor serve --org org.toml --model models/default
+///
+///     curl --data-binary @message.eml 'http://127.0.0.1:8025/v1/scan?mail_from=a@example.com&client_ip=192.0.2.7'
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    org: OrgArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8025")]
+    listen: SocketAddr,
+    /// Largest message accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
+    max_message_size: usize,
+    /// A file holding the bearer token /v1/scan requires (its first line).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Time limit of one scan, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    scan_timeout_ms: u64,
+    /// Threads scoring messages (default: one per core).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// How often to look for a changed model directory, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    reload_poll_ms: u64,
+    /// No log lines on standard error.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    let token = match &args.token_file {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the token file {}", path.display()))?;
+            let token = text.lines().next().unwrap_or("").trim().to_string();
+            if token.is_empty() {
+                bail!(
+                    "{}: the token file is empty; put the bearer token on its first line",
+                    path.display()
+                );
+            }
+            Some(token)
+        }
+    };
+    if args.max_message_size == 0 {
+        bail!("--max-message-size must be at least 1 byte");
+    }
+    // The model is verified before anything binds: a bad artifact exits 2.
+    let engine = engine(&args.org, &args.model)?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = args.workers.unwrap_or(cores).max(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        // Scans are CPU work: more threads than cores only queue.
+        .max_blocking_threads(workers * 2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let config = HttpConfig {
+        max_message_bytes: args.max_message_size,
+        token,
+        scan_timeout: Duration::from_millis(args.scan_timeout_ms.max(1)),
+    };
+    let service = Service::new(engine, config);
+    let quiet = args.quiet;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let local = listener.local_addr()?;
+        if !quiet {
+            let e = service.engine();
+            eprintln!(
+                "impostor serve: listening on http://{local} (model {}, manifest SHA-256 {})",
+                e.model_dir()
+                    .map_or("built in".into(), |d| d.display().to_string()),
+                e.model_id()
+            );
+        }
+        tokio::spawn(watch_model(
+            service.clone(),
+            Duration::from_millis(args.reload_poll_ms.max(10)),
+            move |line| {
+                if !quiet {
+                    eprintln!("impostor serve: {line}");
+                }
+            },
+        ));
+        axum::serve(listener, router(service))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("serving HTTP")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,340 @@
+//! `impostor serve` as a real process on loopback: verdicts, health and
+//! metrics, hostile requests, the bearer token, and hot reload.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The server process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_impostor"))
+            .args([
+                "serve",
+                "--quiet",
+                "--reload-poll-ms",
+                "100",
+                "--listen",
+                &addr,
+            ])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(&server.addr).is_err() {
+            assert!(Instant::now() < deadline, "impostor serve did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// One request on a fresh connection: (status, body).
+    fn request(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> (u16, String) {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for h in headers {
+            head.push_str(h);
+            head.push_str("\r\n");
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        // A server that answers early (413) may close before the body is in.
+        let _ = s.write_all(body);
+        let mut r = BufReader::new(s);
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let mut rest = Vec::new();
+        let _ = r.read_to_end(&mut rest);
+        let text = String::from_utf8_lossy(&rest).into_owned();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_string();
+        (status, body)
+    }
+
+    fn scan(&self, body: &[u8]) -> (u16, serde_json::Value) {
+        let (status, text) = self.request("POST", "/v1/scan", &[], body);
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    fn health(&self) -> serde_json::Value {
+        serde_json::from_str(&self.request("GET", "/healthz", &[], b"").1).unwrap()
+    }
+}
+
+fn example(name: &str) -> Vec<u8> {
+    std::fs::read(repo().join("datasets/examples").join(name)).unwrap()
+}
+
+#[test]
+fn verdicts_health_and_metrics() {
+    let server = Server::start(&[]);
+    let (status, v) = server.request(
+        "POST",
+        "/v1/scan?mail_from=dan.brandt.office%40gmail.com&client_ip=192.0.2.7&helo=mail.example&rcpt=a%40kestrelfoods.com,b%40kestrelfoods.com",
+        &[],
+        &example("02-freemail-ceo.eml"),
+    );
+    assert_eq!(status, 200, "{v}");
+    let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+    assert_eq!(v["flagged"], true, "{v}");
+    assert!(v["error"].is_null());
+    assert!(v["techniques"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "freemail_impersonation"));
+    let (status, v) = server.scan(&example("01-internal-ham.eml"));
+    assert_eq!(status, 200);
+    assert_eq!(v["flagged"], false, "{v}");
+    let (status, _) = server.request("POST", "/v1/scan?client_ip=not-an-ip", &[], b"x");
+    assert_eq!(status, 400);
+
+    let health = server.health();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["model"], "built in");
+    let (status, metrics) = server.request("GET", "/metrics", &[], b"");
+    assert_eq!(status, 200);
+    for want in [
+        "impostor_requests_total{outcome=\"ok\"} 2",
+        "impostor_requests_total{outcome=\"bad_message\"} 1",
+        "impostor_request_duration_seconds_count 3",
+        "impostor_verdicts_total{level=\"none\"} 1",
+        "impostor_techniques_total{technique=\"freemail_impersonation\"} 1",
+    ] {
+        assert!(metrics.contains(want), "no {want:?} in\n{metrics}");
+    }
+}
+
+#[test]
+fn hostile_requests_get_clear_errors_and_the_server_keeps_serving() {
+    let mut server = Server::start(&["--max-message-size", "1000000"]);
+    let ok = |server: &Server| {
+        let (status, v) = server.scan(&example("01-internal-ham.eml"));
+        assert_eq!(status, 200, "{v}");
+    };
+    let (status, v) = server.scan(b"");
+    assert_eq!(status, 422);
+    assert!(v["error"].as_str().unwrap().contains("empty"), "{v}");
+    ok(&server);
+    let garbage: Vec<u8> = (0..5000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let (status, v) = server.scan(&garbage);
+    assert!(status == 422 || status == 200, "{status} {v}");
+    assert!(v.is_object());
+    ok(&server);
+    // 100 MB against a 1 MB limit: refused by its length, not read.
+    let big = vec![b'a'; 100 * 1024 * 1024];
+    let (status, v) = server.scan(&big);
+    assert_eq!(status, 413, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("larger than"), "{v}");
+    ok(&server);
+    // A client that promises a body and goes away in the middle of it.
+    for _ in 0..5 {
+        let mut s = TcpStream::connect(&server.addr).unwrap();
+        s.write_all(
+            b"POST /v1/scan HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\nFrom: a@b\r\n",
+        )
+        .unwrap();
+        drop(s);
+    }
+    // And one that sends no valid HTTP at all.
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.write_all(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n")
+        .unwrap();
+    drop(s);
+    ok(&server);
+    assert!(server.running());
+}
+
+#[test]
+fn the_bearer_token_is_required_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let server = Server::start(&["--token-file", token.to_str().unwrap()]);
+    let body = example("01-internal-ham.eml");
+    let (status, text) = server.request("POST", "/v1/scan", &[], &body);
+    assert_eq!(status, 401, "{text}");
+    let (status, _) = server.request(
+        "POST",
+        "/v1/scan",
+        &["Authorization: Bearer wrong-token!"],
+        &body,
+    );
+    assert_eq!(status, 401);
+    let (status, _) = server.request(
+        "POST",
+        "/v1/scan",
+        &["Authorization: Bearer s3cret-token"],
+        &body,
+    );
+    assert_eq!(status, 200);
+}
+
+fn copy_model(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in std::fs::read_dir(repo().join("models/default")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_changed_model_is_verified_before_it_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    copy_model(&model);
+    let mut server = Server::start(&["--model", model.to_str().unwrap()]);
+    let first = server.health()["model_manifest_sha256"].clone();
+    let metric = |server: &Server, result: &str| -> u64 {
+        let m = server.request("GET", "/metrics", &[], b"").1;
+        let key = format!("impostor_model_reloads_total{{result=\"{result}\"}} ");
+        m.lines()
+            .find_map(|l| l.strip_prefix(&key))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+
+    // A tampered manifest (SHA256SUMS touched too, so the watcher sees it):
+    // refused, and the old model keeps answering.
+    let manifest = model.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen("\"weight\": ", "\"weight\": 1", 1)).unwrap();
+    let sums = std::fs::read(model.join("SHA256SUMS")).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(model.join("SHA256SUMS"), sums).unwrap();
+    wait_for("the refused reload", || metric(&server, "refused") >= 1);
+    assert_eq!(server.health()["model_manifest_sha256"], first);
+    let (status, _) = server.scan(&example("02-freemail-ceo.eml"));
+    assert_eq!(status, 200);
+
+    // A new, valid artifact written over it: served after verification.
+    let corpus = dir.path().join("corpus");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "gen",
+        "-o",
+        corpus.to_str().unwrap(),
+        "--ham",
+        "300",
+        "--attacks",
+        "150",
+    ]);
+    let messages = corpus.join("messages");
+    run(&[
+        "train",
+        "-q",
+        messages.to_str().unwrap(),
+        "-o",
+        model.to_str().unwrap(),
+    ]);
+    // The tampered directory was an artifact, so train replaced it whole.
+    wait_for("the new model", || {
+        server.health()["model_manifest_sha256"] != first
+    });
+    assert!(metric(&server, "ok") >= 1);
+    let (status, v) = server.scan(&example("02-freemail-ceo.eml"));
+    assert_eq!(status, 200, "{v}");
+
+    // SIGHUP reloads too (here: the same model again).
+    let before = metric(&server, "ok");
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    wait_for("the SIGHUP reload", || metric(&server, "ok") > before);
+    assert!(server.running());
+}
+
+#[test]
+fn a_tampered_model_at_start_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    copy_model(&model);
+    let table = model.join("training.parquet");
+    let mut bytes = std::fs::read(&table).unwrap();
+    bytes[1000] ^= 1;
+    std::fs::write(&table, bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--model",
+        ])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("training.parquet") && err.contains("SHA-256"),
+        "{err}"
+    );
+}

@@ -1,0 +1,457 @@
+//! The HTTP service: `POST /v1/scan` (a raw message in, a verdict out),
+//! `GET /healthz`, `GET /metrics` (Prometheus text), and hot reload of the
+//! model, verified before it replaces the one serving.
+//!
+//! Envelope data rides in the query string: `mail_from`, `client_ip`,
+//! `helo`, `rcpt` (comma-separated). A bearer token, when configured, is
+//! required on `/v1/scan`. Scoring runs on tokio's blocking pool so a slow
+//! message never stalls the accept loop; each request has a time limit.
+
+use crate::artifact::{self, Artifact};
+use crate::engine::Engine;
+use crate::verdict::{Level, Verdict};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use impostor_features::{Envelope, Technique};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Upper bounds (seconds) of the latency histogram's buckets.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// How the service is set up.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Largest message accepted, in bytes; larger bodies get 413.
+    pub max_message_bytes: usize,
+    /// Required as `Authorization: Bearer TOKEN` on /v1/scan when set.
+    pub token: Option<String>,
+    /// Time limit of one scan; past it the request gets 503.
+    pub scan_timeout: Duration,
+}
+
+/// Counters for /metrics.
+#[derive(Default)]
+pub struct Metrics {
+    requests_ok: AtomicU64,
+    requests_bad: AtomicU64,
+    requests_unauthorized: AtomicU64,
+    requests_too_large: AtomicU64,
+    requests_failed: AtomicU64,
+    latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    latency_count: AtomicU64,
+    /// Sum of latencies in microseconds.
+    latency_sum_us: AtomicU64,
+    verdicts: [AtomicU64; 4],
+    techniques: [AtomicU64; 5],
+    reloads_ok: AtomicU64,
+    reloads_refused: AtomicU64,
+}
+
+impl Metrics {
+    fn observe(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    fn count_verdict(&self, v: &Verdict) {
+        self.verdicts[v.level as usize].fetch_add(1, Ordering::Relaxed);
+        for t in &v.techniques {
+            let i = Technique::ALL.iter().position(|x| x == t).unwrap_or(0);
+            self.techniques[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "# HELP impostor_requests_total Scan requests by outcome."
+        );
+        let _ = writeln!(s, "# TYPE impostor_requests_total counter");
+        for (status, a) in [
+            ("ok", &self.requests_ok),
+            ("bad_message", &self.requests_bad),
+            ("unauthorized", &self.requests_unauthorized),
+            ("too_large", &self.requests_too_large),
+            ("failed", &self.requests_failed),
+        ] {
+            let _ = writeln!(
+                s,
+                "impostor_requests_total{{outcome=\"{status}\"}} {}",
+                g(a)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP impostor_request_duration_seconds Time to answer a scan request."
+        );
+        let _ = writeln!(s, "# TYPE impostor_request_duration_seconds histogram");
+        for (bound, a) in LATENCY_BUCKETS.iter().zip(&self.latency_buckets) {
+            let _ = writeln!(
+                s,
+                "impostor_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                g(a)
+            );
+        }
+        let count = g(&self.latency_count);
+        let _ = writeln!(
+            s,
+            "impostor_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            s,
+            "impostor_request_duration_seconds_sum {}",
+            g(&self.latency_sum_us) as f64 / 1e6
+        );
+        let _ = writeln!(s, "impostor_request_duration_seconds_count {count}");
+        let _ = writeln!(s, "# HELP impostor_verdicts_total Verdicts by level.");
+        let _ = writeln!(s, "# TYPE impostor_verdicts_total counter");
+        for (level, a) in ["none", "low", "medium", "high"].iter().zip(&self.verdicts) {
+            let _ = writeln!(s, "impostor_verdicts_total{{level=\"{level}\"}} {}", g(a));
+        }
+        let _ = writeln!(
+            s,
+            "# HELP impostor_techniques_total Verdicts naming each technique."
+        );
+        let _ = writeln!(s, "# TYPE impostor_techniques_total counter");
+        for (t, a) in Technique::ALL.iter().zip(&self.techniques) {
+            let _ = writeln!(
+                s,
+                "impostor_techniques_total{{technique=\"{}\"}} {}",
+                t.code(),
+                g(a)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP impostor_model_reloads_total Model reloads by result."
+        );
+        let _ = writeln!(s, "# TYPE impostor_model_reloads_total counter");
+        let _ = writeln!(
+            s,
+            "impostor_model_reloads_total{{result=\"ok\"}} {}",
+            g(&self.reloads_ok)
+        );
+        let _ = writeln!(
+            s,
+            "impostor_model_reloads_total{{result=\"refused\"}} {}",
+            g(&self.reloads_refused)
+        );
+        s
+    }
+}
+
+/// What the handlers share.
+pub struct Service {
+    engine: RwLock<Arc<Engine>>,
+    pub metrics: Metrics,
+    config: HttpConfig,
+}
+
+impl Service {
+    pub fn new(engine: Engine, config: HttpConfig) -> Arc<Service> {
+        Arc::new(Service {
+            engine: RwLock::new(Arc::new(engine)),
+            metrics: Metrics::default(),
+            config,
+        })
+    }
+
+    /// The engine serving now.
+    pub fn engine(&self) -> Arc<Engine> {
+        Arc::clone(&self.engine.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Loads the model directory again and swaps it in if it verifies;
+    /// otherwise the current model keeps serving. Returns what happened,
+    /// for the log.
+    pub fn reload(&self) -> Result<String, String> {
+        let current = self.engine();
+        let Some(dir) = current.model_dir().cloned() else {
+            return Err("the built-in model cannot be reloaded; serve a --model directory".into());
+        };
+        match artifact::load(&dir) {
+            Ok(a) => Ok(self.install(&current, a)),
+            Err(e) => {
+                self.metrics.reloads_refused.fetch_add(1, Ordering::Relaxed);
+                Err(format!(
+                    "reload refused, the previous model keeps serving: {e}"
+                ))
+            }
+        }
+    }
+
+    fn install(&self, current: &Engine, a: Artifact) -> String {
+        let id = a.manifest_sha256.clone();
+        let next = Arc::new(current.with_model(a));
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = next;
+        self.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
+        format!("model reloaded: manifest SHA-256 {id}")
+    }
+}
+
+/// Envelope data of a scan request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeQuery {
+    mail_from: Option<String>,
+    client_ip: Option<String>,
+    helo: Option<String>,
+    /// Recipients, comma-separated.
+    rcpt: Option<String>,
+}
+
+/// The answer to a scan: the verdict's fields, or an error.
+#[derive(Serialize)]
+struct ScanAnswer {
+    #[serde(flatten)]
+    verdict: Option<Verdict>,
+    error: Option<String>,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ScanAnswer {
+            verdict: None,
+            error: Some(message.into()),
+        }),
+    )
+        .into_response()
+}
+
+fn authorized(config: &HttpConfig, headers: &HeaderMap) -> bool {
+    let Some(token) = &config.token else {
+        return true;
+    };
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    // Compare in constant time: the token is a secret.
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+async fn scan(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    query: Result<Query<EnvelopeQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let m = &service.metrics;
+    let response = if !authorized(&service.config, &headers) {
+        m.requests_unauthorized.fetch_add(1, Ordering::Relaxed);
+        error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token: send Authorization: Bearer TOKEN",
+        )
+    } else {
+        match (query, body) {
+            (_, Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                m.requests_too_large.fetch_add(1, Ordering::Relaxed);
+                error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "the message is larger than {} bytes, this service's limit",
+                        service.config.max_message_bytes
+                    ),
+                )
+            }
+            (_, Err(e)) => {
+                m.requests_bad.fetch_add(1, Ordering::Relaxed);
+                error(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the request body: {e}"),
+                )
+            }
+            (Err(e), _) => {
+                m.requests_bad.fetch_add(1, Ordering::Relaxed);
+                error(
+                    StatusCode::BAD_REQUEST,
+                    format!("bad envelope parameters ({e}); use mail_from, client_ip, helo, rcpt"),
+                )
+            }
+            (Ok(Query(q)), Ok(body)) => judge(&service, q, body).await,
+        }
+    };
+    m.observe(started.elapsed());
+    response
+}
+
+async fn judge(service: &Arc<Service>, q: EnvelopeQuery, body: Bytes) -> Response {
+    let m = &service.metrics;
+    let client_ip = match q.client_ip.as_deref().map(str::parse::<IpAddr>) {
+        Some(Err(_)) => {
+            m.requests_bad.fetch_add(1, Ordering::Relaxed);
+            return error(StatusCode::BAD_REQUEST, "client_ip is not an IP address");
+        }
+        Some(Ok(ip)) => Some(ip),
+        None => None,
+    };
+    let envelope = Envelope {
+        mail_from: q.mail_from,
+        client_ip,
+        helo: q.helo,
+        rcpt: q
+            .rcpt
+            .map(|r| r.split(',').map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default(),
+        mbox_sender: None,
+    };
+    let engine = service.engine();
+    let work = tokio::task::spawn_blocking(move || engine.scan(&body, &envelope));
+    match tokio::time::timeout(service.config.scan_timeout, work).await {
+        Ok(Ok(Ok(verdict))) => {
+            m.requests_ok.fetch_add(1, Ordering::Relaxed);
+            m.count_verdict(&verdict);
+            Json(ScanAnswer {
+                verdict: Some(verdict),
+                error: None,
+            })
+            .into_response()
+        }
+        Ok(Ok(Err(e))) => {
+            m.requests_bad.fetch_add(1, Ordering::Relaxed);
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("not a message: {e}"),
+            )
+        }
+        Ok(Err(e)) => {
+            m.requests_failed.fetch_add(1, Ordering::Relaxed);
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("scan failed: {e}"),
+            )
+        }
+        Err(_) => {
+            m.requests_failed.fetch_add(1, Ordering::Relaxed);
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the scan took longer than {} ms",
+                    service.config.scan_timeout.as_millis()
+                ),
+            )
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    model: String,
+    model_manifest_sha256: String,
+    default_level: Level,
+}
+
+async fn healthz(State(service): State<Arc<Service>>) -> Json<Health> {
+    let e = service.engine();
+    Json(Health {
+        status: "ok",
+        model: e
+            .model_dir()
+            .map_or("built in".into(), |d| d.display().to_string()),
+        model_manifest_sha256: e.model_id().to_string(),
+        default_level: e.detector().model().default_level(),
+    })
+}
+
+async fn metrics(State(service): State<Arc<Service>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        service.metrics.render(),
+    )
+        .into_response()
+}
+
+/// The routes, over `service`.
+pub fn router(service: Arc<Service>) -> Router {
+    // Room for the request line and headers beside the message.
+    let limit = service.config.max_message_bytes;
+    Router::new()
+        .route("/v1/scan", post(scan))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(service)
+}
+
+/// When the model directory's SHA256SUMS last changed (a new artifact is
+/// renamed into place whole, so its sums file changes with it).
+pub fn model_stamp(dir: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(dir.join(artifact::SUMS_FILE))
+        .and_then(|m| m.modified())
+        .ok()
+}
+
+/// Watches the model directory and reloads on SIGHUP or when it changes;
+/// `log` receives one line per reload attempt.
+pub async fn watch_model(
+    service: Arc<Service>,
+    poll: Duration,
+    log: impl Fn(String) + Send + 'static,
+) {
+    let dir: Option<PathBuf> = service.engine().model_dir().cloned();
+    let mut stamp = dir.as_deref().and_then(model_stamp);
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let signalled = async {
+            match hangup.as_mut() {
+                Some(h) => {
+                    h.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let signalled = std::future::pending::<()>();
+        let by_signal = tokio::select! {
+            _ = signalled => true,
+            _ = tokio::time::sleep(poll) => false,
+        };
+        let now = dir.as_deref().and_then(model_stamp);
+        if !by_signal && now == stamp {
+            continue;
+        }
+        stamp = now;
+        let s = Arc::clone(&service);
+        match tokio::task::spawn_blocking(move || s.reload()).await {
+            Ok(Ok(line)) | Ok(Err(line)) => log(line),
+            Err(e) => log(format!("reload failed: {e}")),
+        }
+    }
+}
