@@ -38,6 +38,7 @@ enum Command {
     Features(commands::features::FeaturesArgs),
     Gen(commands::gen::GenArgs),
     Lookalike(commands::lookalike::LookalikeArgs),
+    Milter(Box<commands::milter::MilterArgs>),
     Scan(Box<commands::scan::ScanArgs>),
     Train(Box<commands::train::TrainArgs>),
 }
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         Command::Features(args) => commands::features::run(args),
         Command::Gen(args) => commands::gen::run(args),
         Command::Lookalike(args) => commands::lookalike::run(args),
+        Command::Milter(args) => commands::milter::run(*args),
         Command::Scan(args) => commands::scan::run(*args),
         Command::Train(args) => commands::train::run(*args),
     };

@@ -12,8 +12,10 @@
 //! - [`engine`]: raw message + envelope → verdict, under an org's Context;
 //!   what `scan`, the HTTP service and the milter call.
 //! - [`verdict`]: the scan output contract of design.md §5.
+//! - [`milter`]: the milter front end (Postfix / Sendmail): headers,
+//!   quarantine or an SMTP rejection by level, bounded and time-limited.
 //!
-//! The HTTP and milter front ends arrive with the gateway issue.
+//! The HTTP front end arrives with the gateway issue.
 //!
 //! What it deliberately does not do: train (that is `impostor-train`), or
 //! pull in polars, linfa or plotters. A mail gateway links features, the
@@ -23,6 +25,7 @@ pub mod artifact;
 pub mod detector;
 pub mod engine;
 pub mod error;
+pub mod milter;
 pub mod model;
 pub mod rules;
 pub mod verdict;

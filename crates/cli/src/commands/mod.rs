@@ -5,5 +5,6 @@ pub mod extract;
 pub mod features;
 pub mod gen;
 pub mod lookalike;
+pub mod milter;
 pub mod scan;
 pub mod train;
