@@ -156,9 +156,16 @@ fn assert_serves(m: &mut Milter) {
     assert!(m.running(), "the milter is still running\n{}", m.log());
 }
 
-fn start() -> Milter {
+/// A milter for the seed org, with `extra` options.
+fn start_with(extra: &[&str]) -> Milter {
     let org = seed_dir().join("org.toml");
-    Milter::start(&["--org", org.to_str().unwrap()])
+    let mut args = vec!["--org", org.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    Milter::start(&args)
+}
+
+fn start() -> Milter {
+    start_with(&[])
 }
 
 #[test]
@@ -166,15 +173,7 @@ fn proper_sessions_tag_reject_and_pass() {
     let mut m = start();
     assert_serves(&mut m);
     // Tagging: reject and quarantine off, the attack gets the headers.
-    let org = seed_dir().join("org.toml");
-    let t = Milter::start(&[
-        "--org",
-        org.to_str().unwrap(),
-        "--reject-at",
-        "off",
-        "--quarantine-at",
-        "off",
-    ]);
+    let t = start_with(&["--reject-at", "off", "--quarantine-at", "off"]);
     let mut forged = b"X-Impostor-Level: none\r\n".to_vec();
     forged.extend_from_slice(&seed("004.eml"));
     let replies = send_message(&t, &forged, "harry.potter@inteirface.com");
@@ -201,8 +200,7 @@ fn proper_sessions_tag_reject_and_pass() {
 
 #[test]
 fn quarantine_at_medium_holds_the_attack() {
-    let org = seed_dir().join("org.toml");
-    let m = Milter::start(&["--org", org.to_str().unwrap(), "--reject-at", "off"]);
+    let m = start_with(&["--reject-at", "off"]);
     let replies = send_message(&m, &seed("006.eml"), "harrypotter.ceo.office@gmail.com");
     assert!(
         replies
@@ -265,22 +263,14 @@ fn malformed_input_does_not_stop_the_milter() {
 
 #[test]
 fn oversize_messages_follow_the_error_policy() {
-    let org = seed_dir().join("org.toml");
-    let m = Milter::start(&[
-        "--org",
-        org.to_str().unwrap(),
-        "--max-message-size",
-        "2000",
-        "--on-error",
-        "tempfail",
-    ]);
+    let m = start_with(&["--max-message-size", "2000", "--on-error", "tempfail"]);
     let replies = send_message(&m, &seed("004.eml"), "harry.potter@inteirface.com");
     let last = replies.last().unwrap();
     assert_eq!(last.0, b'y', "{replies:?}");
     assert!(last.1.starts_with("451 4.7.0 "), "{:?}", last.1);
     m.wait_log("action=tempfail");
 
-    let open = Milter::start(&["--org", org.to_str().unwrap(), "--max-message-size", "2000"]);
+    let open = start_with(&["--max-message-size", "2000"]);
     let replies = send_message(&open, &seed("004.eml"), "harry.potter@inteirface.com");
     assert_eq!(replies, vec![(b'a', String::new())], "fail open accepts");
 }

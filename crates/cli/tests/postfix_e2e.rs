@@ -181,7 +181,8 @@ milter_protocol = 6
         }
     }
 
-    /// Points smtpd at another milter and reloads.
+    /// Points smtpd at another milter. A restart rather than a reload: no
+    /// smtpd of the old configuration may take the next message.
     fn use_milter(&self, port: u16) {
         let c = self.c();
         postfix_cmd(
@@ -193,11 +194,26 @@ milter_protocol = 6
                 &format!("smtpd_milters = inet:127.0.0.1:{port}"),
             ],
         );
-        postfix_cmd("postfix", &["-c", &c, "reload"]);
-        // smtpd processes of the old configuration exit after their session;
-        // give master a moment to take the new one.
-        std::thread::sleep(Duration::from_secs(1));
+        self.stop();
+        postfix_cmd("postfix", &["-c", &c, "start"]);
         self.wait_for_smtp();
+    }
+
+    /// Stops the instance and waits (at most 10 s) for its master to exit.
+    fn stop(&self) {
+        let c = self.c();
+        let _ = Command::new("postfix").args(["-c", &c, "stop"]).output();
+        let pid = self.root.path().join("queue/pid/master.pid");
+        for _ in 0..100 {
+            let alive = std::fs::read_to_string(&pid)
+                .ok()
+                .and_then(|p| p.trim().parse::<u32>().ok())
+                .is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+            if !alive {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn log(&self) -> String {
@@ -231,22 +247,8 @@ milter_protocol = 6
 
 impl Drop for Postfix {
     fn drop(&mut self) {
-        if !self.running {
-            return;
-        }
-        let c = self.c();
-        let _ = Command::new("postfix").args(["-c", &c, "stop"]).output();
-        // Let master exit before its queue directory is removed.
-        let pid = self.root.path().join("queue/pid/master.pid");
-        for _ in 0..100 {
-            let alive = std::fs::read_to_string(&pid)
-                .ok()
-                .and_then(|p| p.trim().parse::<u32>().ok())
-                .is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
-            if !alive {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        if self.running {
+            self.stop();
         }
     }
 }
@@ -358,6 +360,23 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The value of a delivered message's header `field`.
+fn header<'a>(message: &'a str, field: &str, name: &str) -> &'a str {
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix(field).and_then(|v| v.strip_prefix(": ")))
+        .unwrap_or_else(|| panic!("{name} has {field}:\n{message}"))
+}
+
+/// The delivered copy of `raw`, known by its unchanged body.
+fn delivered_copy<'a>(delivered: &'a [String], raw: &[u8], name: &str) -> &'a String {
+    let want = body(&wire_form(raw));
+    delivered
+        .iter()
+        .find(|d| body(d) == want)
+        .unwrap_or_else(|| panic!("{name} is delivered with its body unchanged\n{delivered:?}"))
+}
+
 const GENUINE: [&str; 2] = ["001.eml", "008.eml"];
 
 #[test]
@@ -403,11 +422,7 @@ fn postfix_rejects_tags_and_holds_attacks_and_delivers_genuine_mail() {
         .iter()
         .filter(|(n, _)| GENUINE.contains(&n.as_str()))
     {
-        let want = body(&wire_form(raw));
-        let got = delivered
-            .iter()
-            .find(|d| body(d) == want)
-            .unwrap_or_else(|| panic!("{name} delivered with its body unchanged\n{delivered:?}"));
+        let got = delivered_copy(&delivered, raw, name);
         assert!(
             !got.contains("X-Impostor"),
             "{name} carries no X-Impostor header:\n{got}"
@@ -441,25 +456,15 @@ fn postfix_rejects_tags_and_holds_attacks_and_delivers_genuine_mail() {
     }
     let delivered = pf.delivered(GENUINE.len() + attacks.len());
     for (name, raw) in &attacks {
-        let want = body(&wire_form(raw));
-        let got = delivered
-            .iter()
-            .find(|d| body(d) == want)
-            .unwrap_or_else(|| panic!("{name} delivered with its body unchanged"));
+        let got = delivered_copy(&delivered, raw, name);
         assert!(got.contains("\nX-Impostor-Level: high\n"), "{name}:\n{got}");
-        let score = got
-            .lines()
-            .find_map(|l| l.strip_prefix("X-Impostor-Score: "))
-            .unwrap_or_else(|| panic!("{name} has X-Impostor-Score:\n{got}"));
+        let score = header(got, "X-Impostor-Score", name);
         assert!(
             score.len() == 5 && score.parse::<f64>().is_ok_and(|s| (0.0..=1.0).contains(&s)),
             "{name}: score {score:?} has three decimals in [0, 1]"
         );
         assert!(got.contains("\nX-Impostor-Reasons: "), "{name}:\n{got}");
-        let techniques = got
-            .lines()
-            .find_map(|l| l.strip_prefix("X-Impostor-Techniques: "))
-            .unwrap_or_else(|| panic!("{name} has X-Impostor-Techniques:\n{got}"));
+        let techniques = header(got, "X-Impostor-Techniques", name);
         assert!(
             techniques != "none" && techniques.contains('_'),
             "{name}: {techniques}"

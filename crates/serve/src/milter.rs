@@ -304,10 +304,8 @@ fn envelope_field(s: &CStr) -> String {
         .collect()
 }
 
-fn session<T: Send>(data: &mut Option<T>) -> &mut T
-where
-    T: Default,
-{
+/// The connection's state, made on first use (a client may skip stages).
+fn session<T: Default>(data: &mut Option<T>) -> &mut T {
     data.get_or_insert_with(T::default)
 }
 
