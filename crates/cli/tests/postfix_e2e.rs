@@ -429,6 +429,20 @@ fn postfix_rejects_tags_and_holds_attacks_and_delivers_genuine_mail() {
         );
     }
 
+    // One line a message, named by Postfix's queue id (macro i).
+    reject.wait_log("action=reject");
+    let lines: Vec<String> = reject
+        .log()
+        .lines()
+        .filter(|l| l.contains(" level="))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 8, "{lines:?}");
+    assert!(
+        lines.iter().all(|l| !l.starts_with("impostor milter: - ")),
+        "queue ids: {lines:?}"
+    );
+
     // 2. Tag only: the attacks are delivered, labelled.
     let tag = Milter::start(&[
         "--org",

@@ -396,6 +396,7 @@ fn fail(reply: &mut impl SetErrorReply, policy: ErrorPolicy, why: &str) -> (Stat
                 ' '
             }
         })
+        // Sendmail expands % sequences in reply text.
         .filter(|&c| c != '%')
         .take(200)
         .collect();
