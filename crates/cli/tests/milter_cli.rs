@@ -331,3 +331,27 @@ fn contradictory_levels_and_bad_addresses_are_usage_errors() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_scan_over_its_time_limit_follows_the_error_policy() {
+    let mut m = start_with(&["--timeout-ms", "1", "--on-error", "reject"]);
+    // Two megabytes of HTML: far more than a millisecond's work.
+    let mut raw = b"From: a@example.com\r\nTo: jessie@interface.com\r\nSubject: big\r\nContent-Type: text/html\r\n\r\n".to_vec();
+    for i in 0..40_000 {
+        raw.extend_from_slice(
+            format!("<p>paragraph {i} <a href=\"http://example.com/{i}\">link</a></p>\r\n")
+                .as_bytes(),
+        );
+    }
+    let replies = send_message(&m, &raw, "a@example.com");
+    let last = replies.last().unwrap();
+    assert_eq!(last.0, b'y', "{replies:?}");
+    assert!(
+        last.1
+            .starts_with("550 5.7.0 Impostor could not judge this message (time limit"),
+        "{:?}",
+        last.1
+    );
+    m.wait_log("action=reject");
+    assert!(m.running(), "{}", m.log());
+}

@@ -143,6 +143,9 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        // Handlers before the address is announced: a SIGTERM right after
+        // it must stop us gracefully, not by the default action.
+        let shutdown = shutdown_signal()?;
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
             format!(
                 "cannot listen on {addr}: is another milter running there? choose another --listen"
@@ -150,7 +153,7 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
         })?;
         let bound = listener.local_addr().context("reading the bound address")?;
         eprintln!("impostor milter: listening on {bound}");
-        milter::run(listener, engine, config, shutdown_signal())
+        milter::run(listener, engine, config, shutdown)
             .await
             .context("the milter stopped accepting connections")?;
         eprintln!("impostor milter: stopped");
@@ -158,21 +161,16 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
     })
 }
 
-/// Completes on SIGTERM or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
+/// A future that completes on SIGTERM or SIGINT (Ctrl-C); the handlers
+/// are installed when this returns.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-        // Without signal handlers, Ctrl-C through tokio's portable path.
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    })
 }
