@@ -46,9 +46,11 @@ fn options() -> Result<Options, String> {
             "--connections" => o.connections = value.parse().map_err(|_| bad.clone())?,
             "--size" => o.size = value.parse().map_err(|_| bad.clone())?,
             "--token" => o.token = Some(value),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "unknown flag {flag}; flags: --addr --rate --seconds --connections --size --token"
-            )),
+            ))
+            }
         }
     }
     if o.rate <= 0.0 || o.seconds <= 0.0 || o.connections == 0 {

@@ -12,7 +12,8 @@
 //! - [`engine`]: raw message + envelope → verdict, under an org's Context;
 //!   what `scan`, the HTTP service and the milter call.
 //! - [`verdict`]: the scan output contract of design.md §5.
-//!
+//! - [`milter`]: the milter front end (Postfix / Sendmail): headers,
+//!   quarantine or an SMTP rejection by level, bounded and time-limited.
 //! - [`http`]: the HTTP service (axum): /v1/scan, /healthz, /metrics, and
 //!   hot reload of a verified model.
 //!
@@ -25,6 +26,7 @@ pub mod detector;
 pub mod engine;
 pub mod error;
 pub mod http;
+pub mod milter;
 pub mod model;
 pub mod rules;
 pub mod verdict;

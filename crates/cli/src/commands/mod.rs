@@ -5,6 +5,7 @@ pub mod extract;
 pub mod features;
 pub mod gen;
 pub mod lookalike;
+pub mod milter;
 pub mod scan;
 pub mod serve;
 pub mod train;

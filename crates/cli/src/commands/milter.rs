@@ -1,0 +1,176 @@
+//! `impostor milter`: the detector as a Postfix / Sendmail milter.
+
+use crate::gateway::{engine, ModelArgs};
+use crate::org::OrgArgs;
+use anyhow::{anyhow, bail, Context as _, Result};
+use clap::{Args, ValueEnum};
+use impostor_serve::milter::{self, parse_threshold, ErrorPolicy, MilterConfig, SharedEngine};
+use impostor_serve::Level;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OnError {
+    /// Let the message through untouched (fail open).
+    Accept,
+    /// 451 4.7.0: the client retries later (fail closed, softly).
+    Tempfail,
+    /// 550 5.7.0: refuse the message (fail closed).
+    Reject,
+}
+
+/// Judge mail as it arrives: a milter for Postfix (or Sendmail).
+///
+/// The MTA hands each message to the milter; at its end the milter scores
+/// it (the same verdict as `impostor scan`, with the SMTP envelope: MAIL
+/// FROM, RCPT TO, HELO and the client's address) and acts by its level:
+///
+/// At or above --tag-level: adds X-Impostor-Score (3 decimals),
+/// X-Impostor-Level, X-Impostor-Techniques (codes, or none) and
+/// X-Impostor-Reasons (the top three reasons with their share in log-odds);
+/// copies of these headers sent with the message are removed. Below it the
+/// message passes untouched.
+///
+/// At or above --quarantine-at: puts it on hold (Postfix's hold queue;
+/// `postqueue -p` marks it with !) with the reason.
+///
+/// At or above --reject-at: refuses it at SMTP time with
+/// `550 5.7.1 Rejected by Impostor: TECHNIQUES (score S)`.
+///
+/// A message that cannot be judged (unparseable, larger than
+/// --max-message-size, over --timeout-ms, an internal error) is handled by
+/// --on-error: accept (fail open, the default), tempfail or reject. The
+/// model is loaded and verified before the port is bound: a bad artifact
+/// exits with status 2. SIGTERM or SIGINT stops it after the messages in
+/// hand. One line a message goes to standard error (queue id, level,
+/// score, action) unless --quiet.
+///
+/// Postfix (main.cf), for a milter on the default address:
+///
+///     smtpd_milters = inet:127.0.0.1:7357
+///     non_smtpd_milters = $smtpd_milters
+///     milter_default_action = accept
+///
+/// (milter_default_action is what Postfix does when the milter is down:
+/// accept keeps mail flowing, tempfail holds it back until it returns.)
+///
+/// Examples:
+///
+///     impostor milter --org org.toml
+///
+///     impostor milter --org org.toml --listen 127.0.0.1:7357 --reject-at off --quarantine-at high
+///
+///     impostor milter --model models/mine --on-error tempfail --timeout-ms 5000
+#[derive(Args, Debug)]
+pub struct MilterArgs {
+    #[command(flatten)]
+    org: OrgArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Address to listen on, HOST:PORT with an IP address (Postfix's
+    /// inet:PORT@HOST form is for main.cf). Port 0 picks a free port; the
+    /// address bound is printed on standard error.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7357")]
+    listen: String,
+    /// Add the X-Impostor-* headers at or above this level: low, medium,
+    /// high, or off.
+    #[arg(long, value_name = "LEVEL", default_value = "low")]
+    tag_level: String,
+    /// Put messages on hold at or above this level (low, medium, high, or
+    /// off). Not above --reject-at.
+    #[arg(long, value_name = "LEVEL", default_value = "medium")]
+    quarantine_at: String,
+    /// Reject at SMTP time (550 5.7.1) at or above this level (low, medium,
+    /// high, or off).
+    #[arg(long, value_name = "LEVEL", default_value = "high")]
+    reject_at: String,
+    /// What to do with a message that cannot be judged.
+    #[arg(long, value_enum, default_value = "accept")]
+    on_error: OnError,
+    /// Time limit of one message's scan, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    timeout_ms: u64,
+    /// Largest message judged, in bytes (headers and body); a larger one is
+    /// handled by --on-error.
+    #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
+    max_message_size: usize,
+    /// Simultaneous MTA connections.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_connections: usize,
+    /// No line per message on standard error.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn threshold(flag: &str, value: &str) -> Result<Option<Level>> {
+    parse_threshold(value).map_err(|e| anyhow!("--{flag}: {e}"))
+}
+
+/// The listen address: plain HOST:PORT with an IP address.
+fn listen_addr(s: &str) -> Result<SocketAddr> {
+    if s.starts_with("inet:") || s.starts_with("unix:") {
+        bail!("--listen {s:?}: give HOST:PORT such as 127.0.0.1:7357 (the inet:PORT@HOST form belongs in Postfix's main.cf)");
+    }
+    s.parse().map_err(|_| {
+        anyhow!("--listen {s:?}: not HOST:PORT with an IP address (for example 127.0.0.1:7357, or [::1]:7357)")
+    })
+}
+
+pub fn run(args: MilterArgs) -> Result<ExitCode> {
+    let config = MilterConfig {
+        tag_at: threshold("tag-level", &args.tag_level)?,
+        quarantine_at: threshold("quarantine-at", &args.quarantine_at)?,
+        reject_at: threshold("reject-at", &args.reject_at)?,
+        on_error: match args.on_error {
+            OnError::Accept => ErrorPolicy::Accept,
+            OnError::Tempfail => ErrorPolicy::Tempfail,
+            OnError::Reject => ErrorPolicy::Reject,
+        },
+        timeout: Duration::from_millis(args.timeout_ms),
+        max_message_size: args.max_message_size,
+        quiet: args.quiet,
+        max_connections: args.max_connections,
+    };
+    config.validate().map_err(|e| anyhow!(e))?;
+    let addr = listen_addr(&args.listen)?;
+    // The model first: a bad artifact must stop us before the MTA can
+    // connect to a milter that cannot judge.
+    let engine = SharedEngine::new(engine(&args.org, &args.model)?);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        // Handlers before the address is announced: a SIGTERM right after
+        // it must stop us gracefully, not by the default action.
+        let shutdown = shutdown_signal()?;
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!(
+                "cannot listen on {addr}: is another milter running there? choose another --listen"
+            )
+        })?;
+        let bound = listener.local_addr().context("reading the bound address")?;
+        eprintln!("impostor milter: listening on {bound}");
+        milter::run(listener, engine, config, shutdown)
+            .await
+            .context("the milter stopped accepting connections")?;
+        eprintln!("impostor milter: stopped");
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    })
+}
+
+/// A future that completes on SIGTERM or SIGINT (Ctrl-C); the handlers
+/// are installed when this returns.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}

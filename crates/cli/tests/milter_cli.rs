@@ -1,0 +1,357 @@
+//! `impostor milter` against hostile and proper milter clients, spoken over
+//! TCP byte by byte (the MTA side of the milter protocol, version 6).
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::Command;
+use std::time::Duration;
+use support::{seed_dir, Milter};
+
+/// One milter packet: 4-byte big-endian length (command byte included),
+/// the command, its data.
+fn packet(cmd: u8, data: &[u8]) -> Vec<u8> {
+    let mut p = ((data.len() + 1) as u32).to_be_bytes().to_vec();
+    p.push(cmd);
+    p.extend_from_slice(data);
+    p
+}
+
+fn connect(m: &Milter) -> TcpStream {
+    let s = TcpStream::connect(m.addr).expect("connecting to the milter");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s
+}
+
+fn read_reply(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).expect("reading a reply length");
+    let len = u32::from_be_bytes(len) as usize;
+    assert!((1..1 << 20).contains(&len), "reply length {len}");
+    let mut buf = vec![0u8; len];
+    s.read_exact(&mut buf).expect("reading a reply");
+    (buf[0], buf[1..].to_vec())
+}
+
+/// Sends a command and expects `c` (continue).
+fn step(s: &mut TcpStream, cmd: u8, data: &[u8]) {
+    s.write_all(&packet(cmd, data)).unwrap();
+    let (r, body) = read_reply(s);
+    assert_eq!(
+        r as char,
+        'c',
+        "reply to {:?}: {:?}",
+        cmd as char,
+        String::from_utf8_lossy(&body)
+    );
+}
+
+fn cstr(parts: &[&[u8]]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for p in parts {
+        v.extend_from_slice(p);
+        v.push(0);
+    }
+    v
+}
+
+/// Negotiation, connect, HELO, MAIL, RCPT: the start of every session.
+fn open_session(m: &Milter, mail_from: &str) -> TcpStream {
+    let mut s = connect(m);
+    let mut neg = Vec::new();
+    neg.extend_from_slice(&6u32.to_be_bytes());
+    neg.extend_from_slice(&0x1ffu32.to_be_bytes()); // every action
+    neg.extend_from_slice(&0x1f_ffffu32.to_be_bytes()); // every protocol option, as Postfix offers
+    s.write_all(&packet(b'O', &neg)).unwrap();
+    let (r, body) = read_reply(&mut s);
+    assert_eq!(r, b'O', "option negotiation reply");
+    let actions = u32::from_be_bytes(body[4..8].try_into().unwrap());
+    assert_eq!(
+        actions & 0x31,
+        0x31,
+        "add/change header and quarantine are requested: {actions:#x}"
+    );
+    let mut conn = cstr(&[b"client.example"]);
+    conn.push(b'4');
+    conn.extend_from_slice(&25000u16.to_be_bytes());
+    conn.extend_from_slice(&cstr(&[b"127.0.0.1"]));
+    step(&mut s, b'C', &conn);
+    step(&mut s, b'H', &cstr(&[b"client.example"]));
+    step(&mut s, b'M', &cstr(&[format!("<{mail_from}>").as_bytes()]));
+    step(&mut s, b'R', &cstr(&[b"<jessie@interface.com>"]));
+    s
+}
+
+/// A message split into header fields (name, unfolded value) and a CRLF body.
+fn split_message(raw: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
+    let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
+    let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = fields.last_mut() {
+                last.1.push('\n');
+                last.1.push_str(line);
+            }
+        } else if let Some((n, v)) = line.split_once(':') {
+            fields.push((n.to_string(), v.trim_start().to_string()));
+        }
+    }
+    (fields, body.replace('\n', "\r\n").into_bytes())
+}
+
+/// The whole of one message through a session: what end-of-message sent
+/// back (modifications, then the final reply).
+fn send_message(m: &Milter, raw: &[u8], mail_from: &str) -> Vec<(u8, String)> {
+    let mut s = open_session(m, mail_from);
+    let (fields, body) = split_message(raw);
+    for (n, v) in &fields {
+        step(&mut s, b'L', &cstr(&[n.as_bytes(), v.as_bytes()]));
+    }
+    step(&mut s, b'N', &[]);
+    for chunk in body.chunks(65535) {
+        step(&mut s, b'B', chunk);
+    }
+    s.write_all(&packet(b'E', &[])).unwrap();
+    let mut replies = Vec::new();
+    loop {
+        let (r, data) = read_reply(&mut s);
+        replies.push((r, String::from_utf8_lossy(&data).into_owned()));
+        if matches!(r, b'c' | b'a' | b'r' | b't' | b'y' | b'd') {
+            break;
+        }
+    }
+    let _ = s.write_all(&packet(b'Q', &[]));
+    replies
+}
+
+fn seed(name: &str) -> Vec<u8> {
+    std::fs::read(seed_dir().join(name)).unwrap()
+}
+
+/// A well-formed session still gets the right verdicts.
+fn assert_serves(m: &mut Milter) {
+    let genuine = send_message(m, &seed("008.eml"), "harry.potter@interface.com");
+    assert_eq!(
+        genuine,
+        vec![(b'c', String::new())],
+        "the genuine 008.eml passes untouched\n{}",
+        m.log()
+    );
+    let attack = send_message(m, &seed("004.eml"), "harry.potter@inteirface.com");
+    let last = attack.last().unwrap();
+    assert_eq!(
+        last.0,
+        b'y',
+        "the lookalike attack is rejected: {attack:?}\n{}",
+        m.log()
+    );
+    assert!(
+        last.1.starts_with("550 5.7.1 Rejected by Impostor: ")
+            && last.1.contains("lookalike_domain"),
+        "{:?}",
+        last.1
+    );
+    assert!(m.running(), "the milter is still running\n{}", m.log());
+}
+
+/// A milter for the seed org, with `extra` options.
+fn start_with(extra: &[&str]) -> Milter {
+    let org = seed_dir().join("org.toml");
+    let mut args = vec!["--org", org.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    Milter::start(&args)
+}
+
+fn start() -> Milter {
+    start_with(&[])
+}
+
+#[test]
+fn proper_sessions_tag_reject_and_pass() {
+    let mut m = start();
+    assert_serves(&mut m);
+    // Tagging: reject and quarantine off, the attack gets the headers.
+    let t = start_with(&["--reject-at", "off", "--quarantine-at", "off"]);
+    let mut forged = b"X-Impostor-Level: none\r\n".to_vec();
+    forged.extend_from_slice(&seed("004.eml"));
+    let replies = send_message(&t, &forged, "harry.potter@inteirface.com");
+    let added: Vec<&String> = replies
+        .iter()
+        .filter(|r| r.0 == b'h')
+        .map(|r| &r.1)
+        .collect();
+    assert_eq!(added.len(), 4, "{replies:?}");
+    assert!(added[0].starts_with("X-Impostor-Score\0"), "{added:?}");
+    assert!(added[1].starts_with("X-Impostor-Level\0high"), "{added:?}");
+    assert!(added[2].contains("lookalike_domain"), "{added:?}");
+    assert!(added[3].starts_with("X-Impostor-Reasons\0") && added[3].contains("(+"));
+    // The forged copy is removed (change header, index 1, empty value).
+    assert!(
+        replies
+            .iter()
+            .any(|r| r.0 == b'm' && r.1.contains("X-Impostor-Level")),
+        "{replies:?}"
+    );
+    assert_eq!(replies.last().unwrap().0, b'c');
+    t.wait_log("level=high score=");
+}
+
+#[test]
+fn quarantine_at_medium_holds_the_attack() {
+    let m = start_with(&["--reject-at", "off"]);
+    let replies = send_message(&m, &seed("006.eml"), "harrypotter.ceo.office@gmail.com");
+    assert!(
+        replies
+            .iter()
+            .any(|r| r.0 == b'q' && r.1.contains("freemail_impersonation")),
+        "{replies:?}\n{}",
+        m.log()
+    );
+}
+
+#[test]
+fn malformed_input_does_not_stop_the_milter() {
+    let mut m = start();
+    // A truncated packet: the length promises more than ever comes.
+    let mut s = connect(&m);
+    s.write_all(&[0, 0, 0, 13, b'O', 0, 0]).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    drop(s);
+    assert_serves(&mut m);
+
+    // A bogus length prefix (4 GiB): refused without allocating it.
+    let mut s = connect(&m);
+    s.write_all(&[0xff, 0xff, 0xff, 0xff, b'O', 1, 2, 3])
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    drop(s);
+    assert_serves(&mut m);
+
+    // A zero length, then an unknown command, then garbage.
+    for junk in [
+        &[0u8, 0, 0, 0][..],
+        &packet(b'Z', b"??"),
+        b"GET / HTTP/1.0\r\n\r\n",
+    ] {
+        let mut s = connect(&m);
+        let _ = s.write_all(junk);
+        let _ = s.shutdown(Shutdown::Write);
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+    }
+    assert_serves(&mut m);
+
+    // A client that disconnects mid-message, and one that breaks protocol
+    // order (a body before any header, end-of-message twice).
+    let mut s = open_session(&m, "a@example.com");
+    step(&mut s, b'L', &cstr(&[b"From", b"a@example.com"]));
+    s.write_all(&packet(b'B', b"half a bo")).unwrap();
+    drop(s);
+    let mut s = open_session(&m, "a@example.com");
+    let _ = s.write_all(&packet(b'E', &[]));
+    let _ = s.write_all(&packet(b'E', &[]));
+    let _ = s.shutdown(Shutdown::Write);
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert_serves(&mut m);
+}
+
+#[test]
+fn oversize_messages_follow_the_error_policy() {
+    let m = start_with(&["--max-message-size", "2000", "--on-error", "tempfail"]);
+    let replies = send_message(&m, &seed("004.eml"), "harry.potter@inteirface.com");
+    let last = replies.last().unwrap();
+    assert_eq!(last.0, b'y', "{replies:?}");
+    assert!(last.1.starts_with("451 4.7.0 "), "{:?}", last.1);
+    m.wait_log("action=tempfail");
+
+    let open = start_with(&["--max-message-size", "2000"]);
+    let replies = send_message(&open, &seed("004.eml"), "harry.potter@inteirface.com");
+    assert_eq!(replies, vec![(b'a', String::new())], "fail open accepts");
+}
+
+#[test]
+fn sigterm_stops_it_cleanly() {
+    let mut m = start();
+    let status = m.terminate();
+    assert!(status.success(), "exit status {status:?}\n{}", m.log());
+    m.wait_log("impostor milter: stopped");
+}
+
+#[test]
+fn tampered_model_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let manifest = dir.path().join("manifest.json");
+    let mut bytes = std::fs::read(&manifest).unwrap();
+    // Flip a byte inside the JSON (a digit or letter), keeping it valid UTF-8.
+    let i = bytes.iter().position(|b| b.is_ascii_digit()).unwrap();
+    bytes[i] = if bytes[i] == b'9' { b'8' } else { bytes[i] + 1 };
+    std::fs::write(&manifest, bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .args(["milter", "--listen", "127.0.0.1:0", "--model"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("manifest.json"), "names the file: {err}");
+    assert!(
+        !err.contains("listening on"),
+        "refused before binding: {err}"
+    );
+}
+
+#[test]
+fn contradictory_levels_and_bad_addresses_are_usage_errors() {
+    for (args, want) in [
+        (
+            &["--quarantine-at", "high", "--reject-at", "medium"][..],
+            "--quarantine-at high",
+        ),
+        (&["--reject-at", "severe"][..], "unknown level"),
+        (&["--listen", "inet:7357@127.0.0.1"][..], "HOST:PORT"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+            .arg("milter")
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_scan_over_its_time_limit_follows_the_error_policy() {
+    let mut m = start_with(&["--timeout-ms", "1", "--on-error", "reject"]);
+    // Two megabytes of HTML: far more than a millisecond's work.
+    let mut raw = b"From: a@example.com\r\nTo: jessie@interface.com\r\nSubject: big\r\nContent-Type: text/html\r\n\r\n".to_vec();
+    for i in 0..40_000 {
+        raw.extend_from_slice(
+            format!("<p>paragraph {i} <a href=\"http://example.com/{i}\">link</a></p>\r\n")
+                .as_bytes(),
+        );
+    }
+    let replies = send_message(&m, &raw, "a@example.com");
+    let last = replies.last().unwrap();
+    assert_eq!(last.0, b'y', "{replies:?}");
+    assert!(
+        last.1
+            .starts_with("550 5.7.0 Impostor could not judge this message (time limit"),
+        "{:?}",
+        last.1
+    );
+    m.wait_log("action=reject");
+    assert!(m.running(), "{}", m.log());
+}

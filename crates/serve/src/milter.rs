@@ -1,0 +1,746 @@
+//! The milter front end (Postfix `smtpd_milters`, Sendmail `INPUT_MAIL_FILTER`):
+//! one verdict per message at end-of-message, turned into headers, a
+//! quarantine or an SMTP rejection.
+//!
+//! Every message is hostile: the buffer of a message is bounded
+//! ([`MilterConfig::max_message_size`]), scoring runs off the async threads
+//! with a time limit, a scan that panics or times out is an error of that
+//! message alone, and what happens then is the operator's choice
+//! ([`ErrorPolicy`]). Text that reaches the MTA (headers, reply) is ASCII
+//! without control characters, whatever the message held.
+
+use crate::engine::Engine;
+use crate::verdict::{Level, Verdict};
+use impostor_features::Envelope;
+use indymilter::{
+    Actions, Callbacks, Config, Context, ContextActions, EomContext, NegotiateContext,
+    SetErrorReply, SocketInfo, Status,
+};
+use std::ffi::{CStr, CString};
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// The headers this milter writes. Copies arriving with the message are
+/// removed first, so a sender cannot pre-label its own mail.
+pub const HEADER_SCORE: &str = "X-Impostor-Score";
+pub const HEADER_LEVEL: &str = "X-Impostor-Level";
+pub const HEADER_TECHNIQUES: &str = "X-Impostor-Techniques";
+pub const HEADER_REASONS: &str = "X-Impostor-Reasons";
+const OWN_HEADERS: [&str; 4] = [
+    HEADER_SCORE,
+    HEADER_LEVEL,
+    HEADER_TECHNIQUES,
+    HEADER_REASONS,
+];
+
+/// Recipients kept per message: enough for any real envelope, bounded
+/// against a client that sends thousands.
+const MAX_RCPT: usize = 1000;
+/// Longest envelope field (MAIL FROM, RCPT TO, HELO) kept, in bytes.
+const MAX_ENVELOPE_FIELD: usize = 1024;
+
+/// What to do when a message cannot be judged (parse error, time limit,
+/// oversize, internal error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorPolicy {
+    /// Let the message through untouched (fail open).
+    Accept,
+    /// Ask the client to retry later (451 4.7.0).
+    Tempfail,
+    /// Refuse it (550 5.7.0).
+    Reject,
+}
+
+/// The milter's options; the thresholds are `None` when that action is off.
+#[derive(Clone, Debug)]
+pub struct MilterConfig {
+    /// Add the X-Impostor-* headers at or above this level.
+    pub tag_at: Option<Level>,
+    /// Put the message on hold at or above this level.
+    pub quarantine_at: Option<Level>,
+    /// Reject at SMTP time at or above this level.
+    pub reject_at: Option<Level>,
+    pub on_error: ErrorPolicy,
+    /// Time limit of one message's scan.
+    pub timeout: Duration,
+    /// Largest message (headers and body) buffered and judged, in bytes.
+    pub max_message_size: usize,
+    /// No line per message on standard error.
+    pub quiet: bool,
+    /// Simultaneous MTA connections.
+    pub max_connections: usize,
+}
+
+impl Default for MilterConfig {
+    fn default() -> Self {
+        MilterConfig {
+            tag_at: Some(Level::Low),
+            quarantine_at: Some(Level::Medium),
+            reject_at: Some(Level::High),
+            on_error: ErrorPolicy::Accept,
+            timeout: Duration::from_millis(2000),
+            max_message_size: 20 * 1024 * 1024,
+            quiet: false,
+            max_connections: 100,
+        }
+    }
+}
+
+impl MilterConfig {
+    /// Refuses settings that contradict each other.
+    pub fn validate(&self) -> Result<(), String> {
+        if let (Some(q), Some(r)) = (self.quarantine_at, self.reject_at) {
+            if q > r {
+                return Err(format!(
+                    "--quarantine-at {} is above --reject-at {}: every message it would hold is rejected first; lower --quarantine-at or set it to off",
+                    level_name(q),
+                    level_name(r)
+                ));
+            }
+        }
+        if self.timeout.is_zero() {
+            return Err("--timeout-ms must be at least 1".into());
+        }
+        if self.max_message_size == 0 {
+            return Err("--max-message-size must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// A level threshold as given on the command line: none|low|medium|high, or
+/// `none`/`off` for "never" (the action is disabled).
+pub fn parse_threshold(s: &str) -> Result<Option<Level>, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "none" | "off" => Ok(None),
+        "low" => Ok(Some(Level::Low)),
+        "medium" => Ok(Some(Level::Medium)),
+        "high" => Ok(Some(Level::High)),
+        _ => Err(format!(
+            "unknown level {s:?}: use low, medium, high, or off (none) to disable"
+        )),
+    }
+}
+
+pub fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::None => "none",
+        Level::Low => "low",
+        Level::Medium => "medium",
+        Level::High => "high",
+    }
+}
+
+/// The engine the milter judges with, replaceable while it serves (a model
+/// reload swaps the inner Arc; messages in flight keep the one they took).
+#[derive(Clone)]
+pub struct SharedEngine(Arc<RwLock<Arc<Engine>>>);
+
+impl SharedEngine {
+    pub fn new(engine: Engine) -> SharedEngine {
+        SharedEngine(Arc::new(RwLock::new(Arc::new(engine))))
+    }
+
+    pub fn current(&self) -> Arc<Engine> {
+        // A poisoned lock still holds a whole Arc: a panic elsewhere must
+        // not stop the milter.
+        match self.0.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub fn replace(&self, engine: Engine) {
+        let mut g = match self.0.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *g = Arc::new(engine);
+    }
+}
+
+/// What a verdict makes the milter do.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decision {
+    /// Headers to add (name, value); empty below the tag level.
+    pub headers: Vec<(&'static str, String)>,
+    /// Quarantine reason.
+    pub quarantine: Option<String>,
+    /// Rejection text (after `550 5.7.1`).
+    pub reject: Option<String>,
+}
+
+impl Decision {
+    pub fn action(&self) -> &'static str {
+        if self.reject.is_some() {
+            "reject"
+        } else if self.quarantine.is_some() {
+            "quarantine"
+        } else if !self.headers.is_empty() {
+            "tag"
+        } else {
+            "accept"
+        }
+    }
+}
+
+fn reaches(level: Level, threshold: Option<Level>) -> bool {
+    threshold.is_some_and(|t| level >= t)
+}
+
+/// A token from the verdict as MTA-safe ASCII: letters, digits and `_.-`,
+/// at most 64 bytes (codes are the model's identifiers, but an artifact is
+/// data, and this text goes into SMTP replies and headers).
+fn token(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        .take(64)
+        .collect()
+}
+
+/// The verdict's technique codes, comma-separated.
+fn techniques(v: &Verdict) -> String {
+    let t: Vec<String> = v.techniques.iter().map(|t| token(t.code())).collect();
+    t.join(", ")
+}
+
+/// The actions a verdict calls for under `config`.
+pub fn decide(v: &Verdict, config: &MilterConfig) -> Decision {
+    let mut d = Decision::default();
+    let score = if v.score.is_finite() { v.score } else { 0.0 };
+    let techniques = techniques(v);
+    // What the reply and the quarantine reason name: the techniques, or the
+    // strongest reason when the model named none.
+    let why = if techniques.is_empty() {
+        v.reasons
+            .first()
+            .map(|r| token(&r.code))
+            .unwrap_or_else(|| "suspicious".into())
+    } else {
+        techniques.clone()
+    };
+    if reaches(v.level, config.tag_at) {
+        d.headers.push((HEADER_SCORE, format!("{score:.3}")));
+        d.headers.push((HEADER_LEVEL, level_name(v.level).into()));
+        d.headers.push((
+            HEADER_TECHNIQUES,
+            if techniques.is_empty() {
+                "none".into()
+            } else {
+                techniques.clone()
+            },
+        ));
+        let reasons: Vec<String> = v
+            .reasons
+            .iter()
+            .take(3)
+            .map(|r| {
+                let c = if r.contribution.is_finite() {
+                    r.contribution
+                } else {
+                    0.0
+                };
+                format!("{} ({c:+.2})", token(&r.code))
+            })
+            .collect();
+        d.headers.push((
+            HEADER_REASONS,
+            if reasons.is_empty() {
+                "none".into()
+            } else {
+                reasons.join("; ")
+            },
+        ));
+    }
+    if reaches(v.level, config.quarantine_at) {
+        d.quarantine = Some(format!(
+            "Impostor {}: {why} (score {score:.3})",
+            level_name(v.level)
+        ));
+    }
+    if reaches(v.level, config.reject_at) {
+        d.reject = Some(format!("Rejected by Impostor: {why} (score {score:.3})"));
+    }
+    d
+}
+
+/// One connection's state: the client, and the message being received.
+#[derive(Default)]
+pub struct Session {
+    client_ip: Option<IpAddr>,
+    helo: Option<String>,
+    message: Message,
+}
+
+#[derive(Default)]
+struct Message {
+    mail_from: Option<String>,
+    rcpt: Vec<String>,
+    /// Header block then body, as received (CRLF line ends).
+    bytes: Vec<u8>,
+    /// Where the body starts in `bytes` (after the blank line), once seen.
+    body_start: Option<usize>,
+    /// How many copies of each of our headers arrived (to delete them).
+    own_headers: [i32; 4],
+    /// Why this message cannot be judged (too large), once known.
+    error: Option<String>,
+}
+
+/// Envelope text: printable ASCII kept as is, bounded; anything else lossy.
+fn envelope_field(s: &CStr) -> String {
+    let s = String::from_utf8_lossy(s.to_bytes());
+    let s = s.trim();
+    let s = s
+        .strip_prefix('<')
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(s);
+    s.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_ENVELOPE_FIELD)
+        .collect()
+}
+
+/// The connection's state, made on first use (a client may skip stages).
+fn session<T: Default>(data: &mut Option<T>) -> &mut T {
+    data.get_or_insert_with(T::default)
+}
+
+impl Message {
+    /// Appends to the buffer unless that would exceed `max`; beyond it the
+    /// buffer is dropped and the message marked as not judgeable.
+    fn push(&mut self, max: usize, parts: &[&[u8]]) {
+        if self.error.is_some() {
+            return;
+        }
+        let add: usize = parts.iter().map(|p| p.len()).sum();
+        if self.bytes.len().saturating_add(add) > max {
+            self.bytes = Vec::new();
+            self.error = Some(format!("message larger than {max} bytes"));
+            return;
+        }
+        for p in parts {
+            self.bytes.extend_from_slice(p);
+        }
+    }
+}
+
+/// A header value with bare LF line ends (how MTAs pass folded fields) as
+/// CRLF, so the reassembled message has one line-end convention.
+fn crlf(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() + 8);
+    let mut prev = 0u8;
+    for &b in value {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    out
+}
+
+struct Shared {
+    engine: SharedEngine,
+    config: MilterConfig,
+    /// Scans running at once: a scan that outlives its time limit keeps its
+    /// permit until it ends, so timed-out work cannot pile up unbounded.
+    scans: Arc<Semaphore>,
+}
+
+/// The outcome of one scan attempt.
+enum Judged {
+    Verdict(Verdict),
+    Error(String),
+}
+
+async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope) -> Judged {
+    let engine = shared.engine.current();
+    let scans = shared.scans.clone();
+    let work = async move {
+        let permit = match scans.acquire_owned().await {
+            Ok(p) => p,
+            Err(_) => return Judged::Error("scanner closed".into()),
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            engine.scan(&bytes, &envelope)
+        });
+        match task.await {
+            Ok(Ok(v)) => Judged::Verdict(v),
+            Ok(Err(e)) => Judged::Error(format!("unreadable message: {e}")),
+            Err(e) if e.is_panic() => Judged::Error("internal error: the scan panicked".into()),
+            Err(e) => Judged::Error(format!("internal error: {e}")),
+        }
+    };
+    match tokio::time::timeout(shared.config.timeout, work).await {
+        Ok(j) => j,
+        Err(_) => Judged::Error(format!(
+            "time limit of {} ms exceeded",
+            shared.config.timeout.as_millis()
+        )),
+    }
+}
+
+/// Applies the error policy: the status to return, the reply set on `reply`.
+fn fail(reply: &mut impl SetErrorReply, policy: ErrorPolicy, why: &str) -> (Status, &'static str) {
+    let why: String = why
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                ' '
+            }
+        })
+        // Sendmail expands % sequences in reply text.
+        .filter(|&c| c != '%')
+        .take(200)
+        .collect();
+    match policy {
+        ErrorPolicy::Accept => (Status::Accept, "accept"),
+        ErrorPolicy::Tempfail => {
+            let _ = reply.set_error_reply(
+                "451",
+                Some("4.7.0"),
+                [format!(
+                    "Impostor could not judge this message ({why}); try again later"
+                )],
+            );
+            (Status::Tempfail, "tempfail")
+        }
+        ErrorPolicy::Reject => {
+            let _ = reply.set_error_reply(
+                "550",
+                Some("5.7.0"),
+                [format!("Impostor could not judge this message ({why})")],
+            );
+            (Status::Reject, "reject")
+        }
+    }
+}
+
+fn queue_id<T: Send>(cx: &EomContext<T>) -> String {
+    cx.macros
+        .get(c"i")
+        .map(|i| {
+            String::from_utf8_lossy(i.to_bytes())
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(32)
+                .collect()
+        })
+        .filter(|s: &String| !s.is_empty())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn log(config: &MilterConfig, line: std::fmt::Arguments<'_>) {
+    if !config.quiet {
+        eprintln!("impostor milter: {line}");
+    }
+}
+
+async fn on_negotiate(cx: &mut NegotiateContext<Session>, offered: Actions) -> Status {
+    // Ask only for what the MTA offers: a missing action is logged when it
+    // is needed, rather than refusing the whole connection.
+    cx.requested_actions =
+        offered & (Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::QUARANTINE);
+    Status::Continue
+}
+
+async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
+    let config = &shared.config;
+    let qid = queue_id(cx);
+    let s = session(&mut cx.data);
+    let message = std::mem::take(&mut s.message);
+    let (client_ip, helo) = (s.client_ip, s.helo.clone());
+    let Message {
+        mail_from,
+        rcpt,
+        mut bytes,
+        body_start,
+        own_headers,
+        error,
+    } = message;
+    if let Some(e) = error {
+        let (status, action) = fail(&mut cx.reply, config.on_error, &e);
+        log(config, format_args!("{qid} error=\"{e}\" action={action}"));
+        return status;
+    }
+    if body_start.is_none() {
+        // No end-of-headers came: the body separator is still owed.
+        bytes.extend_from_slice(b"\r\n");
+    }
+    let envelope = Envelope {
+        mail_from,
+        client_ip,
+        helo,
+        rcpt,
+        mbox_sender: None,
+    };
+    let verdict = match judge(&shared, bytes, envelope).await {
+        Judged::Verdict(v) => v,
+        Judged::Error(e) => {
+            let (status, action) = fail(&mut cx.reply, config.on_error, &e);
+            log(config, format_args!("{qid} error=\"{e}\" action={action}"));
+            return status;
+        }
+    };
+    let d = decide(&verdict, config);
+    let level = level_name(verdict.level);
+    let score = verdict.score;
+    let action = d.action();
+    log(
+        config,
+        format_args!("{qid} level={level} score={score:.3} action={action}"),
+    );
+    if let Some(text) = &d.reject {
+        if let Err(e) = cx
+            .reply
+            .set_error_reply("550", Some("5.7.1"), [text.as_str()])
+        {
+            log(config, format_args!("{qid} cannot set the reply: {e}"));
+        }
+        return Status::Reject;
+    }
+    if !d.headers.is_empty() {
+        // Forged copies go first, from the last index down so indices hold.
+        for (name, count) in OWN_HEADERS.iter().zip(own_headers) {
+            for index in (1..=count).rev() {
+                if let Err(e) = cx.actions.change_header(*name, index, None::<&str>).await {
+                    log(config, format_args!("{qid} cannot remove {name}: {e}"));
+                }
+            }
+        }
+        for (name, value) in &d.headers {
+            if let Err(e) = cx.actions.add_header(*name, value.as_str()).await {
+                log(config, format_args!("{qid} cannot add {name}: {e}"));
+            }
+        }
+    }
+    if let Some(reason) = &d.quarantine {
+        if let Err(e) = cx.actions.quarantine(reason.as_str()).await {
+            log(config, format_args!("{qid} cannot quarantine: {e}"));
+        }
+    }
+    Status::Continue
+}
+
+fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
+    let max = shared.config.max_message_size;
+    let eom_shared = shared.clone();
+    Callbacks::new()
+        .on_negotiate(|cx, actions, _opts| Box::pin(on_negotiate(cx, actions)))
+        .on_connect(|cx: &mut Context<Session>, _host, socket| {
+            Box::pin(async move {
+                let s = session(&mut cx.data);
+                s.client_ip = match socket {
+                    SocketInfo::Inet(addr) => Some(addr.ip()),
+                    _ => None,
+                };
+                Status::Continue
+            })
+        })
+        .on_helo(|cx: &mut Context<Session>, helo: CString| {
+            Box::pin(async move {
+                session(&mut cx.data).helo = Some(envelope_field(&helo));
+                Status::Continue
+            })
+        })
+        .on_mail(|cx: &mut Context<Session>, args: Vec<CString>| {
+            Box::pin(async move {
+                let s = session(&mut cx.data);
+                // A new transaction: nothing of the previous message stays.
+                s.message = Message {
+                    mail_from: args.first().map(|a| envelope_field(a)),
+                    ..Message::default()
+                };
+                Status::Continue
+            })
+        })
+        .on_rcpt(|cx: &mut Context<Session>, args: Vec<CString>| {
+            Box::pin(async move {
+                let m = &mut session(&mut cx.data).message;
+                if m.rcpt.len() < MAX_RCPT {
+                    if let Some(a) = args.first() {
+                        m.rcpt.push(envelope_field(a));
+                    }
+                }
+                Status::Continue
+            })
+        })
+        .on_header(
+            move |cx: &mut Context<Session>, name: CString, value: CString| {
+                Box::pin(async move {
+                    let m = &mut session(&mut cx.data).message;
+                    let n = name.to_bytes();
+                    for (i, own) in OWN_HEADERS.iter().enumerate() {
+                        if n.eq_ignore_ascii_case(own.as_bytes()) {
+                            m.own_headers[i] = m.own_headers[i].saturating_add(1);
+                        }
+                    }
+                    let v = crlf(value.to_bytes());
+                    m.push(max, &[n, b": ", &v[..], b"\r\n"]);
+                    Status::Continue
+                })
+            },
+        )
+        .on_eoh(move |cx: &mut Context<Session>| {
+            Box::pin(async move {
+                let m = &mut session(&mut cx.data).message;
+                m.push(max, &[b"\r\n"]);
+                m.body_start = Some(m.bytes.len());
+                Status::Continue
+            })
+        })
+        .on_body(move |cx: &mut Context<Session>, chunk| {
+            Box::pin(async move {
+                let m = &mut session(&mut cx.data).message;
+                m.push(max, &[&chunk[..]]);
+                Status::Continue
+            })
+        })
+        .on_eom(move |cx| Box::pin(on_eom(eom_shared.clone(), cx)))
+        .on_abort(|cx: &mut Context<Session>| {
+            Box::pin(async move {
+                session(&mut cx.data).message = Message::default();
+                Status::Continue
+            })
+        })
+}
+
+/// Serves MTA connections on `listener` until `shutdown` completes; then
+/// lets the messages being judged finish.
+pub async fn run(
+    listener: TcpListener,
+    engine: SharedEngine,
+    config: MilterConfig,
+    shutdown: impl Future,
+) -> std::io::Result<()> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let milter_config = Config {
+        max_connections: config.max_connections.max(1),
+        actions: Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::QUARANTINE,
+        // Postfix waits 300 s at most for content (milter_content_timeout);
+        // an idle connection beyond that is a dead or hostile peer.
+        connection_timeout: Duration::from_secs(330),
+    };
+    let shared = Arc::new(Shared {
+        engine,
+        config,
+        scans: Arc::new(Semaphore::new(workers * 2)),
+    });
+    indymilter::run(listener, callbacks(shared), milter_config, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::Reason;
+    use impostor_features::Technique;
+
+    fn verdict(level: Level) -> Verdict {
+        Verdict {
+            score: 0.99812,
+            level,
+            flagged: level >= Level::Medium,
+            techniques: vec![Technique::LookalikeDomain, Technique::FreemailImpersonation],
+            reasons: vec![
+                Reason {
+                    code: "reply_to_lookalike\r\nX-Evil: 1".into(),
+                    detail: "d".into(),
+                    contribution: 2.346,
+                },
+                Reason {
+                    code: "b".into(),
+                    detail: "d".into(),
+                    contribution: -0.5,
+                },
+                Reason {
+                    code: "c".into(),
+                    detail: "d".into(),
+                    contribution: 0.1,
+                },
+                Reason {
+                    code: "d".into(),
+                    detail: "d".into(),
+                    contribution: 0.1,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn high_verdict_rejects_with_the_techniques_and_tags() {
+        let d = decide(&verdict(Level::High), &MilterConfig::default());
+        assert_eq!(
+            d.reject.as_deref(),
+            Some("Rejected by Impostor: lookalike_domain, freemail_impersonation (score 0.998)")
+        );
+        assert_eq!(d.action(), "reject");
+        let reasons = &d.headers.iter().find(|h| h.0 == HEADER_REASONS).unwrap().1;
+        assert_eq!(
+            reasons,
+            "reply_to_lookalikeX-Evil1 (+2.35); b (-0.50); c (+0.10)"
+        );
+        assert!(d
+            .headers
+            .iter()
+            .all(|(_, v)| v.is_ascii() && !v.contains(['\r', '\n'])));
+    }
+
+    #[test]
+    fn below_the_tag_level_nothing_happens() {
+        let d = decide(&verdict(Level::None), &MilterConfig::default());
+        assert_eq!(d, Decision::default());
+        assert_eq!(d.action(), "accept");
+        let config = MilterConfig {
+            tag_at: Some(Level::Medium),
+            ..MilterConfig::default()
+        };
+        assert!(decide(&verdict(Level::Low), &config).headers.is_empty());
+    }
+
+    #[test]
+    fn medium_quarantines_and_off_disables() {
+        let d = decide(&verdict(Level::Medium), &MilterConfig::default());
+        assert!(d.reject.is_none());
+        assert_eq!(d.action(), "quarantine");
+        let off = MilterConfig {
+            tag_at: None,
+            quarantine_at: None,
+            reject_at: None,
+            ..MilterConfig::default()
+        };
+        assert_eq!(decide(&verdict(Level::High), &off), Decision::default());
+    }
+
+    #[test]
+    fn thresholds_parse_and_contradictions_are_refused() {
+        assert_eq!(parse_threshold("off"), Ok(None));
+        assert_eq!(parse_threshold("None"), Ok(None));
+        assert_eq!(parse_threshold("HIGH"), Ok(Some(Level::High)));
+        assert!(parse_threshold("severe").is_err());
+        let bad = MilterConfig {
+            quarantine_at: Some(Level::High),
+            reject_at: Some(Level::Medium),
+            ..MilterConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("--quarantine-at high"));
+        assert!(MilterConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn buffer_is_bounded_and_line_ends_normalised() {
+        let mut m = Message::default();
+        m.push(10, &[b"12345"]);
+        m.push(10, &[b"123456"]);
+        assert!(m.error.is_some());
+        assert!(m.bytes.is_empty());
+        assert_eq!(crlf(b"a\n\tb\r\n\tc"), b"a\r\n\tb\r\n\tc");
+        assert_eq!(envelope_field(c"<a@b.example>"), "a@b.example");
+    }
+}
