@@ -43,11 +43,10 @@ enum LevelArg {
 /// Train rule weights and a classifier on labelled mail, calibrate them,
 /// choose the detection levels, and write a verified model artifact.
 ///
-/// The messages are indexed (labels from folder names such as ham/,
-/// easy_ham/, phish/, bec/, or from --labels; a generated corpus's
-/// DIR/messages takes its labels from DIR/labels.tsv; duplicate groups;
-/// dates) and
-/// their features extracted, as `impostor corpus index` and `impostor
+/// The messages are indexed (labels from --labels, else, for a generated
+/// corpus's DIR/messages, from DIR/labels.tsv, else from folder names such
+/// as ham/, easy_ham/, phish/, bec/; duplicate groups; dates) and their
+/// features extracted, as `impostor corpus index` and `impostor
 /// extract` do. Phishing and BEC are attacks; ham is not; spam, unlabelled
 /// messages and messages that cannot be read are left out and counted.
 ///
@@ -89,7 +88,8 @@ pub struct TrainArgs {
     paths: Vec<PathBuf>,
     /// Labels file: tab-separated, a header naming member and label, and
     /// optionally technique and synthetic (as `impostor gen` writes).
-    /// Applies to PATH and to --add.
+    /// Applies to PATH and to --add, and wins over a generated corpus's own
+    /// labels.tsv.
     #[arg(long, value_name = "TSV")]
     labels: Option<PathBuf>,
     /// The artifact directory to write.

@@ -74,9 +74,9 @@ pub struct IndexOptions {
     /// Labels by member (or file name), overriding folder names.
     pub labels: HashMap<String, LabelEntry>,
     /// Labels of generated corpora, by their `messages` directory as given
-    /// (see [`generated_labels`]); these win over `labels` for the
-    /// messages below that directory, since two generated corpora name
-    /// their members alike.
+    /// (see [`generated_labels`]), for the messages below that directory
+    /// (two generated corpora name their members alike, so one global map
+    /// could not hold both). `labels`, given explicitly, wins.
     pub labels_by_input: HashMap<PathBuf, HashMap<String, LabelEntry>>,
     pub read: ReadOptions,
 }
@@ -288,11 +288,12 @@ fn index_one(m: &RawMessage, sha1: &[u8; 20], options: &IndexOptions) -> (Manife
     if let Some(i) = m.origin.index {
         id.push_str(&format!("#{i}"));
     }
-    let given = options
-        .labels_by_input
-        .get(input)
-        .and_then(|labels| labels.get(&key))
-        .or_else(|| options.labels.get(&key));
+    let given = options.labels.get(&key).or_else(|| {
+        options
+            .labels_by_input
+            .get(input)
+            .and_then(|labels| labels.get(&key))
+    });
     let mut row = ManifestRow {
         id: id.clone(),
         source,
