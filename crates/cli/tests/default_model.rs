@@ -2,12 +2,11 @@
 //! documented command (models/train-default.sh) reproduces it byte for
 //! byte from ../shared.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
+use support::{impostor_ok, repo};
 
 fn shared() -> PathBuf {
     let shared = repo().join("../shared");
@@ -51,18 +50,7 @@ fn the_documented_command_reproduces_the_default_model() {
     std::fs::create_dir_all(&root).unwrap();
     std::os::unix::fs::symlink(&shared, scratch.path().join("shared")).unwrap();
     let script = std::fs::read_to_string(repo().join("models/train-default.sh")).unwrap();
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
-            .args(args)
-            .current_dir(&root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "impostor {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run = |args: &[&str]| impostor_ok(args, Some(&root));
     let c = |name: &str| format!("../shared/corpora/{name}");
     let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
     let mut gen_real = words(&[

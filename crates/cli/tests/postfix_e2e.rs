@@ -8,9 +8,10 @@
 //! one fails the test rather than skipping it.
 
 mod support;
+use support::free_port;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,14 +39,6 @@ fn postfix_cmd(program: &str, args: &[&str]) -> String {
 
 fn id(flag: &str) -> String {
     postfix_cmd("id", &[flag, "postfix"]).trim().to_string()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A private Postfix instance, stopped on drop (also when a test fails).

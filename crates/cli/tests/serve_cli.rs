@@ -2,22 +2,13 @@
 //! metrics, hostile requests, the bearer token, and hot reload.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod support;
+use support::{free_port, impostor_ok, repo};
 
 /// The server process, killed when dropped.
 struct Server {
@@ -264,17 +255,7 @@ fn a_changed_model_is_verified_before_it_serves() {
 
     // A new, valid artifact written over it: served after verification.
     let corpus = dir.path().join("corpus");
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run = |args: &[&str]| impostor_ok(args, None);
     run(&[
         "gen",
         "-o",

@@ -11,6 +11,36 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `impostor ARGS` in `dir` (or here) and fails the test, with its
+/// standard error, unless it succeeds.
+pub fn impostor_ok(args: &[&str], dir: Option<&std::path::Path>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_impostor"));
+    command.args(args);
+    if let Some(d) = dir {
+        command.current_dir(d);
+    }
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "impostor {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The seed scenarios in ../shared; their absence fails the test (CI
 /// provides ../shared, see .ci/run).
 pub fn seed_dir() -> PathBuf {
