@@ -9,6 +9,9 @@
 
 use crate::error::TrainError;
 use crate::training::classifier::standardiser;
+/// ROC AUC, ties counting half (the evaluation crate's, so training and
+/// reports agree).
+pub use impostor_eval::ranking::roc_auc;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
@@ -118,54 +121,9 @@ pub fn separability(a: &[Vec<f64>], b: &[Vec<f64>], seed: u64) -> Result<Separab
     })
 }
 
-/// ROC AUC of `scores` for the `positive` flags: the probability that a
-/// random positive scores above a random negative, ties counting half
-/// (Mann–Whitney). None when either class is empty.
-pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&i, &j| scores[i].total_cmp(&scores[j]));
-    let (mut rank_sum, mut n_pos) = (0.0, 0usize);
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
-            j += 1;
-        }
-        // Ranks i+1 ..= j+1 share their mean.
-        let mean_rank = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &order[i..=j] {
-            if positive[k] {
-                rank_sum += mean_rank;
-                n_pos += 1;
-            }
-        }
-        i = j + 1;
-    }
-    let n_neg = scores.len() - n_pos;
-    if n_pos == 0 || n_neg == 0 {
-        return None;
-    }
-    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
-    Some(u / (n_pos * n_neg) as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn auc_of_hand_computed_cases_with_ties_and_empty_classes() {
-        assert_eq!(roc_auc(&[0.1, 0.9], &[false, true]), Some(1.0));
-        assert_eq!(roc_auc(&[0.9, 0.1], &[false, true]), Some(0.0));
-        // One tie between a positive and a negative counts half:
-        // pairs (p=0.5 vs n=0.5) 0.5, (p=0.5 vs n=0.2) 1, (p=0.8 vs both) 2.
-        assert_eq!(
-            roc_auc(&[0.2, 0.5, 0.5, 0.8], &[false, false, true, true]),
-            Some(3.5 / 4.0)
-        );
-        assert_eq!(roc_auc(&[0.3, 0.4], &[true, true]), None);
-        assert_eq!(roc_auc(&[], &[]), None);
-    }
 
     fn cloud(n: usize, shift: f64, seed: u64) -> Vec<Vec<f64>> {
         let mut state = seed;
