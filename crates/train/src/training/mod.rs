@@ -320,12 +320,21 @@ pub fn train(
         attacks,
         repeated_class: repeated_class.into(),
         repeat,
-        method: format!(
-            "each {repeated_class} row counts {repeat} times (a sample weight in the rule fit, repeated rows for linfa-logistic); calibration sees the rows once"
-        ),
+        method: if repeat == 1 {
+            "the classes are within a factor of 1.5 of each other: every row counts once".into()
+        } else {
+            format!(
+                "each {repeated_class} row counts {repeat} times (a sample weight in the rule fit, repeated rows for linfa-logistic); calibration sees the rows once"
+            )
+        },
     };
     log(format!(
-        "train role: {ham} ham, {attacks} attacks; {repeated_class} rows count {repeat}×; validation: {} rows; test: {} rows",
+        "train role: {ham} ham, {attacks} attacks; {}; validation: {} rows; test: {} rows",
+        if repeat == 1 {
+            "every row counts once".to_string()
+        } else {
+            format!("{repeated_class} rows count {repeat}×")
+        },
         val_idx.len(),
         test_idx.len()
     ));
