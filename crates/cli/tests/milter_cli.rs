@@ -355,3 +355,43 @@ fn a_scan_over_its_time_limit_follows_the_error_policy() {
     m.wait_log("action=reject");
     assert!(m.running(), "{}", m.log());
 }
+
+/// With --model DIR, a changed artifact is verified before it judges: a
+/// tampered one is refused and the old model keeps judging; SIGHUP reloads
+/// a good one.
+#[test]
+fn model_reloads_are_verified_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    for f in std::fs::read_dir(support::repo().join("models/default")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), model.join(f.file_name())).unwrap();
+    }
+    let mut m = start_with(&[
+        "--model",
+        model.to_str().unwrap(),
+        "--reload-poll-ms",
+        "100",
+    ]);
+    let manifest = model.join("manifest.json");
+    let original = std::fs::read(&manifest).unwrap();
+    let text = String::from_utf8(original.clone()).unwrap();
+    std::fs::write(&manifest, text.replacen("\"weight\": ", "\"weight\": 1", 1)).unwrap();
+    // Touch SHA256SUMS (same bytes) so the watcher sees a new artifact.
+    let sums = std::fs::read(model.join("SHA256SUMS")).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(model.join("SHA256SUMS"), &sums).unwrap();
+    m.wait_log("reload refused, the previous model keeps serving");
+    assert!(m.log().contains("manifest.json"), "{}", m.log());
+    assert_serves(&mut m);
+    // Restored, and a SIGHUP: reloaded.
+    std::fs::write(&manifest, &original).unwrap();
+    assert!(Command::new("kill")
+        .args(["-HUP", &m.pid().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    m.wait_log("model reloaded: manifest SHA-256");
+    assert_serves(&mut m);
+}

@@ -5,8 +5,9 @@ use crate::artifact::Artifact;
 use crate::detector::Detector;
 use crate::verdict::Verdict;
 use impostor_features::{Context, Envelope, Extractor, ParseError};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
 
 /// A Context and a verified model, ready to judge messages from any thread.
 pub struct Engine {
@@ -61,5 +62,103 @@ impl Engine {
 
     pub fn model_dir(&self) -> Option<&PathBuf> {
         self.model_dir.as_ref()
+    }
+}
+
+/// The engine a front end judges with, replaceable while it serves: a
+/// model reload swaps the inner Arc, and requests in flight keep the one
+/// they took.
+#[derive(Clone)]
+pub struct SharedEngine(Arc<RwLock<Arc<Engine>>>);
+
+impl SharedEngine {
+    pub fn new(engine: Engine) -> SharedEngine {
+        SharedEngine(Arc::new(RwLock::new(Arc::new(engine))))
+    }
+
+    pub fn current(&self) -> Arc<Engine> {
+        // A poisoned lock still holds a whole Arc: a panic elsewhere must
+        // not stop the service.
+        match self.0.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub fn replace(&self, engine: Engine) {
+        let mut g = match self.0.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *g = Arc::new(engine);
+    }
+
+    /// Loads the model directory again and swaps it in if it verifies;
+    /// otherwise the current model keeps serving. Ok or Err, the line says
+    /// what happened.
+    pub fn reload(&self) -> Result<String, String> {
+        let current = self.current();
+        let Some(dir) = current.model_dir().cloned() else {
+            return Err("the built-in model cannot be reloaded; serve a --model directory".into());
+        };
+        match crate::artifact::load(&dir) {
+            Ok(a) => {
+                let id = a.manifest_sha256.clone();
+                self.replace(current.with_model(a));
+                Ok(format!("model reloaded: manifest SHA-256 {id}"))
+            }
+            Err(e) => Err(format!(
+                "reload refused, the previous model keeps serving: {e}"
+            )),
+        }
+    }
+}
+
+/// When the model directory's SHA256SUMS last changed (a new artifact is
+/// renamed into place whole, so its sums file changes with it).
+pub fn model_stamp(dir: &Path) -> Option<SystemTime> {
+    std::fs::metadata(dir.join(crate::artifact::SUMS_FILE))
+        .and_then(|m| m.modified())
+        .ok()
+}
+
+/// Reloads `engine`'s model on SIGHUP and whenever its directory's
+/// artifact changes (looked at every `poll`); `report` receives each
+/// attempt's outcome. Runs until the runtime stops.
+pub async fn watch_model(
+    engine: SharedEngine,
+    poll: Duration,
+    report: impl Fn(Result<String, String>) + Send + 'static,
+) {
+    let dir: Option<PathBuf> = engine.current().model_dir().cloned();
+    let mut stamp = dir.as_deref().and_then(model_stamp);
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let signalled = async {
+            match hangup.as_mut() {
+                Some(h) => {
+                    h.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let signalled = std::future::pending::<()>();
+        let by_signal = tokio::select! {
+            _ = signalled => true,
+            _ = tokio::time::sleep(poll) => false,
+        };
+        let now = dir.as_deref().and_then(model_stamp);
+        if !by_signal && now == stamp {
+            continue;
+        }
+        stamp = now;
+        let e = engine.clone();
+        match tokio::task::spawn_blocking(move || e.reload()).await {
+            Ok(outcome) => report(outcome),
+            Err(e) => report(Err(format!("reload failed: {e}"))),
+        }
     }
 }

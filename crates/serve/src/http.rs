@@ -7,8 +7,7 @@
 //! required on `/v1/scan`. Scoring runs on tokio's blocking pool so a slow
 //! message never stalls the accept loop; each request has a time limit.
 
-use crate::artifact::{self, Artifact};
-use crate::engine::Engine;
+use crate::engine::{Engine, SharedEngine};
 use crate::verdict::{Level, Verdict};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -21,10 +20,9 @@ use impostor_features::{Envelope, Technique};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -165,7 +163,7 @@ impl Metrics {
 
 /// What the handlers share.
 pub struct Service {
-    engine: RwLock<Arc<Engine>>,
+    engine: SharedEngine,
     pub metrics: Metrics,
     config: HttpConfig,
 }
@@ -173,7 +171,7 @@ pub struct Service {
 impl Service {
     pub fn new(engine: Engine, config: HttpConfig) -> Arc<Service> {
         Arc::new(Service {
-            engine: RwLock::new(Arc::new(engine)),
+            engine: SharedEngine::new(engine),
             metrics: Metrics::default(),
             config,
         })
@@ -181,34 +179,21 @@ impl Service {
 
     /// The engine serving now.
     pub fn engine(&self) -> Arc<Engine> {
-        Arc::clone(&self.engine.read().unwrap_or_else(|e| e.into_inner()))
+        self.engine.current()
     }
 
-    /// Loads the model directory again and swaps it in if it verifies;
-    /// otherwise the current model keeps serving. Returns what happened,
-    /// for the log.
-    pub fn reload(&self) -> Result<String, String> {
-        let current = self.engine();
-        let Some(dir) = current.model_dir().cloned() else {
-            return Err("the built-in model cannot be reloaded; serve a --model directory".into());
+    /// The swappable engine, for [`watch_model`].
+    pub fn shared_engine(&self) -> SharedEngine {
+        self.engine.clone()
+    }
+
+    /// Counts a reload attempt for /metrics.
+    pub fn count_reload(&self, outcome: &Result<String, String>) {
+        let counter = match outcome {
+            Ok(_) => &self.metrics.reloads_ok,
+            Err(_) => &self.metrics.reloads_refused,
         };
-        match artifact::load(&dir) {
-            Ok(a) => Ok(self.install(&current, a)),
-            Err(e) => {
-                self.metrics.reloads_refused.fetch_add(1, Ordering::Relaxed);
-                Err(format!(
-                    "reload refused, the previous model keeps serving: {e}"
-                ))
-            }
-        }
-    }
-
-    fn install(&self, current: &Engine, a: Artifact) -> String {
-        let id = a.manifest_sha256.clone();
-        let next = Arc::new(current.with_model(a));
-        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = next;
-        self.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
-        format!("model reloaded: manifest SHA-256 {id}")
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -406,52 +391,4 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(service)
-}
-
-/// When the model directory's SHA256SUMS last changed (a new artifact is
-/// renamed into place whole, so its sums file changes with it).
-pub fn model_stamp(dir: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(dir.join(artifact::SUMS_FILE))
-        .and_then(|m| m.modified())
-        .ok()
-}
-
-/// Watches the model directory and reloads on SIGHUP or when it changes;
-/// `log` receives one line per reload attempt.
-pub async fn watch_model(
-    service: Arc<Service>,
-    poll: Duration,
-    log: impl Fn(String) + Send + 'static,
-) {
-    let dir: Option<PathBuf> = service.engine().model_dir().cloned();
-    let mut stamp = dir.as_deref().and_then(model_stamp);
-    #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    loop {
-        #[cfg(unix)]
-        let signalled = async {
-            match hangup.as_mut() {
-                Some(h) => {
-                    h.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let signalled = std::future::pending::<()>();
-        let by_signal = tokio::select! {
-            _ = signalled => true,
-            _ = tokio::time::sleep(poll) => false,
-        };
-        let now = dir.as_deref().and_then(model_stamp);
-        if !by_signal && now == stamp {
-            continue;
-        }
-        stamp = now;
-        let s = Arc::clone(&service);
-        match tokio::task::spawn_blocking(move || s.reload()).await {
-            Ok(Ok(line)) | Ok(Err(line)) => log(line),
-            Err(e) => log(format!("reload failed: {e}")),
-        }
-    }
 }

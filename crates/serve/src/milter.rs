@@ -9,7 +9,6 @@
 //! ([`ErrorPolicy`]). Text that reaches the MTA (headers, reply) is ASCII
 //! without control characters, whatever the message held.
 
-use crate::engine::Engine;
 use crate::verdict::{Level, Verdict};
 use impostor_features::Envelope;
 use indymilter::{
@@ -19,7 +18,7 @@ use indymilter::{
 use std::ffi::{CStr, CString};
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -135,33 +134,7 @@ pub fn level_name(level: Level) -> &'static str {
     }
 }
 
-/// The engine the milter judges with, replaceable while it serves (a model
-/// reload swaps the inner Arc; messages in flight keep the one they took).
-#[derive(Clone)]
-pub struct SharedEngine(Arc<RwLock<Arc<Engine>>>);
-
-impl SharedEngine {
-    pub fn new(engine: Engine) -> SharedEngine {
-        SharedEngine(Arc::new(RwLock::new(Arc::new(engine))))
-    }
-
-    pub fn current(&self) -> Arc<Engine> {
-        // A poisoned lock still holds a whole Arc: a panic elsewhere must
-        // not stop the milter.
-        match self.0.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
-    }
-
-    pub fn replace(&self, engine: Engine) {
-        let mut g = match self.0.write() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        *g = Arc::new(engine);
-    }
-}
+pub use crate::engine::SharedEngine;
 
 /// What a verdict makes the milter do.
 #[derive(Clone, Debug, Default, PartialEq)]

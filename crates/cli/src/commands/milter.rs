@@ -4,6 +4,7 @@ use crate::gateway::{engine, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, ValueEnum};
+use impostor_serve::engine::watch_model;
 use impostor_serve::milter::{self, parse_threshold, ErrorPolicy, MilterConfig, SharedEngine};
 use impostor_serve::Level;
 use std::net::SocketAddr;
@@ -44,7 +45,10 @@ enum OnError {
 /// model is loaded and verified before the port is bound: a bad artifact
 /// exits with status 2. SIGTERM or SIGINT stops it after the messages in
 /// hand. One line a message goes to standard error (queue id, level,
-/// score, action) unless --quiet.
+/// score, action) unless --quiet. With --model DIR, the model is reloaded
+/// on SIGHUP and when the directory's artifact changes; the new one is
+/// verified first, and one that fails is refused while the old one keeps
+/// judging.
 ///
 /// Postfix (main.cf), for a milter on the default address:
 ///
@@ -101,6 +105,9 @@ pub struct MilterArgs {
     /// No line per message on standard error.
     #[arg(short, long)]
     quiet: bool,
+    /// How often to look for a changed model directory, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    reload_poll_ms: u64,
 }
 
 fn threshold(flag: &str, value: &str) -> Result<Option<Level>> {
@@ -152,6 +159,15 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
             )
         })?;
         let bound = listener.local_addr().context("reading the bound address")?;
+        // Reloads are always logged: an operator needs to know which model judges.
+        tokio::spawn(watch_model(
+            engine.clone(),
+            Duration::from_millis(args.reload_poll_ms.max(10)),
+            |outcome| {
+                let (Ok(line) | Err(line)) = outcome;
+                eprintln!("impostor milter: {line}");
+            },
+        ));
         eprintln!("impostor milter: listening on {bound}");
         milter::run(listener, engine, config, shutdown)
             .await

@@ -4,7 +4,8 @@ use crate::gateway::{engine, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
-use impostor_serve::http::{router, watch_model, HttpConfig, Service};
+use impostor_serve::engine::watch_model;
+use impostor_serve::http::{router, HttpConfig, Service};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -113,11 +114,14 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 e.model_id()
             );
         }
+        let counted = service.clone();
         tokio::spawn(watch_model(
-            service.clone(),
+            service.shared_engine(),
             Duration::from_millis(args.reload_poll_ms.max(10)),
-            move |line| {
+            move |outcome| {
+                counted.count_reload(&outcome);
                 if !quiet {
+                    let (Ok(line) | Err(line)) = outcome;
                     eprintln!("impostor serve: {line}");
                 }
             },

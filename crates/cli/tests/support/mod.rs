@@ -120,6 +120,11 @@ impl Milter {
         panic!("no {needle:?} in the milter's log:\n{}", self.log());
     }
 
+    /// The process id, for signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still running.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
