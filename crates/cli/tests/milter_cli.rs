@@ -378,10 +378,7 @@ fn model_reloads_are_verified_first() {
     let original = std::fs::read(&manifest).unwrap();
     let text = String::from_utf8(original.clone()).unwrap();
     std::fs::write(&manifest, text.replacen("\"weight\": ", "\"weight\": 1", 1)).unwrap();
-    // Touch SHA256SUMS (same bytes) so the watcher sees a new artifact.
-    let sums = std::fs::read(model.join("SHA256SUMS")).unwrap();
-    std::thread::sleep(Duration::from_millis(20));
-    std::fs::write(model.join("SHA256SUMS"), &sums).unwrap();
+    support::touch_later(&model.join("SHA256SUMS"));
     m.wait_log("reload refused, the previous model keeps serving");
     assert!(m.log().contains("manifest.json"), "{}", m.log());
     assert_serves(&mut m);

@@ -245,9 +245,7 @@ fn a_changed_model_is_verified_before_it_serves() {
     let manifest = model.join("manifest.json");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, text.replacen("\"weight\": ", "\"weight\": 1", 1)).unwrap();
-    let sums = std::fs::read(model.join("SHA256SUMS")).unwrap();
-    std::thread::sleep(Duration::from_millis(20));
-    std::fs::write(model.join("SHA256SUMS"), sums).unwrap();
+    support::touch_later(&model.join("SHA256SUMS"));
     wait_for("the refused reload", || metric(&server, "refused") >= 1);
     assert_eq!(server.health()["model_manifest_sha256"], first);
     let (status, _) = server.scan(&example("02-freemail-ceo.eml"));

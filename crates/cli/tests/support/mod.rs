@@ -41,6 +41,15 @@ pub fn impostor_ok(args: &[&str], dir: Option<&std::path::Path>) {
     );
 }
 
+/// Moves a file's modification time a minute ahead, bytes unchanged: a
+/// model watcher then sees a new artifact whatever the file system's
+/// timestamp granularity.
+pub fn touch_later(path: &std::path::Path) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    let later = std::time::SystemTime::now() + Duration::from_secs(60);
+    file.set_modified(later).unwrap();
+}
+
 /// The seed scenarios in ../shared; their absence fails the test (CI
 /// provides ../shared, see .ci/run).
 pub fn seed_dir() -> PathBuf {
