@@ -74,8 +74,8 @@ impl Metrics {
     fn count_verdict(&self, v: &Verdict) {
         self.verdicts[v.level as usize].fetch_add(1, Ordering::Relaxed);
         for t in &v.techniques {
-            let i = Technique::ALL.iter().position(|x| x == t).unwrap_or(0);
-            self.techniques[i].fetch_add(1, Ordering::Relaxed);
+            // Technique::ALL lists the variants in declaration order.
+            self.techniques[*t as usize].fetch_add(1, Ordering::Relaxed);
         }
     }
 

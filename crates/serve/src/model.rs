@@ -10,7 +10,7 @@
 //! the HTTP service and the milter all score through [`Model::score`].
 
 use crate::error::ServeError;
-use crate::rules::{Rule, RuleText};
+use crate::rules::{Rule, RuleSet, RuleText};
 use crate::verdict::Level;
 use impostor_features::{Feature, FeatureVector};
 use serde::{Deserialize, Serialize};
@@ -199,8 +199,6 @@ impl Model {
     /// rise.
     pub fn new(params: ModelParams) -> Result<Model, ServeError> {
         let bad = |m: String| Err(ServeError::Model(m));
-        let mut rules = Vec::with_capacity(params.rules.rules.len());
-        let mut codes = std::collections::HashSet::new();
         for wr in &params.rules.rules {
             if !wr.weight.is_finite() {
                 return bad(format!(
@@ -214,11 +212,12 @@ impl Model {
                     wr.rule.code
                 ));
             }
-            if !codes.insert(wr.rule.code.clone()) {
-                return bad(format!("rule `{}` appears twice", wr.rule.code));
-            }
-            rules.push(Rule::resolve(wr.rule.clone())?);
         }
+        // The same checks as a rule file: known features, unique codes.
+        let rules =
+            RuleSet::from_texts(params.rules.rules.iter().map(|r| r.rule.clone()).collect())?
+                .rules()
+                .to_vec();
         let mut inputs = Vec::with_capacity(params.classifier.inputs.len());
         for i in &params.classifier.inputs {
             let Some(feature) = Feature::from_name(&i.feature) else {

@@ -236,6 +236,12 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
     // the workers index this one; the small channel bounds memory.
     let (batches, incoming) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(2);
     let messages = read_inputs(paths, &options.read);
+    // Each input's source name, once: naming a generated corpus looks at
+    // the file system, which is no work for every message.
+    let sources: HashMap<&Path, String> = paths
+        .iter()
+        .map(|p| (p.as_path(), source_name(p)))
+        .collect();
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut messages = messages;
@@ -258,7 +264,7 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
                     chunk
                         .iter()
                         .zip(digests)
-                        .map(|(m, sha1)| index_one(m, &sha1, options))
+                        .map(|(m, sha1)| index_one(m, &sha1, options, &sources))
                 })
                 .collect();
             for (row, surface) in done {
@@ -272,10 +278,19 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
     index
 }
 
-/// `sha1` is the digest of the message's bytes (unused for an error).
-fn index_one(m: &RawMessage, sha1: &[u8; 20], options: &IndexOptions) -> (ManifestRow, Vec<f64>) {
+/// `sha1` is the digest of the message's bytes (unused for an error);
+/// `sources` names the inputs.
+fn index_one(
+    m: &RawMessage,
+    sha1: &[u8; 20],
+    options: &IndexOptions,
+    sources: &HashMap<&Path, String>,
+) -> (ManifestRow, Vec<f64>) {
     let input = input_of(&m.origin.path, m.origin.member.as_deref());
-    let source = options.source.clone().unwrap_or_else(|| source_name(input));
+    let source = match (&options.source, sources.get(input)) {
+        (Some(s), _) | (None, Some(s)) => s.clone(),
+        (None, None) => source_name(input),
+    };
     let member = m.origin.member.clone();
     let key = member.clone().unwrap_or_else(|| {
         m.origin

@@ -528,17 +528,11 @@ pub fn train(
     let params = params_of(&parts, calibration, levels);
     let model = Model::new(params.clone()).map_err(|e| TrainError::Invalid(e.to_string()))?;
 
-    // 5. Held-out metrics, through the final model.
-    let metrics = |role: Role, idx: &[usize]| -> (HeldOutMetrics, Vec<f64>) {
-        let probs: Vec<f64> = idx
-            .par_iter()
-            .map(|&i| model.score(&examples[i].values).probability)
-            .collect();
-        let y: Vec<bool> = idx.iter().map(|&i| examples[i].is_attack()).collect();
-        (held_out_metrics(&model, role, &probs, &y), probs)
-    };
-    let (validation, _) = metrics(Role::Validation, &val_idx);
-    let (test, test_probs) = metrics(Role::Test, &test_idx);
+    // 5. Held-out metrics. Levels do not change a score, so the scores of
+    // the model before its levels are the final model's.
+    let validation = held_out_metrics(&model, Role::Validation, &val_scores, &val_y);
+    let (test_probs, test_y) = score_all(&test_idx);
+    let test = held_out_metrics(&model, Role::Test, &test_probs, &test_y);
     let default_threshold = model
         .params()
         .levels
