@@ -13,8 +13,11 @@
 //! messages. Scores come from `impostor-serve`'s Detector, so that evaluation
 //! measures the one scoring implementation the gateway runs.
 
+pub mod detector;
+pub mod detectors;
 pub mod ranking;
 pub mod rates;
 
+pub use detector::{Detector, DetectorError, Judgement, Sample};
 pub use ranking::{average_precision, bootstrap_auc, roc_auc};
 pub use rates::{wilson, Interval, Rate, Z_95};

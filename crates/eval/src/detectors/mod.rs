@@ -1,0 +1,1 @@
+//! The detectors an evaluation can run, one file each.
