@@ -33,7 +33,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Bench(Box<commands::bench::BenchArgs>),
     Corpus(commands::corpus::CorpusArgs),
+    Eval(Box<commands::eval::EvalArgs>),
     Extract(Box<commands::extract::ExtractArgs>),
     Features(commands::features::FeaturesArgs),
     Gen(commands::gen::GenArgs),
@@ -47,7 +49,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bench(args) => commands::bench::run(*args),
         Command::Corpus(args) => commands::corpus::run(args),
+        Command::Eval(args) => commands::eval::run(*args),
         Command::Extract(args) => commands::extract::run(*args),
         Command::Features(args) => commands::features::run(args),
         Command::Gen(args) => commands::gen::run(args),

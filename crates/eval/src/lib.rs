@@ -15,9 +15,15 @@
 
 pub mod detector;
 pub mod detectors;
+pub mod error;
+pub mod figures;
+pub mod metrics;
 pub mod ranking;
 pub mod rates;
+pub mod report;
+pub mod run;
 
 pub use detector::{Detector, DetectorError, Judgement, Sample};
+pub use error::EvalError;
 pub use ranking::{average_precision, bootstrap_auc, roc_auc};
 pub use rates::{wilson, Interval, Rate, Z_95};

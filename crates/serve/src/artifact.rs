@@ -176,6 +176,9 @@ pub fn load(dir: &Path) -> Result<Artifact, ServeError> {
     verify(dir, &|name| read_bounded(dir, name))
 }
 
+/// How the built-in artifact names its directory.
+pub const BUILTIN_DIR: &str = "models/default (built in)";
+
 /// The files of `models/default` as this binary was built with them.
 const BUILTIN_FILES: [(&str, &[u8]); 4] = [
     (
@@ -199,7 +202,7 @@ const BUILTIN_FILES: [(&str, &[u8]); 4] = [
 /// The default artifact (`models/default`) built into the binary, verified
 /// like any other.
 pub fn builtin() -> Result<Artifact, ServeError> {
-    let dir = Path::new("models/default (built in)");
+    let dir = Path::new(BUILTIN_DIR);
     verify(dir, &|name| {
         BUILTIN_FILES
             .iter()
@@ -210,6 +213,25 @@ pub fn builtin() -> Result<Artifact, ServeError> {
                 Ok,
             )
     })
+}
+
+/// One file of a verified artifact, read again (from its directory, or
+/// from the binary for the built-in one), and checked against the
+/// SHA-256 the artifact's manifest recorded.
+pub fn read_file(artifact: &Artifact, name: &str) -> Result<Vec<u8>, ServeError> {
+    let dir = &artifact.dir;
+    let bytes = match BUILTIN_FILES.iter().find(|(n, _)| *n == name) {
+        Some((_, b)) if dir == Path::new(BUILTIN_DIR) => b.to_vec(),
+        _ => read_bounded(dir, name)?,
+    };
+    match artifact.manifest.files.get(name) {
+        Some(want) if *want == sha256_hex(&bytes) => Ok(bytes),
+        Some(_) => refuse(
+            dir,
+            format!("{name} changed since the artifact was verified; load it again"),
+        ),
+        None => refuse(dir, format!("the artifact has no file {name}")),
+    }
 }
 
 /// Verifies an artifact whose files `read` returns by name; `dir` names

@@ -211,12 +211,13 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
             eprintln!("  {source}: {}", parts.join(", "));
         }
         eprintln!(
-            "duplicates: {} groups holding {} messages (same bytes {}, same Message-ID {}, same body {}); errors: {}",
+            "duplicates: {} groups holding {} messages (same bytes {}, same Message-ID {}, same body {}, attack with its carrier {}); errors: {}",
             summary.duplicate_groups,
             summary.messages_in_duplicate_groups,
             summary.duplicates.same_bytes,
             summary.duplicates.same_message_id,
             summary.duplicates.same_body,
+            summary.duplicates.same_carrier,
             summary.errors
         );
         for p in &summary.source_probe {

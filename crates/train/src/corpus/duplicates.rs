@@ -14,6 +14,8 @@ pub struct DuplicateCounts {
     pub same_message_id: usize,
     /// Messages whose body hash equals an earlier one's.
     pub same_body: usize,
+    /// Injected attacks joined to the real message they were made from.
+    pub same_carrier: usize,
 }
 
 /// Sets every row's `group` to the id of the first row (in manifest order)
@@ -56,6 +58,19 @@ pub fn group_duplicates(rows: &mut [ManifestRow]) -> DuplicateCounts {
             }
         }
     }
+    // An injected attack keeps its carrier's header fields, layout and
+    // date: with the carrier on the other side of a split, the test
+    // would reward recognising the carrier.
+    let by_sha1 = &first[0];
+    for (i, row) in rows.iter().enumerate() {
+        let Some(&j) = row.carrier_sha1.as_ref().and_then(|c| by_sha1.get(c)) else {
+            continue;
+        };
+        counts.same_carrier += 1;
+        let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        parent[hi] = lo;
+    }
     for i in 0..rows.len() {
         let r = root(&mut parent, i);
         rows[i].group = rows[r].id.clone();
@@ -95,6 +110,7 @@ pub(crate) mod tests {
             message_id: mid.map(str::to_string),
             body_hash: body.map(str::to_string),
             bytes: 1,
+            carrier_sha1: None,
             group: id.into(),
             error: None,
         }
@@ -118,9 +134,30 @@ pub(crate) mod tests {
             DuplicateCounts {
                 same_bytes: 1,
                 same_message_id: 1,
-                same_body: 1
+                same_body: 1,
+                same_carrier: 0,
             }
         );
         assert_eq!(duplicate_group_sizes(&rows), (1, 4));
+    }
+
+    #[test]
+    fn an_injected_attack_joins_its_carrier_wherever_it_stands() {
+        let attack = |id: &str, sha1: &str, carrier: &str| ManifestRow {
+            carrier_sha1: Some(carrier.into()),
+            ..row(id, sha1, None, None)
+        };
+        let mut rows = vec![
+            // The attack comes before its carrier in manifest order.
+            attack("x", "9", "2"),
+            row("a", "1", None, None),
+            row("b", "2", None, None),
+            // A carrier this manifest does not hold joins nothing.
+            attack("y", "8", "404"),
+        ];
+        let counts = group_duplicates(&mut rows);
+        let groups: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
+        assert_eq!(groups, ["x", "a", "x", "y"]);
+        assert_eq!(counts.same_carrier, 1);
     }
 }

@@ -51,6 +51,10 @@ pub struct ManifestRow {
     /// differ only in white space, punctuation, digits or MIME boundaries.
     pub body_hash: Option<String>,
     pub bytes: u64,
+    /// For an attack injected into a real message: that carrier's SHA-1.
+    /// The attack joins its carrier's duplicate group, so no split puts
+    /// the two on different sides.
+    pub carrier_sha1: Option<String>,
     /// The id of the first message of this one's duplicate group (itself
     /// when it has no duplicates).
     pub group: String,
@@ -63,6 +67,8 @@ pub struct LabelEntry {
     pub label: Option<Label>,
     pub technique: Option<String>,
     pub synthetic: bool,
+    /// The SHA-1 of the real message an attack was injected into.
+    pub carrier_sha1: Option<String>,
 }
 
 /// How to index.
@@ -132,8 +138,9 @@ fn input_of<'a>(path: &'a Path, member: Option<&str>) -> &'a Path {
 }
 
 /// Reads a labels file: tab-separated with a header naming at least
-/// `member` and `label`, optionally `technique` and `synthetic`
-/// (true/false/1/0).
+/// `member` and `label`, optionally `technique`, `synthetic`
+/// (true/false/1/0) and `carrier_sha1` (the message an attack was made
+/// from).
 pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, TrainError> {
     let text = std::fs::read_to_string(path).map_err(|source| TrainError::Read {
         path: path.to_path_buf(),
@@ -158,7 +165,8 @@ pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, TrainErro
             format!("the header must name the columns member and label; it has {columns:?}"),
         ));
     };
-    let (technique_col, synthetic_col) = (col("technique"), col("synthetic"));
+    let (technique_col, synthetic_col, carrier_col) =
+        (col("technique"), col("synthetic"), col("carrier_sha1"));
     let mut out = HashMap::new();
     for (n, line) in lines {
         if line.trim().is_empty() {
@@ -198,6 +206,7 @@ pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, TrainErro
                 label,
                 technique,
                 synthetic,
+                carrier_sha1: cell(carrier_col).map(str::to_string),
             },
         );
     }
@@ -324,6 +333,7 @@ fn index_one(
         message_id: None,
         body_hash: None,
         bytes: 0,
+        carrier_sha1: given.and_then(|g| g.carrier_sha1.clone()),
         group: id,
         error: None,
     };
@@ -454,7 +464,7 @@ fn letters_hash(body: &[u8], letters: &mut [u8]) -> Option<String> {
     (n >= MIN_BODY_LETTERS).then(|| format!("{:016x}", xxh3_64(&letters[..n])))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
         .iter()
@@ -500,6 +510,7 @@ pub fn to_dataframe(rows: &[ManifestRow]) -> PolarsResult<DataFrame> {
                 "bytes".into(),
                 rows.iter().map(|r| r.bytes as i64).collect::<Vec<_>>(),
             ),
+            s("carrier_sha1", &|r| r.carrier_sha1.clone()),
             s("group", &|r| Some(r.group.clone())),
             s("error", &|r| r.error.clone()),
         ],
@@ -563,6 +574,12 @@ pub fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, TrainError> {
         text("error")?,
     );
     let (index, timestamp, bytes) = (int("index")?, int("timestamp")?, int("bytes")?);
+    // Manifests written before carriers were recorded lack the column.
+    let carrier = if df.column("carrier_sha1").is_ok() {
+        text("carrier_sha1")?
+    } else {
+        vec![None; df.height()]
+    };
     let mut rows = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let label = match &label[i] {
@@ -586,6 +603,7 @@ pub fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, TrainError> {
             message_id: message_id[i].clone(),
             body_hash: body[i].clone(),
             bytes: bytes[i].unwrap_or(0) as u64,
+            carrier_sha1: carrier[i].clone(),
             group: group[i].clone().unwrap_or_default(),
             error: error[i].clone(),
         });

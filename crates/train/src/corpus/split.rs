@@ -21,6 +21,14 @@ pub enum SplitRule {
     /// Test: about `fraction` of the groups, chosen by a seeded hash of
     /// the group id.
     Hash { fraction: f64, seed: u64 },
+    /// Time for some sources, another rule for the rest: each
+    /// `(source, date)` holds out that source's groups dated on or after
+    /// `date`. For corpora of different eras (2002 ham, 2025 phishing) a
+    /// single cut would hold out one class whole.
+    TimeFor {
+        cuts: Vec<(String, String)>,
+        otherwise: Box<SplitRule>,
+    },
 }
 
 impl fmt::Display for SplitRule {
@@ -33,6 +41,15 @@ impl fmt::Display for SplitRule {
             SplitRule::Source { source } => write!(f, "source: test = source {source}"),
             SplitRule::Hash { fraction, seed } => {
                 write!(f, "hash: test = groups whose xxh3(group, seed {seed}) / 2^64 falls below {fraction}")
+            }
+            SplitRule::TimeFor { cuts, otherwise } => {
+                for (source, date) in cuts {
+                    write!(
+                        f,
+                        "time for {source}: test = its messages dated on or after {date}; "
+                    )?;
+                }
+                write!(f, "the other sources by {otherwise}")
             }
         }
     }
@@ -56,35 +73,56 @@ impl Side {
 
 /// Each row's side under `rule`; all rows of a group share one.
 pub fn assign(rows: &[ManifestRow], rule: &SplitRule) -> Result<Vec<Side>, TrainError> {
-    if let SplitRule::Hash { fraction, .. } = rule {
-        if !(0.0..=1.0).contains(fraction) {
-            return Err(TrainError::Invalid(format!(
-                "test fraction {fraction} is not between 0 and 1"
-            )));
-        }
-    }
-    if let SplitRule::Time { date } = rule {
-        let ok = date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-';
-        if !ok {
-            return Err(TrainError::Invalid(format!(
-                "{date:?} is not a date; write YYYY-MM-DD"
-            )));
-        }
-    }
+    check(rule)?;
     let mut group_side: HashMap<&str, Side> = HashMap::new();
     for r in rows {
-        let test = match rule {
-            // ISO dates compare as text.
-            SplitRule::Time { date } => r.date.as_deref().is_some_and(|d| d >= date.as_str()),
-            SplitRule::Source { source } => r.source == *source,
-            SplitRule::Hash { fraction, seed } => hash_unit(*seed, &r.group) < *fraction,
-        };
+        let test = held_out(r, rule);
         let side = group_side.entry(r.group.as_str()).or_insert(Side::Train);
         if test {
             *side = Side::Test;
         }
     }
     Ok(rows.iter().map(|r| group_side[r.group.as_str()]).collect())
+}
+
+fn check(rule: &SplitRule) -> Result<(), TrainError> {
+    let check_date = |date: &str| {
+        let ok = date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-';
+        if ok {
+            Ok(())
+        } else {
+            Err(TrainError::Invalid(format!(
+                "{date:?} is not a date; write YYYY-MM-DD"
+            )))
+        }
+    };
+    match rule {
+        SplitRule::Hash { fraction, .. } if !(0.0..=1.0).contains(fraction) => Err(
+            TrainError::Invalid(format!("test fraction {fraction} is not between 0 and 1")),
+        ),
+        SplitRule::Time { date } => check_date(date),
+        SplitRule::TimeFor { cuts, otherwise } => {
+            for (_, date) in cuts {
+                check_date(date)?;
+            }
+            check(otherwise)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether one message, by itself, is held out under `rule`.
+fn held_out(r: &ManifestRow, rule: &SplitRule) -> bool {
+    match rule {
+        // ISO dates compare as text.
+        SplitRule::Time { date } => r.date.as_deref().is_some_and(|d| d >= date.as_str()),
+        SplitRule::Source { source } => r.source == *source,
+        SplitRule::Hash { fraction, seed } => hash_unit(*seed, &r.group) < *fraction,
+        SplitRule::TimeFor { cuts, otherwise } => match cuts.iter().find(|(s, _)| *s == r.source) {
+            Some((_, date)) => r.date.as_deref().is_some_and(|d| d >= date.as_str()),
+            None => held_out(r, otherwise),
+        },
+    }
 }
 
 /// A number in [0, 1) from the seed and the group id.
@@ -207,5 +245,41 @@ mod tests {
             }
         )
         .is_err());
+    }
+
+    #[test]
+    fn time_for_one_source_and_hash_for_the_rest() {
+        let rows = rows();
+        let rule = SplitRule::TimeFor {
+            cuts: vec![("a".into(), "2020-01-20".into())],
+            otherwise: Box::new(SplitRule::Hash {
+                fraction: 0.5,
+                seed: 3,
+            }),
+        };
+        let sides = assign(&rows, &rule).unwrap();
+        assert!(groups_intact(&rows, &sides));
+        for (i, (r, side)) in rows.iter().zip(&sides).enumerate().step_by(2) {
+            if r.source == "a" {
+                // Either message of the pair dated on or after the 20th
+                // holds the pair out.
+                let late = [i, i + 1]
+                    .iter()
+                    .any(|&j| rows[j].date.as_deref().unwrap() >= "2020-01-20");
+                assert_eq!(*side == Side::Test, late, "{}", r.id);
+            }
+        }
+        let b_test = rows
+            .iter()
+            .zip(&sides)
+            .filter(|(r, s)| r.source == "b" && **s == Side::Test)
+            .count();
+        assert!((40..110).contains(&b_test), "{b_test} of 150");
+        assert!(rule.to_string().starts_with("time for a: "), "{rule}");
+        let bad = SplitRule::TimeFor {
+            cuts: vec![("a".into(), "2020".into())],
+            otherwise: Box::new(SplitRule::Source { source: "b".into() }),
+        };
+        assert!(assign(&rows, &bad).is_err());
     }
 }

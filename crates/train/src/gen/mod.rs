@@ -39,6 +39,9 @@ pub struct Generated {
     /// Ham kind or lure category.
     pub kind: String,
     pub bytes: Vec<u8>,
+    /// SHA-1 (hex) of the real message an attack was injected into, as
+    /// the corpus index computes it: the index puts the two in one group.
+    pub carrier_sha1: Option<String>,
 }
 
 /// The generator: world, templates and seed.
@@ -80,6 +83,7 @@ impl Generator {
             technique: Some(technique),
             kind: a.category,
             bytes: a.draft.to_bytes(),
+            carrier_sha1: None,
         }
     }
 
@@ -107,6 +111,7 @@ impl Generator {
                 technique: None,
                 kind: h.kind.to_string(),
                 bytes: h.carrier.draft.to_bytes(),
+                carrier_sha1: None,
             });
         }
         for n in 0..attacks {
@@ -154,7 +159,11 @@ impl Generator {
                 lang,
             };
             let a = inject(&mut rng, &self.world, &self.templates, technique, carrier);
-            out.push(Self::attack_message(n, technique, a));
+            let mut m = Self::attack_message(n, technique, a);
+            m.carrier_sha1 = Some(crate::corpus::manifest::hex(
+                &crate::corpus::digests::sha1_one(raw),
+            ));
+            out.push(m);
         }
         out
     }
@@ -183,7 +192,7 @@ pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), TrainError
         .prefix(".impostor-gen-")
         .tempdir_in(&parent)
         .map_err(io(&parent))?;
-    let mut labels = String::from("member\tlabel\ttechnique\tsynthetic\tkind\n");
+    let mut labels = String::from("member\tlabel\ttechnique\tsynthetic\tkind\tcarrier_sha1\n");
     for m in messages {
         let path = tmp.path().join("messages").join(&m.member);
         if let Some(p) = path.parent() {
@@ -191,11 +200,12 @@ pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), TrainError
         }
         std::fs::write(&path, &m.bytes).map_err(io(&path))?;
         labels.push_str(&format!(
-            "{}\t{}\t{}\ttrue\t{}\n",
+            "{}\t{}\t{}\ttrue\t{}\t{}\n",
             m.member,
             m.label,
             m.technique.map_or("none", |t| t.code()),
-            m.kind
+            m.kind,
+            m.carrier_sha1.as_deref().unwrap_or("")
         ));
     }
     let labels_path = tmp.path().join("labels.tsv");

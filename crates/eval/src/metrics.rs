@@ -1,0 +1,503 @@
+//! The numbers of `metrics.json` (design.md §7): for every detector, at
+//! every operating point, counts and rates with 95% intervals overall and
+//! per source, technique, label and origin (real or synthetic), plus the
+//! ranking metrics (ROC AUC with a bootstrap interval, PR AUC).
+//!
+//! Operating points:
+//! - `native`: the detector's own decision (Impostor's default level,
+//!   SpamAssassin's required score, Rspamd's action); absent for a
+//!   detector without one (the ablations).
+//! - `level_low`, `level_medium`, `level_high`: Impostor's levels, with the
+//!   thresholds the artifact chose on its validation role.
+//! - `fpr_1e-2`, `fpr_1e-3` …: for every detector alike, the threshold
+//!   that flags at most that share of the evaluated ham, read off its own
+//!   ROC curve. Chosen on the evaluated ham itself, so it is a comparison
+//!   of rankings at equal false-positive rates, not a deployable setting.
+//!
+//! A message a detector could not judge counts as not flagged and ranks
+//! below every score: a missed attack, never a false positive.
+
+use crate::ranking::{average_precision, bootstrap_auc, roc_auc};
+use crate::rates::Rate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One evaluated message: what the metrics slice by.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Item {
+    pub id: String,
+    pub source: String,
+    /// `ham`, `phish` or `bec`.
+    pub label: String,
+    pub attack: bool,
+    /// A technique code of design.md §3, for injected attacks.
+    pub technique: Option<String>,
+    pub synthetic: bool,
+}
+
+/// One detector's results on every item, in item order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DetectorScores {
+    pub name: String,
+    pub description: String,
+    pub is_peer: bool,
+    /// `None` where the detector could not judge the message.
+    pub scores: Vec<Option<f64>>,
+    pub flagged: Vec<Option<bool>>,
+    pub hits: Vec<Vec<String>>,
+    pub errors: Vec<Option<String>>,
+    /// Seconds spent judging, summed over messages (for in-process
+    /// detectors that read features, the extraction's share included).
+    pub busy_seconds: f64,
+}
+
+/// Where to cut a score.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cut {
+    /// The detector's own decision.
+    Native,
+    /// Flag at or above a fixed threshold.
+    AtLeast(f64),
+    /// Flag above the highest score that keeps the flagged share of ham at
+    /// or under this rate.
+    MatchedFpr(f64),
+}
+
+/// A named operating point to evaluate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointSpec {
+    pub name: String,
+    pub cut: Cut,
+}
+
+/// Counts and rates of one slice of the items at one operating point.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SliceMetrics {
+    pub messages: u64,
+    pub ham: u64,
+    pub attacks: u64,
+    pub errors: u64,
+    pub false_positives: u64,
+    pub detected: u64,
+    /// Detected attacks / attacks (TPR).
+    pub detection_rate: Rate,
+    /// Flagged ham / ham.
+    pub false_positive_rate: Rate,
+    /// Detected attacks / flagged messages.
+    pub precision: Rate,
+    pub f1: Option<f64>,
+    pub false_positives_per_million: Option<f64>,
+}
+
+/// One operating point of one detector.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PointMetrics {
+    pub name: String,
+    /// The threshold applied (`None` for a native decision).
+    pub threshold: Option<f64>,
+    pub overall: SliceMetrics,
+    pub by_source: BTreeMap<String, SliceMetrics>,
+    /// Attacks only, by technique (`none` for real phishing and BEC,
+    /// which carry no technique label).
+    pub by_technique: BTreeMap<String, SliceMetrics>,
+    pub by_label: BTreeMap<String, SliceMetrics>,
+    /// `real` and `synthetic`.
+    pub by_origin: BTreeMap<String, SliceMetrics>,
+}
+
+/// Ranking quality of one slice.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RankingMetrics {
+    pub roc_auc: Option<f64>,
+    pub roc_auc_ci95: Option<crate::rates::Interval>,
+    /// Average precision (the area under the precision-recall curve).
+    pub pr_auc: Option<f64>,
+}
+
+/// Everything measured of one detector.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DetectorMetrics {
+    pub name: String,
+    pub description: String,
+    pub is_peer: bool,
+    pub messages: u64,
+    pub errors: u64,
+    /// The first few error messages, for the report.
+    pub error_examples: Vec<String>,
+    pub messages_per_second: Option<f64>,
+    pub ranking: RankingMetrics,
+    /// A slice's attacks ranked against all ham (by technique), or all
+    /// attacks against its ham (by source, for a ham-only source).
+    pub ranking_by_technique: BTreeMap<String, RankingMetrics>,
+    pub ranking_by_source: BTreeMap<String, RankingMetrics>,
+    pub points: Vec<PointMetrics>,
+}
+
+/// Bootstrap draws for the overall AUC interval, and its seed: fixed, so
+/// a report reproduces.
+pub const BOOTSTRAP_RESAMPLES: usize = 1000;
+pub const BOOTSTRAP_SEED: u64 = 7;
+
+/// The scores with errors ranked lowest.
+fn ranked_scores(d: &DetectorScores) -> Vec<f64> {
+    d.scores
+        .iter()
+        .map(|s| s.filter(|v| !v.is_nan()).unwrap_or(f64::NEG_INFINITY))
+        .collect()
+}
+
+/// The threshold above which at most `rate` of the ham scores lie: flag
+/// when `score > cut`. Ties at the cut stay unflagged, so the rate is
+/// never exceeded. `None` without ham.
+pub fn matched_cut(ham_scores: &[f64], rate: f64) -> Option<f64> {
+    if ham_scores.is_empty() {
+        return None;
+    }
+    let mut desc: Vec<f64> = ham_scores.to_vec();
+    desc.sort_by(|a, b| b.total_cmp(a));
+    let allowed = ((rate * desc.len() as f64) + 1e-9).floor() as usize;
+    Some(if allowed >= desc.len() {
+        f64::NEG_INFINITY
+    } else {
+        desc[allowed]
+    })
+}
+
+/// Counts of a slice, given each member's flag.
+pub fn slice_metrics<'a>(members: impl Iterator<Item = (&'a Item, bool, bool)>) -> SliceMetrics {
+    let (mut ham, mut attacks, mut fp, mut tp, mut errors, mut n) = (0, 0, 0, 0, 0, 0);
+    for (item, flagged, error) in members {
+        n += 1;
+        errors += u64::from(error);
+        if item.attack {
+            attacks += 1;
+            tp += u64::from(flagged);
+        } else {
+            ham += 1;
+            fp += u64::from(flagged);
+        }
+    }
+    let detection_rate = Rate::new(tp, attacks);
+    let false_positive_rate = Rate::new(fp, ham);
+    let precision = Rate::new(tp, tp + fp);
+    let f1 = match (precision.value, detection_rate.value) {
+        (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+        (Some(_), Some(_)) => Some(0.0),
+        _ => None,
+    };
+    SliceMetrics {
+        messages: n,
+        ham,
+        attacks,
+        errors,
+        false_positives: fp,
+        detected: tp,
+        false_positives_per_million: false_positive_rate.per_million(),
+        detection_rate,
+        false_positive_rate,
+        precision,
+        f1,
+    }
+}
+
+/// The technique slice an attack belongs to.
+pub fn technique_key(item: &Item) -> String {
+    item.technique.clone().unwrap_or_else(|| "none".into())
+}
+
+fn origin_key(item: &Item) -> String {
+    if item.synthetic { "synthetic" } else { "real" }.into()
+}
+
+/// Ranking of the items selected by `keep`; a one-class slice is ranked
+/// against the other class of all items.
+fn ranking_of(
+    items: &[Item],
+    scores: &[f64],
+    keep: impl Fn(&Item) -> bool,
+    resamples: usize,
+) -> RankingMetrics {
+    let selected: Vec<usize> = (0..items.len()).filter(|&i| keep(&items[i])).collect();
+    let has = |attack: bool| selected.iter().any(|&i| items[i].attack == attack);
+    let (with_attacks, with_ham) = (has(true), has(false));
+    let chosen: Vec<usize> = (0..items.len())
+        .filter(|&i| {
+            let inside = keep(&items[i]);
+            inside
+                || (items[i].attack && !with_attacks && with_ham)
+                || (!items[i].attack && !with_ham && with_attacks)
+        })
+        .collect();
+    let s: Vec<f64> = chosen.iter().map(|&i| scores[i]).collect();
+    let y: Vec<bool> = chosen.iter().map(|&i| items[i].attack).collect();
+    RankingMetrics {
+        roc_auc: roc_auc(&s, &y),
+        roc_auc_ci95: if resamples > 0 {
+            bootstrap_auc(&s, &y, resamples, BOOTSTRAP_SEED)
+        } else {
+            None
+        },
+        pr_auc: average_precision(&s, &y),
+    }
+}
+
+/// Every metric of one detector over `items` (in the same order as its
+/// scores), at the operating points of `specs` that apply to it.
+pub fn detector_metrics(
+    items: &[Item],
+    d: &DetectorScores,
+    specs: &[PointSpec],
+) -> DetectorMetrics {
+    let scores = ranked_scores(d);
+    let errors: Vec<bool> = d.errors.iter().map(Option::is_some).collect();
+    let ham: Vec<f64> = items
+        .iter()
+        .zip(&scores)
+        .filter(|(i, _)| !i.attack)
+        .map(|(_, s)| *s)
+        .collect();
+    let mut points = Vec::new();
+    for spec in specs {
+        let (threshold, flags): (Option<f64>, Vec<bool>) = match spec.cut {
+            Cut::Native => {
+                if !d.flagged.iter().any(Option::is_some) {
+                    continue;
+                }
+                (None, d.flagged.iter().map(|f| f.unwrap_or(false)).collect())
+            }
+            Cut::AtLeast(t) => (Some(t), scores.iter().map(|s| *s >= t).collect()),
+            Cut::MatchedFpr(rate) => {
+                let Some(cut) = matched_cut(&ham, rate) else {
+                    continue;
+                };
+                (Some(cut), scores.iter().map(|s| *s > cut).collect())
+            }
+        };
+        let slice = |keep: &dyn Fn(&Item) -> bool| {
+            slice_metrics(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, it)| keep(it))
+                    .map(|(i, it)| (it, flags[i], errors[i])),
+            )
+        };
+        let keys = |key: &dyn Fn(&Item) -> Option<String>| -> BTreeMap<String, SliceMetrics> {
+            let mut names: Vec<String> = items.iter().filter_map(key).collect();
+            names.sort();
+            names.dedup();
+            names
+                .into_iter()
+                .map(|k| {
+                    let m = slice(&|it| key(it).as_deref() == Some(k.as_str()));
+                    (k, m)
+                })
+                .collect()
+        };
+        points.push(PointMetrics {
+            name: spec.name.clone(),
+            threshold,
+            overall: slice(&|_| true),
+            by_source: keys(&|it| Some(it.source.clone())),
+            by_technique: keys(&|it| it.attack.then(|| technique_key(it))),
+            by_label: keys(&|it| Some(it.label.clone())),
+            by_origin: keys(&|it| Some(origin_key(it))),
+        });
+    }
+    let mut techniques: Vec<String> = items
+        .iter()
+        .filter(|i| i.attack)
+        .map(technique_key)
+        .collect();
+    techniques.sort();
+    techniques.dedup();
+    let mut sources: Vec<String> = items.iter().map(|i| i.source.clone()).collect();
+    sources.sort();
+    sources.dedup();
+    let n_errors = errors.iter().filter(|e| **e).count() as u64;
+    DetectorMetrics {
+        name: d.name.clone(),
+        description: d.description.clone(),
+        is_peer: d.is_peer,
+        messages: items.len() as u64,
+        errors: n_errors,
+        error_examples: d.errors.iter().flatten().take(3).cloned().collect(),
+        messages_per_second: (d.busy_seconds > 0.0).then(|| items.len() as f64 / d.busy_seconds),
+        ranking: ranking_of(items, &scores, |_| true, BOOTSTRAP_RESAMPLES),
+        ranking_by_technique: techniques
+            .into_iter()
+            .map(|t| {
+                let r = ranking_of(items, &scores, |i| i.attack && technique_key(i) == t, 200);
+                (t, r)
+            })
+            .collect(),
+        ranking_by_source: sources
+            .into_iter()
+            .map(|s| {
+                let r = ranking_of(items, &scores, |i| i.source == s, 200);
+                (s, r)
+            })
+            .collect(),
+        points,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, source: &str, attack: bool, technique: Option<&str>) -> Item {
+        Item {
+            id: id.into(),
+            source: source.into(),
+            label: if attack { "phish" } else { "ham" }.into(),
+            attack,
+            technique: technique.map(str::to_string),
+            synthetic: technique.is_some(),
+        }
+    }
+
+    fn scored(scores: &[Option<f64>], flagged: &[Option<bool>]) -> DetectorScores {
+        DetectorScores {
+            name: "d".into(),
+            scores: scores.to_vec(),
+            flagged: flagged.to_vec(),
+            hits: vec![Vec::new(); scores.len()],
+            errors: scores
+                .iter()
+                .map(|s| s.is_none().then(|| "down".to_string()))
+                .collect(),
+            busy_seconds: 2.0,
+            ..DetectorScores::default()
+        }
+    }
+
+    #[test]
+    fn counts_rates_and_f1_by_hand() {
+        // Ham: 0.1, 0.9 (a false positive at 0.5), 0.3; attacks: 0.8
+        // (lookalike), 0.2 (lookalike, missed), 0.7 (real).
+        let items = vec![
+            item("h1", "a", false, None),
+            item("h2", "a", false, None),
+            item("h3", "b", false, None),
+            item("x1", "g", true, Some("lookalike_domain")),
+            item("x2", "g", true, Some("lookalike_domain")),
+            item("x3", "p", true, None),
+        ];
+        let s = [0.1, 0.9, 0.3, 0.8, 0.2, 0.7].map(Some);
+        let d = scored(&s, &[None; 6]);
+        let m = detector_metrics(
+            &items,
+            &d,
+            &[
+                PointSpec {
+                    name: "half".into(),
+                    cut: Cut::AtLeast(0.5),
+                },
+                PointSpec {
+                    name: "native".into(),
+                    cut: Cut::Native,
+                },
+            ],
+        );
+        // No native decisions: that point is left out.
+        assert_eq!(m.points.len(), 1);
+        let o = &m.points[0].overall;
+        assert_eq!(
+            (o.ham, o.attacks, o.false_positives, o.detected),
+            (3, 3, 1, 2)
+        );
+        assert_eq!(o.detection_rate.value, Some(2.0 / 3.0));
+        assert_eq!(o.false_positive_rate.value, Some(1.0 / 3.0));
+        assert_eq!(o.precision.value, Some(2.0 / 3.0));
+        assert!((o.f1.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert!((o.false_positives_per_million.unwrap() - 333_333.333).abs() < 0.01);
+        let t = &m.points[0].by_technique;
+        assert_eq!(t["lookalike_domain"].detected, 1);
+        assert_eq!(t["lookalike_domain"].attacks, 2);
+        assert_eq!(t["none"].detected, 1);
+        // A ham-only slice has no detection rate and no F1, not a zero.
+        let a = &m.points[0].by_source["a"];
+        assert_eq!((a.detection_rate.value, a.f1), (None, None));
+        assert_eq!(a.false_positive_rate.value, Some(0.5));
+        // AUC: pairs attack > ham: 0.8 beats 0.1, 0.3; 0.2 beats 0.1;
+        // 0.7 beats 0.1, 0.3: 5 of 9.
+        assert!((m.ranking.roc_auc.unwrap() - 5.0 / 9.0).abs() < 1e-12);
+        // Technique slice: lookalike attacks (0.8, 0.2) against all ham:
+        // 0.8 beats 2, 0.2 beats 1: 3 of 6.
+        assert!((m.ranking_by_technique["lookalike_domain"].roc_auc.unwrap() - 0.5).abs() < 1e-12);
+        // Source slice a (ham only): all attacks against its ham 0.1, 0.9:
+        // 0.8, 0.2, 0.7 each beat 0.1, none beats 0.9: 3 of 6.
+        assert!((m.ranking_by_source["a"].roc_auc.unwrap() - 0.5).abs() < 1e-12);
+        assert_eq!(m.messages_per_second, Some(3.0));
+    }
+
+    #[test]
+    fn matched_cut_never_exceeds_its_rate_even_with_ties() {
+        // Ten ham, three tied at the top: 10% allows one, but flagging
+        // one of three tied scores is impossible, so none is flagged.
+        let ham = [0.9, 0.9, 0.9, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, -1.0];
+        assert_eq!(matched_cut(&ham, 0.1), Some(0.9));
+        // 30% allows the three tied ones: the cut drops to the next score.
+        assert_eq!(matched_cut(&ham, 0.3), Some(0.5));
+        assert_eq!(matched_cut(&ham, 1.0), Some(f64::NEG_INFINITY));
+        assert_eq!(matched_cut(&[], 0.1), None);
+        let items: Vec<Item> = (0..10)
+            .map(|i| item(&format!("h{i}"), "a", false, None))
+            .chain([item("x", "a", true, None)])
+            .collect();
+        let mut s: Vec<Option<f64>> = ham.iter().copied().map(Some).collect();
+        s.push(Some(0.9));
+        let m = detector_metrics(
+            &items,
+            &scored(&s, &[None; 11]),
+            &[PointSpec {
+                name: "fpr".into(),
+                cut: Cut::MatchedFpr(0.1),
+            }],
+        );
+        let o = &m.points[0].overall;
+        // The attack ties the top ham and is not flagged either.
+        assert_eq!((o.false_positives, o.detected), (0, 0));
+        // Tied attack against three of ten ham: 7 wins, 3 ties → 0.85.
+        assert!((m.ranking.roc_auc.unwrap() - 0.85).abs() < 1e-12);
+    }
+
+    #[test]
+    fn empty_classes_and_errors() {
+        // Only ham, one error: no AUC, no detection rate; the error is
+        // counted and never a false positive.
+        let items = vec![item("h1", "a", false, None), item("h2", "a", false, None)];
+        let d = scored(&[Some(0.7), None], &[Some(true), None]);
+        let m = detector_metrics(
+            &items,
+            &d,
+            &[PointSpec {
+                name: "native".into(),
+                cut: Cut::Native,
+            }],
+        );
+        assert_eq!(m.ranking.roc_auc, None);
+        assert_eq!(m.ranking.roc_auc_ci95, None);
+        assert_eq!(m.errors, 1);
+        let o = &m.points[0].overall;
+        assert_eq!((o.false_positives, o.errors), (1, 1));
+        assert_eq!(o.detection_rate.value, None);
+        assert!(m.points[0].by_technique.is_empty());
+        // No items at all: nothing panics, nothing is invented.
+        let m = detector_metrics(
+            &[],
+            &scored(&[], &[]),
+            &[PointSpec {
+                name: "fpr".into(),
+                cut: Cut::MatchedFpr(0.01),
+            }],
+        );
+        assert!(m.points.is_empty());
+        assert_eq!(m.ranking.roc_auc, None);
+        // An attack the detector failed on ranks lowest: below ham 0.1.
+        let items = vec![item("h", "a", false, None), item("x", "a", true, None)];
+        let m = detector_metrics(&items, &scored(&[Some(0.1), None], &[None, None]), &[]);
+        assert_eq!(m.ranking.roc_auc, Some(0.0));
+    }
+}

@@ -1,0 +1,93 @@
+//! Scoring: every message through every detector, in one run, so the
+//! comparison is on the same mail under the same load. Features are
+//! extracted once per message and shared by the in-process detectors.
+
+use crate::detector::{Detector, Judgement, Sample};
+use crate::metrics::DetectorScores;
+use impostor_features::{Context, Envelope, Extractor};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Accumulates every detector's results, batch after batch, in message
+/// order.
+pub struct Scorer<'a> {
+    detectors: &'a [Box<dyn Detector>],
+    context: &'a Context,
+    results: Vec<DetectorScores>,
+}
+
+impl<'a> Scorer<'a> {
+    pub fn new(detectors: &'a [Box<dyn Detector>], context: &'a Context) -> Scorer<'a> {
+        let results = detectors
+            .iter()
+            .map(|d| DetectorScores {
+                name: d.name().to_string(),
+                description: d.description(),
+                is_peer: d.is_peer(),
+                ..DetectorScores::default()
+            })
+            .collect();
+        Scorer {
+            detectors,
+            context,
+            results,
+        }
+    }
+
+    /// Scores a batch on the current rayon pool; results keep its order.
+    pub fn score(&mut self, batch: &[&[u8]]) {
+        let extractor = Extractor::new(self.context);
+        let envelope = Envelope::default();
+        let judged: Vec<Vec<(Result<Judgement, String>, f64)>> = batch
+            .par_iter()
+            .map(|raw| {
+                let started = Instant::now();
+                let extraction = extractor.extract_bytes(raw, &envelope);
+                let extract_seconds = started.elapsed().as_secs_f64();
+                let (extraction, parse_error) = match &extraction {
+                    Ok((_, e)) => (Some(e), None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                let sample = Sample { raw, extraction };
+                self.detectors
+                    .iter()
+                    .map(|d| {
+                        let started = Instant::now();
+                        let result = match (&parse_error, d.needs_features()) {
+                            (Some(e), true) => Err(format!("the message could not be parsed: {e}")),
+                            _ => d.judge(&sample).map_err(|e| e.to_string()),
+                        };
+                        let mut seconds = started.elapsed().as_secs_f64();
+                        if d.needs_features() {
+                            seconds += extract_seconds;
+                        }
+                        (result, seconds)
+                    })
+                    .collect()
+            })
+            .collect();
+        for per_message in judged {
+            for ((result, seconds), out) in per_message.into_iter().zip(&mut self.results) {
+                out.busy_seconds += seconds;
+                match result {
+                    Ok(j) => {
+                        out.scores.push(Some(j.score));
+                        out.flagged.push(j.flagged);
+                        out.hits.push(j.hits);
+                        out.errors.push(None);
+                    }
+                    Err(e) => {
+                        out.scores.push(None);
+                        out.flagged.push(None);
+                        out.hits.push(Vec::new());
+                        out.errors.push(Some(e));
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Vec<DetectorScores> {
+        self.results
+    }
+}
