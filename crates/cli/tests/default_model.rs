@@ -63,7 +63,13 @@ fn the_documented_command_reproduces_the_default_model() {
     ]);
     gen_real.extend([c("spamassassin-2002.tar.gz"), c("csdmc2010-a.tar.gz")]);
     let gen_kestrel = words(&["gen", "-o", "out/kestrel"]);
-    let mut train = words(&["train", "-o", "models/default"]);
+    let mut train = words(&[
+        "train",
+        "-o",
+        "models/default",
+        "--hold-out-after",
+        "phishing-pot-2022-2025=2025-01-01",
+    ]);
     train.extend([
         c("spamassassin-2002.tar.gz"),
         c("csdmc2010-a.tar.gz"),
