@@ -6,8 +6,11 @@
 //! [`ranking`]: ROC AUC (ties as half), ROC and precision-recall curves,
 //! average precision and a seeded bootstrap interval for AUC; the building
 //! blocks of `metrics.json` (design.md §7). Training reports its held-out
-//! rates with them too. Baselines, per-source and per-technique tables,
-//! plots and `report.md` arrive with the evaluation issue.
+//! rates with them too. [`detectors`] holds the peer baselines, spamd
+//! ([`detectors::SpamAssassin`]) and Rspamd ([`detectors::Rspamd`]) over
+//! loopback, started by `scripts/baselines.sh`. Per-source and
+//! per-technique tables, plots and `report.md` arrive with the evaluation
+//! issue.
 //!
 //! What it deliberately does not do: parse mail, extract features or score
 //! messages. Scores come from `impostor-serve`'s Detector, so that evaluation
