@@ -6,8 +6,11 @@
 //! [`ranking`]: ROC AUC (ties as half), ROC and precision-recall curves,
 //! average precision and a seeded bootstrap interval for AUC; the building
 //! blocks of `metrics.json` (design.md §7). Training reports its held-out
-//! rates with them too. Baselines, per-source and per-technique tables,
-//! plots and `report.md` arrive with the evaluation issue.
+//! rates with them too. [`plot`] draws the report's figures (ROC and
+//! precision-recall curves, per-technique bars, score histograms,
+//! reliability diagrams) as PNG and SVG from plain data. Baselines,
+//! per-source and per-technique tables and `report.md` arrive with the
+//! evaluation issue.
 //!
 //! What it deliberately does not do: parse mail, extract features or score
 //! messages. Scores come from `impostor-serve`'s Detector, so that evaluation
@@ -15,6 +18,7 @@
 
 pub mod detector;
 pub mod detectors;
+pub mod plot;
 pub mod ranking;
 pub mod rates;
 
