@@ -394,8 +394,10 @@ fn fit<DB: DrawingBackend>(
     style: &TextStyle,
     width: u32,
 ) -> DrawResult<String, DB> {
-    let mut max = s.chars().count();
-    let mut out = s.to_string();
+    // No glyph is under 3 px wide at these sizes: start from what could
+    // fit rather than measure a 10,000-character name 10,000 times.
+    let mut max = s.chars().count().min(width as usize / 3 + 1);
+    let mut out = shorten(s, max);
     while max > 1 && area.estimate_text_size(&out, style)?.0 > width {
         max -= 1;
         out = shorten(s, max);
@@ -989,8 +991,13 @@ fn score_range(ham: &[f64], attacks: &[f64]) -> Option<Range<f64>> {
     if lo > hi {
         return None;
     }
+    // A span past f64's range (−MAX..MAX) makes plotters' tick search loop
+    // forever; a quarter of MAX each way is still wider than any score.
+    let (lo, hi) = (lo.max(-f64::MAX / 4.0), hi.min(f64::MAX / 4.0));
     if hi - lo <= f64::EPSILON * lo.abs().max(1.0) {
-        return Some(lo - 0.5..hi + 0.5);
+        // ±0.5 vanishes next to 1e300; widen relative to the value too.
+        let pad = 0.5f64.max(lo.abs() * 1e-3);
+        return Some(lo - pad..hi + pad);
     }
     Some(lo..hi)
 }
@@ -1489,6 +1496,8 @@ mod tests {
             (vec![3.0], vec![]),
             (vec![f64::NAN], vec![f64::INFINITY]),
             (vec![-1e300, 1e300], vec![0.0]),
+            (vec![-f64::MAX, f64::MAX], vec![f64::MIN_POSITIVE]),
+            (vec![1e300; 3], vec![]),
         ]
         .iter()
         .enumerate()
