@@ -48,6 +48,9 @@ pub struct BenchArgs {
     /// The output directory: data/, model/ and report/ inside.
     #[arg(short, long, value_name = "OUT", default_value = "out/bench")]
     output: PathBuf,
+    /// Where to write the report [default: OUT/report].
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Real corpora to use instead of the embedded default corpus alone.
     #[arg(long, value_name = "DIR")]
     corpora: Option<PathBuf>,
@@ -61,10 +64,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// spamd's address (SpamAssassin).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:783")]
+    #[arg(long, value_name = "HOST:PORT", default_value = crate::commands::peers::DEFAULT_SPAMD)]
     spamd: String,
     /// Rspamd's normal worker.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:11333")]
+    #[arg(long, value_name = "URL", default_value = crate::commands::peers::DEFAULT_RSPAMD)]
     rspamd: String,
     /// Run no peer filter.
     #[arg(long)]
@@ -72,7 +75,7 @@ pub struct BenchArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-    /// Less output: the steps and the result only.
+    /// Less output: the steps, skipped peers and the result only.
     #[arg(short, long)]
     quiet: bool,
 }
@@ -191,7 +194,9 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         inputs.extend(corpora);
         inputs.push(injected.join("messages"));
     }
-    gen::run(args_of(os(&[&"gen", &"-o", &generated, &"--seed", &seed]))?)?;
+    let mut argv = os(&[&"gen", &"-o", &generated, &"--seed", &seed]);
+    argv.extend(quiet.iter().map(OsString::from));
+    gen::run(args_of(argv)?)?;
     inputs.push(generated.join("messages"));
 
     // 2 and 3. Features and model.
@@ -211,7 +216,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
 
     // 4. Evaluation and report.
     step(3, "evaluation against the baselines (impostor eval)");
-    let report = out.join("report");
+    let report = args.report.clone().unwrap_or_else(|| out.join("report"));
     let mut argv = os(&[
         &"eval",
         &"--model",

@@ -54,7 +54,7 @@ use std::time::Duration;
 ///     impostor eval --model out/model out/default/messages -o out/report
 ///
 ///     scripts/baselines.sh start /tmp/peers
-///     impostor eval --model models/default corpus/ --spamd 127.0.0.1:783 -o report
+///     impostor eval --model models/default corpus/ -o report
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     #[command(flatten)]
@@ -75,10 +75,10 @@ pub struct EvalArgs {
     #[arg(long)]
     all: bool,
     /// spamd's address (SpamAssassin).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:783")]
+    #[arg(long, value_name = "HOST:PORT", default_value = crate::commands::peers::DEFAULT_SPAMD)]
     spamd: String,
     /// Rspamd's normal worker.
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:11333")]
+    #[arg(long, value_name = "URL", default_value = crate::commands::peers::DEFAULT_RSPAMD)]
     rspamd: String,
     /// Run no peer filter (SpamAssassin, Rspamd).
     #[arg(long)]
@@ -279,7 +279,7 @@ pub fn evaluate(args: &EvalArgs, selection: Option<String>) -> Result<report::Me
         Duration::from_millis(args.peer_timeout_ms),
     );
     for s in &peer_skips {
-        say(&format!("{}: skipped: {}", s.detector, s.reason));
+        eprintln!("{}: skipped: {}", s.detector, s.reason);
     }
     detectors.extend(peers);
     skipped.extend(peer_skips);

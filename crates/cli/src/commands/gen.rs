@@ -32,7 +32,9 @@ const MAX_CARRIERS: usize = 50_000;
 /// org's MX would have written, and delivering to a mailbox of the org.
 ///
 /// Writes DIR/messages/{ham,bec,phish}/NNNNNN.eml and DIR/labels.tsv
-/// (member, label, technique, synthetic, kind), all at once: an
+/// (member, label, technique, synthetic, kind, and for an attack injected
+/// into a real message that carrier's SHA-1, so the corpus index keeps the
+/// two in one duplicate group), all at once: an
 /// interrupted run leaves nothing. The same --seed writes the same bytes.
 ///
 /// Examples:
@@ -60,6 +62,9 @@ pub struct GenArgs {
     /// mbox, Maildir, .tar.gz).
     #[arg(long, value_name = "PATH", num_args = 1..)]
     carriers: Vec<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 pub fn run(args: GenArgs) -> Result<ExitCode> {
@@ -88,14 +93,19 @@ pub fn run(args: GenArgs) -> Result<ExitCode> {
                 args.carriers
             );
         }
-        eprintln!(
-            "{} ham carriers read ({unreadable} unreadable)",
-            carriers.len()
-        );
+        if !args.quiet {
+            eprintln!(
+                "{} ham carriers read ({unreadable} unreadable)",
+                carriers.len()
+            );
+        }
         generator.inject_into(&carriers, args.attacks)
     };
     write_corpus(&args.output, &messages)
         .with_context(|| format!("writing {}", args.output.display()))?;
+    if args.quiet {
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     for m in &messages {
         let technique = m.technique.map_or("none", |t| t.code()).to_string();

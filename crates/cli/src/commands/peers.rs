@@ -1,28 +1,50 @@
 //! Connecting to the peer filters (SpamAssassin, Rspamd) an evaluation
 //! compares with; one that does not answer is skipped, with the reason.
 
+use impostor_eval::detectors::{Rspamd, SpamAssassin};
 use impostor_eval::report::Skipped;
 use impostor_eval::Detector;
+use std::net::ToSocketAddrs;
 use std::time::Duration;
 
+/// Where `scripts/baselines.sh start` puts them by default.
+pub const DEFAULT_SPAMD: &str = "127.0.0.1:17830";
+pub const DEFAULT_RSPAMD: &str = "http://127.0.0.1:17833";
+
+/// The peers that answer; the others, skipped with why.
 pub fn connect(
     off: bool,
-    _spamd: &str,
-    _rspamd: &str,
-    _timeout: Duration,
+    spamd: &str,
+    rspamd: &str,
+    timeout: Duration,
 ) -> (Vec<Box<dyn Detector>>, Vec<Skipped>) {
-    let why = if off {
-        "--no-peers".to_string()
-    } else {
-        "not yet built".to_string()
+    let mut found: Vec<Box<dyn Detector>> = Vec::new();
+    let mut skipped = Vec::new();
+    let mut skip = |detector: &str, reason: String| {
+        skipped.push(Skipped {
+            detector: detector.into(),
+            reason,
+        })
     };
-    (
-        Vec::new(),
-        ["spamassassin", "rspamd"]
-            .map(|d| Skipped {
-                detector: d.into(),
-                reason: why.clone(),
-            })
-            .to_vec(),
-    )
+    if off {
+        skip("spamassassin", "--no-peers".into());
+        skip("rspamd", "--no-peers".into());
+        return (found, skipped);
+    }
+    let start = "start the peers on loopback with `scripts/baselines.sh start DIR` (Debian packages spamassassin spamc spamd rspamd)";
+    match spamd.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+        None => skip(
+            "spamassassin",
+            format!("--spamd {spamd} is not a HOST:PORT address"),
+        ),
+        Some(addr) => match SpamAssassin::connect(addr, timeout) {
+            Ok(sa) => found.push(Box::new(sa)),
+            Err(e) => skip("spamassassin", format!("{e}; {start}")),
+        },
+    }
+    match Rspamd::connect(rspamd, timeout) {
+        Ok(r) => found.push(Box::new(r)),
+        Err(e) => skip("rspamd", format!("{e}; {start}")),
+    }
+    (found, skipped)
 }
