@@ -9,8 +9,7 @@
 # the attacks (2002 mailing lists against 2025 phishing).
 # Held out: phishing-pot's latest months (from 2025-01-01) by time, a seeded
 # 40% of the other duplicate groups by hash (an injected attack shares its
-# carrier's group). `impostor bench --corpora ../shared/corpora` trains the
-# same way and writes the reference report of reports/.
+# carrier's group).
 # Run from anywhere; paths are relative to the repository root. Override the
 # corpora's directory with SHARED=..., the binary with IMPOSTOR=....
 set -eu
@@ -24,13 +23,18 @@ if [ -z "${IMPOSTOR:-}" ]; then
     cargo build --release --locked -q -p impostor-cli
     IMPOSTOR="${CARGO_TARGET_DIR:-target}/release/impostor"
 fi
-rm -rf out/sa-injected out/kestrel
-"$IMPOSTOR" gen -o out/sa-injected --attacks 3000 \
-    --carriers "$SHARED/corpora/spamassassin-2002.tar.gz" "$SHARED/corpora/csdmc2010-a.tar.gz"
-"$IMPOSTOR" gen -o out/kestrel
+# The same data, names, order and seed as `impostor bench --corpora
+# ../shared/corpora`, so the reference report's model has these weights.
+rm -rf out/default-data
+"$IMPOSTOR" gen -o out/default-data/injected-into-real-ham --attacks 3000 \
+    --carriers "$SHARED/corpora/csdmc2010-a.tar.gz" \
+    "$SHARED/corpora/phishing-pot-2022-2025.tar.gz" \
+    "$SHARED/corpora/spamassassin-2002.tar.gz"
+"$IMPOSTOR" gen -o out/default-data/kestrel-generated
 "$IMPOSTOR" train -o models/default \
     --hold-out-after phishing-pot-2022-2025=2025-01-01 \
-    "$SHARED/corpora/spamassassin-2002.tar.gz" \
     "$SHARED/corpora/csdmc2010-a.tar.gz" \
     "$SHARED/corpora/phishing-pot-2022-2025.tar.gz" \
-    out/sa-injected/messages out/kestrel/messages
+    "$SHARED/corpora/spamassassin-2002.tar.gz" \
+    out/default-data/injected-into-real-ham/messages \
+    out/default-data/kestrel-generated/messages

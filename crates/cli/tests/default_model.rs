@@ -31,8 +31,8 @@ fn the_committed_default_model_loads_with_this_build() {
     let card = std::fs::read_to_string(dir.join("MODEL_CARD.md")).unwrap();
     for source in [
         "phishing-pot-2022-2025",
-        "sa-injected",
-        "kestrel",
+        "injected-into-real-ham",
+        "kestrel-generated",
         "spamassassin-2002",
     ] {
         assert!(card.contains(source), "the card does not name {source}");
@@ -53,16 +53,21 @@ fn the_documented_command_reproduces_the_default_model() {
     let run = |args: &[&str]| impostor_ok(args, Some(&root));
     let c = |name: &str| format!("../shared/corpora/{name}");
     let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let corpora = [
+        c("csdmc2010-a.tar.gz"),
+        c("phishing-pot-2022-2025.tar.gz"),
+        c("spamassassin-2002.tar.gz"),
+    ];
     let mut gen_real = words(&[
         "gen",
         "-o",
-        "out/sa-injected",
+        "out/default-data/injected-into-real-ham",
         "--attacks",
         "3000",
         "--carriers",
     ]);
-    gen_real.extend([c("spamassassin-2002.tar.gz"), c("csdmc2010-a.tar.gz")]);
-    let gen_kestrel = words(&["gen", "-o", "out/kestrel"]);
+    gen_real.extend(corpora.clone());
+    let gen_kestrel = words(&["gen", "-o", "out/default-data/kestrel-generated"]);
     let mut train = words(&[
         "train",
         "-o",
@@ -70,12 +75,11 @@ fn the_documented_command_reproduces_the_default_model() {
         "--hold-out-after",
         "phishing-pot-2022-2025=2025-01-01",
     ]);
-    train.extend([
-        c("spamassassin-2002.tar.gz"),
-        c("csdmc2010-a.tar.gz"),
-        c("phishing-pot-2022-2025.tar.gz"),
-    ]);
-    train.extend(words(&["out/sa-injected/messages", "out/kestrel/messages"]));
+    train.extend(corpora);
+    train.extend(words(&[
+        "out/default-data/injected-into-real-ham/messages",
+        "out/default-data/kestrel-generated/messages",
+    ]));
     // The script must say what this test runs.
     for command in [&gen_real, &gen_kestrel, &train] {
         for w in &command[1..] {

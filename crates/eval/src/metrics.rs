@@ -17,7 +17,7 @@
 //! A message a detector could not judge counts as not flagged and ranks
 //! below every score: a missed attack, never a false positive.
 
-use crate::ranking::{average_precision, bootstrap_auc, roc_auc};
+use crate::ranking::{average_precision, bootstrap_auc, bootstrap_average_precision, roc_auc};
 use crate::rates::Rate;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -112,6 +112,7 @@ pub struct RankingMetrics {
     pub roc_auc_ci95: Option<crate::rates::Interval>,
     /// Average precision (the area under the precision-recall curve).
     pub pr_auc: Option<f64>,
+    pub pr_auc_ci95: Option<crate::rates::Interval>,
 }
 
 /// Everything measured of one detector.
@@ -238,6 +239,11 @@ fn ranking_of(
             None
         },
         pr_auc: average_precision(&s, &y),
+        pr_auc_ci95: if resamples > 0 {
+            bootstrap_average_precision(&s, &y, resamples, BOOTSTRAP_SEED)
+        } else {
+            None
+        },
     }
 }
 

@@ -149,6 +149,27 @@ pub fn bootstrap_auc(
     resamples: usize,
     seed: u64,
 ) -> Option<Interval> {
+    bootstrap(scores, positive, resamples, seed, roc_auc)
+}
+
+/// The same percentile bootstrap for PR AUC (average precision).
+pub fn bootstrap_average_precision(
+    scores: &[f64],
+    positive: &[bool],
+    resamples: usize,
+    seed: u64,
+) -> Option<Interval> {
+    bootstrap(scores, positive, resamples, seed, average_precision)
+}
+
+/// A stratified percentile bootstrap of `statistic`.
+fn bootstrap(
+    scores: &[f64],
+    positive: &[bool],
+    resamples: usize,
+    seed: u64,
+    statistic: fn(&[f64], &[bool]) -> Option<f64>,
+) -> Option<Interval> {
     if resamples == 0 || scores.len() != positive.len() {
         return None;
     }
@@ -164,7 +185,7 @@ pub fn bootstrap_auc(
         return None;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut aucs = Vec::with_capacity(resamples);
+    let mut values = Vec::with_capacity(resamples);
     let mut s = Vec::with_capacity(scores.len());
     let mut y = Vec::with_capacity(scores.len());
     for _ in 0..resamples {
@@ -178,10 +199,11 @@ pub fn bootstrap_auc(
             s.push(neg[rng.gen_range(0..neg.len())]);
             y.push(false);
         }
-        aucs.push(roc_auc(&s, &y)?);
+        values.push(statistic(&s, &y)?);
     }
-    aucs.sort_by(f64::total_cmp);
-    let at = |q: f64| aucs[((q * (aucs.len() - 1) as f64).round() as usize).min(aucs.len() - 1)];
+    values.sort_by(f64::total_cmp);
+    let at =
+        |q: f64| values[((q * (values.len() - 1) as f64).round() as usize).min(values.len() - 1)];
     Some(Interval {
         low: at(0.025),
         high: at(0.975),
@@ -278,5 +300,13 @@ mod tests {
         // A perfect ranking stays perfect in every draw.
         let ci = bootstrap_auc(&[0.9, 0.8, 0.1], &[true, true, false], 50, 1).unwrap();
         assert_eq!((ci.low, ci.high), (1.0, 1.0));
+        // The same for average precision, and it brackets its estimate.
+        let ap = average_precision(&s, &y).unwrap();
+        let ci = bootstrap_average_precision(&s, &y, 500, 7).unwrap();
+        assert!(ci.low <= ap && ap <= ci.high, "{ap} outside {ci:?}");
+        let ci =
+            bootstrap_average_precision(&[0.9, 0.8, 0.1], &[true, true, false], 50, 1).unwrap();
+        assert_eq!((ci.low, ci.high), (1.0, 1.0));
+        assert_eq!(bootstrap_average_precision(&[0.1], &[true], 10, 1), None);
     }
 }

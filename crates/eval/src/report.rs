@@ -263,7 +263,7 @@ pub fn outline(input: &ReportInput, m: &MetricsFile) -> Vec<Block> {
     let mut b = Vec::new();
     b.push(Block::Heading(1, m.title.clone()));
     b.push(Block::Paragraph(format!(
-        "{} messages evaluated: {} ham and {} attacks. Every detector judged the same messages in one run. Rates carry 95% Wilson intervals, ROC AUC a 95% bootstrap interval ({} resamples, seed {}).",
+        "{} messages evaluated: {} ham and {} attacks. Every detector judged the same messages in one run. Rates carry 95% Wilson intervals, ROC and PR AUC 95% bootstrap intervals ({} stratified resamples, seed {}).",
         m.data.messages,
         m.data.ham,
         m.data.attacks,
@@ -288,7 +288,10 @@ pub fn outline(input: &ReportInput, m: &MetricsFile) -> Vec<Block> {
                 (Some(a), Some(ci)) => format!("{a:.4} [{:.4}–{:.4}]", ci.low, ci.high),
                 (a, _) => opt(a, 4),
             },
-            opt(d.ranking.pr_auc, 4),
+            match (d.ranking.pr_auc, d.ranking.pr_auc_ci95) {
+                (Some(a), Some(ci)) => format!("{a:.4} [{:.4}–{:.4}]", ci.low, ci.high),
+                (a, _) => opt(a, 4),
+            },
             opt(d.messages_per_second, 0),
             d.errors.to_string(),
         ]);
