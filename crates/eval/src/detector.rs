@@ -15,6 +15,15 @@ pub struct Sample<'a> {
     pub extraction: Option<&'a Extraction>,
 }
 
+impl<'a> Sample<'a> {
+    /// The features, for a detector that reads them; an error when the
+    /// message could not be parsed.
+    pub fn features(&self) -> Result<&'a Extraction, DetectorError> {
+        self.extraction
+            .ok_or_else(|| DetectorError::Unparseable("no features".into()))
+    }
+}
+
 /// A detector's judgement of one message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Judgement {

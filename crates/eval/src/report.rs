@@ -814,26 +814,7 @@ pub fn write(dir: &Path, input: &ReportInput) -> Result<MetricsFile, EvalError> 
             .map_err(werr(tmp.path()))?;
     }
     let staged = tmp.keep();
-    let old = parent.join(format!(
-        ".impostor-report-old-{}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("report")
-    ));
-    if dir.exists() {
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(dir, &old).map_err(werr(dir))?;
-    }
-    if let Err(e) = std::fs::rename(&staged, dir) {
-        if old.exists() {
-            let _ = std::fs::rename(&old, dir);
-        }
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(EvalError::Write {
-            path: dir.to_path_buf(),
-            source: e,
-        });
-    }
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(werr(&old))?;
-    }
+    impostor_serve::artifact::move_into_place(&staged, dir)
+        .map_err(|(path, source)| EvalError::Write { path, source })?;
     Ok(m)
 }

@@ -331,6 +331,37 @@ fn verify(
     })
 }
 
+/// Renames the directory `staged` (a sibling of `dir`) to `dir`, replacing
+/// what is there. Replacing a directory takes two renames; in between, the
+/// old one waits under a hidden name, so a crash leaves one whole
+/// directory. On failure the old one is put back and `staged` removed; the
+/// error names the path it concerns.
+pub fn move_into_place(staged: &Path, dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let old = parent.join(format!(
+        ".impostor-old-{}",
+        dir.file_name().and_then(|n| n.to_str()).unwrap_or("output")
+    ));
+    if dir.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(dir, &old).map_err(|e| (dir.to_path_buf(), e))?;
+    }
+    if let Err(e) = std::fs::rename(staged, dir) {
+        if old.exists() {
+            let _ = std::fs::rename(&old, dir);
+        }
+        let _ = std::fs::remove_dir_all(staged);
+        return Err((dir.to_path_buf(), e));
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| (old.clone(), e))?;
+    }
+    Ok(())
+}
+
 /// Writes an artifact into `dir`, whole or not at all: the files go into a
 /// temporary directory beside it, which is renamed into place. An existing
 /// artifact at `dir` is replaced; any other existing directory is refused.
@@ -394,29 +425,7 @@ pub fn write(
             .map_err(werr(tmp.path()))?;
     }
     let staged = tmp.keep();
-    // Replacing a directory takes two renames; in between, the old artifact
-    // waits under a hidden name, so a crash leaves one whole artifact.
-    let old = parent.join(format!(
-        ".impostor-model-old-{}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("model")
-    ));
-    if dir.exists() {
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(dir, &old).map_err(werr(dir))?;
-    }
-    if let Err(e) = std::fs::rename(&staged, dir) {
-        if old.exists() {
-            let _ = std::fs::rename(&old, dir);
-        }
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(ServeError::Write {
-            path: dir.to_path_buf(),
-            source: e,
-        });
-    }
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(werr(&old))?;
-    }
+    move_into_place(&staged, dir).map_err(|(path, source)| ServeError::Write { path, source })?;
     Ok(())
 }
 

@@ -96,8 +96,8 @@ impl MilterConfig {
             if q > r {
                 return Err(format!(
                     "--quarantine-at {} is above --reject-at {}: every message it would hold is rejected first; lower --quarantine-at or set it to off",
-                    level_name(q),
-                    level_name(r)
+                    q.as_str(),
+                    r.as_str()
                 ));
             }
         }
@@ -122,15 +122,6 @@ pub fn parse_threshold(s: &str) -> Result<Option<Level>, String> {
         _ => Err(format!(
             "unknown level {s:?}: use low, medium, high, or off (none) to disable"
         )),
-    }
-}
-
-pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::None => "none",
-        Level::Low => "low",
-        Level::Medium => "medium",
-        Level::High => "high",
     }
 }
 
@@ -198,7 +189,7 @@ pub fn decide(v: &Verdict, config: &MilterConfig) -> Decision {
     };
     if reaches(v.level, config.tag_at) {
         d.headers.push((HEADER_SCORE, format!("{score:.3}")));
-        d.headers.push((HEADER_LEVEL, level_name(v.level).into()));
+        d.headers.push((HEADER_LEVEL, v.level.as_str().into()));
         d.headers.push((
             HEADER_TECHNIQUES,
             if techniques.is_empty() {
@@ -232,7 +223,7 @@ pub fn decide(v: &Verdict, config: &MilterConfig) -> Decision {
     if reaches(v.level, config.quarantine_at) {
         d.quarantine = Some(format!(
             "Impostor {}: {why} (score {score:.3})",
-            level_name(v.level)
+            v.level.as_str()
         ));
     }
     if reaches(v.level, config.reject_at) {
@@ -463,7 +454,7 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
         }
     };
     let d = decide(&verdict, config);
-    let level = level_name(verdict.level);
+    let level = verdict.level.as_str();
     let score = verdict.score;
     let action = d.action();
     log(

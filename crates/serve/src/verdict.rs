@@ -15,6 +15,18 @@ pub enum Level {
     High,
 }
 
+impl Level {
+    /// The name used in headers, logs and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+        }
+    }
+}
+
 /// One rule or feature that moved the score, said so an administrator can act.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reason {

@@ -2,6 +2,7 @@
 //! one command: generate (or gather) labelled mail, train a model on part
 //! of it, and evaluate that model and the baselines on the rest.
 
+use crate::commands::peers::PeerArgs;
 use crate::commands::{eval, gen, train};
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Parser};
@@ -63,15 +64,8 @@ pub struct BenchArgs {
     /// Seed of the generator, the splits and the folds.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// spamd's address (SpamAssassin).
-    #[arg(long, value_name = "HOST:PORT", default_value = crate::commands::peers::DEFAULT_SPAMD)]
-    spamd: String,
-    /// Rspamd's normal worker.
-    #[arg(long, value_name = "URL", default_value = crate::commands::peers::DEFAULT_RSPAMD)]
-    rspamd: String,
-    /// Run no peer filter.
-    #[arg(long)]
-    no_peers: bool,
+    #[command(flatten)]
+    peers: PeerArgs,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -217,20 +211,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // 4. Evaluation and report.
     step(3, "evaluation against the baselines (impostor eval)");
     let report = args.report.clone().unwrap_or_else(|| out.join("report"));
-    let mut argv = os(&[
-        &"eval",
-        &"--model",
-        &model,
-        &"-o",
-        &report,
-        &"--spamd",
-        &args.spamd,
-        &"--rspamd",
-        &args.rspamd,
-    ]);
-    if args.no_peers {
-        argv.push("--no-peers".into());
-    }
+    let mut argv = os(&[&"eval", &"--model", &model, &"-o", &report]);
+    argv.extend(args.peers.argv());
     argv.extend(os(&[
         &"--title",
         &if args.corpora.is_some() {

@@ -2,6 +2,7 @@
 //! mail → a benchmark report (metrics.json, scores.csv, figures,
 //! report.md, report.html).
 
+use crate::commands::peers::PeerArgs;
 use crate::gateway::ModelArgs;
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -22,7 +23,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Evaluate a model against baseline filters on labelled mail, and write a
 /// benchmark report.
@@ -74,18 +74,8 @@ pub struct EvalArgs {
     /// (the report's leakage check then fails, loudly).
     #[arg(long)]
     all: bool,
-    /// spamd's address (SpamAssassin).
-    #[arg(long, value_name = "HOST:PORT", default_value = crate::commands::peers::DEFAULT_SPAMD)]
-    spamd: String,
-    /// Rspamd's normal worker.
-    #[arg(long, value_name = "URL", default_value = crate::commands::peers::DEFAULT_RSPAMD)]
-    rspamd: String,
-    /// Run no peer filter (SpamAssassin, Rspamd).
-    #[arg(long)]
-    no_peers: bool,
-    /// Per-message time limit for a peer, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 30_000)]
-    peer_timeout_ms: u64,
+    #[command(flatten)]
+    peers: PeerArgs,
     /// False-positive rates at which every detector's detection rate is
     /// compared.
     #[arg(long, value_delimiter = ',', value_name = "FPR", default_values_t = [1e-2, 1e-3])]
@@ -272,12 +262,7 @@ pub fn evaluate(args: &EvalArgs, selection: Option<String>) -> Result<report::Me
         Box::new(Keywords),
     ];
     let mut skipped = Vec::new();
-    let (peers, peer_skips) = crate::commands::peers::connect(
-        args.no_peers,
-        &args.spamd,
-        &args.rspamd,
-        Duration::from_millis(args.peer_timeout_ms),
-    );
+    let (peers, peer_skips) = args.peers.connect();
     for s in &peer_skips {
         eprintln!("{}: skipped: {}", s.detector, s.reason);
     }
@@ -394,7 +379,7 @@ pub fn evaluate(args: &EvalArgs, selection: Option<String>) -> Result<report::Me
         model: Some(ModelInfo {
             source: artifact.dir.display().to_string(),
             manifest_sha256: model_id.clone(),
-            default_level: impostor_eval::detectors::impostor::level_name(levels.default_level).into(),
+            default_level: levels.default_level.as_str().into(),
             levels: level_infos.clone(),
         }),
         data: DataInfo {
@@ -451,18 +436,15 @@ fn spinner(quiet: bool, what: &str) -> ProgressBar {
     p
 }
 
-/// The command as run, output included (a report names where it lives).
+/// The command as run, output included (a report names where it lives),
+/// the binary named `impostor` wherever it was built.
 fn command_line() -> String {
-    std::env::args()
-        .map(|a| {
-            if a.chars()
-                .any(|c| c.is_whitespace() || "'\"$`\\".contains(c))
-            {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            } else {
-                a
-            }
-        })
+    std::iter::once("impostor".to_string())
+        .chain(
+            std::env::args()
+                .skip(1)
+                .map(|a| crate::commands::shell_word(&a)),
+        )
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -12,3 +12,17 @@ pub mod peers;
 pub mod scan;
 pub mod serve;
 pub mod train;
+
+/// An argument as a POSIX shell reads it back: quoted when it holds white
+/// space or a character the shell would interpret. For the commands that
+/// artifacts and reports record.
+pub fn shell_word(arg: &str) -> String {
+    if arg
+        .chars()
+        .any(|c| c.is_whitespace() || "'\"$`\\".contains(c))
+    {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    } else {
+        arg.to_string()
+    }
+}

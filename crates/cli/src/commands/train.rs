@@ -537,13 +537,7 @@ fn command_line() -> String {
         {
             continue;
         }
-        if a.chars()
-            .any(|c| c.is_whitespace() || "'\"$`\\".contains(c))
-        {
-            out.push(format!("'{}'", a.replace('\'', r"'\''")));
-        } else {
-            out.push(a);
-        }
+        out.push(crate::commands::shell_word(&a));
     }
     out.join(" ")
 }

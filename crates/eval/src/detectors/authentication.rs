@@ -25,9 +25,7 @@ impl Detector for AuthenticationOnly {
     }
 
     fn judge(&self, sample: &Sample<'_>) -> Result<Judgement, DetectorError> {
-        let e = sample
-            .extraction
-            .ok_or_else(|| DetectorError::Unparseable("no features".into()))?;
+        let e = sample.features()?;
         let mut hits = Vec::new();
         for (feature, name) in [
             (Feature::AuthSpfFail, "spf_fail"),

@@ -3,7 +3,7 @@
 //! expert rules alone and the classifier alone.
 
 use crate::detector::{Detector, DetectorError, Judgement, Sample};
-use impostor_serve::{Level, Model};
+use impostor_serve::Model;
 
 /// Which part of the model scores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,9 +72,7 @@ impl Detector for Impostor {
     }
 
     fn judge(&self, sample: &Sample<'_>) -> Result<Judgement, DetectorError> {
-        let extraction = sample
-            .extraction
-            .ok_or_else(|| DetectorError::Unparseable("no features".into()))?;
+        let extraction = sample.features()?;
         let model = self.detector.model();
         match self.part {
             Part::Full => {
@@ -108,15 +106,5 @@ impl Detector for Impostor {
                 hits: Vec::new(),
             }),
         }
-    }
-}
-
-/// The level names, for reports.
-pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::None => "none",
-        Level::Low => "low",
-        Level::Medium => "medium",
-        Level::High => "high",
     }
 }

@@ -32,9 +32,7 @@ impl Detector for Keywords {
     }
 
     fn judge(&self, sample: &Sample<'_>) -> Result<Judgement, DetectorError> {
-        let e = sample
-            .extraction
-            .ok_or_else(|| DetectorError::Unparseable("no features".into()))?;
+        let e = sample.features()?;
         let count = |list: &[(Feature, &str)], hits: &mut Vec<String>| -> f64 {
             let mut n = 0.0;
             for (feature, name) in list {
