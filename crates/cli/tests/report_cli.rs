@@ -203,8 +203,10 @@ function done(value) {
   document.getElementById('result').textContent =
     '@@RES' + 'ULT@@' + JSON.stringify(value) + '@@E' + 'ND@@';
 }
+// createImageBitmap decodes the whole image wherever it sits; img.decode()
+// never settles for an image below the fold of a headless page.
 function settle(img) {
-  return img.decode().then(() => true, () => false);
+  return createImageBitmap(img).then(() => true, () => false);
 }
 function loadImage(url) {
   return new Promise(resolve => {
