@@ -43,6 +43,7 @@ use std::time::Instant;
 ///     impostor bench
 ///
 ///     scripts/baselines.sh start /tmp/peers
+///
 ///     impostor bench --corpora ../shared/corpora -o out/bench-real
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -52,15 +53,15 @@ pub struct BenchArgs {
     /// Where to write the report [default: OUT/report].
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
-    /// Real corpora to use instead of the embedded default corpus alone.
+    /// A directory of real corpora to add to the embedded default corpus.
     #[arg(long, value_name = "DIR")]
     corpora: Option<PathBuf>,
     /// Attacks injected into the corpora's ham (with --corpora).
     #[arg(long, value_name = "N", default_value_t = 3000)]
     attacks: usize,
     /// Hold out SOURCE's messages dated on or after the day (repeatable).
-    #[arg(long, value_name = "SOURCE=YYYY-MM-DD")]
-    time_split: Vec<String>,
+    #[arg(long, value_name = "SOURCE=YYYY-MM-DD", value_parser = crate::commands::train::parse_cut)]
+    time_split: Vec<(String, String)>,
     /// Seed of the generator, the splits and the folds.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -152,7 +153,11 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // 1. Data.
     let generated = data.join("kestrel-generated");
     let mut inputs: Vec<PathBuf> = Vec::new();
-    let mut cuts: Vec<String> = args.time_split.clone();
+    let mut cuts: Vec<String> = args
+        .time_split
+        .iter()
+        .map(|(source, date)| format!("{source}={date}"))
+        .collect();
     step(1, "data");
     if let Some(dir) = &args.corpora {
         let corpora = corpora_in(dir)?;

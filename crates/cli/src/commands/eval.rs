@@ -54,6 +54,7 @@ use std::process::ExitCode;
 ///     impostor eval --model out/model out/default/messages -o out/report
 ///
 ///     scripts/baselines.sh start /tmp/peers
+///
 ///     impostor eval --model models/default corpus/ -o report
 #[derive(Args, Debug)]
 pub struct EvalArgs {

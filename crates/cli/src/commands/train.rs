@@ -407,7 +407,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
 }
 
 /// `SOURCE=YYYY-MM-DD` of --hold-out-after.
-fn parse_cut(text: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_cut(text: &str) -> Result<(String, String), String> {
     let (source, date) = text
         .split_once('=')
         .ok_or_else(|| format!("{text:?}: write SOURCE=YYYY-MM-DD"))?;
