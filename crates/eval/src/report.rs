@@ -576,7 +576,7 @@ pub fn outline(input: &ReportInput, m: &MetricsFile) -> Vec<Block> {
     );
     b.push(Block::List(list));
     b.push(Block::Paragraph(format!(
-        "Throughput is messages per second per thread: the messages divided by the time spent judging them, {} threads scoring at once. In-process detectors include the feature extraction they read; peers include a loopback round trip.",
+        "Throughput is messages per second per thread: the messages divided by the time spent judging them, {} threads scoring at once. In-process detectors include the feature extraction they read; peers include a loopback round trip, and share the machine with each other and with the scoring threads, so on a small machine they run slower here than alone.",
         m.concurrency
     )));
     b
