@@ -147,7 +147,7 @@ pub fn evaluate(args: &EvalArgs, selection: Option<String>) -> Result<report::Me
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         },
     };
-    let progress = spinner(args.quiet, "indexing");
+    let progress = crate::commands::spinner(args.quiet, "indexing");
     let index = pool.install(|| index_inputs(&args.paths, &options, &|n| progress.set_position(n)));
     progress.finish_and_clear();
     let hidden: Vec<String> = DEFAULT_VERDICT_HEADERS
@@ -420,21 +420,6 @@ pub fn evaluate(args: &EvalArgs, selection: Option<String>) -> Result<report::Me
         eprintln!("wrote {}/report.html and report.md", args.output.display());
     }
     Ok(metrics)
-}
-
-fn spinner(quiet: bool, what: &str) -> ProgressBar {
-    let p = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new_spinner()
-    };
-    p.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{spinner}} {what}: {{pos}} messages, {{per_sec}}, {{elapsed}}"
-        ))
-        .expect("static template"),
-    );
-    p
 }
 
 /// The command as run, output included (a report names where it lives),

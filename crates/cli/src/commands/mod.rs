@@ -26,3 +26,19 @@ pub fn shell_word(arg: &str) -> String {
         arg.to_string()
     }
 }
+
+/// A spinner counting messages on standard error (hidden with --quiet).
+pub fn spinner(quiet: bool, what: &str) -> indicatif::ProgressBar {
+    let p = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    p.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {what}: {{pos}} messages, {{per_sec}}, {{elapsed}}"
+        ))
+        .expect("static template"),
+    );
+    p
+}

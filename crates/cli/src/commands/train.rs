@@ -16,7 +16,6 @@ use impostor_train::training::{
     self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Example,
     HeldOutMetrics, Role, TrainParams,
 };
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -428,20 +427,7 @@ fn read_examples(
     quiet: bool,
     excluded: &mut Excluded,
 ) -> Result<(Vec<Example>, Vec<impostor_train::corpus::ManifestRow>)> {
-    let bar = |what: &str| {
-        let p = if quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new_spinner()
-        };
-        p.set_style(
-            ProgressStyle::with_template(&format!(
-                "{{spinner}} {what}: {{pos}} messages, {{per_sec}}, {{elapsed}}"
-            ))
-            .expect("static template"),
-        );
-        p
-    };
+    let bar = |what: &str| crate::commands::spinner(quiet, what);
     let options = IndexOptions {
         source: None,
         labels: labels.clone(),
