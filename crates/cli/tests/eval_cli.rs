@@ -318,3 +318,51 @@ fn hostile_and_new_messages_are_judged_or_counted_and_the_run_goes_on() {
         assert_eq!(d["messages"].as_u64().unwrap(), evaluated);
     }
 }
+
+#[test]
+fn peers_that_do_not_answer_are_skipped_with_the_reason() {
+    let s = setup();
+    let out = s.root.join("report-no-peers-running");
+    let port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let spamd = format!("127.0.0.1:{}", port());
+    let rspamd = format!("http://127.0.0.1:{}", port());
+    let (code, _, err) = impostor(&[
+        "eval",
+        "--model",
+        s.model.to_str().unwrap(),
+        "--spamd",
+        &spamd,
+        "--rspamd",
+        &rspamd,
+        "-o",
+        out.to_str().unwrap(),
+        s.messages.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // One line each on standard error, and the same in the report.
+    for (name, address) in [
+        ("spamassassin", spamd.as_str()),
+        ("rspamd", rspamd.as_str()),
+    ] {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}: skipped: ")))
+            .unwrap_or_else(|| panic!("no skip line for {name}: {err}"));
+        assert!(
+            line.contains(address.trim_start_matches("http://")),
+            "{line}"
+        );
+        assert!(line.contains("scripts/baselines.sh start"), "{line}");
+    }
+    let m = json(&out.join("metrics.json"));
+    assert_eq!(m["skipped"].as_array().unwrap().len(), 2);
+    assert_eq!(m["detectors"].as_array().unwrap().len(), 5);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("spamassassin: skipped: "), "{report}");
+}
