@@ -81,7 +81,8 @@ fn connect(
         skip("rspamd", "--no-peers".into());
         return (found, skipped);
     }
-    let start = "start the peers on loopback with `scripts/baselines.sh start DIR` (Debian packages spamassassin spamc spamd rspamd)";
+    // The detectors' errors say how to start them; add what they need.
+    let start = "it needs Debian's spamassassin, spamc, spamd and rspamd packages";
     match spamd.to_socket_addrs().ok().and_then(|mut a| a.next()) {
         None => skip(
             "spamassassin",
