@@ -76,3 +76,12 @@ pub trait Detector: Send + Sync {
     }
     fn judge(&self, sample: &Sample<'_>) -> Result<Judgement, DetectorError>;
 }
+
+/// At most the first `chars` characters of `s`: what a peer's nonsense
+/// answer contributes to an error message.
+pub(crate) fn clip(s: &str, chars: usize) -> &str {
+    match s.char_indices().nth(chars) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

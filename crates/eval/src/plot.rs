@@ -689,6 +689,31 @@ fn draw_curve<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueTyp
     Ok(!points.is_empty() || operating_point.is_some())
 }
 
+/// Every curve, its finite points mapped by `clamp` into the chart, or
+/// "no data" when none had anything to draw.
+fn draw_curves<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut ChartContext<DB, Cartesian2d<X, Y>>,
+    curves: &[Curve],
+    clamp: impl Fn((f64, f64)) -> (f64, f64),
+) -> DrawResult<(), DB> {
+    let mut drawn = false;
+    for (i, c) in curves.iter().enumerate() {
+        let points = c
+            .points
+            .iter()
+            .filter(|p| finite_point(p))
+            .map(|&p| clamp(p))
+            .collect();
+        let op = c.operating_point.filter(finite_point).map(&clamp);
+        drawn |= draw_curve(chart, i, points, op)?;
+    }
+    if !drawn {
+        note_in(root, chart.plotting_area().get_pixel_range(), "no data")?;
+    }
+    Ok(())
+}
+
 impl Figure for Roc<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
         let plot = frame(root, self.title, &curve_legend(self.curves, "AUC"))?;
@@ -717,22 +742,9 @@ impl Figure for Roc<'_> {
             .collect();
         chart.draw_series(DashedLineSeries::new(chance, 6, 6, MUTED.stroke_width(1)))?;
 
-        let clamp = |(x, y): (f64, f64)| (x.clamp(floor, 1.0), unit(y));
-        let mut drawn = false;
-        for (i, c) in self.curves.iter().enumerate() {
-            let points = c
-                .points
-                .iter()
-                .filter(|p| finite_point(p))
-                .map(|&p| clamp(p))
-                .collect();
-            let op = c.operating_point.filter(finite_point).map(clamp);
-            drawn |= draw_curve(&mut chart, i, points, op)?;
-        }
-        if !drawn {
-            note_in(root, chart.plotting_area().get_pixel_range(), "no data")?;
-        }
-        Ok(())
+        draw_curves(root, &mut chart, self.curves, |(x, y)| {
+            (x.clamp(floor, 1.0), unit(y))
+        })
     }
 }
 
@@ -759,22 +771,7 @@ impl Figure for PrecisionRecall<'_> {
             11,
             &|v| percent(*v),
         )?;
-        let clamp = |(x, y): (f64, f64)| (unit(x), unit(y));
-        let mut drawn = false;
-        for (i, c) in self.curves.iter().enumerate() {
-            let points = c
-                .points
-                .iter()
-                .filter(|p| finite_point(p))
-                .map(|&p| clamp(p))
-                .collect();
-            let op = c.operating_point.filter(finite_point).map(clamp);
-            drawn |= draw_curve(&mut chart, i, points, op)?;
-        }
-        if !drawn {
-            note_in(root, chart.plotting_area().get_pixel_range(), "no data")?;
-        }
-        Ok(())
+        draw_curves(root, &mut chart, self.curves, |(x, y)| (unit(x), unit(y)))
     }
 }
 

@@ -766,16 +766,12 @@ pub fn write(dir: &Path, input: &ReportInput) -> Result<MetricsFile, EvalError> 
         let path = path.to_path_buf();
         move |source| EvalError::Write { path, source }
     };
-    if dir.exists() && !dir.join(METRICS_FILE).is_file() {
-        let empty = std::fs::read_dir(dir).map_err(werr(dir))?.next().is_none();
-        if !empty {
-            return Err(EvalError::Refused {
-                path: dir.to_path_buf(),
-                what:
-                    "exists and is not a report (no metrics.json); choose another output directory"
-                        .into(),
-            });
-        }
+    if !impostor_serve::artifact::replaceable(dir, METRICS_FILE).map_err(werr(dir))? {
+        return Err(EvalError::Refused {
+            path: dir.to_path_buf(),
+            what: "exists and is not a report (no metrics.json); choose another output directory"
+                .into(),
+        });
     }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

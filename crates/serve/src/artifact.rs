@@ -331,6 +331,16 @@ fn verify(
     })
 }
 
+/// Whether an output directory may be replaced whole: it does not exist,
+/// is empty, or holds `marker` (the file its own kind of output always
+/// has). Anything else is someone's data.
+pub fn replaceable(dir: &Path, marker: &str) -> std::io::Result<bool> {
+    if !dir.exists() || dir.join(marker).is_file() {
+        return Ok(true);
+    }
+    Ok(std::fs::read_dir(dir)?.next().is_none())
+}
+
 /// Renames the directory `staged` (a sibling of `dir`) to `dir`, replacing
 /// what is there. Replacing a directory takes two renames; in between, the
 /// old one waits under a hidden name, so a crash leaves one whole
@@ -376,14 +386,11 @@ pub fn write(
         let path = path.to_path_buf();
         move |source| ServeError::Write { path, source }
     };
-    if dir.exists() && !dir.join(SUMS_FILE).is_file() {
-        let empty = std::fs::read_dir(dir).map_err(werr(dir))?.next().is_none();
-        if !empty {
-            return refuse(
-                dir,
-                "exists and is not a model artifact; choose another output directory".into(),
-            );
-        }
+    if !replaceable(dir, SUMS_FILE).map_err(werr(dir))? {
+        return refuse(
+            dir,
+            "exists and is not a model artifact; choose another output directory".into(),
+        );
     }
     manifest.files = files
         .iter()

@@ -119,8 +119,11 @@ fn corpora_in(dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let out = &args.output;
-    let marker = out.join(".impostor-bench");
-    if out.exists() && !marker.is_file() && std::fs::read_dir(out)?.next().is_some() {
+    const MARKER: &str = ".impostor-bench";
+    let marker = out.join(MARKER);
+    let replaceable = impostor_serve::artifact::replaceable(out, MARKER)
+        .with_context(|| format!("reading {}", out.display()))?;
+    if !replaceable {
         bail!(
             "{} exists and was not written by `impostor bench`; choose another directory with -o",
             out.display()

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::detector::{Detector, DetectorError, Judgement, Sample};
+use crate::detector::{clip, Detector, DetectorError, Judgement, Sample};
 
 /// The largest message sent (20 MiB), as for SpamAssassin; Rspamd's own
 /// limit (`max_message`) is 50 MiB.
@@ -99,7 +99,7 @@ impl Rspamd {
             return Err(peer_error(format!(
                 "GET /ping answered {} {:?}, not 200 pong: is this Rspamd's normal or controller worker?",
                 response.status(),
-                truncate(body.trim())
+                clip(body.trim(), 200)
             )));
         }
         let version = match server {
@@ -133,7 +133,7 @@ fn parse_check_reply(status: u16, body: &str) -> Result<Judgement, String> {
     if status != 200 {
         return Err(format!(
             "/checkv2 answered {status}: {}",
-            truncate(body.trim())
+            clip(body.trim(), 200)
         ));
     }
     let reply: CheckReply = serde_json::from_str(body)
@@ -148,13 +148,6 @@ fn parse_check_reply(status: u16, body: &str) -> Result<Judgement, String> {
         flagged: Some(FLAGGING_ACTIONS.contains(&reply.action.as_str())),
         hits,
     })
-}
-
-fn truncate(s: &str) -> &str {
-    match s.char_indices().nth(200) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 impl Detector for Rspamd {

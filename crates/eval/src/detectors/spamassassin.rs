@@ -13,7 +13,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::detector::{Detector, DetectorError, Judgement, Sample};
+use crate::detector::{clip, Detector, DetectorError, Judgement, Sample};
 
 /// The largest message sent (20 MiB); a larger one is an error for that
 /// message. Far above any mail server's limit, it only bounds memory.
@@ -182,7 +182,7 @@ fn parse_symbols_reply(reply: &[u8]) -> Result<Verdict, String> {
     let code = parts.next().unwrap_or_default();
     let message = parts.next().unwrap_or_default().trim();
     if !proto.starts_with("SPAMD/") {
-        return Err(format!("not a SPAMD reply: {:?}", truncate(status)));
+        return Err(format!("not a SPAMD reply: {:?}", clip(status, 80)));
     }
     if code != "0" {
         return Err(format!("spamd refused the message: code {code} {message}"));
@@ -196,21 +196,21 @@ fn parse_symbols_reply(reply: &[u8]) -> Result<Verdict, String> {
     // "True ; 7.3 / 5.0"
     let (flag, scores) = spam_line
         .split_once(';')
-        .ok_or_else(|| format!("malformed Spam: header {:?}", truncate(spam_line)))?;
+        .ok_or_else(|| format!("malformed Spam: header {:?}", clip(spam_line, 80)))?;
     let spam = match flag.trim() {
         f if f.eq_ignore_ascii_case("true") || f.eq_ignore_ascii_case("yes") => true,
         f if f.eq_ignore_ascii_case("false") || f.eq_ignore_ascii_case("no") => false,
-        other => return Err(format!("Spam: header says {:?}", truncate(other))),
+        other => return Err(format!("Spam: header says {:?}", clip(other, 80))),
     };
     let (score, required) = scores
         .split_once('/')
-        .ok_or_else(|| format!("malformed Spam: header {:?}", truncate(spam_line)))?;
+        .ok_or_else(|| format!("malformed Spam: header {:?}", clip(spam_line, 80)))?;
     let number = |s: &str| {
         s.trim()
             .parse::<f64>()
             .ok()
             .filter(|v| v.is_finite())
-            .ok_or_else(|| format!("malformed score {:?}", truncate(s)))
+            .ok_or_else(|| format!("malformed score {:?}", clip(s, 80)))
     };
     let rules = body
         .split(',')
@@ -224,13 +224,6 @@ fn parse_symbols_reply(reply: &[u8]) -> Result<Verdict, String> {
         required: number(required)?,
         rules,
     })
-}
-
-fn truncate(s: &str) -> &str {
-    match s.char_indices().nth(80) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 impl Detector for SpamAssassin {
