@@ -1265,7 +1265,9 @@ fn push_bounded(buf: &mut String, s: &str, max: usize, truncated: &mut bool) {
 /// links (mailto:, tel:, cid:, fragments).
 fn link(href: &str, text: Option<String>) -> Option<Link> {
     let href = href.trim();
-    let candidate = if href.len() > 4 && href[..4].eq_ignore_ascii_case("www.") {
+    // Bytes, not a str slice: an attacker's href may end its first four
+    // bytes inside a multi-byte character.
+    let candidate = if href.len() > 4 && href.as_bytes()[..4].eq_ignore_ascii_case(b"www.") {
         format!("http://{href}")
     } else {
         href.to_string()

@@ -248,3 +248,17 @@ fn ten_megabyte_single_line_headers() {
         }
     }
 }
+
+#[test]
+fn an_href_whose_fourth_byte_is_inside_a_character_is_read() {
+    // Found in the field: `href[..4]` on "aéé" split the second 'é' and
+    // panicked, killing a whole scan.
+    for href in ["aéé", "ééé", "w€", "www\u{e9}.example", "WWW.é.example/€"] {
+        let html = format!("<html><body><a href=\"{href}\">x</a> and {href}</body></html>");
+        let bytes = format!(
+            "{HEAD}Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n",
+        );
+        let (view, x) = run(ctx(), bytes.as_bytes());
+        assert_bounded(ctx(), &view, &x);
+    }
+}
