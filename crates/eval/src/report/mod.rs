@@ -1,0 +1,481 @@
+//! The benchmark report: `metrics.json`, `scores.csv`, the figures (PNG
+//! and SVG), `report.md` and `report.html` (figures inline), written into
+//! one directory whole or not at all.
+//!
+//! Both documents render one outline ([`Block`]s, one function per section
+//! in [`outline`]), so the Markdown and the HTML never disagree. Nothing
+//! here is timed or dated: a rerun on the same data writes the same
+//! numbers (throughput aside, which is measured).
+
+mod csv;
+mod outline;
+mod render;
+
+pub use csv::scores_csv;
+pub use outline::{figure_caption, outline, Block};
+pub use render::{render_html, render_markdown};
+
+use crate::error::EvalError;
+use crate::metrics::{
+    detector_metrics, technique_key, Cut, DetectorMetrics, DetectorScores, Item, PointSpec,
+};
+use crate::rates::Rate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The model evaluated, as the report names it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelInfo {
+    /// Its directory, or "built in".
+    pub source: String,
+    pub manifest_sha256: String,
+    pub default_level: String,
+    pub levels: Vec<LevelInfo>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LevelInfo {
+    pub name: String,
+    pub threshold: f64,
+    pub target_fpr: f64,
+    /// Whether the validation role held enough ham to resolve the target.
+    pub resolvable: bool,
+}
+
+/// Which mail was evaluated and why.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DataInfo {
+    /// How the evaluated messages were chosen (the split rule, the role).
+    pub selection: String,
+    /// Messages left out, by reason.
+    pub excluded: BTreeMap<String, u64>,
+    pub notes: Vec<String>,
+}
+
+/// One leakage check and what it found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub result: String,
+    pub passed: bool,
+}
+
+/// A detector that was asked for but not run, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    pub detector: String,
+    pub reason: String,
+}
+
+/// Everything a report is made of.
+pub struct ReportInput {
+    pub title: String,
+    /// The command that produced the report (to reproduce it).
+    pub command: String,
+    pub model: Option<ModelInfo>,
+    pub data: DataInfo,
+    pub leakage: Vec<Check>,
+    pub skipped: Vec<Skipped>,
+    pub items: Vec<Item>,
+    pub scores: Vec<DetectorScores>,
+    pub points: Vec<PointSpec>,
+    /// Threads scoring at once (throughput is per thread).
+    pub concurrency: usize,
+}
+
+/// The operating points every report has: the native decision, the
+/// model's levels (`levels`: name and threshold) and matched
+/// false-positive rates.
+pub fn standard_points(levels: &[LevelInfo], matched: &[f64]) -> Vec<PointSpec> {
+    let mut out = vec![PointSpec {
+        name: "native".into(),
+        cut: Cut::Native,
+    }];
+    for rate in matched {
+        out.push(PointSpec {
+            name: matched_name(*rate),
+            cut: Cut::MatchedFpr(*rate),
+        });
+    }
+    for l in levels {
+        out.push(PointSpec {
+            name: format!("level_{}", l.name),
+            cut: Cut::AtLeast(l.threshold),
+        });
+    }
+    out
+}
+
+/// `fpr_1e-3` for 0.001.
+pub fn matched_name(rate: f64) -> String {
+    format!("fpr_{rate:.0e}")
+}
+
+/// Counts of the evaluated data.
+#[derive(Clone, Debug, Serialize)]
+pub struct DataSummary {
+    pub messages: u64,
+    pub ham: u64,
+    pub attacks: u64,
+    pub selection: String,
+    pub excluded: BTreeMap<String, u64>,
+    pub notes: Vec<String>,
+    /// Per source: messages per label, and how many are synthetic.
+    pub by_source: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Attacks per technique (`none`: real phishing and BEC).
+    pub attacks_by_technique: BTreeMap<String, u64>,
+}
+
+/// `metrics.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricsFile {
+    pub format: &'static str,
+    pub version: u32,
+    pub title: String,
+    pub command: String,
+    pub model: Option<ModelInfo>,
+    pub data: DataSummary,
+    pub leakage: Vec<Check>,
+    pub skipped: Vec<Skipped>,
+    /// Operating points by name, with how each is set.
+    pub operating_points: BTreeMap<String, String>,
+    pub concurrency: usize,
+    pub detectors: Vec<DetectorMetrics>,
+    /// Figure files (stems; each has .png and .svg).
+    pub figures: Vec<String>,
+}
+
+pub const METRICS_FILE: &str = "metrics.json";
+
+fn summarise(input: &ReportInput) -> DataSummary {
+    let mut by_source: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut by_technique = BTreeMap::new();
+    for it in &input.items {
+        let s = by_source.entry(it.source.clone()).or_default();
+        *s.entry(it.label.clone()).or_default() += 1;
+        if it.synthetic {
+            *s.entry("synthetic".into()).or_default() += 1;
+        }
+        if it.attack {
+            *by_technique.entry(technique_key(it)).or_default() += 1;
+        }
+    }
+    let attacks = input.items.iter().filter(|i| i.attack).count() as u64;
+    DataSummary {
+        messages: input.items.len() as u64,
+        ham: input.items.len() as u64 - attacks,
+        attacks,
+        selection: input.data.selection.clone(),
+        excluded: input.data.excluded.clone(),
+        notes: input.data.notes.clone(),
+        by_source,
+        attacks_by_technique: by_technique,
+    }
+}
+
+fn describe_point(spec: &PointSpec) -> String {
+    match spec.cut {
+        Cut::Native => "each detector's own decision".into(),
+        Cut::AtLeast(t) => format!("score ≥ {t:.6} (a threshold of the model's)"),
+        Cut::MatchedFpr(r) => format!(
+            "each detector's threshold flagging at most {} of the evaluated ham (read off its ROC curve; the same rate for every detector)",
+            pct(r)
+        ),
+    }
+}
+
+/// Computes every metric; the figures are drawn by [`write`].
+pub fn metrics(input: &ReportInput) -> MetricsFile {
+    MetricsFile {
+        format: "impostor-eval-metrics",
+        version: 1,
+        title: input.title.clone(),
+        command: input.command.clone(),
+        model: input.model.clone(),
+        data: summarise(input),
+        leakage: input.leakage.clone(),
+        skipped: input.skipped.clone(),
+        operating_points: input
+            .points
+            .iter()
+            .map(|p| (p.name.clone(), describe_point(p)))
+            .collect(),
+        concurrency: input.concurrency,
+        detectors: input
+            .scores
+            .iter()
+            .map(|d| detector_metrics(&input.items, d, &input.points))
+            .collect(),
+        figures: Vec::new(),
+    }
+}
+
+/// A percentage with precision that suits its size.
+pub fn pct(v: f64) -> String {
+    let p = 100.0 * v;
+    if p == 0.0 || p >= 10.0 {
+        format!("{p:.1}%")
+    } else if p >= 1.0 {
+        format!("{p:.2}%")
+    } else {
+        format!("{p:.3}%")
+    }
+}
+
+/// `12.5% [10.1–15.2%] (25/200)`, or `n/a (0/0)`.
+pub fn rate_cell(r: &Rate) -> String {
+    match (r.value, r.ci95) {
+        (Some(v), Some(ci)) => format!(
+            "{} [{}–{}] ({}/{})",
+            pct(v),
+            pct(ci.low).trim_end_matches('%'),
+            pct(ci.high),
+            r.count,
+            r.total
+        ),
+        _ => format!("n/a ({}/{})", r.count, r.total),
+    }
+}
+
+/// Writes a whole report into `dir`: staged in a temporary directory
+/// beside it and renamed into place; an existing report there is
+/// replaced, any other non-empty directory refused. Returns the metrics.
+pub fn write(dir: &Path, input: &ReportInput) -> Result<MetricsFile, EvalError> {
+    let werr = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EvalError::Write { path, source }
+    };
+    if !impostor_serve::artifact::replaceable(dir, METRICS_FILE).map_err(werr(dir))? {
+        return Err(EvalError::Refused {
+            path: dir.to_path_buf(),
+            what: "exists and is not a report (no metrics.json); choose another output directory"
+                .into(),
+        });
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(werr(&parent))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".impostor-report-")
+        .tempdir_in(&parent)
+        .map_err(werr(&parent))?;
+    let mut m = metrics(input);
+    m.figures = crate::figures::draw(tmp.path(), input, &m)?;
+    let put = |name: &str, bytes: &[u8]| -> Result<(), EvalError> {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).map_err(werr(&path))
+    };
+    let mut json = serde_json::to_vec_pretty(&m).map_err(|e| EvalError::Metrics(e.to_string()))?;
+    json.push(b'\n');
+    put(METRICS_FILE, &json)?;
+    put(
+        "scores.csv",
+        scores_csv(&input.items, &input.scores).as_bytes(),
+    )?;
+    let blocks = outline(input, &m);
+    put("report.md", render_markdown(&blocks).as_bytes())?;
+    let staged_dir = tmp.path().to_path_buf();
+    let png = |stem: &str| std::fs::read(staged_dir.join(format!("{stem}.png"))).ok();
+    put(
+        "report.html",
+        render_html(&blocks, &m.title, &png).as_bytes(),
+    )?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
+            .map_err(werr(tmp.path()))?;
+    }
+    let staged = tmp.keep();
+    impostor_serve::artifact::move_into_place(&staged, dir)
+        .map_err(|(path, source)| EvalError::Write { path, source })?;
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, source: &str, label: &str, technique: Option<&str>) -> Item {
+        Item {
+            id: id.into(),
+            source: source.into(),
+            label: label.into(),
+            attack: label != "ham",
+            technique: technique.map(str::to_string),
+            synthetic: technique.is_some(),
+        }
+    }
+
+    fn detector(name: &str, scores: &[f64], native: bool, errors: usize) -> DetectorScores {
+        let n = scores.len();
+        DetectorScores {
+            name: name.into(),
+            description: format!("{name}, for the test."),
+            is_peer: false,
+            scores: scores
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i >= errors).then_some(*s))
+                .collect(),
+            flagged: scores
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (native && i >= errors).then_some(*s >= 0.5))
+                .collect(),
+            hits: vec![vec!["r|1".into()]; n],
+            errors: (0..n)
+                .map(|i| (i < errors).then(|| "down, \"really\"".to_string()))
+                .collect(),
+            busy_seconds: 2.0,
+        }
+    }
+
+    /// A small report with every section: a model, two matched rates,
+    /// techniques, two sources, real and synthetic mail, an error, a
+    /// skipped peer, excluded messages and notes.
+    fn input() -> ReportInput {
+        let items = vec![
+            item("a:1", "a", "ham", None),
+            item("a:2", "a", "ham", None),
+            item("b:1", "b", "ham", Some("none")),
+            item("b:2", "b", "bec", Some("lookalike_domain")),
+            item("b:3", "b", "phish", Some("header_from_spoof")),
+            item("a:3", "a", "phish", None),
+        ];
+        let levels = vec![
+            LevelInfo {
+                name: "low".into(),
+                threshold: 0.25,
+                target_fpr: 1e-2,
+                resolvable: true,
+            },
+            LevelInfo {
+                name: "medium".into(),
+                threshold: 0.5,
+                target_fpr: 1e-3,
+                resolvable: false,
+            },
+        ];
+        let mut excluded = BTreeMap::new();
+        excluded.insert("unlabelled".to_string(), 3);
+        excluded.insert("in the model's train role".to_string(), 7);
+        ReportInput {
+            title: "A <test> report".into(),
+            command: "impostor eval 'a b' -o out".into(),
+            model: Some(ModelInfo {
+                source: "models/x".into(),
+                manifest_sha256: "abc".into(),
+                default_level: "medium".into(),
+                levels: levels.clone(),
+            }),
+            data: DataInfo {
+                selection: "The test role.".into(),
+                excluded,
+                notes: vec!["a note | with a bar".into()],
+            },
+            leakage: vec![
+                Check {
+                    name: "model's own data".into(),
+                    result: "none".into(),
+                    passed: true,
+                },
+                Check {
+                    name: "source probe".into(),
+                    result: "AUC 0.95".into(),
+                    passed: false,
+                },
+            ],
+            skipped: vec![Skipped {
+                detector: "rspamd".into(),
+                reason: "--no-peers".into(),
+            }],
+            points: standard_points(&levels, &[1e-2, 1e-3]),
+            scores: vec![
+                detector("impostor", &[0.1, 0.6, 0.2, 0.9, 0.4, 0.8], true, 0),
+                detector(
+                    "impostor_rules_only",
+                    &[0.1, 0.3, 0.2, 0.9, 0.7, 0.8],
+                    false,
+                    0,
+                ),
+                detector("keywords", &[0.0, 1.0, 0.0, 1.0, 0.0, 1.0], true, 1),
+            ],
+            items,
+            concurrency: 2,
+        }
+    }
+
+    fn headings(blocks: &[Block]) -> Vec<String> {
+        blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Heading(_, t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_outline_has_every_section_in_reading_order() {
+        let input = input();
+        let mut m = metrics(&input);
+        m.figures = vec!["roc".into(), "techniques_native".into()];
+        let blocks = outline(&input, &m);
+        assert_eq!(
+            headings(&blocks),
+            [
+                "A <test> report",
+                "Summary",
+                "At matched false-positive rates",
+                "Detection per technique, each detector at its own decision",
+                "Detection per technique at matched false-positive rate (fpr_1e-3)",
+                "Per source, each detector at its own decision",
+                "Real and synthetic mail",
+                "Impostor's levels",
+                "Figures",
+                "Data and splits",
+                "Leakage checks",
+                "Detectors",
+            ]
+        );
+        let md = render_markdown(&blocks);
+        for needle in [
+            "- left out, unlabelled: 3",
+            "- WARN source probe: AUC 0.95",
+            "- rspamd: skipped: --no-peers",
+            "- a note | with a bar",
+            "Could not judge 1 messages (e.g. down, \"really\").",
+            "| medium | 0.500000 | 1e-3 (not resolvable on its validation role) |",
+            "![ROC curves",
+        ] {
+            assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
+        }
+        let html = render_html(&blocks, &m.title, &|s: &str| {
+            (s == "roc").then(|| vec![1, 2, 3])
+        });
+        assert!(html.contains("<title>A &lt;test&gt; report</title>"));
+        assert!(html.contains("src=\"data:image/png;base64,AQID\""));
+        assert!(html.contains("src=\"techniques_native.png\""));
+    }
+
+    #[test]
+    fn a_report_without_a_model_or_matched_rates_leaves_their_sections_out() {
+        let mut input = input();
+        input.model = None;
+        input
+            .points
+            .retain(|p| !matches!(p.cut, Cut::MatchedFpr(_)));
+        let m = metrics(&input);
+        let h = headings(&outline(&input, &m));
+        assert!(
+            !h.iter()
+                .any(|t| t.contains("matched") || t.contains("levels")),
+            "{h:?}"
+        );
+        assert!(h.contains(&"Detection per technique, each detector at its own decision".into()));
+    }
+}

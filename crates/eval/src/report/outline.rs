@@ -1,0 +1,452 @@
+//! The report's outline, one function per section, in reading order.
+//! [`outline`] strings them together; Markdown and HTML both render it.
+
+use super::{rate_cell, MetricsFile, ReportInput};
+use crate::metrics::{Cut, DetectorMetrics, PointMetrics, PointSpec, SliceMetrics};
+use std::fmt::Write as _;
+
+/// One piece of the report's outline.
+#[derive(Clone, Debug)]
+pub enum Block {
+    /// A heading of a level (1 the title) and its text.
+    Heading(u8, String),
+    /// A paragraph of text.
+    Paragraph(String),
+    /// A bulleted list.
+    List(Vec<String>),
+    /// A table: its header and its rows of cells.
+    Table {
+        /// The header cells.
+        head: Vec<String>,
+        /// The rows, each as many cells as the header.
+        rows: Vec<Vec<String>>,
+    },
+    /// A figure's file stem (PNG and SVG beside the report) and caption.
+    Figure {
+        /// The file name without .png or .svg.
+        stem: String,
+        /// What the figure shows.
+        caption: String,
+    },
+    /// Preformatted text (a command).
+    Code(String),
+}
+
+/// The report's outline.
+pub fn outline(input: &ReportInput, m: &MetricsFile) -> Vec<Block> {
+    let matched: Vec<&PointSpec> = input
+        .points
+        .iter()
+        .filter(|p| matches!(p.cut, Cut::MatchedFpr(_)))
+        .collect();
+    [
+        opening(m),
+        summary(m),
+        matched_rates(m, &matched),
+        per_technique(m, &matched),
+        per_source(m),
+        real_and_synthetic(m),
+        levels(m),
+        figures(m),
+        data_and_splits(m),
+        leakage_checks(m),
+        detectors(m),
+    ]
+    .concat()
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.digits$}"))
+}
+
+fn point<'a>(d: &'a DetectorMetrics, name: &str) -> Option<&'a PointMetrics> {
+    d.points.iter().find(|p| p.name == name)
+}
+
+/// The detectors with a decision of their own (the ablations have none).
+fn with_native(m: &MetricsFile) -> Vec<&DetectorMetrics> {
+    m.detectors
+        .iter()
+        .filter(|d| point(d, "native").is_some())
+        .collect()
+}
+
+/// The title, the counts, and the command to reproduce it.
+fn opening(m: &MetricsFile) -> Vec<Block> {
+    vec![
+        Block::Heading(1, m.title.clone()),
+        Block::Paragraph(format!(
+            "{} messages evaluated: {} ham and {} attacks. Every detector judged the same messages in one run. Rates carry 95% Wilson intervals, ROC and PR AUC 95% bootstrap intervals ({} stratified resamples, seed {}).",
+            m.data.messages,
+            m.data.ham,
+            m.data.attacks,
+            crate::metrics::BOOTSTRAP_RESAMPLES,
+            crate::metrics::BOOTSTRAP_SEED
+        )),
+        Block::Paragraph("Reproduce with:".into()),
+        Block::Code(m.command.clone()),
+    ]
+}
+
+/// Every detector at its own decision, with its ranking and throughput.
+fn summary(m: &MetricsFile) -> Vec<Block> {
+    let auc = |a: Option<f64>, ci: Option<crate::rates::Interval>| match (a, ci) {
+        (Some(a), Some(ci)) => format!("{a:.4} [{:.4}–{:.4}]", ci.low, ci.high),
+        (a, _) => opt(a, 4),
+    };
+    let rows = m
+        .detectors
+        .iter()
+        .map(|d| {
+            let native = point(d, "native");
+            vec![
+                d.name.clone(),
+                native.map_or("—".into(), |p| rate_cell(&p.overall.false_positive_rate)),
+                native.map_or("—".into(), |p| rate_cell(&p.overall.detection_rate)),
+                native.map_or("—".into(), |p| rate_cell(&p.overall.precision)),
+                native.map_or("—".into(), |p| opt(p.overall.f1, 3)),
+                auc(d.ranking.roc_auc, d.ranking.roc_auc_ci95),
+                auc(d.ranking.pr_auc, d.ranking.pr_auc_ci95),
+                opt(d.messages_per_second, 0),
+                d.errors.to_string(),
+            ]
+        })
+        .collect();
+    vec![
+        Block::Heading(2, "Summary".into()),
+        Block::Table {
+            head: [
+                "detector",
+                "false positives (own decision)",
+                "detection (own decision)",
+                "precision",
+                "F1",
+                "ROC AUC",
+                "PR AUC",
+                "messages/s per thread",
+                "errors",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        },
+        Block::Paragraph(
+            "A detector without a decision of its own (the ablations) shows —; compare it at matched false-positive rates below. A message a detector could not judge counts as not flagged.".into(),
+        ),
+    ]
+}
+
+/// Every detector at each matched false-positive rate; nothing when none
+/// was asked for.
+fn matched_rates(m: &MetricsFile, matched: &[&PointSpec]) -> Vec<Block> {
+    if matched.is_empty() {
+        return Vec::new();
+    }
+    let mut head = vec!["detector".to_string()];
+    for p in matched {
+        head.push(format!("{}: false positives", p.name));
+        head.push(format!("{}: detection", p.name));
+    }
+    let rows = m
+        .detectors
+        .iter()
+        .map(|d| {
+            let mut row = vec![d.name.clone()];
+            for p in matched {
+                match point(d, &p.name) {
+                    Some(x) => {
+                        row.push(rate_cell(&x.overall.false_positive_rate));
+                        row.push(rate_cell(&x.overall.detection_rate));
+                    }
+                    None => row.extend(["—".to_string(), "—".to_string()]),
+                }
+            }
+            row
+        })
+        .collect();
+    vec![
+        Block::Heading(2, "At matched false-positive rates".into()),
+        Block::Paragraph(
+            "Each detector's threshold is set, on the evaluated ham itself, so that it flags at most the stated share of it; then its detection rate is read. This compares how well the detectors rank mail, at equal false-positive rates; the thresholds are not deployable settings.".into(),
+        ),
+        Block::Table { head, rows },
+    ]
+}
+
+/// Detection per technique at each detector's own decision and at the
+/// strictest matched rate, then what technique `none` means.
+fn per_technique(m: &MetricsFile, matched: &[&PointSpec]) -> Vec<Block> {
+    let mut b = technique_table(
+        m,
+        "native",
+        "Detection per technique, each detector at its own decision".into(),
+    );
+    if let Some(p) = matched.last() {
+        b.extend(technique_table(
+            m,
+            &p.name,
+            format!(
+                "Detection per technique at matched false-positive rate ({})",
+                p.name
+            ),
+        ));
+    }
+    b.push(Block::Paragraph(
+        "Technique `none` is real phishing and BEC, which carry no technique label; the others are attacks injected by `impostor gen`.".into(),
+    ));
+    b
+}
+
+/// One table of detection per technique at the operating point `name`,
+/// with the false-positive rate beneath; nothing when no detector has that
+/// point or no attack was evaluated.
+fn technique_table(m: &MetricsFile, name: &str, title: String) -> Vec<Block> {
+    let techniques: Vec<&String> = m.data.attacks_by_technique.keys().collect();
+    let with: Vec<(&DetectorMetrics, &PointMetrics)> = m
+        .detectors
+        .iter()
+        .filter_map(|d| Some((d, point(d, name)?)))
+        .collect();
+    if with.is_empty() || techniques.is_empty() {
+        return Vec::new();
+    }
+    let mut head = vec!["technique (attacks)".to_string()];
+    head.extend(with.iter().map(|(d, _)| d.name.clone()));
+    let mut rows: Vec<Vec<String>> = techniques
+        .iter()
+        .map(|t| {
+            let mut row = vec![format!("{t} ({})", m.data.attacks_by_technique[*t])];
+            for (_, p) in &with {
+                row.push(
+                    p.by_technique
+                        .get(*t)
+                        .map_or("—".into(), |s| rate_cell(&s.detection_rate)),
+                );
+            }
+            row
+        })
+        .collect();
+    let mut fp_row = vec![format!("false positives on ham ({})", m.data.ham)];
+    fp_row.extend(
+        with.iter()
+            .map(|(_, p)| rate_cell(&p.overall.false_positive_rate)),
+    );
+    rows.push(fp_row);
+    vec![Block::Heading(2, title), Block::Table { head, rows }]
+}
+
+/// Each source's false positives and detection, at each detector's own
+/// decision.
+fn per_source(m: &MetricsFile) -> Vec<Block> {
+    let with = with_native(m);
+    let mut head = vec!["source".to_string()];
+    head.extend(with.iter().map(|d| d.name.clone()));
+    let rows = m
+        .data
+        .by_source
+        .iter()
+        .map(|(source, counts)| {
+            let described: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let mut row = vec![format!("{source} ({})", described.join(", "))];
+            for d in &with {
+                let s: Option<&SliceMetrics> =
+                    point(d, "native").and_then(|p| p.by_source.get(source));
+                row.push(s.map_or("—".into(), |s| {
+                    let mut parts = Vec::new();
+                    if s.ham > 0 {
+                        parts.push(format!("FP {}", rate_cell(&s.false_positive_rate)));
+                    }
+                    if s.attacks > 0 {
+                        parts.push(format!("detected {}", rate_cell(&s.detection_rate)));
+                    }
+                    parts.join("; ")
+                }));
+            }
+            row
+        })
+        .collect();
+    vec![
+        Block::Heading(2, "Per source, each detector at its own decision".into()),
+        Block::Table { head, rows },
+    ]
+}
+
+/// Real against synthetic mail, at each detector's own decision.
+fn real_and_synthetic(m: &MetricsFile) -> Vec<Block> {
+    let mut rows = Vec::new();
+    for d in with_native(m) {
+        let p = point(d, "native").expect("filtered");
+        for (origin, s) in &p.by_origin {
+            rows.push(vec![
+                d.name.clone(),
+                origin.clone(),
+                rate_cell(&s.false_positive_rate),
+                rate_cell(&s.detection_rate),
+            ]);
+        }
+    }
+    vec![
+        Block::Heading(2, "Real and synthetic mail".into()),
+        Block::Table {
+            head: ["detector", "origin", "false positives", "detection"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        },
+    ]
+}
+
+/// The model's levels, their thresholds and how they did here; nothing
+/// without a model.
+fn levels(m: &MetricsFile) -> Vec<Block> {
+    let Some(model) = &m.model else {
+        return Vec::new();
+    };
+    let mut b = vec![
+        Block::Heading(2, "Impostor's levels".into()),
+        Block::Paragraph(format!(
+            "Model {} (manifest SHA-256 {}); default level {}. Thresholds were chosen on the model's validation role, never on this data.",
+            model.source, model.manifest_sha256, model.default_level
+        )),
+    ];
+    if let Some(d) = m.detectors.iter().find(|d| d.name == "impostor") {
+        let rows = model
+            .levels
+            .iter()
+            .filter_map(|l| {
+                let p = point(d, &format!("level_{}", l.name))?;
+                Some(vec![
+                    l.name.clone(),
+                    format!("{:.6}", l.threshold),
+                    format!(
+                        "{:.0e}{}",
+                        l.target_fpr,
+                        if l.resolvable {
+                            ""
+                        } else {
+                            " (not resolvable on its validation role)"
+                        }
+                    ),
+                    rate_cell(&p.overall.false_positive_rate),
+                    rate_cell(&p.overall.detection_rate),
+                ])
+            })
+            .collect();
+        b.push(Block::Table {
+            head: [
+                "level",
+                "threshold",
+                "target FPR",
+                "false positives here",
+                "detection here",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+        });
+    }
+    b
+}
+
+/// Every figure drawn, with its caption.
+fn figures(m: &MetricsFile) -> Vec<Block> {
+    let mut b = vec![Block::Heading(2, "Figures".into())];
+    b.extend(m.figures.iter().map(|stem| Block::Figure {
+        stem: stem.clone(),
+        caption: figure_caption(stem),
+    }));
+    b
+}
+
+/// How the data was chosen, what was left out and why, and the notes.
+fn data_and_splits(m: &MetricsFile) -> Vec<Block> {
+    let mut b = vec![
+        Block::Heading(2, "Data and splits".into()),
+        Block::Paragraph(m.data.selection.clone()),
+    ];
+    if !m.data.excluded.is_empty() {
+        b.push(Block::List(
+            m.data
+                .excluded
+                .iter()
+                .map(|(k, v)| format!("left out, {k}: {v}"))
+                .collect(),
+        ));
+    }
+    if !m.data.notes.is_empty() {
+        b.push(Block::List(m.data.notes.clone()));
+    }
+    b
+}
+
+/// Each leakage check, passed or warned.
+fn leakage_checks(m: &MetricsFile) -> Vec<Block> {
+    vec![
+        Block::Heading(2, "Leakage checks".into()),
+        Block::List(
+            m.leakage
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {}: {}",
+                        if c.passed { "PASS" } else { "WARN" },
+                        c.name,
+                        c.result
+                    )
+                })
+                .collect(),
+        ),
+    ]
+}
+
+/// What each detector is, what it could not judge, which were skipped,
+/// and how throughput was measured.
+fn detectors(m: &MetricsFile) -> Vec<Block> {
+    let mut list: Vec<String> = m
+        .detectors
+        .iter()
+        .map(|d| {
+            let mut s = format!("{}: {}", d.name, d.description);
+            if d.errors > 0 {
+                let _ = write!(
+                    s,
+                    " Could not judge {} messages (e.g. {}).",
+                    d.errors,
+                    d.error_examples.first().map_or("", String::as_str)
+                );
+            }
+            s
+        })
+        .collect();
+    list.extend(
+        m.skipped
+            .iter()
+            .map(|s| format!("{}: skipped: {}", s.detector, s.reason)),
+    );
+    vec![
+        Block::Heading(2, "Detectors".into()),
+        Block::List(list),
+        Block::Paragraph(format!(
+            "Throughput is messages per second per thread: the messages divided by the time spent judging them, {} threads scoring at once. In-process detectors include the feature extraction they read; peers include a loopback round trip, and share the machine with each other and with the scoring threads, so on a small machine they run slower here than alone.",
+            m.concurrency
+        )),
+    ]
+}
+
+/// What a figure shows, from its stem.
+pub fn figure_caption(stem: &str) -> String {
+    match stem {
+        "roc" => "ROC curves (false-positive rate on a log scale); markers: each detector's own decision.".into(),
+        "precision_recall" => "Precision–recall curves.".into(),
+        "calibration" => "Calibration of Impostor's score: predicted probability against the observed share of attacks, per bin.".into(),
+        s if s.starts_with("techniques_") => format!(
+            "Detection per technique with 95% intervals ({}).",
+            s.trim_start_matches("techniques_")
+        ),
+        s if s.starts_with("histogram_") => format!(
+            "Scores of ham and attacks: {}.",
+            s.trim_start_matches("histogram_")
+        ),
+        s => s.to_string(),
+    }
+}
