@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 const EXAMPLE_ORG: &str = include_str!("../../../datasets/orgs/kestrel-foods.toml");
 
-/// Options that describe the protected organisation and the world's lists.
-#[derive(Args, Debug, Clone)]
+/// Options that describe the protected organisation and the world's lists
+/// (the default: the example organisation and the built-in lists).
+#[derive(Args, Debug, Clone, Default)]
 pub struct OrgArgs {
     /// Org profile (TOML: internal_domains, trusted_authserv_ids,
     /// protected_domains, [[vip]]). Default: the example organisation of

@@ -24,4 +24,29 @@ pub enum TrainError {
     Probe(String),
     #[error("{0}")]
     Invalid(String),
+    /// An input named for reading does not exist.
+    #[error("{}: no such file or directory; give .eml files, directories, mbox files or .tar.gz archives", path.display())]
+    MissingInput {
+        /// The input as given.
+        path: PathBuf,
+    },
+    /// A hold-out names a source no labelled message comes from.
+    #[error("no labelled message comes from a source named {name}; the sources are: {known}")]
+    UnknownSource {
+        /// The source as named.
+        name: String,
+        /// Whether it was named to be held out by date (else held out whole).
+        by_date: bool,
+        /// The sources there are, comma-separated.
+        known: String,
+    },
+    /// Retraining made the default level worse on the regression set.
+    #[error("on the regression set, {what}. Nothing written: check the added samples' labels")]
+    Regressed {
+        /// What got worse.
+        what: String,
+    },
+    /// The model, its rules or an artifact (the serving crate's checks).
+    #[error(transparent)]
+    Model(#[from] impostor_serve::ServeError),
 }

@@ -19,10 +19,15 @@
 
 pub mod corpus;
 pub mod error;
+pub mod extract;
 pub mod feature_table;
 pub mod gen;
 pub mod output;
+pub mod progress;
+pub mod run;
 pub mod training;
 
 pub use error::TrainError;
 pub use feature_table::{FeatureRow, TableFormat};
+pub use progress::{Progress, Silent, Stage};
+pub use run::{CheckedTrain, HoldOut, Retrain, TrainConfig, TrainOutcome};

@@ -1,18 +1,12 @@
 //! `impostor gen`: synthetic ham of the example organisation and attacks
 //! injected into ham.
 
-use anyhow::{bail, Context as _, Result};
+use crate::commands::Console;
+use anyhow::Result;
 use clap::Args;
-use impostor_mailsource::{read_inputs, ReadOptions};
-use impostor_train::corpus::label::label_from_member;
-use impostor_train::corpus::Label;
-use impostor_train::gen::{write_corpus, Generated, Generator};
-use std::collections::BTreeMap;
+use impostor_train::gen::GenConfig;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// Most carriers held in memory; more are not needed for variety.
-const MAX_CARRIERS: usize = 50_000;
 
 /// Generate labelled mail: the embedded default corpus, or attacks
 /// injected into real ham.
@@ -50,13 +44,13 @@ pub struct GenArgs {
     #[arg(short, long, value_name = "DIR")]
     output: PathBuf,
     /// Seed of every random choice.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = GenConfig::default().seed)]
     seed: u64,
     /// Generated ham messages (without --carriers).
-    #[arg(long, default_value_t = 3000, value_name = "N")]
+    #[arg(long, default_value_t = GenConfig::default().ham, value_name = "N")]
     ham: usize,
     /// Attack messages, the five techniques in turn.
-    #[arg(long, default_value_t = 1500, value_name = "N")]
+    #[arg(long, default_value_t = GenConfig::default().attacks, value_name = "N")]
     attacks: usize,
     /// Real corpora whose ham carries the attacks (.eml, directories,
     /// mbox, Maildir, .tar.gz).
@@ -67,61 +61,41 @@ pub struct GenArgs {
     quiet: bool,
 }
 
-pub fn run(args: GenArgs) -> Result<ExitCode> {
-    let generator = Generator::new(args.seed)?;
-    let messages: Vec<Generated> = if args.carriers.is_empty() {
-        generator.default_corpus(args.ham, args.attacks)
-    } else {
-        let mut carriers = Vec::new();
-        let mut unreadable = 0;
-        for m in read_inputs(&args.carriers, &ReadOptions::default()) {
-            let member = m.origin.member.clone().unwrap_or_default();
-            if label_from_member(&member) != Some(Label::Ham) {
-                continue;
-            }
-            match m.bytes {
-                Ok(b) => carriers.push(b),
-                Err(_) => unreadable += 1,
-            }
-            if carriers.len() >= MAX_CARRIERS {
-                break;
-            }
+impl GenArgs {
+    fn config(self) -> GenConfig {
+        GenConfig {
+            output: self.output,
+            seed: self.seed,
+            ham: self.ham,
+            attacks: self.attacks,
+            carriers: self.carriers,
         }
-        if carriers.is_empty() {
-            bail!(
-                "no ham carriers in {:?}: keep ham under a ham/ or easy_ham/ folder ({unreadable} unreadable)",
-                args.carriers
-            );
-        }
-        if !args.quiet {
-            eprintln!(
-                "{} ham carriers read ({unreadable} unreadable)",
-                carriers.len()
-            );
-        }
-        generator.inject_into(&carriers, args.attacks)
-    };
-    write_corpus(&args.output, &messages)
-        .with_context(|| format!("writing {}", args.output.display()))?;
-    if args.quiet {
-        return Ok(ExitCode::SUCCESS);
     }
-    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for m in &messages {
-        let technique = m.technique.map_or("none", |t| t.code()).to_string();
-        *counts.entry((m.label.to_string(), technique)).or_default() += 1;
+}
+
+pub fn run(args: GenArgs) -> Result<ExitCode> {
+    let quiet = args.quiet;
+    generate(&args.config(), quiet)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Generates a corpus and, unless `quiet`, says what it holds.
+pub fn generate(config: &GenConfig, quiet: bool) -> Result<()> {
+    let counts = config.run(&Console::new(quiet))?;
+    if quiet {
+        return Ok(());
     }
     eprintln!(
         "wrote {} messages to {}:",
-        messages.len(),
-        args.output.display()
+        counts.values().sum::<usize>(),
+        config.output.display()
     );
     for ((label, technique), n) in counts {
         eprintln!("  {label:5} {technique:24} {n}");
     }
     eprintln!(
         "index them with:\n  impostor corpus index {0}/messages --labels {0}/labels.tsv --source generated -o {0}.parquet",
-        args.output.display()
+        config.output.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -27,6 +27,59 @@ pub fn shell_word(arg: &str) -> String {
     }
 }
 
+/// A run's account on standard error: its lines, a spinner for a stage of
+/// unknown size and a bar for one of known size; nothing with --quiet.
+pub struct Console {
+    quiet: bool,
+}
+
+impl Console {
+    pub fn new(quiet: bool) -> Console {
+        Console { quiet }
+    }
+}
+
+impl impostor_train::Progress for Console {
+    fn say(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    fn stage(&self, what: &str, total: Option<u64>) -> Box<dyn impostor_train::Stage + '_> {
+        let bar = match total {
+            None => spinner(self.quiet, what),
+            Some(_) if self.quiet => indicatif::ProgressBar::hidden(),
+            Some(len) => {
+                let bar = indicatif::ProgressBar::new(len);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(&format!(
+                        "{{bar:30}} {{pos}}/{{len}} messages {what}, {{per_sec}}, eta {{eta}}"
+                    ))
+                    .expect("static template"),
+                );
+                bar
+            }
+        };
+        Box::new(Bar(bar))
+    }
+}
+
+/// A stage's bar, cleared when the stage ends.
+struct Bar(indicatif::ProgressBar);
+
+impl impostor_train::Stage for Bar {
+    fn done(&self, n: u64) {
+        self.0.set_position(n);
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
 /// A spinner counting messages on standard error (hidden with --quiet).
 pub fn spinner(quiet: bool, what: &str) -> indicatif::ProgressBar {
     let p = if quiet {

@@ -1,6 +1,5 @@
 //! `impostor scan`: a verdict for every message, with its reasons.
 
-use crate::commands::extract::for_each_batch;
 use crate::gateway::{engine, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
@@ -8,6 +7,7 @@ use clap::{Args, ValueEnum};
 use impostor_features::Envelope;
 use impostor_mailsource::{RawMessage, ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use impostor_serve::{Engine, Level, ScanRecord};
+use impostor_train::extract::for_each_batch;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -15,19 +15,109 @@ pub mod template;
 pub mod values;
 pub mod world;
 
+use crate::corpus::label::label_from_member;
 use crate::corpus::Label;
 use crate::error::TrainError;
+use crate::progress::Progress;
 use attack::inject;
 use carrier::{carrier_draft, Carrier};
 use ham::ham;
 use impostor_features::Technique;
+use impostor_mailsource::{read_inputs, ReadOptions};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use template::HAM_KINDS;
 use template::{Lang, Templates};
 use world::World;
+
+/// Most carriers held in memory; more are not needed for variety.
+const MAX_CARRIERS: usize = 50_000;
+
+/// What to generate and where; [`Default`] holds the defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenConfig {
+    /// The corpus directory to create (it must not exist).
+    pub output: PathBuf,
+    /// Seed of every random choice: the same seed writes the same bytes.
+    pub seed: u64,
+    /// Generated ham messages (without carriers).
+    pub ham: usize,
+    /// Attack messages, the five techniques in turn.
+    pub attacks: usize,
+    /// Real corpora whose ham (under a ham/ or easy_ham/ folder) carries
+    /// the attacks; none: the embedded default corpus.
+    pub carriers: Vec<PathBuf>,
+}
+
+impl Default for GenConfig {
+    fn default() -> Self {
+        GenConfig {
+            output: PathBuf::new(),
+            seed: 1,
+            ham: 3000,
+            attacks: 1500,
+            carriers: Vec::new(),
+        }
+    }
+}
+
+/// Messages written, by label and technique code (`none` for ham).
+pub type GenCounts = BTreeMap<(String, String), usize>;
+
+impl GenConfig {
+    /// Generates the corpus and writes it whole (see [`write_corpus`]);
+    /// returns how many messages of each label and technique it holds.
+    pub fn run(&self, progress: &dyn Progress) -> Result<GenCounts, TrainError> {
+        let generator = Generator::new(self.seed)?;
+        let messages: Vec<Generated> = if self.carriers.is_empty() {
+            generator.default_corpus(self.ham, self.attacks)
+        } else {
+            let (carriers, unreadable) = ham_carriers(&self.carriers);
+            if carriers.is_empty() {
+                return Err(TrainError::Invalid(format!(
+                    "no ham carriers in {:?}: keep ham under a ham/ or easy_ham/ folder ({unreadable} unreadable)",
+                    self.carriers
+                )));
+            }
+            progress.say(&format!(
+                "{} ham carriers read ({unreadable} unreadable)",
+                carriers.len()
+            ));
+            generator.inject_into(&carriers, self.attacks)
+        };
+        write_corpus(&self.output, &messages)?;
+        let mut counts = GenCounts::new();
+        for m in &messages {
+            let technique = m.technique.map_or("none", |t| t.code()).to_string();
+            *counts.entry((m.label.to_string(), technique)).or_default() += 1;
+        }
+        Ok(counts)
+    }
+}
+
+/// The ham of `paths` (by folder name), up to [`MAX_CARRIERS`], and how
+/// many ham messages could not be read.
+fn ham_carriers(paths: &[PathBuf]) -> (Vec<Vec<u8>>, usize) {
+    let mut carriers = Vec::new();
+    let mut unreadable = 0;
+    for m in read_inputs(paths, &ReadOptions::default()) {
+        let member = m.origin.member.clone().unwrap_or_default();
+        if label_from_member(&member) != Some(Label::Ham) {
+            continue;
+        }
+        match m.bytes {
+            Ok(b) => carriers.push(b),
+            Err(_) => unreadable += 1,
+        }
+        if carriers.len() >= MAX_CARRIERS {
+            break;
+        }
+    }
+    (carriers, unreadable)
+}
 
 /// One message written by the generator.
 #[derive(Clone, Debug)]
