@@ -8,7 +8,6 @@
 //! message never stalls the accept loop; each request has a time limit.
 
 use crate::engine::{Engine, SharedEngine};
-use crate::verdict::{Level, Verdict};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -17,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use impostor_features::{Envelope, Technique};
+use impostor_model::verdict::{Level, Verdict};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::net::IpAddr;

@@ -9,8 +9,8 @@
 //! ([`ErrorPolicy`]). Text that reaches the MTA (headers, reply) is ASCII
 //! without control characters, whatever the message held.
 
-use crate::verdict::{Level, Verdict};
 use impostor_features::Envelope;
+use impostor_model::verdict::{Level, Verdict};
 use indymilter::{
     Actions, Callbacks, Config, Context, ContextActions, EomContext, NegotiateContext,
     SetErrorReply, SocketInfo, Status,
@@ -603,8 +603,8 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::Reason;
     use impostor_features::Technique;
+    use impostor_model::verdict::Reason;
 
     fn verdict(level: Level) -> Verdict {
         Verdict {

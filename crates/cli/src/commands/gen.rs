@@ -3,10 +3,10 @@
 
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
+use impostor_corpus::gen::{write_corpus, Generated, Generator};
+use impostor_corpus::label::label_from_member;
+use impostor_corpus::Label;
 use impostor_mailsource::{read_inputs, ReadOptions};
-use impostor_train::corpus::label::label_from_member;
-use impostor_train::corpus::Label;
-use impostor_train::gen::{write_corpus, Generated, Generator};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;

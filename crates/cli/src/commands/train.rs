@@ -4,13 +4,13 @@ use crate::commands::extract::extract_all;
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
-use impostor_features::Extractor;
-use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
-use impostor_serve::artifact;
-use impostor_serve::{Level, Model, RuleSet, BUILTIN_RULES};
-use impostor_train::corpus::{
+use impostor_corpus::{
     assign, generated_labels, index_inputs, read_labels, IndexOptions, Label, SplitRule,
 };
+use impostor_features::Extractor;
+use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
+use impostor_model::artifact;
+use impostor_model::{Level, Model, RuleSet, BUILTIN_RULES};
 use impostor_train::training::export::{write_artifact, RunSettings};
 use impostor_train::training::{
     self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Example,
@@ -421,12 +421,12 @@ pub(crate) fn parse_cut(text: &str) -> Result<(String, String), String> {
 /// train for now) and their manifest rows, in the same order.
 fn read_examples(
     paths: &[PathBuf],
-    labels: &HashMap<String, impostor_train::corpus::manifest::LabelEntry>,
+    labels: &HashMap<String, impostor_corpus::manifest::LabelEntry>,
     ctx: &impostor_features::Context,
     pool: &rayon::ThreadPool,
     quiet: bool,
     excluded: &mut Excluded,
-) -> Result<(Vec<Example>, Vec<impostor_train::corpus::ManifestRow>)> {
+) -> Result<(Vec<Example>, Vec<impostor_corpus::ManifestRow>)> {
     let bar = |what: &str| crate::commands::spinner(quiet, what);
     let options = IndexOptions {
         source: None,
@@ -546,7 +546,7 @@ fn fmt_rate(r: &impostor_train::training::Rate) -> String {
     }
 }
 
-fn print_levels(params: &impostor_serve::ModelParams) {
+fn print_levels(params: &impostor_model::ModelParams) {
     let l = &params.levels;
     eprintln!(
         "levels (chosen on the validation role; default flagging level {:?}):",

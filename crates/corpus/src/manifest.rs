@@ -5,9 +5,9 @@ use super::digests::sha1_each;
 use super::duplicates::{group_duplicates, DuplicateCounts};
 use super::label::{label_from_member, Label};
 use super::surface::{scan_headers, surface_of};
-use crate::error::TrainError;
-use crate::output::write_atomically;
+use crate::error::CorpusError;
 use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
+use impostor_model::atomic::write_file;
 use mail_parser::{DateTime, MessageParser};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -141,12 +141,12 @@ fn input_of<'a>(path: &'a Path, member: Option<&str>) -> &'a Path {
 /// `member` and `label`, optionally `technique`, `synthetic`
 /// (true/false/1/0) and `carrier_sha1` (the message an attack was made
 /// from).
-pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, TrainError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TrainError::Read {
+pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, CorpusError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let bad = |line: usize, message: String| TrainError::Table {
+    let bad = |line: usize, message: String| CorpusError::Table {
         path: path.to_path_buf(),
         message: format!("line {line}: {message}"),
     };
@@ -227,7 +227,7 @@ pub fn is_generated_messages(path: &Path) -> bool {
 /// `labels.tsv` beside its `messages` directory), by input path.
 pub fn generated_labels(
     paths: &[PathBuf],
-) -> Result<HashMap<PathBuf, HashMap<String, LabelEntry>>, TrainError> {
+) -> Result<HashMap<PathBuf, HashMap<String, LabelEntry>>, CorpusError> {
     let mut out = HashMap::new();
     for p in paths.iter().filter(|p| is_generated_messages(p)) {
         let labels = p.parent().expect("checked above").join("labels.tsv");
@@ -518,13 +518,14 @@ pub fn to_dataframe(rows: &[ManifestRow]) -> PolarsResult<DataFrame> {
 }
 
 /// Writes the manifest as Parquet, atomically.
-pub fn write_manifest(rows: &[ManifestRow], path: &Path) -> Result<(), TrainError> {
-    let table = |e: PolarsError| TrainError::Table {
+pub fn write_manifest(rows: &[ManifestRow], path: &Path) -> Result<(), CorpusError> {
+    let table = |source: PolarsError| CorpusError::Parquet {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        hint: "a manifest",
+        source,
     };
     let mut df = to_dataframe(rows).map_err(table)?;
-    write_atomically(path, |w| {
+    write_file(path, |w| {
         ParquetWriter::new(w)
             .finish(&mut df)
             .map(|_| ())
@@ -533,24 +534,28 @@ pub fn write_manifest(rows: &[ManifestRow], path: &Path) -> Result<(), TrainErro
 }
 
 /// Reads a manifest written by [`write_manifest`].
-pub fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, TrainError> {
-    let table = |message: String| TrainError::Table {
+pub fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, CorpusError> {
+    let table = |message: String| CorpusError::Table {
         path: path.to_path_buf(),
         message: format!("{message}; is it a manifest written by `impostor corpus index`?"),
     };
-    let file = std::fs::File::open(path).map_err(|source| TrainError::Read {
+    let file = std::fs::File::open(path).map_err(|source| CorpusError::Read {
         path: path.to_path_buf(),
         source,
     })?;
     let df = ParquetReader::new(file)
         .finish()
-        .map_err(|e| table(e.to_string()))?;
-    let text = |name: &str| -> Result<Vec<Option<String>>, TrainError> {
+        .map_err(|source| CorpusError::Parquet {
+            path: path.to_path_buf(),
+            hint: "is it a manifest written by `impostor corpus index`?",
+            source,
+        })?;
+    let text = |name: &str| -> Result<Vec<Option<String>>, CorpusError> {
         let c = df.column(name).map_err(|e| table(e.to_string()))?;
         let c = c.str().map_err(|e| table(e.to_string()))?;
         Ok(c.iter().map(|v| v.map(str::to_string)).collect())
     };
-    let int = |name: &str| -> Result<Vec<Option<i64>>, TrainError> {
+    let int = |name: &str| -> Result<Vec<Option<i64>>, CorpusError> {
         let c = df.column(name).map_err(|e| table(e.to_string()))?;
         let c = c.i64().map_err(|e| table(e.to_string()))?;
         Ok(c.iter().collect())
