@@ -30,8 +30,8 @@ pub mod surface;
 pub use error::CorpusError;
 pub use label::Label;
 pub use manifest::{
-    generated_labels, index_inputs, read_labels, read_manifest, write_manifest, Index,
-    IndexOptions, ManifestRow,
+    generated_labels, index_inputs, index_inputs_with, read_labels, read_manifest, write_manifest,
+    Index, IndexOptions, ManifestRow,
 };
 pub use split::{assign, write_split, Side, SplitRule};
 pub use summary::{summarise, Summary};

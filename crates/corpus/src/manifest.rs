@@ -240,7 +240,25 @@ pub fn generated_labels(
 /// pool; `progress` is called with the number of messages done after each
 /// batch. Duplicate groups are computed over all inputs together.
 pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn(u64)) -> Index {
+    index_inputs_with(paths, options, progress, &|_: &RawMessage| ()).0
+}
+
+/// [`index_inputs`] that also hands every message to `each` in the same
+/// single pass over the inputs (the workers call it beside the indexing,
+/// on the same bytes), e.g. to extract its features. The results come back
+/// in the order of `Index::rows`: element i belongs to row i.
+///
+/// A panic while indexing one message (a bug its bytes found) becomes that
+/// row's error; `each` should contain its own panics the same way (feature
+/// extraction does).
+pub fn index_inputs_with<T: Send>(
+    paths: &[PathBuf],
+    options: &IndexOptions,
+    progress: &dyn Fn(u64),
+    each: &(dyn Fn(&RawMessage) -> T + Sync),
+) -> (Index, Vec<T>) {
     let mut index = Index::default();
+    let mut results = Vec::new();
     // Reading (gunzip, tar) fills the next batch on its own thread while
     // the workers index this one; the small channel bounds memory.
     let (batches, incoming) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(2);
@@ -262,7 +280,7 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
             }
         });
         for batch in incoming {
-            let done: Vec<(ManifestRow, Vec<f64>)> = batch
+            let done: Vec<(ManifestRow, Vec<f64>, T)> = batch
                 .par_chunks(CHUNK)
                 .flat_map_iter(|chunk| {
                     let bytes: Vec<&[u8]> = chunk
@@ -270,21 +288,41 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
                         .map(|m| m.bytes.as_deref().unwrap_or_default())
                         .collect();
                     let digests = sha1_each(&bytes);
-                    chunk
-                        .iter()
-                        .zip(digests)
-                        .map(|(m, sha1)| index_one(m, &sha1, options, &sources))
+                    chunk.iter().zip(digests).map(|(m, sha1)| {
+                        let (row, surface) = index_contained(m, &sha1, options, &sources);
+                        (row, surface, each(m))
+                    })
                 })
                 .collect();
-            for (row, surface) in done {
+            for (row, surface, result) in done {
                 index.rows.push(row);
                 index.surfaces.push(surface);
+                results.push(result);
             }
             progress(index.rows.len() as u64);
         }
     });
     index.duplicates = group_duplicates(&mut index.rows);
-    index
+    (index, results)
+}
+
+/// [`index_one`], with a panic contained to the message's own row.
+fn index_contained(
+    m: &RawMessage,
+    sha1: &[u8; 20],
+    options: &IndexOptions,
+    sources: &HashMap<&Path, String>,
+) -> (ManifestRow, Vec<f64>) {
+    match impostor_features::contain_panic(|| Ok(index_one(m, sha1, options, sources))) {
+        Ok(done) => done,
+        Err(e) => {
+            // Where the message is and its label come from the input's
+            // names, not from the bytes that caused the panic.
+            let mut row = identify(m, options, sources);
+            row.error = Some(e.to_string());
+            (row, Vec::new())
+        }
+    }
 }
 
 /// `sha1` is the digest of the message's bytes (unused for an error);
@@ -295,48 +333,7 @@ fn index_one(
     options: &IndexOptions,
     sources: &HashMap<&Path, String>,
 ) -> (ManifestRow, Vec<f64>) {
-    let input = input_of(&m.origin.path, m.origin.member.as_deref());
-    let source = match (&options.source, sources.get(input)) {
-        (Some(s), _) | (None, Some(s)) => s.clone(),
-        (None, None) => source_name(input),
-    };
-    let member = m.origin.member.clone();
-    let key = member.clone().unwrap_or_else(|| {
-        m.origin
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
-    let mut id = format!("{source}:{key}");
-    if let Some(i) = m.origin.index {
-        id.push_str(&format!("#{i}"));
-    }
-    let given = options.labels.get(&key).or_else(|| {
-        options
-            .labels_by_input
-            .get(input)
-            .and_then(|labels| labels.get(&key))
-    });
-    let mut row = ManifestRow {
-        id: id.clone(),
-        source,
-        path: m.origin.path.display().to_string(),
-        member,
-        index: m.origin.index.map(|i| i as u64),
-        label: given.map_or_else(|| label_from_member(&key), |g| g.label),
-        technique: given.and_then(|g| g.technique.clone()),
-        synthetic: given.is_some_and(|g| g.synthetic),
-        date: None,
-        timestamp: None,
-        sha1: None,
-        message_id: None,
-        body_hash: None,
-        bytes: 0,
-        carrier_sha1: given.and_then(|g| g.carrier_sha1.clone()),
-        group: id,
-        error: None,
-    };
+    let mut row = identify(m, options, sources);
     let bytes = match &m.bytes {
         Ok(b) => b,
         Err(e) => {
@@ -363,6 +360,57 @@ fn index_one(
     }
     row.body_hash = body_hash(&bytes[scan.len.min(bytes.len())..]);
     (row, surface_of(bytes, &scan))
+}
+
+/// A message's row as its input names it (id, source, place, label), with
+/// nothing read from its bytes yet.
+fn identify(
+    m: &RawMessage,
+    options: &IndexOptions,
+    sources: &HashMap<&Path, String>,
+) -> ManifestRow {
+    let input = input_of(&m.origin.path, m.origin.member.as_deref());
+    let source = match (&options.source, sources.get(input)) {
+        (Some(s), _) | (None, Some(s)) => s.clone(),
+        (None, None) => source_name(input),
+    };
+    let member = m.origin.member.clone();
+    let key = member.clone().unwrap_or_else(|| {
+        m.origin
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let mut id = format!("{source}:{key}");
+    if let Some(i) = m.origin.index {
+        id.push_str(&format!("#{i}"));
+    }
+    let given = options.labels.get(&key).or_else(|| {
+        options
+            .labels_by_input
+            .get(input)
+            .and_then(|labels| labels.get(&key))
+    });
+    ManifestRow {
+        id: id.clone(),
+        source,
+        path: m.origin.path.display().to_string(),
+        member,
+        index: m.origin.index.map(|i| i as u64),
+        label: given.map_or_else(|| label_from_member(&key), |g| g.label),
+        technique: given.and_then(|g| g.technique.clone()),
+        synthetic: given.is_some_and(|g| g.synthetic),
+        date: None,
+        timestamp: None,
+        sha1: None,
+        message_id: None,
+        body_hash: None,
+        bytes: 0,
+        carrier_sha1: given.and_then(|g| g.carrier_sha1.clone()),
+        group: id,
+        error: None,
+    }
 }
 
 /// A Message-ID as written without its angle brackets and white space.

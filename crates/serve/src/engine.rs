@@ -1,7 +1,7 @@
 //! The engine every front end shares: raw message + envelope → features
 //! (impostor-features, under the org's Context) → Verdict (the Detector).
 
-use impostor_features::{Context, Envelope, Extractor, ParseError};
+use impostor_features::{contain_panic, Context, Envelope, Extractor, ParseError};
 use impostor_model::artifact::{self, Artifact};
 use impostor_model::detector::Detector;
 use impostor_model::verdict::Verdict;
@@ -42,9 +42,15 @@ impl Engine {
 
     /// The verdict on one message. An error is this message's alone: the
     /// caller reports it and goes on.
+    ///
+    /// A panic while judging it (a bug the message found) is contained to
+    /// it: [`ParseError::Internal`], which front ends tell apart with
+    /// [`ParseError::is_internal`].
     pub fn scan(&self, bytes: &[u8], envelope: &Envelope) -> Result<Verdict, ParseError> {
-        let (_, extraction) = Extractor::new(&self.context).extract_bytes(bytes, envelope)?;
-        Ok(self.detector.verdict(&extraction))
+        contain_panic(|| {
+            let (_, extraction) = Extractor::new(&self.context).extract_bytes(bytes, envelope)?;
+            Ok(self.detector.verdict(&extraction))
+        })
     }
 
     pub fn detector(&self) -> &Detector {

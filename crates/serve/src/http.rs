@@ -326,6 +326,12 @@ async fn judge(service: &Arc<Service>, q: EnvelopeQuery, body: Bytes) -> Respons
             })
             .into_response()
         }
+        // Our fault, not the client's: a 500 with the reason, and the
+        // service stays up for the next request.
+        Ok(Ok(Err(e))) if e.is_internal() => {
+            m.requests_failed.fetch_add(1, Ordering::Relaxed);
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
         Ok(Ok(Err(e))) => {
             m.requests_bad.fetch_add(1, Ordering::Relaxed);
             error(
