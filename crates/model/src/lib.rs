@@ -24,6 +24,8 @@
 //! link it.
 
 #![warn(missing_docs)]
+// Rule and artifact files are input too: no slicing that can panic.
+#![cfg_attr(not(test), deny(clippy::string_slice))]
 
 pub mod artifact;
 pub mod atomic;
