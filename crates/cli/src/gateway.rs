@@ -4,7 +4,8 @@
 use crate::org::OrgArgs;
 use anyhow::{anyhow, Result};
 use clap::Args;
-use impostor_serve::{artifact, Engine};
+use impostor_model::artifact;
+use impostor_serve::Engine;
 use std::path::PathBuf;
 
 /// The model option of the gateway commands.

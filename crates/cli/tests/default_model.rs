@@ -21,12 +21,12 @@ fn shared() -> PathBuf {
 #[test]
 fn the_committed_default_model_loads_with_this_build() {
     let dir = repo().join("models/default");
-    let artifact = impostor_serve::artifact::load(&dir).unwrap_or_else(|e| {
+    let artifact = impostor_model::artifact::load(&dir).unwrap_or_else(|e| {
         panic!("{e}\nretrain it with models/train-default.sh and commit the result")
     });
     let model = &artifact.manifest.model;
     assert!(model.rules.rules.len() >= 40);
-    assert_eq!(model.levels.default_level, impostor_serve::Level::Medium);
+    assert_eq!(model.levels.default_level, impostor_model::Level::Medium);
     assert!(model.levels.low.threshold <= model.levels.medium.threshold);
     let card = std::fs::read_to_string(dir.join("MODEL_CARD.md")).unwrap();
     for source in [

@@ -105,7 +105,7 @@ fn training_is_reproducible_and_reports_folds_and_levels() {
     assert_eq!(code, 0, "{err}");
     assert_ne!(files_of(&m3)[2].1, a[2].1);
 
-    let artifact = impostor_serve::artifact::load(&m1).unwrap();
+    let artifact = impostor_model::artifact::load(&m1).unwrap();
     let m = &artifact.manifest;
     assert!(!m.training.command.contains("m1"), "{}", m.training.command);
     assert!(m.training.command.starts_with("train "));
@@ -158,8 +158,8 @@ fn retraining_compares_on_the_regression_set_and_refuses_a_collapse() {
         "{err}"
     );
     assert!(err.contains("AUC") && err.contains(" → "), "{err}");
-    let retrained = impostor_serve::artifact::load(&out).unwrap();
-    let base_rows = impostor_serve::artifact::load(&base)
+    let retrained = impostor_model::artifact::load(&out).unwrap();
+    let base_rows = impostor_model::artifact::load(&base)
         .unwrap()
         .manifest
         .training
@@ -214,7 +214,7 @@ fn retraining_compares_on_the_regression_set_and_refuses_a_collapse() {
     let (code, err) = impostor(&forced);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("writing anyway"), "{err}");
-    assert!(impostor_serve::artifact::load(&bad).is_ok());
+    assert!(impostor_model::artifact::load(&bad).is_ok());
 }
 
 #[test]

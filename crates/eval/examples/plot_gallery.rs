@@ -79,7 +79,8 @@ fn main() {
                     let n = 30 + 45 * g as u64;
                     let v = (0.95 - 0.12 * d as f64 - 0.07 * g as f64).max(0.02);
                     let k = (v * n as f64).round() as u64;
-                    let r = impostor_eval::wilson(k, n, impostor_eval::Z_95).unwrap();
+                    let r =
+                        impostor_model::stats::wilson(k, n, impostor_model::stats::Z_95).unwrap();
                     (d != 2 || g != 4).then_some(Bar {
                         value: k as f64 / n as f64,
                         low: r.low,
@@ -130,7 +131,8 @@ fn main() {
             let count = [9000, 1200, 400, 150, 90, 70, 80, 120, 300, 1500][b];
             let o = (p * p * 0.6 + p * 0.4).min(1.0);
             let k = (o * count as f64).round() as u64;
-            let r = impostor_eval::wilson(k, count as u64, impostor_eval::Z_95).unwrap();
+            let r = impostor_model::stats::wilson(k, count as u64, impostor_model::stats::Z_95)
+                .unwrap();
             CalibrationBin {
                 predicted: p,
                 observed: k as f64 / count as f64,

@@ -5,15 +5,12 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum EvalError {
-    #[error("{}: {source}; check that the directory is writable and the disk has room", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] impostor_model::atomic::WriteError),
     #[error("{}: {what}", path.display())]
     Refused { path: PathBuf, what: String },
-    #[error("drawing {}: {what}", path.display())]
-    Plot { path: PathBuf, what: String },
-    #[error("metrics: {0}")]
-    Metrics(String),
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
+    #[error("metrics.json cannot be serialised")]
+    Metrics(#[source] serde_json::Error),
 }

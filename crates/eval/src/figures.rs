@@ -7,9 +7,9 @@
 use crate::error::EvalError;
 use crate::metrics::{DetectorScores, PointMetrics};
 use crate::plot::{self, Bar, BarSeries, CalibrationBin, Curve};
-use crate::ranking::{pr_curve, roc_curve};
-use crate::rates::Rate;
 use crate::report::{MetricsFile, ReportInput};
+use impostor_model::stats::ranking::{pr_curve, roc_curve};
+use impostor_model::stats::rates::Rate;
 use std::path::Path;
 
 /// Bins of the score histograms and of the calibration curve.
@@ -24,16 +24,7 @@ fn scores_of(d: &DetectorScores) -> Vec<f64> {
 }
 
 fn plot_error(e: plot::PlotError) -> EvalError {
-    EvalError::Plot {
-        path: match &e {
-            plot::PlotError::Input { path, .. }
-            | plot::PlotError::Draw { path, .. }
-            | plot::PlotError::Encode { path, .. }
-            | plot::PlotError::Io { path, .. } => path.clone(),
-            plot::PlotError::Font => "data/fonts/DejaVuSans.ttf".into(),
-        },
-        what: e.to_string(),
-    }
+    EvalError::Plot(e)
 }
 
 fn bar(r: &Rate) -> Option<Bar> {

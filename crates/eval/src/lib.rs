@@ -27,12 +27,8 @@ pub mod error;
 pub mod figures;
 pub mod metrics;
 pub mod plot;
-pub mod ranking;
-pub mod rates;
 pub mod report;
 pub mod run;
 
 pub use detector::{Detector, DetectorError, Judgement, Sample};
 pub use error::EvalError;
-pub use ranking::{average_precision, bootstrap_auc, roc_auc};
-pub use rates::{wilson, Interval, Rate, Z_95};

@@ -17,8 +17,10 @@
 //! A message a detector could not judge counts as not flagged and ranks
 //! below every score: a missed attack, never a false positive.
 
-use crate::ranking::{average_precision, bootstrap_auc, bootstrap_average_precision, roc_auc};
-use crate::rates::Rate;
+use impostor_model::stats::ranking::{
+    average_precision, bootstrap_auc, bootstrap_average_precision, roc_auc,
+};
+use impostor_model::stats::rates::Rate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -109,10 +111,10 @@ pub struct PointMetrics {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RankingMetrics {
     pub roc_auc: Option<f64>,
-    pub roc_auc_ci95: Option<crate::rates::Interval>,
+    pub roc_auc_ci95: Option<impostor_model::stats::rates::Interval>,
     /// Average precision (the area under the precision-recall curve).
     pub pr_auc: Option<f64>,
-    pub pr_auc_ci95: Option<crate::rates::Interval>,
+    pub pr_auc_ci95: Option<impostor_model::stats::rates::Interval>,
 }
 
 /// Everything measured of one detector.

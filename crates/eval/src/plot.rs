@@ -30,7 +30,6 @@
 //! get back the two paths written.
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -124,14 +123,14 @@ pub enum PlotError {
     #[error("{path}: drawing failed: {message}")]
     Draw { path: PathBuf, message: String },
     /// The rendered pixels could not be encoded as PNG.
-    #[error("{path}: PNG encoding failed: {source}")]
+    #[error("{path}: PNG encoding failed")]
     Encode {
         path: PathBuf,
         #[source]
         source: png::EncodingError,
     },
     /// Creating, writing or renaming the file failed.
-    #[error("{path}: {source}")]
+    #[error("cannot write {path}; check that its directory exists and is writable")]
     Io {
         path: PathBuf,
         #[source]
@@ -314,31 +313,11 @@ fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
     Ok(out)
 }
 
-/// Writes through a temporary file in the same directory (same file
-/// system, so the rename is atomic); the temporary is removed on failure.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let io = |source| PlotError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".plot-").suffix(".tmp");
-    // tempfile creates 0600; a figure is as readable as any file written
-    // with fs::write.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    impostor_model::atomic::write_bytes(path, bytes).map_err(|e| PlotError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! Runs every feature family over a message view.
 
 use crate::context::Context;
-use crate::error::ParseError;
+use crate::error::{contain_panic, ParseError};
 use crate::evidence::{Evidence, EvidenceLog, Technique};
 use crate::intent::IntentCategory;
 use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
@@ -45,15 +45,19 @@ impl<'c> Extractor<'c> {
         Extractor { ctx }
     }
 
-    /// Parses and extracts one message.
+    /// Parses and extracts one message. A panic while doing so is
+    /// contained to this message: it comes back as
+    /// [`ParseError::Internal`].
     pub fn extract_bytes(
         &self,
         bytes: &[u8],
         envelope: &Envelope,
     ) -> Result<(MessageView, Extraction), ParseError> {
-        let view = MessageView::parse(bytes, envelope, self.ctx)?;
-        let extraction = self.extract(&view);
-        Ok((view, extraction))
+        contain_panic(|| {
+            let view = MessageView::parse(bytes, envelope, self.ctx)?;
+            let extraction = self.extract(&view);
+            Ok((view, extraction))
+        })
     }
 
     pub fn extract(&self, view: &MessageView) -> Extraction {

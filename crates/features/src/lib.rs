@@ -39,7 +39,7 @@ mod sender_path;
 pub use auth_results::{AuthResults, AuthVerdict, DkimResult};
 pub use context::{Context, ContextBuilder, OrgProfile, Vip};
 pub use domain::{normalize_domain, registrable_domain, DomainSet};
-pub use error::{FeatureError, ParseError};
+pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
 pub use extract::{Extraction, Extractor};
 pub use header_block::{HeaderFilter, DEFAULT_VERDICT_HEADERS};

@@ -1,10 +1,10 @@
 //! The engine every front end shares: raw message + envelope → features
 //! (impostor-features, under the org's Context) → Verdict (the Detector).
 
-use crate::artifact::Artifact;
-use crate::detector::Detector;
-use crate::verdict::Verdict;
-use impostor_features::{Context, Envelope, Extractor, ParseError};
+use impostor_features::{contain_panic, Context, Envelope, Extractor, ParseError};
+use impostor_model::artifact::{self, Artifact};
+use impostor_model::detector::Detector;
+use impostor_model::verdict::Verdict;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
@@ -42,9 +42,15 @@ impl Engine {
 
     /// The verdict on one message. An error is this message's alone: the
     /// caller reports it and goes on.
+    ///
+    /// A panic while judging it (a bug the message found) is contained to
+    /// it: [`ParseError::Internal`], which front ends tell apart with
+    /// [`ParseError::is_internal`].
     pub fn scan(&self, bytes: &[u8], envelope: &Envelope) -> Result<Verdict, ParseError> {
-        let (_, extraction) = Extractor::new(&self.context).extract_bytes(bytes, envelope)?;
-        Ok(self.detector.verdict(&extraction))
+        contain_panic(|| {
+            let (_, extraction) = Extractor::new(&self.context).extract_bytes(bytes, envelope)?;
+            Ok(self.detector.verdict(&extraction))
+        })
     }
 
     pub fn detector(&self) -> &Detector {
@@ -101,7 +107,7 @@ impl SharedEngine {
         let Some(dir) = current.model_dir().cloned() else {
             return Err("the built-in model cannot be reloaded; serve a --model directory".into());
         };
-        match crate::artifact::load(&dir) {
+        match artifact::load(&dir) {
             Ok(a) => {
                 let id = a.manifest_sha256.clone();
                 self.replace(current.with_model(a));
@@ -117,7 +123,7 @@ impl SharedEngine {
 /// When the model directory's SHA256SUMS last changed (a new artifact is
 /// renamed into place whole, so its sums file changes with it).
 pub fn model_stamp(dir: &Path) -> Option<SystemTime> {
-    std::fs::metadata(dir.join(crate::artifact::SUMS_FILE))
+    std::fs::metadata(dir.join(artifact::SUMS_FILE))
         .and_then(|m| m.modified())
         .ok()
 }

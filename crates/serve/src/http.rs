@@ -8,7 +8,6 @@
 //! message never stalls the accept loop; each request has a time limit.
 
 use crate::engine::{Engine, SharedEngine};
-use crate::verdict::{Level, Verdict};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -17,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use impostor_features::{Envelope, Technique};
+use impostor_model::verdict::{Level, Verdict};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -325,6 +325,12 @@ async fn judge(service: &Arc<Service>, q: EnvelopeQuery, body: Bytes) -> Respons
                 error: None,
             })
             .into_response()
+        }
+        // Our fault, not the client's: a 500 with the reason, and the
+        // service stays up for the next request.
+        Ok(Ok(Err(e))) if e.is_internal() => {
+            m.requests_failed.fetch_add(1, Ordering::Relaxed);
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
         }
         Ok(Ok(Err(e))) => {
             m.requests_bad.fetch_add(1, Ordering::Relaxed);

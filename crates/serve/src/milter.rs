@@ -9,8 +9,8 @@
 //! ([`ErrorPolicy`]). Text that reaches the MTA (headers, reply) is ASCII
 //! without control characters, whatever the message held.
 
-use crate::verdict::{Level, Verdict};
 use impostor_features::Envelope;
+use impostor_model::verdict::{Level, Verdict};
 use indymilter::{
     Actions, Callbacks, Config, Context, ContextActions, EomContext, NegotiateContext,
     SetErrorReply, SocketInfo, Status,
@@ -63,7 +63,13 @@ pub struct MilterConfig {
     pub quarantine_at: Option<Level>,
     /// Reject at SMTP time at or above this level.
     pub reject_at: Option<Level>,
+    /// What to do with a message that cannot be judged: unreadable, too
+    /// large, over the time limit.
     pub on_error: ErrorPolicy,
+    /// What to do when judging a message hits a fault of ours (a contained
+    /// panic). Tempfail by default: the mail is retried, never accepted
+    /// unscanned because of our bug.
+    pub on_internal_error: ErrorPolicy,
     /// Time limit of one message's scan.
     pub timeout: Duration,
     /// Largest message (headers and body) buffered and judged, in bytes.
@@ -81,6 +87,7 @@ impl Default for MilterConfig {
             quarantine_at: Some(Level::Medium),
             reject_at: Some(Level::High),
             on_error: ErrorPolicy::Accept,
+            on_internal_error: ErrorPolicy::Tempfail,
             timeout: Duration::from_millis(2000),
             max_message_size: 20 * 1024 * 1024,
             quiet: false,
@@ -318,7 +325,10 @@ struct Shared {
 /// The outcome of one scan attempt.
 enum Judged {
     Verdict(Verdict),
+    /// The message could not be judged (unreadable, over the time limit).
     Error(String),
+    /// A fault of ours while judging it (a contained panic).
+    Internal(String),
 }
 
 async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope) -> Judged {
@@ -335,9 +345,10 @@ async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope) -> Judged {
         });
         match task.await {
             Ok(Ok(v)) => Judged::Verdict(v),
+            Ok(Err(e)) if e.is_internal() => Judged::Internal(e.to_string()),
             Ok(Err(e)) => Judged::Error(format!("unreadable message: {e}")),
-            Err(e) if e.is_panic() => Judged::Error("internal error: the scan panicked".into()),
-            Err(e) => Judged::Error(format!("internal error: {e}")),
+            Err(e) if e.is_panic() => Judged::Internal("internal error: the scan panicked".into()),
+            Err(e) => Judged::Internal(format!("internal error: {e}")),
         }
     };
     match tokio::time::timeout(shared.config.timeout, work).await {
@@ -449,6 +460,11 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
         Judged::Verdict(v) => v,
         Judged::Error(e) => {
             let (status, action) = fail(&mut cx.reply, config.on_error, &e);
+            log(config, format_args!("{qid} error=\"{e}\" action={action}"));
+            return status;
+        }
+        Judged::Internal(e) => {
+            let (status, action) = fail(&mut cx.reply, config.on_internal_error, &e);
             log(config, format_args!("{qid} error=\"{e}\" action={action}"));
             return status;
         }
@@ -603,8 +619,8 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::Reason;
     use impostor_features::Technique;
+    use impostor_model::verdict::Reason;
 
     fn verdict(level: Level) -> Verdict {
         Verdict {

@@ -9,9 +9,9 @@
 //! rate by: 2.5 gives a task of AUC about 0.88; 6 a nearly separable one,
 //! which takes the fits longest to converge.
 
+use impostor_corpus::Label;
 use impostor_features::{Feature, FeatureVector};
-use impostor_serve::{RuleSet, BUILTIN_RULES};
-use impostor_train::corpus::Label;
+use impostor_model::{RuleSet, BUILTIN_RULES};
 use impostor_train::training::{train, Example, Role, TrainParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

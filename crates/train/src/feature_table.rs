@@ -7,8 +7,8 @@
 //! message has its error set and every feature null.
 
 use crate::error::TrainError;
-use crate::output::write_atomically;
 use impostor_features::{Feature, FeatureVector, Technique};
+use impostor_model::atomic::write_file;
 use polars::prelude::*;
 use serde::Serialize;
 use std::io::Write;
@@ -94,23 +94,25 @@ pub fn to_dataframe(rows: &[FeatureRow]) -> PolarsResult<DataFrame> {
 /// Writes the table in the format the extension names, atomically.
 pub fn write_table(rows: &[FeatureRow], path: &Path) -> Result<(), TrainError> {
     let format = TableFormat::from_path(path)?;
-    let table_err = |e: PolarsError| TrainError::Table {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let io_err = |source| TrainError::Write {
+    let table_err = |source: PolarsError| TrainError::Parquet {
         path: path.to_path_buf(),
         source,
+    };
+    let io_err = |source| {
+        TrainError::from(impostor_model::atomic::WriteError {
+            path: path.to_path_buf(),
+            source,
+        })
     };
     match format {
         TableFormat::Parquet => {
             let mut df = to_dataframe(rows).map_err(table_err)?;
-            write_atomically(path, |w| {
+            write_file(path, |w| {
                 ParquetWriter::new(w).finish(&mut df).map_err(table_err)?;
                 Ok(())
             })
         }
-        TableFormat::Ndjson => write_atomically(path, |w| {
+        TableFormat::Ndjson => write_file(path, |w| {
             for row in rows {
                 write_ndjson_row(&mut *w, row).map_err(io_err)?;
             }
@@ -159,9 +161,9 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, TrainError> {
     })?;
     ParquetReader::new(file)
         .finish()
-        .map_err(|e| TrainError::Table {
+        .map_err(|source| TrainError::Parquet {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })
 }
 

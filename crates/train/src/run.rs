@@ -12,14 +12,14 @@
 //! when the default level got worse on the base's test role (the
 //! regression set) unless forced.
 
-use crate::corpus::manifest::LabelEntry;
-use crate::corpus::{
+use impostor_corpus::manifest::LabelEntry;
+use impostor_corpus::{
     assign, generated_labels, index_inputs, read_labels, IndexOptions, Label, ManifestRow,
     SplitRule,
 };
 use crate::error::TrainError;
 use crate::extract::extract_all;
-use crate::progress::Progress;
+use impostor_corpus::Progress;
 use crate::training::export::{write_artifact, RunSettings};
 use crate::training::{
     self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Example,
@@ -27,8 +27,8 @@ use crate::training::{
 };
 use impostor_features::{Context, Extractor};
 use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
-use impostor_serve::artifact::{self, Artifact};
-use impostor_serve::{Level, Model, ModelParams, RuleSet, BUILTIN_RULES};
+use impostor_model::artifact::{self, Artifact};
+use impostor_model::{Level, Model, ModelParams, RuleSet, BUILTIN_RULES};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

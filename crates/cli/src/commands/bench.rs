@@ -6,7 +6,7 @@ use crate::commands::peers::PeerArgs;
 use crate::commands::{eval, gen, train};
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Parser};
-use impostor_train::corpus::manifest::source_name;
+use impostor_corpus::manifest::source_name;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -121,7 +121,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let out = &args.output;
     const MARKER: &str = ".impostor-bench";
     let marker = out.join(MARKER);
-    let replaceable = impostor_serve::artifact::replaceable(out, MARKER)
+    let replaceable = impostor_model::atomic::replaceable(out, MARKER)
         .with_context(|| format!("reading {}", out.display()))?;
     if !replaceable {
         bail!(

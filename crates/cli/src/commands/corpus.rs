@@ -2,15 +2,13 @@
 
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use impostor_features::DEFAULT_VERDICT_HEADERS;
-use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
-use impostor_train::corpus::{
-    self, assign, index_inputs, read_labels, read_manifest, summarise, write_manifest, write_split,
+use impostor_corpus::{
+    assign, index_inputs, read_labels, read_manifest, summarise, write_manifest, write_split,
     IndexOptions, Side, SplitRule,
 };
-use impostor_train::output::write_atomically;
+use impostor_features::DEFAULT_VERDICT_HEADERS;
+use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -149,7 +147,7 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
     let options = IndexOptions {
         source: args.source.clone(),
         labels,
-        labels_by_input: corpus::generated_labels(&args.paths)?,
+        labels_by_input: impostor_corpus::generated_labels(&args.paths)?,
         read: ReadOptions {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         },
@@ -181,15 +179,9 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
         .collect();
     let summary = summarise(&index, &hidden, args.seed);
     let summary_path = args.output.with_extension("summary.json");
-    write_atomically(&summary_path, |w| {
-        serde_json::to_writer_pretty(&mut *w, &summary)
-            .map_err(std::io::Error::from)
-            .and_then(|_| writeln!(w))
-            .map_err(|source| impostor_train::TrainError::Write {
-                path: summary_path.clone(),
-                source,
-            })
-    })?;
+    let mut json = serde_json::to_vec_pretty(&summary).context("serialising the summary")?;
+    json.push(b'\n');
+    impostor_model::atomic::write_bytes(&summary_path, &json)?;
     if !args.quiet {
         let n = index.rows.len();
         eprintln!(
@@ -270,7 +262,7 @@ fn split(args: SplitArgs) -> Result<ExitCode> {
         for (r, s) in rows.iter().zip(&sides) {
             if *s == side {
                 *counts
-                    .entry(r.label.map_or("unlabelled", corpus::Label::as_str))
+                    .entry(r.label.map_or("unlabelled", impostor_corpus::Label::as_str))
                     .or_insert(0) += 1;
             }
         }

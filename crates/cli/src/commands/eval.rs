@@ -7,6 +7,9 @@ use crate::gateway::ModelArgs;
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Args;
+use impostor_corpus::{
+    generated_labels, index_inputs, read_labels, summarise, IndexOptions, Label,
+};
 use impostor_eval::detectors::{AuthenticationOnly, Impostor, Keywords, Part};
 use impostor_eval::metrics::Item;
 use impostor_eval::report::{self, Check, DataInfo, LevelInfo, ModelInfo, ReportInput};
@@ -14,10 +17,7 @@ use impostor_eval::run::Scorer;
 use impostor_eval::Detector;
 use impostor_features::DEFAULT_VERDICT_HEADERS;
 use impostor_mailsource::{read_inputs, ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
-use impostor_serve::artifact;
-use impostor_train::corpus::{
-    generated_labels, index_inputs, read_labels, summarise, IndexOptions, Label,
-};
+use impostor_model::artifact;
 use impostor_train::training::{data_table, Role};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{BTreeMap, HashMap, HashSet};

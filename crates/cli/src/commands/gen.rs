@@ -4,7 +4,7 @@
 use crate::commands::Console;
 use anyhow::Result;
 use clap::Args;
-use impostor_train::gen::GenConfig;
+use impostor_corpus::gen::GenConfig;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

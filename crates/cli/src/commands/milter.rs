@@ -4,9 +4,9 @@ use crate::gateway::{engine, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, ValueEnum};
+use impostor_model::Level;
 use impostor_serve::engine::watch_model;
 use impostor_serve::milter::{self, parse_threshold, ErrorPolicy, MilterConfig, SharedEngine};
-use impostor_serve::Level;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -19,6 +19,16 @@ enum OnError {
     Tempfail,
     /// 550 5.7.0: refuse the message (fail closed).
     Reject,
+}
+
+impl OnError {
+    fn policy(self) -> ErrorPolicy {
+        match self {
+            OnError::Accept => ErrorPolicy::Accept,
+            OnError::Tempfail => ErrorPolicy::Tempfail,
+            OnError::Reject => ErrorPolicy::Reject,
+        }
+    }
 }
 
 /// Judge mail as it arrives: a milter for Postfix (or Sendmail).
@@ -41,7 +51,9 @@ enum OnError {
 ///
 /// A message that cannot be judged (unparseable, larger than
 /// --max-message-size, over --timeout-ms, an internal error) is handled by
-/// --on-error: accept (fail open, the default), tempfail or reject. The
+/// --on-error: accept (fail open, the default), tempfail or reject; a fault
+/// of Impostor's own while judging one (an internal error, contained to
+/// that message) by --on-internal-error, tempfail by default. The
 /// model is loaded and verified before the port is bound: a bad artifact
 /// exits with status 2. SIGTERM or SIGINT stops it after the messages in
 /// hand. One line a message goes to standard error (queue id, level,
@@ -89,9 +101,15 @@ pub struct MilterArgs {
     /// high, or off).
     #[arg(long, value_name = "LEVEL", default_value = "high")]
     reject_at: String,
-    /// What to do with a message that cannot be judged.
+    /// What to do with a message that cannot be judged (unreadable, too
+    /// large, over --timeout-ms).
     #[arg(long, value_enum, default_value = "accept")]
     on_error: OnError,
+    /// What to do when judging a message hits a fault of Impostor's own (an
+    /// internal error, contained to that message): by default the client
+    /// retries later, so no mail is accepted unscanned because of our bug.
+    #[arg(long, value_enum, default_value = "tempfail")]
+    on_internal_error: OnError,
     /// Time limit of one message's scan, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 2000)]
     timeout_ms: u64,
@@ -129,11 +147,8 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
         tag_at: threshold("tag-level", &args.tag_level)?,
         quarantine_at: threshold("quarantine-at", &args.quarantine_at)?,
         reject_at: threshold("reject-at", &args.reject_at)?,
-        on_error: match args.on_error {
-            OnError::Accept => ErrorPolicy::Accept,
-            OnError::Tempfail => ErrorPolicy::Tempfail,
-            OnError::Reject => ErrorPolicy::Reject,
-        },
+        on_error: args.on_error.policy(),
+        on_internal_error: args.on_internal_error.policy(),
         timeout: Duration::from_millis(args.timeout_ms),
         max_message_size: args.max_message_size,
         quiet: args.quiet,

@@ -39,14 +39,14 @@ impl Console {
     }
 }
 
-impl impostor_train::Progress for Console {
+impl impostor_corpus::Progress for Console {
     fn say(&self, line: &str) {
         if !self.quiet {
             eprintln!("{line}");
         }
     }
 
-    fn stage(&self, what: &str, total: Option<u64>) -> Box<dyn impostor_train::Stage + '_> {
+    fn stage(&self, what: &str, total: Option<u64>) -> Box<dyn impostor_corpus::Stage + '_> {
         let bar = match total {
             None => spinner(self.quiet, what),
             Some(_) if self.quiet => indicatif::ProgressBar::hidden(),
@@ -68,7 +68,7 @@ impl impostor_train::Progress for Console {
 /// A stage's bar, cleared when the stage ends.
 struct Bar(indicatif::ProgressBar);
 
-impl impostor_train::Stage for Bar {
+impl impostor_corpus::Stage for Bar {
     fn done(&self, n: u64) {
         self.0.set_position(n);
     }

@@ -4,7 +4,7 @@ use crate::commands::Console;
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
-use impostor_serve::Level;
+use impostor_model::Level;
 use impostor_train::error::TrainError;
 use impostor_train::training::TrainParams;
 use impostor_train::{HoldOut, Retrain, TrainConfig};

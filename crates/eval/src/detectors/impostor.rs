@@ -3,7 +3,7 @@
 //! expert rules alone and the classifier alone.
 
 use crate::detector::{Detector, DetectorError, Judgement, Sample};
-use impostor_serve::Model;
+use impostor_model::Model;
 
 /// Which part of the model scores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub enum Part {
 
 /// The model under evaluation, whole or in part.
 pub struct Impostor {
-    detector: impostor_serve::Detector,
+    detector: impostor_model::Detector,
     part: Part,
     model_id: String,
 }
@@ -27,7 +27,7 @@ impl Impostor {
     /// `model_id`: the artifact's manifest SHA-256, for the report.
     pub fn new(model: Model, part: Part, model_id: &str) -> Impostor {
         Impostor {
-            detector: impostor_serve::Detector::new(model),
+            detector: impostor_model::Detector::new(model),
             part,
             model_id: model_id.to_string(),
         }

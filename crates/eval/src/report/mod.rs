@@ -19,10 +19,11 @@ use crate::error::EvalError;
 use crate::metrics::{
     detector_metrics, technique_key, Cut, DetectorMetrics, DetectorScores, Item, PointSpec,
 };
-use crate::rates::Rate;
+use impostor_model::atomic::{self, StagedDir, WriteError};
+use impostor_model::stats::rates::Rate;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The model evaluated, as the report names it.
 #[derive(Clone, Debug, Serialize)]
@@ -242,33 +243,23 @@ pub fn rate_cell(r: &Rate) -> String {
 /// beside it and renamed into place; an existing report there is
 /// replaced, any other non-empty directory refused. Returns the metrics.
 pub fn write(dir: &Path, input: &ReportInput) -> Result<MetricsFile, EvalError> {
-    let werr = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| EvalError::Write { path, source }
+    let werr = |source| WriteError {
+        path: dir.to_path_buf(),
+        source,
     };
-    if !impostor_serve::artifact::replaceable(dir, METRICS_FILE).map_err(werr(dir))? {
+    if !atomic::replaceable(dir, METRICS_FILE).map_err(werr)? {
         return Err(EvalError::Refused {
             path: dir.to_path_buf(),
             what: "exists and is not a report (no metrics.json); choose another output directory"
                 .into(),
         });
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(werr(&parent))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".impostor-report-")
-        .tempdir_in(&parent)
-        .map_err(werr(&parent))?;
+    let staged = StagedDir::beside(dir)?;
+    let tmp = &staged;
     let mut m = metrics(input);
     m.figures = crate::figures::draw(tmp.path(), input, &m)?;
-    let put = |name: &str, bytes: &[u8]| -> Result<(), EvalError> {
-        let path = tmp.path().join(name);
-        std::fs::write(&path, bytes).map_err(werr(&path))
-    };
-    let mut json = serde_json::to_vec_pretty(&m).map_err(|e| EvalError::Metrics(e.to_string()))?;
+    let put = |name: &str, bytes: &[u8]| -> Result<(), EvalError> { Ok(tmp.write(name, bytes)?) };
+    let mut json = serde_json::to_vec_pretty(&m).map_err(EvalError::Metrics)?;
     json.push(b'\n');
     put(METRICS_FILE, &json)?;
     put(
@@ -283,15 +274,7 @@ pub fn write(dir: &Path, input: &ReportInput) -> Result<MetricsFile, EvalError> 
         "report.html",
         render_html(&blocks, &m.title, &png).as_bytes(),
     )?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
-            .map_err(werr(tmp.path()))?;
-    }
-    let staged = tmp.keep();
-    impostor_serve::artifact::move_into_place(&staged, dir)
-        .map_err(|(path, source)| EvalError::Write { path, source })?;
+    staged.commit(dir)?;
     Ok(m)
 }
 

@@ -90,7 +90,7 @@ fn opening(m: &MetricsFile) -> Vec<Block> {
 
 /// Every detector at its own decision, with its ranking and throughput.
 fn summary(m: &MetricsFile) -> Vec<Block> {
-    let auc = |a: Option<f64>, ci: Option<crate::rates::Interval>| match (a, ci) {
+    let auc = |a: Option<f64>, ci: Option<impostor_model::stats::rates::Interval>| match (a, ci) {
         (Some(a), Some(ci)) => format!("{a:.4} [{:.4}–{:.4}]", ci.low, ci.high),
         (a, _) => opt(a, 4),
     };

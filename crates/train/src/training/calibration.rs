@@ -2,7 +2,7 @@
 //! `p = σ(a · rules + b · classifier + c)`.
 
 use crate::error::TrainError;
-use impostor_serve::model::sigmoid;
+use impostor_model::model::sigmoid;
 
 /// Fitted coefficients `[a, b, c]`.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -3,8 +3,8 @@
 
 use super::example::Example;
 use super::TrainReport;
-use impostor_serve::artifact::TrainingRecord;
-use impostor_serve::model::ModelParams;
+use impostor_model::artifact::TrainingRecord;
+use impostor_model::model::ModelParams;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -16,7 +16,7 @@ fn auc(x: Option<f64>) -> String {
     x.map_or("n/a".into(), |v| format!("{v:.4}"))
 }
 
-fn rate(x: &impostor_eval::rates::Rate) -> String {
+fn rate(x: &impostor_model::stats::rates::Rate) -> String {
     if x.total == 0 {
         return "–".into();
     }

@@ -4,44 +4,11 @@
 
 use crate::error::TrainError;
 use impostor_features::{Feature, FeatureVector};
-use impostor_serve::model::{ClassifierInput, ClassifierWeights, Transform};
+use impostor_model::model::{ClassifierInput, ClassifierWeights, Transform};
+use impostor_model::stats::standardiser;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2, ShapeBuilder};
-
-/// Column means and standard deviations of `rows` (each `width` values);
-/// the deviation is 1 where a column is constant, so standardising never
-/// divides by zero.
-pub(crate) fn standardiser<R: IntoIterator<Item = f64>>(
-    rows: impl Iterator<Item = R>,
-    width: usize,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut sum = vec![0.0; width];
-    let mut sq = vec![0.0; width];
-    let mut n = 0.0;
-    for row in rows {
-        n += 1.0;
-        for (c, v) in row.into_iter().take(width).enumerate() {
-            sum[c] += v;
-            sq[c] += v * v;
-        }
-    }
-    let n = f64::max(n, 1.0);
-    let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-    let scale = sq
-        .iter()
-        .zip(&mean)
-        .map(|(q, m)| {
-            let var = q / n - m * m;
-            if var > 1e-12 {
-                var.sqrt()
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    (mean, scale)
-}
 
 /// Validated settings of the classifier fit.
 #[derive(Clone, Debug, PartialEq)]

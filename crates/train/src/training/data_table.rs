@@ -7,8 +7,8 @@
 //! and no addresses: features only.
 
 use super::example::{Example, Role};
-use crate::corpus::Label;
 use crate::error::TrainError;
+use impostor_corpus::Label;
 use impostor_features::{Feature, FeatureVector};
 use polars::prelude::*;
 use std::io::Cursor;

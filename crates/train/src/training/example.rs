@@ -1,8 +1,8 @@
 //! Training examples: a message's features with its label, provenance and
 //! role (train, validation or test).
 
-use crate::corpus::split::Side;
-use crate::corpus::Label;
+use impostor_corpus::split::Side;
+use impostor_corpus::Label;
 use impostor_features::FeatureVector;
 use sha2::{Digest, Sha256};
 use xxhash_rust::xxh3::xxh3_64_with_seed;

@@ -5,7 +5,7 @@ use super::data_table;
 use super::example::Example;
 use super::Trained;
 use crate::error::TrainError;
-use impostor_serve::artifact::{
+use impostor_model::artifact::{
     self, Manifest, SchemaStamp, TrainingRecord, CARD_FILE, FORMAT, FORMAT_VERSION,
 };
 use serde::Serialize;

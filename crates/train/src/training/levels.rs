@@ -2,8 +2,9 @@
 //! validation ham, with the rate it reached and its Wilson interval.
 
 use crate::error::TrainError;
-use impostor_eval::rates::{wilson, Z_95};
-use impostor_serve::model::{Ci95, OperatingPoint};
+use impostor_model::model::OperatingPoint;
+use impostor_model::stats::rates::{wilson, Z_95};
+use impostor_model::stats::Interval;
 
 /// The threshold at which at most `floor(target · n)` of `ham` scores reach
 /// it: just above the ham score ranked there, so ties never push the rate
@@ -36,11 +37,11 @@ pub fn operating_point(
     let attacks_flagged = attacks.iter().filter(|s| **s >= threshold).count() as u64;
     let n = ham.len() as u64;
     let ci = wilson(ham_flagged, n, Z_95).map_or(
-        Ci95 {
+        Interval {
             low: 0.0,
             high: 1.0,
         },
-        |i| Ci95 {
+        |i| Interval {
             low: i.low,
             high: i.high,
         },

@@ -8,7 +8,7 @@
 //! 2. Platt scaling ([`calibration`]) is fitted on those out-of-fold scores.
 //! 3. Both parts are fitted again on the whole train role.
 //! 4. The levels ([`levels`]) are chosen on the validation role, scored by
-//!    the serving code ([`impostor_serve::Model`]).
+//!    the serving code ([`impostor_model::Model`]).
 //! 5. The test role, untouched so far, gives the held-out metrics.
 //!
 //! Class imbalance: the rarer class is counted `repeat` times (a sample
@@ -25,17 +25,18 @@ pub mod export;
 pub mod levels;
 pub mod rule_weights;
 
-use crate::corpus::probe::roc_auc;
 use crate::error::TrainError;
 use calibration::{fit_platt, reliability};
 use classifier::ClassifierParams;
 pub use example::{data_manifest_sha256, roles_from_split, Example, Role};
-pub use impostor_eval::rates::Rate;
-use impostor_serve::model::{
-    Calibration, Ci95, ClassifierWeights, Levels, ModelParams, OperatingPoint, RuleWeights,
+use impostor_model::model::{
+    Calibration, ClassifierWeights, Levels, ModelParams, OperatingPoint, RuleWeights,
     WeightedRuleText,
 };
-use impostor_serve::{Level, Model, RuleSet};
+pub use impostor_model::stats::rates::Rate;
+use impostor_model::stats::roc_auc;
+use impostor_model::stats::Interval;
+use impostor_model::{Level, Model, RuleSet};
 use rayon::prelude::*;
 use rule_weights::{RuleFit, RuleWeightParams};
 use serde::Serialize;
@@ -235,7 +236,7 @@ fn unset_levels(default_level: Level) -> Levels {
         validation_ham_flagged: 0,
         validation_ham: 0,
         validation_fpr: 0.0,
-        validation_fpr_ci95: Ci95 {
+        validation_fpr_ci95: Interval {
             low: 0.0,
             high: 1.0,
         },
@@ -439,7 +440,7 @@ pub fn train(
         .collect();
     let platt = fit_platt(&inputs, &oof_y)?;
     let calibrated = |r: f64, c: f64| {
-        impostor_serve::model::sigmoid(
+        impostor_model::model::sigmoid(
             platt.rules_coef * r + platt.classifier_coef * c + platt.offset,
         )
     };

@@ -43,7 +43,7 @@ impl Default for RuleWeightParams {
 const MAX_STEP: f64 = 4.0;
 
 fn sigmoid(z: f64) -> f64 {
-    impostor_serve::model::sigmoid(z)
+    impostor_model::model::sigmoid(z)
 }
 
 /// The rows that fire one set of rules.

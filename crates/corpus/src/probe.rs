@@ -7,11 +7,11 @@
 //! standardised [`surface`](super::surface) features; reported as ROC AUC
 //! and balanced accuracy.
 
-use crate::error::TrainError;
-use crate::training::classifier::standardiser;
+use crate::error::CorpusError;
 /// ROC AUC, ties counting half (the evaluation crate's, so training and
 /// reports agree).
-pub use impostor_eval::ranking::roc_auc;
+pub use impostor_model::stats::roc_auc;
+use impostor_model::stats::standardiser;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
@@ -39,7 +39,11 @@ pub struct Separability {
 
 /// Trains and scores the probe on rows of `a` (negatives) against `b`
 /// (positives). Both sides need at least [`FOLDS`] rows.
-pub fn separability(a: &[Vec<f64>], b: &[Vec<f64>], seed: u64) -> Result<Separability, TrainError> {
+pub fn separability(
+    a: &[Vec<f64>],
+    b: &[Vec<f64>],
+    seed: u64,
+) -> Result<Separability, CorpusError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut pick = |rows: &[Vec<f64>]| {
         let mut idx: Vec<usize> = (0..rows.len()).collect();
@@ -49,7 +53,7 @@ pub fn separability(a: &[Vec<f64>], b: &[Vec<f64>], seed: u64) -> Result<Separab
     };
     let (ia, ib) = (pick(a), pick(b));
     if ia.len() < FOLDS || ib.len() < FOLDS {
-        return Err(TrainError::Probe(format!(
+        return Err(CorpusError::Probe(format!(
             "needs at least {FOLDS} messages on each side, has {} and {}",
             ia.len(),
             ib.len()
@@ -92,7 +96,7 @@ pub fn separability(a: &[Vec<f64>], b: &[Vec<f64>], seed: u64) -> Result<Separab
             .alpha(1.0)
             .max_iterations(200)
             .fit(&dataset)
-            .map_err(|e| TrainError::Probe(e.to_string()))?;
+            .map_err(CorpusError::ProbeFit)?;
         let p = model.predict_probabilities(&matrix(&test));
         // linfa-logistic's "positive" class is the more numerous one of
         // the training targets, not `true`.

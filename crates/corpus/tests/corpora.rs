@@ -4,9 +4,9 @@
 //! These tests need ../shared/corpora (CI always has it) and fail, saying
 //! so, when it is missing.
 
+use impostor_corpus::gen::Generator;
+use impostor_corpus::{index_inputs, IndexOptions, Label};
 use impostor_features::{Context, Envelope, Extractor, OrgProfile};
-use impostor_train::corpus::{index_inputs, IndexOptions, Label};
-use impostor_train::gen::Generator;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -102,7 +102,7 @@ fn five_thousand_attacks_injected_into_spamassassin_ham_each_show_their_techniqu
     let options = impostor_mailsource::ReadOptions::default();
     for m in impostor_mailsource::read_inputs(&[dir.join("spamassassin-2002.tar.gz")], &options) {
         let member = m.origin.member.clone().unwrap_or_default();
-        if impostor_train::corpus::label::label_from_member(&member) == Some(Label::Ham) {
+        if impostor_corpus::label::label_from_member(&member) == Some(Label::Ham) {
             carriers.push(m.bytes.unwrap());
         }
     }

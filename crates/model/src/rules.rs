@@ -22,7 +22,7 @@
 //! training give the rule a negative weight (a sign of legitimate mail);
 //! by default a rule can only add to the score.
 
-use crate::error::ServeError;
+use crate::error::ModelError;
 use impostor_features::{Feature, FeatureVector, IntentCategory, Technique};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -122,8 +122,8 @@ impl Condition {
         }
     }
 
-    fn resolve(text: &ConditionText, code: &str, depth: usize) -> Result<Condition, ServeError> {
-        let bad = |problem: String| ServeError::Rule {
+    fn resolve(text: &ConditionText, code: &str, depth: usize) -> Result<Condition, ModelError> {
+        let bad = |problem: String| ModelError::Rule {
             code: code.to_string(),
             problem,
         };
@@ -189,8 +189,8 @@ pub struct Rule {
 }
 
 impl Rule {
-    pub fn resolve(text: RuleText) -> Result<Rule, ServeError> {
-        let bad = |problem: &str| ServeError::Rule {
+    pub fn resolve(text: RuleText) -> Result<Rule, ModelError> {
+        let bad = |problem: &str| ModelError::Rule {
             code: text.code.clone(),
             problem: problem.to_string(),
         };
@@ -230,22 +230,22 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// Reads a rule file's text; `origin` names it in errors.
-    pub fn from_toml(text: &str, origin: &str) -> Result<RuleSet, ServeError> {
-        let file: RuleFile = toml::from_str(text).map_err(|e| ServeError::RuleFile {
+    pub fn from_toml(text: &str, origin: &str) -> Result<RuleSet, ModelError> {
+        let file: RuleFile = toml::from_str(text).map_err(|source| ModelError::RuleFile {
             origin: origin.to_string(),
-            message: e.to_string(),
+            source,
         })?;
         RuleSet::from_texts(file.rule)
     }
 
     /// Resolves rules; refuses an unknown feature, a bad condition or a
     /// code used twice.
-    pub fn from_texts(texts: Vec<RuleText>) -> Result<RuleSet, ServeError> {
+    pub fn from_texts(texts: Vec<RuleText>) -> Result<RuleSet, ModelError> {
         let mut seen = HashSet::new();
         let mut rules = Vec::with_capacity(texts.len());
         for text in texts {
             if !seen.insert(text.code.clone()) {
-                return Err(ServeError::Rule {
+                return Err(ModelError::Rule {
                     code: text.code,
                     problem: "the code is used by an earlier rule too".into(),
                 });
@@ -280,7 +280,7 @@ pub const BUILTIN_RULES: &str = include_str!("../../../datasets/rules.toml");
 mod tests {
     use super::*;
 
-    fn one(rule: &str) -> Result<RuleSet, ServeError> {
+    fn one(rule: &str) -> Result<RuleSet, ModelError> {
         RuleSet::from_toml(rule, "test.toml")
     }
 

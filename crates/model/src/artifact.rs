@@ -16,7 +16,8 @@
 //! feature schema other than this build's, or a model that does not
 //! resolve against the schema.
 
-use crate::error::ServeError;
+use crate::atomic::{self, StagedDir, WriteError};
+use crate::error::ModelError;
 use crate::model::{Model, ModelParams};
 use impostor_features::{Feature, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
@@ -103,14 +104,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn refuse<T>(dir: &Path, problem: String) -> Result<T, ServeError> {
-    Err(ServeError::Artifact {
+fn refuse<T>(dir: &Path, problem: String) -> Result<T, ModelError> {
+    Err(ModelError::Artifact {
         dir: dir.to_path_buf(),
         problem,
     })
 }
 
-fn read_bounded(dir: &Path, name: &str) -> Result<Vec<u8>, ServeError> {
+fn read_bounded(dir: &Path, name: &str) -> Result<Vec<u8>, ModelError> {
     use std::io::Read;
     let path = dir.join(name);
     let file = std::fs::File::open(&path).or_else(|e| {
@@ -122,7 +123,7 @@ fn read_bounded(dir: &Path, name: &str) -> Result<Vec<u8>, ServeError> {
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|source| ServeError::Read { path, source })?;
+        .map_err(|source| ModelError::Read { path, source })?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return refuse(dir, format!("{name} is larger than {MAX_FILE_BYTES} bytes"));
     }
@@ -130,7 +131,7 @@ fn read_bounded(dir: &Path, name: &str) -> Result<Vec<u8>, ServeError> {
 }
 
 /// Parses SHA256SUMS strictly: `HEX  NAME` lines, plain names only.
-fn parse_sums(dir: &Path, text: &[u8]) -> Result<BTreeMap<String, String>, ServeError> {
+fn parse_sums(dir: &Path, text: &[u8]) -> Result<BTreeMap<String, String>, ModelError> {
     let Ok(text) = std::str::from_utf8(text) else {
         return refuse(dir, format!("{SUMS_FILE} is not UTF-8"));
     };
@@ -166,7 +167,7 @@ fn parse_sums(dir: &Path, text: &[u8]) -> Result<BTreeMap<String, String>, Serve
 }
 
 /// Reads and verifies the artifact in `dir`.
-pub fn load(dir: &Path) -> Result<Artifact, ServeError> {
+pub fn load(dir: &Path) -> Result<Artifact, ModelError> {
     if !dir.is_dir() {
         return refuse(
             dir,
@@ -201,7 +202,7 @@ const BUILTIN_FILES: [(&str, &[u8]); 4] = [
 
 /// The default artifact (`models/default`) built into the binary, verified
 /// like any other.
-pub fn builtin() -> Result<Artifact, ServeError> {
+pub fn builtin() -> Result<Artifact, ModelError> {
     let dir = Path::new(BUILTIN_DIR);
     verify(dir, &|name| {
         BUILTIN_FILES
@@ -218,7 +219,7 @@ pub fn builtin() -> Result<Artifact, ServeError> {
 /// One file of a verified artifact, read again (from its directory, or
 /// from the binary for the built-in one), and checked against the
 /// SHA-256 the artifact's manifest recorded.
-pub fn read_file(artifact: &Artifact, name: &str) -> Result<Vec<u8>, ServeError> {
+pub fn read_file(artifact: &Artifact, name: &str) -> Result<Vec<u8>, ModelError> {
     let dir = &artifact.dir;
     let bytes = match BUILTIN_FILES.iter().find(|(n, _)| *n == name) {
         Some((_, b)) if dir == Path::new(BUILTIN_DIR) => b.to_vec(),
@@ -238,8 +239,8 @@ pub fn read_file(artifact: &Artifact, name: &str) -> Result<Vec<u8>, ServeError>
 /// it in errors.
 fn verify(
     dir: &Path,
-    read: &dyn Fn(&str) -> Result<Vec<u8>, ServeError>,
-) -> Result<Artifact, ServeError> {
+    read: &dyn Fn(&str) -> Result<Vec<u8>, ModelError>,
+) -> Result<Artifact, ModelError> {
     let sums = parse_sums(dir, &read(SUMS_FILE)?)?;
     let mut manifest_bytes = Vec::new();
     for (name, want) in &sums {
@@ -331,47 +332,6 @@ fn verify(
     })
 }
 
-/// Whether an output directory may be replaced whole: it does not exist,
-/// is empty, or holds `marker` (the file its own kind of output always
-/// has). Anything else is someone's data.
-pub fn replaceable(dir: &Path, marker: &str) -> std::io::Result<bool> {
-    if !dir.exists() || dir.join(marker).is_file() {
-        return Ok(true);
-    }
-    Ok(std::fs::read_dir(dir)?.next().is_none())
-}
-
-/// Renames the directory `staged` (a sibling of `dir`) to `dir`, replacing
-/// what is there. Replacing a directory takes two renames; in between, the
-/// old one waits under a hidden name, so a crash leaves one whole
-/// directory. On failure the old one is put back and `staged` removed; the
-/// error names the path it concerns.
-pub fn move_into_place(staged: &Path, dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let old = parent.join(format!(
-        ".impostor-old-{}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("output")
-    ));
-    if dir.exists() {
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(dir, &old).map_err(|e| (dir.to_path_buf(), e))?;
-    }
-    if let Err(e) = std::fs::rename(staged, dir) {
-        if old.exists() {
-            let _ = std::fs::rename(&old, dir);
-        }
-        let _ = std::fs::remove_dir_all(staged);
-        return Err((dir.to_path_buf(), e));
-    }
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| (old.clone(), e))?;
-    }
-    Ok(())
-}
-
 /// Writes an artifact into `dir`, whole or not at all: the files go into a
 /// temporary directory beside it, which is renamed into place. An existing
 /// artifact at `dir` is replaced; any other existing directory is refused.
@@ -381,12 +341,12 @@ pub fn write(
     dir: &Path,
     mut manifest: Manifest,
     files: &[(String, Vec<u8>)],
-) -> Result<(), ServeError> {
-    let werr = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ServeError::Write { path, source }
+) -> Result<(), ModelError> {
+    let werr = |source| WriteError {
+        path: dir.to_path_buf(),
+        source,
     };
-    if !replaceable(dir, SUMS_FILE).map_err(werr(dir))? {
+    if !atomic::replaceable(dir, SUMS_FILE).map_err(werr)? {
         return refuse(
             dir,
             "exists and is not a model artifact; choose another output directory".into(),
@@ -396,8 +356,7 @@ pub fn write(
         .iter()
         .map(|(name, bytes)| (name.clone(), sha256_hex(bytes)))
         .collect();
-    let mut manifest_json =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| ServeError::Model(e.to_string()))?;
+    let mut manifest_json = serde_json::to_vec_pretty(&manifest).map_err(ModelError::Json)?;
     manifest_json.push(b'\n');
     let mut all: BTreeMap<&str, &[u8]> = files
         .iter()
@@ -408,31 +367,11 @@ pub fn write(
         .iter()
         .map(|(name, bytes)| format!("{}  {name}\n", sha256_hex(bytes)))
         .collect();
-
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(parent).map_err(werr(parent))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".impostor-model-")
-        .tempdir_in(parent)
-        .map_err(werr(parent))?;
+    let staged = StagedDir::beside(dir)?;
     for (name, bytes) in all.iter().chain([(&SUMS_FILE, &sums.as_bytes())]) {
-        let path = tmp.path().join(name);
-        std::fs::write(&path, bytes).map_err(werr(&path))?;
-        std::fs::File::open(&path)
-            .and_then(|f| f.sync_all())
-            .map_err(werr(&path))?;
+        staged.write(name, bytes)?;
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
-            .map_err(werr(tmp.path()))?;
-    }
-    let staged = tmp.keep();
-    move_into_place(&staged, dir).map_err(|(path, source)| ServeError::Write { path, source })?;
+    staged.commit(dir)?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The example organisation's world: people, correspondents, bulk senders,
 //! attackers' infrastructure, and the values templates are filled with.
 
-use crate::error::TrainError;
+use crate::error::CorpusError;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
@@ -67,13 +67,15 @@ pub struct World {
 }
 
 impl World {
-    pub fn builtin() -> Result<World, TrainError> {
+    pub fn builtin() -> Result<World, CorpusError> {
         World::from_toml(BUILTIN_WORLD)
     }
 
-    pub fn from_toml(text: &str) -> Result<World, TrainError> {
-        let world: World = toml::from_str(text)
-            .map_err(|e| TrainError::Invalid(format!("generator world: {e}")))?;
+    pub fn from_toml(text: &str) -> Result<World, CorpusError> {
+        let world: World = toml::from_str(text).map_err(|source| CorpusError::GeneratorData {
+            what: "world".into(),
+            source,
+        })?;
         let empty = [
             ("employee", world.employee.is_empty()),
             ("employee_ja", world.employee_ja.is_empty()),
@@ -83,7 +85,7 @@ impl World {
             ("phish_hosts", world.phish_hosts.is_empty()),
         ];
         if let Some((name, _)) = empty.iter().find(|(_, e)| *e) {
-            return Err(TrainError::Invalid(format!(
+            return Err(CorpusError::Invalid(format!(
                 "generator world: {name} is empty"
             )));
         }

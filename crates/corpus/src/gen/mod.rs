@@ -15,15 +15,16 @@ pub mod template;
 pub mod values;
 pub mod world;
 
-use crate::corpus::label::label_from_member;
-use crate::corpus::Label;
-use crate::error::TrainError;
+use crate::error::CorpusError;
+use crate::label::label_from_member;
 use crate::progress::Progress;
+use crate::Label;
 use attack::inject;
 use carrier::{carrier_draft, Carrier};
 use ham::ham;
 use impostor_features::Technique;
 use impostor_mailsource::{read_inputs, ReadOptions};
+use impostor_model::atomic::StagedDir;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -70,14 +71,14 @@ pub type GenCounts = BTreeMap<(String, String), usize>;
 impl GenConfig {
     /// Generates the corpus and writes it whole (see [`write_corpus`]);
     /// returns how many messages of each label and technique it holds.
-    pub fn run(&self, progress: &dyn Progress) -> Result<GenCounts, TrainError> {
+    pub fn run(&self, progress: &dyn Progress) -> Result<GenCounts, CorpusError> {
         let generator = Generator::new(self.seed)?;
         let messages: Vec<Generated> = if self.carriers.is_empty() {
             generator.default_corpus(self.ham, self.attacks)
         } else {
             let (carriers, unreadable) = ham_carriers(&self.carriers);
             if carriers.is_empty() {
-                return Err(TrainError::Invalid(format!(
+                return Err(CorpusError::Invalid(format!(
                     "no ham carriers in {:?}: keep ham under a ham/ or easy_ham/ folder ({unreadable} unreadable)",
                     self.carriers
                 )));
@@ -142,7 +143,7 @@ pub struct Generator {
 }
 
 impl Generator {
-    pub fn new(seed: u64) -> Result<Generator, TrainError> {
+    pub fn new(seed: u64) -> Result<Generator, CorpusError> {
         Ok(Generator {
             world: World::builtin()?,
             templates: Templates::builtin()?,
@@ -250,9 +251,7 @@ impl Generator {
             };
             let a = inject(&mut rng, &self.world, &self.templates, technique, carrier);
             let mut m = Self::attack_message(n, technique, a);
-            m.carrier_sha1 = Some(crate::corpus::manifest::hex(
-                &crate::corpus::digests::sha1_one(raw),
-            ));
+            m.carrier_sha1 = Some(crate::manifest::hex(&crate::digests::sha1_one(raw)));
             out.push(m);
         }
         out
@@ -262,33 +261,17 @@ impl Generator {
 /// Writes `messages` under `dir/messages/` and their labels to
 /// `dir/labels.tsv`, all or nothing: into a temporary directory beside
 /// `dir`, renamed into place at the end. `dir` must not exist yet.
-pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), TrainError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| TrainError::Write { path, source }
-    };
+pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), CorpusError> {
     if dir.exists() {
-        return Err(TrainError::Invalid(format!(
+        return Err(CorpusError::Invalid(format!(
             "{} exists; give a new directory (the generator never writes over a corpus)",
             dir.display()
         )));
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".impostor-gen-")
-        .tempdir_in(&parent)
-        .map_err(io(&parent))?;
+    let staged = StagedDir::beside(dir)?;
     let mut labels = String::from("member\tlabel\ttechnique\tsynthetic\tkind\tcarrier_sha1\n");
     for m in messages {
-        let path = tmp.path().join("messages").join(&m.member);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(io(p))?;
-        }
-        std::fs::write(&path, &m.bytes).map_err(io(&path))?;
+        staged.write(Path::new("messages").join(&m.member), &m.bytes)?;
         labels.push_str(&format!(
             "{}\t{}\t{}\ttrue\t{}\t{}\n",
             m.member,
@@ -298,15 +281,7 @@ pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), TrainError
             m.carrier_sha1.as_deref().unwrap_or("")
         ));
     }
-    let labels_path = tmp.path().join("labels.tsv");
-    std::fs::write(&labels_path, labels).map_err(io(&labels_path))?;
-    let kept = tmp.keep();
-    std::fs::rename(&kept, dir).map_err(|source| {
-        let _ = std::fs::remove_dir_all(&kept);
-        TrainError::Write {
-            path: dir.to_path_buf(),
-            source,
-        }
-    })?;
+    staged.write("labels.tsv", labels.as_bytes())?;
+    staged.commit(dir)?;
     Ok(())
 }

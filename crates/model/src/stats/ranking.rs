@@ -7,7 +7,7 @@
 //! tied positive–negative pair as half. Every function answers `None` when
 //! a class is empty (no AUC exists) rather than a number that looks real.
 
-use crate::rates::Interval;
+use crate::stats::rates::Interval;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -1,10 +1,10 @@
 //! The generator without ../shared: reproducible, and generated ham and
 //! attacks not separable by their form.
 
-use impostor_train::corpus::probe::separability;
-use impostor_train::corpus::surface::surface_features;
-use impostor_train::corpus::Label;
-use impostor_train::gen::{write_corpus, Generator};
+use impostor_corpus::gen::{write_corpus, Generator};
+use impostor_corpus::probe::separability;
+use impostor_corpus::surface::surface_features;
+use impostor_corpus::Label;
 
 #[test]
 fn the_same_seed_writes_the_same_bytes_and_another_seed_does_not() {
@@ -45,7 +45,7 @@ fn the_same_seed_writes_the_same_bytes_and_another_seed_does_not() {
 fn generated_ham_and_attacks_are_not_separable_by_form() {
     let corpus = Generator::new(3).unwrap().default_corpus(3000, 1500);
     let (ham, attacks): (Vec<_>, Vec<_>) = corpus.iter().partition(|m| m.label == Label::Ham);
-    let surface = |v: &[&impostor_train::gen::Generated]| -> Vec<Vec<f64>> {
+    let surface = |v: &[&impostor_corpus::gen::Generated]| -> Vec<Vec<f64>> {
         v.iter().map(|m| surface_features(&m.bytes)).collect()
     };
     let (h, a) = (surface(&ham), surface(&attacks));
@@ -71,7 +71,7 @@ fn generated_ham_and_attacks_are_not_separable_by_form() {
 /// The surface features whose means differ most between the sets, in
 /// standard deviations, to say what gives a failing corpus away.
 fn largest_differences(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<(String, f64)> {
-    let names = impostor_train::corpus::surface::surface_feature_names();
+    let names = impostor_corpus::surface::surface_feature_names();
     let stat = |rows: &[Vec<f64>], c: usize| {
         let n = rows.len() as f64;
         let mean = rows.iter().map(|r| r[c]).sum::<f64>() / n;

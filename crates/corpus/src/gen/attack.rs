@@ -13,7 +13,7 @@ use super::ham::timestamp;
 use super::template::{Lang, Template, Templates, LURE_CATEGORIES};
 use super::values::{url, Values};
 use super::world::{colleague, Person, World};
-use crate::corpus::manifest::date_timestamp;
+use crate::manifest::date_timestamp;
 use impostor_features::{
     permutations, HeaderFilter, Technique, DEFAULT_LOOKALIKE_WORDS, DEFAULT_SWAP_TLDS,
     DEFAULT_VERDICT_HEADERS,

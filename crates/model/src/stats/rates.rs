@@ -5,16 +5,28 @@
 //! detection rate of 40 out of 40. Wald collapses to a zero-width interval
 //! there; Wilson stays honest and inside [0, 1].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Two-sided 95% normal quantile, Φ⁻¹(0.975).
 pub const Z_95: f64 = 1.959963984540054;
 
-/// A closed interval on a proportion, always within [0, 1].
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// A closed interval on a proportion, always within [0, 1]: the one
+/// interval type of rates, AUC bootstraps and a model's levels.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
+    /// The lower bound.
     pub low: f64,
+    /// The upper bound.
     pub high: f64,
+}
+
+impl fmt::Display for Interval {
+    /// `[low, high]`, each with the caller's precision (default 4).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = f.precision().unwrap_or(4);
+        write!(f, "[{:.p$}, {:.p$}]", self.low, self.high)
+    }
 }
 
 /// Wilson score interval for `successes` out of `trials` at normal quantile `z`.

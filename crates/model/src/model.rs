@@ -9,8 +9,9 @@
 //! Platt calibration fitted on held-out folds. Training, evaluation, `scan`,
 //! the HTTP service and the milter all score through [`Model::score`].
 
-use crate::error::ServeError;
+use crate::error::ModelError;
 use crate::rules::{Rule, RuleSet, RuleText};
+use crate::stats::Interval;
 use crate::verdict::Level;
 use impostor_features::{Feature, FeatureVector};
 use serde::{Deserialize, Serialize};
@@ -95,13 +96,6 @@ pub struct Calibration {
     pub fitted_on: String,
 }
 
-/// A 95% interval.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Ci95 {
-    pub low: f64,
-    pub high: f64,
-}
-
 /// A level's threshold and how it was chosen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +108,7 @@ pub struct OperatingPoint {
     pub validation_ham_flagged: u64,
     pub validation_ham: u64,
     pub validation_fpr: f64,
-    pub validation_fpr_ci95: Ci95,
+    pub validation_fpr_ci95: Interval,
     pub validation_attacks_flagged: u64,
     pub validation_attacks: u64,
     /// Whether the validation split has enough ham (at least 1 / target)
@@ -197,8 +191,8 @@ impl Model {
     /// Resolves and checks stored parameters: every rule and input names a
     /// feature of this build's schema, every number is finite, the levels
     /// rise.
-    pub fn new(params: ModelParams) -> Result<Model, ServeError> {
-        let bad = |m: String| Err(ServeError::Model(m));
+    pub fn new(params: ModelParams) -> Result<Model, ModelError> {
+        let bad = |m: String| Err(ModelError::Model(m));
         for wr in &params.rules.rules {
             if !wr.weight.is_finite() {
                 return bad(format!(
@@ -373,7 +367,7 @@ pub(crate) fn example_params() -> ModelParams {
         validation_ham_flagged: 1,
         validation_ham: 1000,
         validation_fpr: 0.001,
-        validation_fpr_ci95: Ci95 {
+        validation_fpr_ci95: Interval {
             low: 0.0002,
             high: 0.0056,
         },

@@ -5,9 +5,9 @@ use super::digests::sha1_each;
 use super::duplicates::{group_duplicates, DuplicateCounts};
 use super::label::{label_from_member, Label};
 use super::surface::{scan_headers, surface_of};
-use crate::error::TrainError;
-use crate::output::write_atomically;
+use crate::error::CorpusError;
 use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
+use impostor_model::atomic::write_file;
 use mail_parser::{DateTime, MessageParser};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -141,12 +141,12 @@ fn input_of<'a>(path: &'a Path, member: Option<&str>) -> &'a Path {
 /// `member` and `label`, optionally `technique`, `synthetic`
 /// (true/false/1/0) and `carrier_sha1` (the message an attack was made
 /// from).
-pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, TrainError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TrainError::Read {
+pub fn read_labels(path: &Path) -> Result<HashMap<String, LabelEntry>, CorpusError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let bad = |line: usize, message: String| TrainError::Table {
+    let bad = |line: usize, message: String| CorpusError::Table {
         path: path.to_path_buf(),
         message: format!("line {line}: {message}"),
     };
@@ -227,7 +227,7 @@ pub fn is_generated_messages(path: &Path) -> bool {
 /// `labels.tsv` beside its `messages` directory), by input path.
 pub fn generated_labels(
     paths: &[PathBuf],
-) -> Result<HashMap<PathBuf, HashMap<String, LabelEntry>>, TrainError> {
+) -> Result<HashMap<PathBuf, HashMap<String, LabelEntry>>, CorpusError> {
     let mut out = HashMap::new();
     for p in paths.iter().filter(|p| is_generated_messages(p)) {
         let labels = p.parent().expect("checked above").join("labels.tsv");
@@ -240,7 +240,25 @@ pub fn generated_labels(
 /// pool; `progress` is called with the number of messages done after each
 /// batch. Duplicate groups are computed over all inputs together.
 pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn(u64)) -> Index {
+    index_inputs_with(paths, options, progress, &|_: &RawMessage| ()).0
+}
+
+/// [`index_inputs`] that also hands every message to `each` in the same
+/// single pass over the inputs (the workers call it beside the indexing,
+/// on the same bytes), e.g. to extract its features. The results come back
+/// in the order of `Index::rows`: element i belongs to row i.
+///
+/// A panic while indexing one message (a bug its bytes found) becomes that
+/// row's error; `each` should contain its own panics the same way (feature
+/// extraction does).
+pub fn index_inputs_with<T: Send>(
+    paths: &[PathBuf],
+    options: &IndexOptions,
+    progress: &dyn Fn(u64),
+    each: &(dyn Fn(&RawMessage) -> T + Sync),
+) -> (Index, Vec<T>) {
     let mut index = Index::default();
+    let mut results = Vec::new();
     // Reading (gunzip, tar) fills the next batch on its own thread while
     // the workers index this one; the small channel bounds memory.
     let (batches, incoming) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(2);
@@ -262,7 +280,7 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
             }
         });
         for batch in incoming {
-            let done: Vec<(ManifestRow, Vec<f64>)> = batch
+            let done: Vec<(ManifestRow, Vec<f64>, T)> = batch
                 .par_chunks(CHUNK)
                 .flat_map_iter(|chunk| {
                     let bytes: Vec<&[u8]> = chunk
@@ -270,21 +288,41 @@ pub fn index_inputs(paths: &[PathBuf], options: &IndexOptions, progress: &dyn Fn
                         .map(|m| m.bytes.as_deref().unwrap_or_default())
                         .collect();
                     let digests = sha1_each(&bytes);
-                    chunk
-                        .iter()
-                        .zip(digests)
-                        .map(|(m, sha1)| index_one(m, &sha1, options, &sources))
+                    chunk.iter().zip(digests).map(|(m, sha1)| {
+                        let (row, surface) = index_contained(m, &sha1, options, &sources);
+                        (row, surface, each(m))
+                    })
                 })
                 .collect();
-            for (row, surface) in done {
+            for (row, surface, result) in done {
                 index.rows.push(row);
                 index.surfaces.push(surface);
+                results.push(result);
             }
             progress(index.rows.len() as u64);
         }
     });
     index.duplicates = group_duplicates(&mut index.rows);
-    index
+    (index, results)
+}
+
+/// [`index_one`], with a panic contained to the message's own row.
+fn index_contained(
+    m: &RawMessage,
+    sha1: &[u8; 20],
+    options: &IndexOptions,
+    sources: &HashMap<&Path, String>,
+) -> (ManifestRow, Vec<f64>) {
+    match impostor_features::contain_panic(|| Ok(index_one(m, sha1, options, sources))) {
+        Ok(done) => done,
+        Err(e) => {
+            // Where the message is and its label come from the input's
+            // names, not from the bytes that caused the panic.
+            let mut row = identify(m, options, sources);
+            row.error = Some(e.to_string());
+            (row, Vec::new())
+        }
+    }
 }
 
 /// `sha1` is the digest of the message's bytes (unused for an error);
@@ -295,48 +333,7 @@ fn index_one(
     options: &IndexOptions,
     sources: &HashMap<&Path, String>,
 ) -> (ManifestRow, Vec<f64>) {
-    let input = input_of(&m.origin.path, m.origin.member.as_deref());
-    let source = match (&options.source, sources.get(input)) {
-        (Some(s), _) | (None, Some(s)) => s.clone(),
-        (None, None) => source_name(input),
-    };
-    let member = m.origin.member.clone();
-    let key = member.clone().unwrap_or_else(|| {
-        m.origin
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
-    let mut id = format!("{source}:{key}");
-    if let Some(i) = m.origin.index {
-        id.push_str(&format!("#{i}"));
-    }
-    let given = options.labels.get(&key).or_else(|| {
-        options
-            .labels_by_input
-            .get(input)
-            .and_then(|labels| labels.get(&key))
-    });
-    let mut row = ManifestRow {
-        id: id.clone(),
-        source,
-        path: m.origin.path.display().to_string(),
-        member,
-        index: m.origin.index.map(|i| i as u64),
-        label: given.map_or_else(|| label_from_member(&key), |g| g.label),
-        technique: given.and_then(|g| g.technique.clone()),
-        synthetic: given.is_some_and(|g| g.synthetic),
-        date: None,
-        timestamp: None,
-        sha1: None,
-        message_id: None,
-        body_hash: None,
-        bytes: 0,
-        carrier_sha1: given.and_then(|g| g.carrier_sha1.clone()),
-        group: id,
-        error: None,
-    };
+    let mut row = identify(m, options, sources);
     let bytes = match &m.bytes {
         Ok(b) => b,
         Err(e) => {
@@ -363,6 +360,57 @@ fn index_one(
     }
     row.body_hash = body_hash(&bytes[scan.len.min(bytes.len())..]);
     (row, surface_of(bytes, &scan))
+}
+
+/// A message's row as its input names it (id, source, place, label), with
+/// nothing read from its bytes yet.
+fn identify(
+    m: &RawMessage,
+    options: &IndexOptions,
+    sources: &HashMap<&Path, String>,
+) -> ManifestRow {
+    let input = input_of(&m.origin.path, m.origin.member.as_deref());
+    let source = match (&options.source, sources.get(input)) {
+        (Some(s), _) | (None, Some(s)) => s.clone(),
+        (None, None) => source_name(input),
+    };
+    let member = m.origin.member.clone();
+    let key = member.clone().unwrap_or_else(|| {
+        m.origin
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let mut id = format!("{source}:{key}");
+    if let Some(i) = m.origin.index {
+        id.push_str(&format!("#{i}"));
+    }
+    let given = options.labels.get(&key).or_else(|| {
+        options
+            .labels_by_input
+            .get(input)
+            .and_then(|labels| labels.get(&key))
+    });
+    ManifestRow {
+        id: id.clone(),
+        source,
+        path: m.origin.path.display().to_string(),
+        member,
+        index: m.origin.index.map(|i| i as u64),
+        label: given.map_or_else(|| label_from_member(&key), |g| g.label),
+        technique: given.and_then(|g| g.technique.clone()),
+        synthetic: given.is_some_and(|g| g.synthetic),
+        date: None,
+        timestamp: None,
+        sha1: None,
+        message_id: None,
+        body_hash: None,
+        bytes: 0,
+        carrier_sha1: given.and_then(|g| g.carrier_sha1.clone()),
+        group: id,
+        error: None,
+    }
 }
 
 /// A Message-ID as written without its angle brackets and white space.
@@ -518,13 +566,14 @@ pub fn to_dataframe(rows: &[ManifestRow]) -> PolarsResult<DataFrame> {
 }
 
 /// Writes the manifest as Parquet, atomically.
-pub fn write_manifest(rows: &[ManifestRow], path: &Path) -> Result<(), TrainError> {
-    let table = |e: PolarsError| TrainError::Table {
+pub fn write_manifest(rows: &[ManifestRow], path: &Path) -> Result<(), CorpusError> {
+    let table = |source: PolarsError| CorpusError::Parquet {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        hint: "a manifest",
+        source,
     };
     let mut df = to_dataframe(rows).map_err(table)?;
-    write_atomically(path, |w| {
+    write_file(path, |w| {
         ParquetWriter::new(w)
             .finish(&mut df)
             .map(|_| ())
@@ -533,24 +582,28 @@ pub fn write_manifest(rows: &[ManifestRow], path: &Path) -> Result<(), TrainErro
 }
 
 /// Reads a manifest written by [`write_manifest`].
-pub fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, TrainError> {
-    let table = |message: String| TrainError::Table {
+pub fn read_manifest(path: &Path) -> Result<Vec<ManifestRow>, CorpusError> {
+    let table = |message: String| CorpusError::Table {
         path: path.to_path_buf(),
         message: format!("{message}; is it a manifest written by `impostor corpus index`?"),
     };
-    let file = std::fs::File::open(path).map_err(|source| TrainError::Read {
+    let file = std::fs::File::open(path).map_err(|source| CorpusError::Read {
         path: path.to_path_buf(),
         source,
     })?;
     let df = ParquetReader::new(file)
         .finish()
-        .map_err(|e| table(e.to_string()))?;
-    let text = |name: &str| -> Result<Vec<Option<String>>, TrainError> {
+        .map_err(|source| CorpusError::Parquet {
+            path: path.to_path_buf(),
+            hint: "is it a manifest written by `impostor corpus index`?",
+            source,
+        })?;
+    let text = |name: &str| -> Result<Vec<Option<String>>, CorpusError> {
         let c = df.column(name).map_err(|e| table(e.to_string()))?;
         let c = c.str().map_err(|e| table(e.to_string()))?;
         Ok(c.iter().map(|v| v.map(str::to_string)).collect())
     };
-    let int = |name: &str| -> Result<Vec<Option<i64>>, TrainError> {
+    let int = |name: &str| -> Result<Vec<Option<i64>>, CorpusError> {
         let c = df.column(name).map_err(|e| table(e.to_string()))?;
         let c = c.i64().map_err(|e| table(e.to_string()))?;
         Ok(c.iter().collect())

@@ -1,7 +1,7 @@
 //! Body templates: attack lures and ham, in English and Japanese, from
 //! datasets/gen, filled from the world with a seeded generator.
 
-use crate::error::TrainError;
+use crate::error::CorpusError;
 use serde::Deserialize;
 
 const LURES_EN: &str = include_str!("../../../../datasets/gen/lures/en.toml");
@@ -97,33 +97,42 @@ pub struct Templates {
 }
 
 impl Templates {
-    pub fn builtin() -> Result<Templates, TrainError> {
-        let parse =
-            |text: &str, what: &str, lang: Lang, lure: bool| -> Result<Vec<Template>, TrainError> {
-                let bad = |e: String| TrainError::Invalid(format!("datasets/gen/{what}: {e}"));
-                let mut list = if lure {
-                    toml::from_str::<LureFile>(text)
-                        .map_err(|e| bad(e.to_string()))?
-                        .lure
-                } else {
-                    toml::from_str::<HamFile>(text)
-                        .map_err(|e| bad(e.to_string()))?
-                        .ham
-                };
-                let kinds = if lure { LURE_CATEGORIES } else { HAM_KINDS };
-                for t in &mut list {
-                    t.lang = lang;
-                    if !kinds.contains(&t.kind.as_str()) {
-                        return Err(bad(format!("{}: unknown kind {:?}", t.id, t.kind)));
-                    }
-                    for name in placeholders(&t.subject).chain(placeholders(&t.body)) {
-                        if !PLACEHOLDERS.contains(&name) {
-                            return Err(bad(format!("{}: unknown placeholder {{{name}}}", t.id)));
-                        }
+    pub fn builtin() -> Result<Templates, CorpusError> {
+        let parse = |text: &str,
+                     what: &str,
+                     lang: Lang,
+                     lure: bool|
+         -> Result<Vec<Template>, CorpusError> {
+            let bad = |e: String| CorpusError::Invalid(format!("datasets/gen/{what}: {e}"));
+            let mut list = if lure {
+                toml::from_str::<LureFile>(text)
+                    .map_err(|source| CorpusError::GeneratorData {
+                        what: format!("datasets/gen/{what}"),
+                        source,
+                    })?
+                    .lure
+            } else {
+                toml::from_str::<HamFile>(text)
+                    .map_err(|source| CorpusError::GeneratorData {
+                        what: format!("datasets/gen/{what}"),
+                        source,
+                    })?
+                    .ham
+            };
+            let kinds = if lure { LURE_CATEGORIES } else { HAM_KINDS };
+            for t in &mut list {
+                t.lang = lang;
+                if !kinds.contains(&t.kind.as_str()) {
+                    return Err(bad(format!("{}: unknown kind {:?}", t.id, t.kind)));
+                }
+                for name in placeholders(&t.subject).chain(placeholders(&t.body)) {
+                    if !PLACEHOLDERS.contains(&name) {
+                        return Err(bad(format!("{}: unknown placeholder {{{name}}}", t.id)));
                     }
                 }
-                Ok(list)
-            };
+            }
+            Ok(list)
+        };
         let mut lures = parse(LURES_EN, "lures/en.toml", Lang::En, true)?;
         lures.extend(parse(LURES_JA, "lures/ja.toml", Lang::Ja, true)?);
         let mut ham = parse(HAM_EN, "ham/en.toml", Lang::En, false)?;

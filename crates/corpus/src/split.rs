@@ -2,8 +2,8 @@
 //! recorded with the rule that made it.
 
 use super::manifest::ManifestRow;
-use crate::error::TrainError;
-use crate::output::write_atomically;
+use crate::error::CorpusError;
+use impostor_model::atomic::write_file;
 use polars::prelude::*;
 use std::collections::HashMap;
 use std::fmt;
@@ -72,7 +72,7 @@ impl Side {
 }
 
 /// Each row's side under `rule`; all rows of a group share one.
-pub fn assign(rows: &[ManifestRow], rule: &SplitRule) -> Result<Vec<Side>, TrainError> {
+pub fn assign(rows: &[ManifestRow], rule: &SplitRule) -> Result<Vec<Side>, CorpusError> {
     check(rule)?;
     let mut group_side: HashMap<&str, Side> = HashMap::new();
     for r in rows {
@@ -85,20 +85,20 @@ pub fn assign(rows: &[ManifestRow], rule: &SplitRule) -> Result<Vec<Side>, Train
     Ok(rows.iter().map(|r| group_side[r.group.as_str()]).collect())
 }
 
-fn check(rule: &SplitRule) -> Result<(), TrainError> {
+fn check(rule: &SplitRule) -> Result<(), CorpusError> {
     let check_date = |date: &str| {
         let ok = date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-';
         if ok {
             Ok(())
         } else {
-            Err(TrainError::Invalid(format!(
+            Err(CorpusError::Invalid(format!(
                 "{date:?} is not a date; write YYYY-MM-DD"
             )))
         }
     };
     match rule {
         SplitRule::Hash { fraction, .. } if !(0.0..=1.0).contains(fraction) => Err(
-            TrainError::Invalid(format!("test fraction {fraction} is not between 0 and 1")),
+            CorpusError::Invalid(format!("test fraction {fraction} is not between 0 and 1")),
         ),
         SplitRule::Time { date } => check_date(date),
         SplitRule::TimeFor { cuts, otherwise } => {
@@ -136,10 +136,11 @@ pub fn write_split(
     sides: &[Side],
     rule: &SplitRule,
     path: &Path,
-) -> Result<(), TrainError> {
-    let table = |e: PolarsError| TrainError::Table {
+) -> Result<(), CorpusError> {
+    let table = |source: PolarsError| CorpusError::Parquet {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        hint: "a split written by `impostor corpus split`",
+        source,
     };
     let rule_text = rule.to_string();
     let mut df = DataFrame::new(
@@ -161,7 +162,7 @@ pub fn write_split(
         ],
     )
     .map_err(table)?;
-    write_atomically(path, |w| {
+    write_file(path, |w| {
         ParquetWriter::new(w)
             .finish(&mut df)
             .map(|_| ())
@@ -172,7 +173,7 @@ pub fn write_split(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::duplicates::tests::row;
+    use crate::duplicates::tests::row;
 
     fn rows() -> Vec<ManifestRow> {
         let mut rows: Vec<ManifestRow> = (0..200)
