@@ -91,3 +91,42 @@ fn largest_differences(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<(String, f64)> {
     out.truncate(6);
     out
 }
+
+#[test]
+fn a_gen_config_writes_its_corpus_and_counts_it_by_label_and_technique() {
+    use impostor_corpus::gen::GenConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let config = GenConfig {
+        output: dir.path().join("corpus"),
+        ham: 20,
+        attacks: 10,
+        ..GenConfig::default()
+    };
+    let counts = config.run(&impostor_corpus::Silent).unwrap();
+    assert_eq!(counts.values().sum::<usize>(), 30);
+    assert_eq!(counts[&("ham".to_string(), "none".to_string())], 20);
+    // The five techniques in turn: two attacks each, phishing or BEC.
+    let mut by_technique = std::collections::BTreeMap::new();
+    for ((label, technique), n) in &counts {
+        if label != "ham" {
+            *by_technique.entry(technique.as_str()).or_insert(0) += n;
+        }
+    }
+    assert_eq!(by_technique.len(), 5, "{counts:?}");
+    assert!(by_technique.values().all(|n| *n == 2), "{counts:?}");
+    let labels = std::fs::read_to_string(dir.path().join("corpus/labels.tsv")).unwrap();
+    assert_eq!(labels.lines().count(), 31);
+    // Carriers without ham are refused, and nothing is written.
+    let empty = dir.path().join("no-ham");
+    std::fs::create_dir_all(empty.join("spam")).unwrap();
+    std::fs::write(empty.join("spam/1.eml"), "Subject: x\n\nbuy\n").unwrap();
+    let err = GenConfig {
+        output: dir.path().join("injected"),
+        carriers: vec![empty],
+        ..GenConfig::default()
+    }
+    .run(&impostor_corpus::Silent)
+    .unwrap_err();
+    assert!(err.to_string().contains("no ham carriers"), "{err}");
+    assert!(!dir.path().join("injected").exists());
+}
