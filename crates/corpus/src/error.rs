@@ -52,6 +52,12 @@ pub enum CorpusError {
         #[source]
         source: toml::de::Error,
     },
+    /// An input named for reading does not exist.
+    #[error("{}: no such file or directory; give .eml files, directories, mbox files or .tar.gz archives", path.display())]
+    MissingInput {
+        /// The input as given.
+        path: PathBuf,
+    },
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),

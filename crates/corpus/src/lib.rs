@@ -30,10 +30,10 @@ pub mod surface;
 
 pub use error::CorpusError;
 pub use label::Label;
-pub use progress::{Progress, Silent, Stage};
 pub use manifest::{
-    generated_labels, index_inputs, index_inputs_with, read_labels, read_manifest, write_manifest,
-    Index, IndexOptions, ManifestRow,
+    check_inputs, generated_labels, index_inputs, index_inputs_with, read_labels, read_manifest,
+    write_manifest, Index, IndexOptions, ManifestRow,
 };
+pub use progress::{Progress, Silent, Stage};
 pub use split::{assign, write_split, Side, SplitRule};
 pub use summary::{summarise, Summary};

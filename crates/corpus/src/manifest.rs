@@ -236,6 +236,15 @@ pub fn generated_labels(
     Ok(out)
 }
 
+/// Every input exists, or an error names the first that does not (before
+/// a long run starts rather than as an error row per input).
+pub fn check_inputs(paths: &[PathBuf]) -> Result<(), CorpusError> {
+    match paths.iter().find(|p| !p.exists()) {
+        Some(p) => Err(CorpusError::MissingInput { path: p.clone() }),
+        None => Ok(()),
+    }
+}
+
 /// Indexes every message of `paths`, in input order, on the current rayon
 /// pool; `progress` is called with the number of messages done after each
 /// batch. Duplicate groups are computed over all inputs together.

@@ -6,6 +6,9 @@ pub trait Progress: Sync {
     /// One line of the run's account (what was read, left out, fitted,
     /// written).
     fn say(&self, line: &str);
+    /// A line that matters even to a caller who wants no account (a peer
+    /// skipped, so the comparison lacks it).
+    fn warn(&self, line: &str);
     /// A stage that counts messages begins; `what` names it ("indexing"),
     /// `total` is its size when known. It ends when the handle is dropped.
     fn stage(&self, what: &str, total: Option<u64>) -> Box<dyn Stage + '_>;
@@ -23,6 +26,8 @@ pub struct Silent;
 
 impl Progress for Silent {
     fn say(&self, _: &str) {}
+
+    fn warn(&self, _: &str) {}
 
     fn stage(&self, _: &str, _: Option<u64>) -> Box<dyn Stage + '_> {
         Box::new(Silent)

@@ -24,11 +24,15 @@
 pub mod detector;
 pub mod detectors;
 pub mod error;
+pub mod evaluation;
 pub mod figures;
 pub mod metrics;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod selection;
 
 pub use detector::{Detector, DetectorError, Judgement, Sample};
 pub use error::EvalError;
+pub use evaluation::{evaluate, EvalConfig, MatchedFprs};
+pub use selection::{select, Excluded, Selection};

@@ -42,12 +42,6 @@ pub enum TrainError {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
-    /// An input named for reading does not exist.
-    #[error("{}: no such file or directory; give .eml files, directories, mbox files or .tar.gz archives", path.display())]
-    MissingInput {
-        /// The input as given.
-        path: PathBuf,
-    },
     /// A hold-out names a source no labelled message comes from.
     #[error("no labelled message comes from a source named {name}; the sources are: {known}")]
     UnknownSource {

@@ -12,18 +12,18 @@
 //! when the default level got worse on the base's test role (the
 //! regression set) unless forced.
 
-use impostor_corpus::manifest::LabelEntry;
-use impostor_corpus::{
-    assign, generated_labels, index_inputs, read_labels, IndexOptions, Label, ManifestRow,
-    SplitRule,
-};
 use crate::error::TrainError;
 use crate::extract::extract_all;
-use impostor_corpus::Progress;
 use crate::training::export::{write_artifact, RunSettings};
 use crate::training::{
     self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Example,
     HeldOutMetrics, Rate, Role, TrainParams, Trained,
+};
+use impostor_corpus::manifest::LabelEntry;
+use impostor_corpus::Progress;
+use impostor_corpus::{
+    assign, check_inputs, generated_labels, index_inputs, read_labels, IndexOptions, Label,
+    ManifestRow, SplitRule,
 };
 use impostor_features::{Context, Extractor};
 use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
@@ -206,7 +206,7 @@ impl TrainConfig {
                 "no labelled messages to train on; give .eml files, directories, mbox files or .tar.gz archives".into(),
             ));
         }
-        check_inputs_exist(new_paths)?;
+        check_inputs(new_paths)?;
         let base = match &self.retrain {
             Some(r) => Some(artifact::load(&r.base)?),
             None => None,
@@ -252,14 +252,6 @@ impl TrainConfig {
             rules,
             params,
         })
-    }
-}
-
-/// Every input exists, or an error names the first that does not.
-pub fn check_inputs_exist(paths: &[PathBuf]) -> Result<(), TrainError> {
-    match paths.iter().find(|p| !p.exists()) {
-        Some(p) => Err(TrainError::MissingInput { path: p.clone() }),
-        None => Ok(()),
     }
 }
 
@@ -663,6 +655,91 @@ fn say_regression(progress: &dyn Progress, r: &Regression) {
             fmt_rate(&y.false_positive_rate),
             fmt_rate(&x.detection_rate),
             fmt_rate(&y.detection_rate)
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn existing() -> Vec<PathBuf> {
+        vec![PathBuf::from(env!("CARGO_MANIFEST_DIR"))]
+    }
+
+    #[test]
+    fn the_default_run_holds_out_a_seeded_share_by_hash_with_the_default_params() {
+        let c = TrainConfig::default();
+        assert_eq!(c.hold_out, HoldOut::Hash { fraction: 0.4 });
+        let p = TrainParams::default();
+        assert_eq!((c.targets, c.default_level), (p.targets, p.default_level));
+        assert_eq!((c.folds, c.seed, c.retrain.is_none()), (None, None, true));
+    }
+
+    #[test]
+    fn the_check_takes_the_given_folds_and_seed_and_defaults_the_rest() {
+        let checked = TrainConfig {
+            paths: existing(),
+            folds: Some(3),
+            ..TrainConfig::default()
+        }
+        .check()
+        .unwrap();
+        assert_eq!(checked.params().folds, 3);
+        assert_eq!(checked.params().seed, TrainParams::default().seed);
+    }
+
+    #[test]
+    fn folds_and_targets_out_of_range_are_refused_by_the_check() {
+        for config in [
+            TrainConfig {
+                folds: Some(1),
+                ..TrainConfig::default()
+            },
+            TrainConfig {
+                targets: [1e-3, 1e-2, 1e-4],
+                ..TrainConfig::default()
+            },
+        ] {
+            let config = TrainConfig {
+                paths: existing(),
+                ..config
+            };
+            assert!(matches!(config.check(), Err(TrainError::Invalid(_))));
+        }
+    }
+
+    #[test]
+    fn a_missing_input_is_named_before_anything_runs() {
+        let err = TrainConfig {
+            paths: vec![PathBuf::from("/nonexistent/mail")],
+            ..TrainConfig::default()
+        }
+        .check()
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("/nonexistent/mail: no such file or directory"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn retraining_takes_no_inputs_of_its_own_and_training_needs_some() {
+        let retrain = TrainConfig {
+            paths: existing(),
+            retrain: Some(Retrain {
+                base: PathBuf::from("base"),
+                add: existing(),
+                force: false,
+            }),
+            ..TrainConfig::default()
+        };
+        assert!(matches!(retrain.check(), Err(TrainError::Invalid(_))));
+        assert!(matches!(
+            TrainConfig::default().check(),
+            Err(TrainError::Invalid(_))
         ));
     }
 }

@@ -4,10 +4,14 @@
 
 use crate::commands::peers::PeerArgs;
 use crate::commands::{eval, gen, train};
+use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
-use clap::{Args, Parser};
+use clap::Args;
+use impostor_corpus::gen::GenConfig;
 use impostor_corpus::manifest::source_name;
-use std::ffi::OsString;
+use impostor_eval::EvalConfig;
+use impostor_model::artifact;
+use impostor_train::{HoldOut, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -63,7 +67,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "SOURCE=YYYY-MM-DD", value_parser = crate::commands::train::parse_cut)]
     time_split: Vec<(String, String)>,
     /// Seed of the generator, the splits and the folds.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = GenConfig::default().seed)]
     seed: u64,
     #[command(flatten)]
     peers: PeerArgs,
@@ -73,21 +77,6 @@ pub struct BenchArgs {
     /// Less output: the steps, skipped peers and the result only.
     #[arg(short, long)]
     quiet: bool,
-}
-
-/// Parses a subcommand's arguments as a user would give them, so the
-/// pipeline runs each step exactly as its own command would.
-fn args_of<T: Args>(argv: Vec<OsString>) -> Result<T> {
-    #[derive(Parser)]
-    struct Wrap<T: Args> {
-        #[command(flatten)]
-        inner: T,
-    }
-    Ok(Wrap::<T>::try_parse_from(argv)?.inner)
-}
-
-fn os(items: &[&dyn AsRef<std::ffi::OsStr>]) -> Vec<OsString> {
-    items.iter().map(|s| s.as_ref().to_os_string()).collect()
 }
 
 /// The corpora in DIR: archives, mbox files and directories, by name.
@@ -140,12 +129,6 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         "written by impostor bench; its data/ is regenerated on every run\n",
     )
     .with_context(|| format!("writing {}", marker.display()))?;
-    let quiet: Vec<&str> = if args.quiet { vec!["--quiet"] } else { vec![] };
-    let threads: Vec<String> = args
-        .threads
-        .map(|n| vec!["--threads".to_string(), n.to_string()])
-        .unwrap_or_default();
-    let seed = args.seed.to_string();
     let step = |n: u32, what: &str| {
         eprintln!(
             "== step {n}/4: {what} ({:.0} s)",
@@ -156,11 +139,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // 1. Data.
     let generated = data.join("kestrel-generated");
     let mut inputs: Vec<PathBuf> = Vec::new();
-    let mut cuts: Vec<String> = args
-        .time_split
-        .iter()
-        .map(|(source, date)| format!("{source}={date}"))
-        .collect();
+    let mut cuts = args.time_split.clone();
     step(1, "data");
     if let Some(dir) = &args.corpora {
         let corpora = corpora_in(dir)?;
@@ -173,75 +152,78 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 .join(", ")
         );
         let injected = data.join("injected-into-real-ham");
-        let mut argv = os(&[
-            &"gen",
-            &"-o",
-            &injected,
-            &"--seed",
-            &seed,
-            &"--attacks",
-            &args.attacks.to_string(),
-            &"--carriers",
-        ]);
-        argv.extend(corpora.iter().map(|p| p.as_os_str().to_os_string()));
-        gen::run(args_of(argv)?)?;
+        gen::generate(
+            &GenConfig {
+                output: injected.clone(),
+                seed: args.seed,
+                attacks: args.attacks,
+                carriers: corpora.clone(),
+                ..GenConfig::default()
+            },
+            args.quiet,
+        )?;
         if cuts.is_empty() {
             if let Some(p) = corpora
                 .iter()
                 .find(|p| source_name(p).starts_with("phishing-pot"))
             {
-                cuts.push(format!("{}=2025-01-01", source_name(p)));
+                cuts.push((source_name(p), "2025-01-01".into()));
             }
         }
         inputs.extend(corpora);
         inputs.push(injected.join("messages"));
     }
-    let mut argv = os(&[&"gen", &"-o", &generated, &"--seed", &seed]);
-    argv.extend(quiet.iter().map(OsString::from));
-    gen::run(args_of(argv)?)?;
+    gen::generate(
+        &GenConfig {
+            output: generated.clone(),
+            seed: args.seed,
+            ..GenConfig::default()
+        },
+        args.quiet,
+    )?;
     inputs.push(generated.join("messages"));
 
-    // 2 and 3. Features and model.
+    // 2 and 3. Features and model. The artifact records this bench run as
+    // the command that made it, its output left out as train's is.
     step(2, "features and model (impostor train)");
     let model = out.join("model");
-    let mut argv = os(&[&"train", &"-o", &model, &"--seed", &seed]);
-    for c in &cuts {
-        argv.extend(os(&[&"--hold-out-after", c]));
-    }
-    argv.extend(threads.iter().map(OsString::from));
-    argv.extend(quiet.iter().map(OsString::from));
-    argv.extend(inputs.iter().map(|p| p.as_os_str().to_os_string()));
-    let code = train::run(args_of(argv)?)?;
-    if code != ExitCode::SUCCESS {
-        bail!("training failed; see above");
-    }
+    let training = TrainConfig {
+        paths: inputs.clone(),
+        output: model.clone(),
+        seed: Some(args.seed),
+        hold_out_after: cuts.clone(),
+        threads: args.threads,
+        command: crate::commands::arguments(true),
+        ..TrainConfig::default()
+    };
+    let held_out = held_out_text(&training);
+    let org = OrgArgs::default();
+    train::train(training, &org, args.quiet)?;
 
     // 4. Evaluation and report.
     step(3, "evaluation against the baselines (impostor eval)");
     let report = args.report.clone().unwrap_or_else(|| out.join("report"));
-    let mut argv = os(&[&"eval", &"--model", &model, &"-o", &report]);
-    argv.extend(args.peers.argv());
-    argv.extend(os(&[
-        &"--title",
-        &if args.corpora.is_some() {
+    let selection = format!(
+        "The test role of the model trained in this run: duplicate groups held out {held_out}, then halved by a seeded hash into validation (the levels were chosen on it; not evaluated) and test (evaluated here). Inputs: {}.",
+        inputs.iter().map(|p| source_name(p)).collect::<Vec<_>>().join(", ")
+    );
+    let evaluation = EvalConfig {
+        paths: inputs,
+        output: report.clone(),
+        peers: args.peers.config(),
+        title: if args.corpora.is_some() {
             "Impostor benchmark: real corpora and injected attacks"
         } else {
             "Impostor benchmark: the embedded default corpus"
-        },
-    ]));
-    argv.extend(threads.iter().map(OsString::from));
-    argv.extend(quiet.iter().map(OsString::from));
-    argv.extend(inputs.iter().map(|p| p.as_os_str().to_os_string()));
-    let selection = format!(
-        "The test role of the model trained in this run: duplicate groups held out {}, then halved by a seeded hash into validation (the levels were chosen on it; not evaluated) and test (evaluated here). Inputs: {}.",
-        if cuts.is_empty() {
-            "by a seeded hash (40% of the groups)".to_string()
-        } else {
-            format!("by date for {} and by a seeded hash (40% of the groups) for the other sources", cuts.join(", "))
-        },
-        inputs.iter().map(|p| source_name(p)).collect::<Vec<_>>().join(", ")
-    );
-    eval::evaluate(&args_of(argv)?, Some(selection))?;
+        }
+        .into(),
+        threads: args.threads,
+        selection: Some(selection),
+        command: format!("impostor {}", crate::commands::arguments(false)),
+        ..EvalConfig::default()
+    };
+    let artifact = artifact::load(&model)?;
+    eval::evaluate(&evaluation, &artifact, &org, args.quiet)?;
     step(4, "done");
     eprintln!(
         "model: {}\nreport: {}\nin {:.0} s",
@@ -250,4 +232,28 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a training run holds out its groups, for the report's account of
+/// the data.
+fn held_out_text(training: &TrainConfig) -> String {
+    let rest = match &training.hold_out {
+        HoldOut::Hash { fraction } => {
+            format!("by a seeded hash ({:.0}% of the groups)", 100.0 * fraction)
+        }
+        HoldOut::Time { date } => format!("by date (from {date})"),
+        HoldOut::Source { source } => format!("by source ({source})"),
+    };
+    if training.hold_out_after.is_empty() {
+        return rest;
+    }
+    let cuts: Vec<String> = training
+        .hold_out_after
+        .iter()
+        .map(|(source, date)| format!("{source}={date}"))
+        .collect();
+    format!(
+        "by date for {} and {rest} for the other sources",
+        cuts.join(", ")
+    )
 }

@@ -27,6 +27,30 @@ pub fn shell_word(arg: &str) -> String {
     }
 }
 
+/// The arguments this process was started with, shell-quoted, for the
+/// commands that artifacts and reports record; with `leave_out_output`,
+/// without -o / --output (the same training written elsewhere is the same
+/// artifact).
+pub fn arguments(leave_out_output: bool) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if leave_out_output {
+            if a == "-o" || a == "--output" {
+                args.next();
+                continue;
+            }
+            if a.starts_with("--output=")
+                || (a.starts_with("-o") && a.len() > 2 && !a.starts_with("--"))
+            {
+                continue;
+            }
+        }
+        out.push(shell_word(&a));
+    }
+    out.join(" ")
+}
+
 /// A run's account on standard error: its lines, a spinner for a stage of
 /// unknown size and a bar for one of known size; nothing with --quiet.
 pub struct Console {
@@ -44,6 +68,10 @@ impl impostor_corpus::Progress for Console {
         if !self.quiet {
             eprintln!("{line}");
         }
+    }
+
+    fn warn(&self, line: &str) {
+        eprintln!("{line}");
     }
 
     fn stage(&self, what: &str, total: Option<u64>) -> Box<dyn impostor_corpus::Stage + '_> {

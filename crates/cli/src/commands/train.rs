@@ -214,7 +214,7 @@ impl TrainArgs {
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let quiet = args.quiet;
     let org = args.org.clone();
-    let config = args.config(command_line())?;
+    let config = args.config(crate::commands::arguments(true))?;
     train(config, &org, quiet)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -251,24 +251,4 @@ pub(crate) fn parse_cut(text: &str) -> Result<(String, String), String> {
         return Err(format!("{text:?}: write SOURCE=YYYY-MM-DD"));
     }
     Ok((source.to_string(), date.to_string()))
-}
-
-/// The arguments as given, the output directory left out: the same
-/// training written elsewhere is the same artifact.
-fn command_line() -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut args = std::env::args().skip(1).peekable();
-    while let Some(a) = args.next() {
-        if a == "-o" || a == "--output" {
-            args.next();
-            continue;
-        }
-        if a.starts_with("--output=")
-            || (a.starts_with("-o") && a.len() > 2 && !a.starts_with("--"))
-        {
-            continue;
-        }
-        out.push(crate::commands::shell_word(&a));
-    }
-    out.join(" ")
 }

@@ -5,11 +5,13 @@
 pub mod authentication;
 pub mod impostor;
 pub mod keywords;
+pub mod peers;
 pub mod rspamd;
 pub mod spamassassin;
 
 pub use authentication::AuthenticationOnly;
 pub use impostor::{Impostor, Part};
 pub use keywords::Keywords;
+pub use peers::PeerConfig;
 pub use rspamd::Rspamd;
 pub use spamassassin::SpamAssassin;

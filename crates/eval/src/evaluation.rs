@@ -1,0 +1,339 @@
+//! An evaluation run, as `impostor eval` and `impostor bench` start it:
+//! labelled mail and a model artifact → every detector on the same
+//! messages in one run → the benchmark report.
+//!
+//! [`EvalConfig`] is what the caller sets; its [`Default`] holds every
+//! default once. [`evaluate`] indexes the mail as training does, keeps
+//! what the model may be measured on ([`crate::selection`]), scores it
+//! through Impostor, its ablations, the simple baselines and the peers
+//! that answer, and writes the report whole.
+
+use crate::detectors::{AuthenticationOnly, Impostor, Keywords, Part, PeerConfig};
+use crate::error::EvalError;
+use crate::metrics::Item;
+use crate::report::{self, DataInfo, LevelInfo, MetricsFile, ModelInfo, ReportInput};
+use crate::run::Scorer;
+use crate::selection::{select, MessageKey};
+use crate::Detector;
+use impostor_corpus::{
+    check_inputs, generated_labels, index_inputs, read_labels, summarise, IndexOptions, Progress,
+};
+use impostor_features::{Context, DEFAULT_VERDICT_HEADERS};
+use impostor_mailsource::{read_inputs, ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
+use impostor_model::artifact::{self, Artifact};
+use impostor_train::training::{data_table, Role};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Messages scored together: large enough to keep the workers busy, small
+/// enough to bound memory.
+const SCORE_BATCH: usize = 64;
+
+/// False-positive rates at which every detector's detection rate is
+/// compared; each lies strictly between 0 and 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchedFprs(Vec<f64>);
+
+impl MatchedFprs {
+    /// Checks that every rate lies strictly between 0 and 1.
+    pub fn new(rates: Vec<f64>) -> Result<MatchedFprs, EvalError> {
+        match rates.iter().find(|r| !(**r > 0.0 && **r < 1.0)) {
+            Some(r) => Err(EvalError::NotARate(*r)),
+            None => Ok(MatchedFprs(rates)),
+        }
+    }
+
+    /// The rates, in the order given.
+    pub fn rates(&self) -> &[f64] {
+        &self.0
+    }
+}
+
+impl Default for MatchedFprs {
+    fn default() -> Self {
+        MatchedFprs(vec![1e-2, 1e-3])
+    }
+}
+
+/// The report's title unless told otherwise.
+pub const DEFAULT_TITLE: &str = "Impostor benchmark report";
+
+/// Everything an evaluation needs besides the model and the organisation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalConfig {
+    /// Labelled messages: .eml, directories, mbox, Maildir, .tar.gz.
+    pub paths: Vec<PathBuf>,
+    /// A labels file (member, label, technique, synthetic), as training
+    /// reads it.
+    pub labels: Option<PathBuf>,
+    /// The report directory to write (an existing report there is
+    /// replaced, anything else refused).
+    pub output: PathBuf,
+    /// Evaluate the mail the model trained or chose its levels on too; the
+    /// report's leakage check then fails.
+    pub keep_seen: bool,
+    /// The peer filters to compare with.
+    pub peers: PeerConfig,
+    /// The matched false-positive rates of the comparison.
+    pub matched_fpr: MatchedFprs,
+    /// The report's title.
+    pub title: String,
+    /// Worker threads; `None`: one per core.
+    pub threads: Option<usize>,
+    /// Headers hidden from the features besides the built-in verdict
+    /// headers (as the organisation's Context hides them); the source
+    /// probe leaves them out too.
+    pub hide_headers: Vec<String>,
+    /// How the report describes the evaluated data; `None`: the labelled
+    /// mail of `paths` less what the model saw. A caller that knows the
+    /// splits (bench) says more.
+    pub selection: Option<String>,
+    /// The command the report records as the one that made it.
+    pub command: String,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            paths: Vec::new(),
+            labels: None,
+            output: PathBuf::new(),
+            keep_seen: false,
+            peers: PeerConfig::default(),
+            matched_fpr: MatchedFprs::default(),
+            title: DEFAULT_TITLE.into(),
+            threads: None,
+            hide_headers: Vec::new(),
+            selection: None,
+            command: String::new(),
+        }
+    }
+}
+
+/// The SHA-1 of every message of the artifact's training data, with its
+/// role.
+pub fn training_roles(artifact: &Artifact) -> Result<HashMap<String, Role>, EvalError> {
+    let data = artifact::read_file(artifact, data_table::FILE)?;
+    let origin = artifact.dir.join(data_table::FILE).display().to_string();
+    Ok(data_table::from_parquet(&data, &origin)?
+        .into_iter()
+        .filter_map(|e| Some((e.sha1?, e.role)))
+        .collect())
+}
+
+/// Evaluates `artifact` against the baselines on the mail of `config`,
+/// features extracted for the organisation of `ctx`, and writes the
+/// report; returns its metrics. Peers that do not answer are skipped (a
+/// warning on `progress`, and the report says why).
+pub fn evaluate(
+    config: &EvalConfig,
+    artifact: &Artifact,
+    ctx: &Context,
+    progress: &dyn Progress,
+) -> Result<MetricsFile, EvalError> {
+    check_inputs(&config.paths)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads.unwrap_or(0))
+        .build()
+        .map_err(EvalError::Threads)?;
+    let roles = training_roles(artifact)?;
+
+    let labels = match &config.labels {
+        Some(p) => read_labels(p)?,
+        None => Default::default(),
+    };
+    let options = IndexOptions {
+        source: None,
+        labels,
+        labels_by_input: generated_labels(&config.paths)?,
+        read: ReadOptions {
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        },
+    };
+    let index = {
+        let stage = progress.stage("indexing", None);
+        pool.install(|| index_inputs(&config.paths, &options, &|n| stage.done(n)))
+    };
+    let hidden: Vec<String> = DEFAULT_VERDICT_HEADERS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(config.hide_headers.iter().cloned())
+        .collect();
+    let summary = summarise(&index, &hidden, 1);
+    let selection = select(&index.rows, &roles, config.keep_seen);
+    if selection.items.is_empty() {
+        return Err(EvalError::NothingToEvaluate {
+            inputs: inputs_text(config),
+            excluded: selection.excluded_text(),
+        });
+    }
+    progress.say(&format!(
+        "{} messages to evaluate ({} of the model's test role, {} new to it); left out: {}",
+        selection.items.len(),
+        selection.in_test_role,
+        selection.new_to_model,
+        selection.excluded_text()
+    ));
+
+    let model_id = artifact.manifest_sha256.clone();
+    let mut detectors: Vec<Box<dyn Detector>> = vec![
+        Box::new(Impostor::new(artifact.model.clone(), Part::Full, &model_id)),
+        Box::new(Impostor::new(
+            artifact.model.clone(),
+            Part::RulesOnly,
+            &model_id,
+        )),
+        Box::new(Impostor::new(
+            artifact.model.clone(),
+            Part::ClassifierOnly,
+            &model_id,
+        )),
+        Box::new(AuthenticationOnly),
+        Box::new(Keywords),
+    ];
+    let (peers, skipped) = config.peers.connect();
+    for s in &skipped {
+        progress.warn(&format!("{}: skipped: {}", s.detector, s.reason));
+    }
+    detectors.extend(peers);
+
+    let (order, scores) = {
+        let stage = progress.stage(
+            "scored by every detector",
+            Some(selection.items.len() as u64),
+        );
+        score(config, &pool, &detectors, ctx, &selection.keys, &|n| {
+            stage.done(n)
+        })?
+    };
+    // Scores come in reading order; put the items in the same order.
+    let items: Vec<Item> = order.iter().map(|&i| selection.items[i].clone()).collect();
+
+    let levels = &artifact.model.params().levels;
+    let level_infos: Vec<LevelInfo> = [
+        ("low", &levels.low),
+        ("medium", &levels.medium),
+        ("high", &levels.high),
+    ]
+    .into_iter()
+    .map(|(name, p)| LevelInfo {
+        name: name.into(),
+        threshold: p.threshold,
+        target_fpr: p.target_fpr,
+        resolvable: p.resolvable,
+    })
+    .collect();
+    let input = ReportInput {
+        title: config.title.clone(),
+        command: config.command.clone(),
+        model: Some(ModelInfo {
+            source: artifact.dir.display().to_string(),
+            manifest_sha256: model_id,
+            default_level: levels.default_level.as_str().into(),
+            levels: level_infos.clone(),
+        }),
+        data: DataInfo {
+            selection: config.selection.clone().unwrap_or_else(|| {
+                format!(
+                    "Labelled ham, phishing and BEC from {}, less what the model trained on or chose its levels on.",
+                    inputs_text(config)
+                )
+            }),
+            excluded: selection.excluded_by_reason(),
+            notes: summary.warnings.clone(),
+        },
+        leakage: selection.leakage_checks(&summary),
+        skipped,
+        points: report::standard_points(&level_infos, config.matched_fpr.rates()),
+        items,
+        scores,
+        concurrency: pool.current_num_threads(),
+    };
+    report::write(&config.output, &input)
+}
+
+/// The inputs, comma-separated, as given.
+fn inputs_text(config: &EvalConfig) -> String {
+    config
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads the inputs again and scores the messages at `keys` through every
+/// detector, in batches on `pool`; `done` hears how many are scored.
+/// Returns, in reading order, each scored message's position in `keys`,
+/// and the detectors' scores.
+fn score(
+    config: &EvalConfig,
+    pool: &rayon::ThreadPool,
+    detectors: &[Box<dyn Detector>],
+    ctx: &Context,
+    keys: &[MessageKey],
+    done: &dyn Fn(u64),
+) -> Result<(Vec<usize>, Vec<crate::metrics::DetectorScores>), EvalError> {
+    let wanted: HashMap<&MessageKey, usize> = keys.iter().zip(0..).collect();
+    let mut scorer = Scorer::new(detectors, ctx);
+    let mut order: Vec<usize> = Vec::with_capacity(keys.len());
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    let flush = |batch: &mut Vec<Vec<u8>>, scorer: &mut Scorer, scored: usize| {
+        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        pool.install(|| scorer.score(&refs));
+        done(scored as u64);
+        batch.clear();
+    };
+    let read = ReadOptions {
+        max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+    };
+    for m in read_inputs(&config.paths, &read) {
+        let key = (
+            m.origin.path.display().to_string(),
+            m.origin.member.clone(),
+            m.origin.index.map(|i| i as u64),
+        );
+        let (Some(&at), Ok(bytes)) = (wanted.get(&key), m.bytes) else {
+            continue;
+        };
+        order.push(at);
+        batch.push(bytes);
+        if batch.len() >= SCORE_BATCH {
+            flush(&mut batch, &mut scorer, order.len());
+        }
+    }
+    flush(&mut batch, &mut scorer, order.len());
+    if order.len() != keys.len() {
+        return Err(EvalError::InputsChanged {
+            read: order.len(),
+            wanted: keys.len(),
+        });
+    }
+    Ok((order, scorer.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matched_rates_outside_zero_and_one_are_refused_at_construction() {
+        for bad in [0.0, 1.0, 2.0, -0.1, f64::NAN] {
+            let e = MatchedFprs::new(vec![1e-2, bad]).unwrap_err();
+            assert!(matches!(e, EvalError::NotARate(r) if r.to_bits() == bad.to_bits()));
+        }
+        assert_eq!(
+            MatchedFprs::new(vec![0.5, 1e-4]).unwrap().rates(),
+            [0.5, 1e-4]
+        );
+    }
+
+    #[test]
+    fn the_default_evaluation_keeps_seen_mail_out_and_compares_at_two_rates() {
+        let c = EvalConfig::default();
+        assert!(!c.keep_seen);
+        assert_eq!(c.matched_fpr.rates(), [1e-2, 1e-3]);
+        assert_eq!(c.title, DEFAULT_TITLE);
+        assert!(c.peers.off.is_none());
+    }
+}
