@@ -3,7 +3,7 @@
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
-use impostor_features::{Envelope, Extractor};
+use impostor_features::{Envelope, Extractor, Inputs};
 use impostor_mailsource::{read_inputs, RawMessage, ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use impostor_train::{feature_table, FeatureRow, TableFormat};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -241,7 +241,7 @@ fn row(extractor: &Extractor<'_>, m: &RawMessage) -> FeatureRow {
                 mbox_sender: m.mbox_sender.clone(),
                 ..Envelope::default()
             };
-            match extractor.extract_bytes(bytes, &envelope) {
+            match extractor.extract_bytes(bytes, &Inputs::new(envelope)) {
                 Ok((_, x)) => {
                     row.techniques = x.techniques();
                     row.values = Some(x.vector);
