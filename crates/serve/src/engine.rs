@@ -108,7 +108,7 @@ impl SharedEngine {
     pub fn reload(&self) -> Result<String, String> {
         let current = self.current();
         let Some(dir) = current.model_dir().cloned() else {
-            return Err("the built-in model cannot be reloaded; serve a --model directory".into());
+            return Err("the built-in model cannot be reloaded; load the model from a directory to reload it".into());
         };
         match artifact::load(&dir) {
             Ok(a) => {

@@ -235,7 +235,7 @@ fn row(extractor: &Extractor<'_>, m: &RawMessage) -> FeatureRow {
         values: None,
     };
     match &m.bytes {
-        Err(e) => row.error = Some(e.to_string()),
+        Err(e) => row.error = Some(e.describe()),
         Ok(bytes) => {
             let envelope = Envelope {
                 mbox_sender: m.mbox_sender.clone(),
