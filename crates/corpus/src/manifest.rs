@@ -346,7 +346,7 @@ fn index_one(
     let bytes = match &m.bytes {
         Ok(b) => b,
         Err(e) => {
-            row.error = Some(e.to_string());
+            row.error = Some(e.describe());
             return (row, Vec::new());
         }
     };

@@ -6,7 +6,7 @@
 
 use impostor_corpus::gen::Generator;
 use impostor_corpus::{index_inputs, IndexOptions, Label};
-use impostor_features::{Context, Envelope, Extractor, OrgProfile};
+use impostor_features::{Context, Extractor, Inputs, OrgProfile};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -118,7 +118,7 @@ fn five_thousand_attacks_injected_into_spamassassin_ham_each_show_their_techniqu
             .technique
             .expect("every injected message names its technique");
         let (_, x) = extractor
-            .extract_bytes(&a.bytes, &Envelope::default())
+            .extract_bytes(&a.bytes, &Inputs::default())
             .unwrap_or_else(|e| panic!("{}: {e}", a.member));
         let entry = per_technique.entry(technique.code()).or_default();
         entry.0 += 1;

@@ -4,7 +4,7 @@
 
 use crate::detector::{Detector, Judgement, Sample};
 use crate::metrics::DetectorScores;
-use impostor_features::{Context, Envelope, Extractor};
+use impostor_features::{Context, Extractor, Inputs};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -37,12 +37,12 @@ impl<'a> Scorer<'a> {
     /// Scores a batch on the current rayon pool; results keep its order.
     pub fn score(&mut self, batch: &[&[u8]]) {
         let extractor = Extractor::new(self.context);
-        let envelope = Envelope::default();
+        let inputs = Inputs::default();
         let judged: Vec<Vec<(Result<Judgement, String>, f64)>> = batch
             .par_iter()
             .map(|raw| {
                 let started = Instant::now();
-                let extraction = extractor.extract_bytes(raw, &envelope);
+                let extraction = extractor.extract_bytes(raw, &inputs);
                 let extract_seconds = started.elapsed().as_secs_f64();
                 let (extraction, parse_error) = match &extraction {
                     Ok((_, e)) => (Some(e), None),

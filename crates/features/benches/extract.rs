@@ -8,7 +8,7 @@
 mod support;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use impostor_features::{Envelope, Extractor};
+use impostor_features::{Extractor, Inputs};
 use support::{big_attachment, deep_mime, long_header, many_headers, many_links, Mail};
 
 /// A supplier's invoice mail as it arrives: routed, authenticated, signed.
@@ -73,17 +73,17 @@ fn html_newsletter() -> Vec<u8> {
 fn bench(c: &mut Criterion, group: &str, sample_size: usize, cases: &[(&str, Vec<u8>)]) {
     let ctx = support::context();
     let extractor = Extractor::new(&ctx);
-    let envelope = Envelope::default();
+    let inputs = Inputs::default();
     let mut g = c.benchmark_group(group);
     g.sample_size(sample_size);
     for (name, bytes) in cases {
         // Each case must be one the extractor accepts, or the figure is moot.
         extractor
-            .extract_bytes(bytes, &envelope)
+            .extract_bytes(bytes, &inputs)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         g.bench_with_input(BenchmarkId::from_parameter(name), bytes, |b, bytes| {
-            b.iter(|| extractor.extract_bytes(black_box(bytes), &envelope))
+            b.iter(|| extractor.extract_bytes(black_box(bytes), &inputs))
         });
     }
     g.finish();

@@ -3,9 +3,10 @@
 use crate::context::Context;
 use crate::error::{contain_panic, ParseError};
 use crate::evidence::{Evidence, EvidenceLog, Technique};
+use crate::inputs::Inputs;
 use crate::intent::IntentCategory;
 use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
-use crate::message::{Envelope, MessageView};
+use crate::message::MessageView;
 use crate::schema::{Feature, FeatureVector};
 use crate::{display_name, intent, links, sender_path};
 use serde::Serialize;
@@ -51,10 +52,10 @@ impl<'c> Extractor<'c> {
     pub fn extract_bytes(
         &self,
         bytes: &[u8],
-        envelope: &Envelope,
+        inputs: &Inputs,
     ) -> Result<(MessageView, Extraction), ParseError> {
         contain_panic(|| {
-            let view = MessageView::parse(bytes, envelope, self.ctx)?;
+            let view = MessageView::parse(bytes, &inputs.envelope, self.ctx)?;
             let extraction = self.extract(&view);
             Ok((view, extraction))
         })

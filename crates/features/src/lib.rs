@@ -28,6 +28,7 @@ mod evidence;
 mod extract;
 mod header_block;
 mod html;
+mod inputs;
 mod intent;
 mod links;
 mod lookalike;
@@ -43,6 +44,7 @@ pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
 pub use extract::{Extraction, Extractor};
 pub use header_block::{HeaderFilter, DEFAULT_VERDICT_HEADERS};
+pub use inputs::Inputs;
 pub use intent::IntentCategory;
 pub use lookalike::permutation::{
     keyboard_neighbours, permutations, Permutation, DEFAULT_TLDS as DEFAULT_SWAP_TLDS,

@@ -149,7 +149,7 @@ mod sender_path {
             ..Envelope::default()
         };
         let (view, x) = Extractor::new(ctx())
-            .extract_bytes(&bytes, &envelope)
+            .extract_bytes(&bytes, &envelope.into())
             .unwrap();
         assert_eq!(view.envelope_domain(), Some("bulk-sender.example"));
         expect(&x, &[(Feature::EnvelopeFromDomainMismatch, 1.0)]);

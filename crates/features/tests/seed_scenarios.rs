@@ -2,7 +2,7 @@
 //! attack raises the evidence of its technique; the ham raises none.
 //! Needs ../shared (CI always has it); fails loudly without it.
 
-use impostor_features::{Context, Envelope, Extraction, Extractor, Feature, OrgProfile, Technique};
+use impostor_features::{Context, Extraction, Extractor, Feature, Inputs, OrgProfile, Technique};
 use std::path::PathBuf;
 
 /// This crate's directory, as cargo gives it when the test runs: the
@@ -33,7 +33,7 @@ fn context() -> Context {
 fn extract(ctx: &Context, file: &str) -> Extraction {
     let bytes = std::fs::read(seed_dir().join(file)).expect("seed message readable");
     let (_, extraction) = Extractor::new(ctx)
-        .extract_bytes(&bytes, &Envelope::default())
+        .extract_bytes(&bytes, &Inputs::default())
         .unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
     extraction
 }

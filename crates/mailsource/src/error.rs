@@ -17,7 +17,7 @@ pub enum ReadError {
         path: PathBuf,
     },
     /// A file or directory could not be opened, listed or read.
-    #[error("cannot read {}: {source}; check that it exists and is readable", Location::new(.path, .member, &None))]
+    #[error("cannot read {}; check that it exists and is readable", Location::new(.path, .member, &None))]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -28,7 +28,7 @@ pub enum ReadError {
     },
     /// A message is larger than [`crate::ReadOptions::max_message_bytes`]; it
     /// was skipped without being kept in memory.
-    #[error("message in {} is {}, over the {} limit; raise --max-message-size to read it", Location::new(.path, .member, .index), human_size(*.size), human_size(*.limit))]
+    #[error("message in {} is {}, over the {} limit; raise the per-message size limit to read it", Location::new(.path, .member, .index), human_size(*.size), human_size(*.limit))]
     TooLarge {
         /// The file holding the message.
         path: PathBuf,
@@ -44,7 +44,7 @@ pub enum ReadError {
     /// An archive (or a gzip-compressed file) is corrupt or truncated. The
     /// messages before this point were yielded; the rest of the archive is
     /// skipped.
-    #[error("{} is corrupt or truncated{}: {source}; the messages before this point were read and the rest of this archive is skipped; re-download or re-create the archive", .path.display(), NearMember(.member))]
+    #[error("{} is corrupt or truncated{}; the messages before this point were read and the rest of this archive is skipped; re-download or re-create the archive", .path.display(), NearMember(.member))]
     CorruptArchive {
         /// The archive file.
         path: PathBuf,
@@ -64,6 +64,16 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// The message with its cause, on one line, for a per-message record
+    /// (`Display` leaves the cause to `source()`, so that a chain printed
+    /// by cause shows it once).
+    pub fn describe(&self) -> String {
+        match std::error::Error::source(self) {
+            Some(cause) => format!("{self} ({cause})"),
+            None => self.to_string(),
+        }
+    }
+
     /// The file the error is about.
     pub fn path(&self) -> &Path {
         match self {
@@ -154,7 +164,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "message in foo.tar.gz member easy_ham/0001 is 120 MiB, over the 64 MiB limit; \
-             raise --max-message-size to read it"
+             raise the per-message size limit to read it"
         );
     }
 }

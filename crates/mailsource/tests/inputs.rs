@@ -366,7 +366,10 @@ fn oversize_messages_are_skipped_and_reading_goes_on() {
         shown.contains("500 bytes, over the 100 bytes limit"),
         "{shown}"
     );
-    assert!(shown.contains("raise --max-message-size"), "{shown}");
+    assert!(
+        shown.contains("raise the per-message size limit"),
+        "{shown}"
+    );
     assert_eq!(text(&messages[5]), "Subject: s\n\n");
 }
 

@@ -1,7 +1,7 @@
 //! The engine every front end shares: raw message + envelope → features
 //! (impostor-features, under the org's Context) → Verdict (the Detector).
 
-use impostor_features::{contain_panic, Context, Envelope, Extractor, ParseError};
+use impostor_features::{contain_panic, Context, Envelope, Extractor, Inputs, ParseError};
 use impostor_model::artifact::{self, Artifact};
 use impostor_model::detector::Detector;
 use impostor_model::verdict::Verdict;
@@ -48,7 +48,10 @@ impl Engine {
     /// [`ParseError::is_internal`].
     pub fn scan(&self, bytes: &[u8], envelope: &Envelope) -> Result<Verdict, ParseError> {
         contain_panic(|| {
-            let (_, extraction) = Extractor::new(&self.context).extract_bytes(bytes, envelope)?;
+            // The gateway's enrichment (live authentication, sender
+            // history) fills more of the Inputs here, before extraction.
+            let inputs = Inputs::new(envelope.clone());
+            let (_, extraction) = Extractor::new(&self.context).extract_bytes(bytes, &inputs)?;
             Ok(self.detector.verdict(&extraction))
         })
     }
@@ -105,7 +108,7 @@ impl SharedEngine {
     pub fn reload(&self) -> Result<String, String> {
         let current = self.current();
         let Some(dir) = current.model_dir().cloned() else {
-            return Err("the built-in model cannot be reloaded; serve a --model directory".into());
+            return Err("the built-in model cannot be reloaded; load the model from a directory to reload it".into());
         };
         match artifact::load(&dir) {
             Ok(a) => {

@@ -102,17 +102,17 @@ impl MilterConfig {
         if let (Some(q), Some(r)) = (self.quarantine_at, self.reject_at) {
             if q > r {
                 return Err(format!(
-                    "--quarantine-at {} is above --reject-at {}: every message it would hold is rejected first; lower --quarantine-at or set it to off",
+                    "the quarantine level {} is above the rejection level {}: every message it would hold is rejected first; lower the quarantine level or turn it off",
                     q.as_str(),
                     r.as_str()
                 ));
             }
         }
         if self.timeout.is_zero() {
-            return Err("--timeout-ms must be at least 1".into());
+            return Err("the scan time limit must be at least 1 ms".into());
         }
         if self.max_message_size == 0 {
-            return Err("--max-message-size must be at least 1".into());
+            return Err("the largest message judged must be at least 1 byte".into());
         }
         Ok(())
     }
@@ -709,7 +709,10 @@ mod tests {
             reject_at: Some(Level::Medium),
             ..MilterConfig::default()
         };
-        assert!(bad.validate().unwrap_err().contains("--quarantine-at high"));
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .contains("quarantine level high"));
         assert!(MilterConfig::default().validate().is_ok());
     }
 

@@ -3,7 +3,7 @@
 //! bounded whatever the corpus size.
 
 use crate::feature_table::FeatureRow;
-use impostor_features::{Envelope, Extractor};
+use impostor_features::{Envelope, Extractor, Inputs};
 use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -94,13 +94,13 @@ fn row(extractor: &Extractor<'_>, m: &RawMessage) -> FeatureRow {
         values: None,
     };
     match &m.bytes {
-        Err(e) => row.error = Some(e.to_string()),
+        Err(e) => row.error = Some(e.describe()),
         Ok(bytes) => {
             let envelope = Envelope {
                 mbox_sender: m.mbox_sender.clone(),
                 ..Envelope::default()
             };
-            match extractor.extract_bytes(bytes, &envelope) {
+            match extractor.extract_bytes(bytes, &Inputs::new(envelope)) {
                 Ok((_, x)) => {
                     row.techniques = x.techniques();
                     row.values = Some(x.vector);

@@ -154,7 +154,9 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
         quiet: args.quiet,
         max_connections: args.max_connections,
     };
-    config.validate().map_err(|e| anyhow!(e))?;
+    config.validate().map_err(|e| {
+        anyhow!("--quarantine-at, --reject-at, --timeout-ms, --max-message-size: {e}")
+    })?;
     let addr = listen_addr(&args.listen)?;
     // The model first: a bad artifact must stop us before the MTA can
     // connect to a milter that cannot judge.

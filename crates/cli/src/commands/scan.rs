@@ -77,7 +77,7 @@ fn judge(engine: &Engine, m: &RawMessage) -> ScanRecord {
         error: None,
     };
     match &m.bytes {
-        Err(e) => record.error = Some(e.to_string()),
+        Err(e) => record.error = Some(e.describe()),
         Ok(bytes) => {
             let envelope = Envelope {
                 mbox_sender: m.mbox_sender.clone(),

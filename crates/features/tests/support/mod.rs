@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use impostor_features::{
-    Context, Envelope, Extraction, Extractor, MessageView, OrgProfile, ParseError,
+    Context, Extraction, Extractor, Inputs, MessageView, OrgProfile, ParseError,
 };
 use std::path::Path;
 use std::sync::OnceLock;
@@ -48,7 +48,7 @@ pub fn ctx() -> &'static Context {
 }
 
 pub fn try_run(ctx: &Context, bytes: &[u8]) -> Result<(MessageView, Extraction), ParseError> {
-    Extractor::new(ctx).extract_bytes(bytes, &Envelope::default())
+    Extractor::new(ctx).extract_bytes(bytes, &Inputs::default())
 }
 
 pub fn run(ctx: &Context, bytes: &[u8]) -> (MessageView, Extraction) {
