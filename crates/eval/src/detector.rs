@@ -49,8 +49,11 @@ pub enum DetectorError {
     /// A peer filter could not be reached, timed out or answered nonsense.
     #[error("{detector} at {address}: {what}")]
     Peer {
+        /// The peer (`spamassassin`, `rspamd`).
         detector: String,
+        /// Where it was asked.
         address: String,
+        /// What went wrong.
         what: String,
     },
 }
@@ -74,6 +77,8 @@ pub trait Detector: Send + Sync {
     fn is_peer(&self) -> bool {
         false
     }
+    /// Judges one message; an error is this message's only, and counts as
+    /// not flagged.
     fn judge(&self, sample: &Sample<'_>) -> Result<Judgement, DetectorError>;
 }
 

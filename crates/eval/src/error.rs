@@ -3,14 +3,24 @@
 use std::path::PathBuf;
 use thiserror::Error;
 
+/// What can go wrong evaluating detectors and writing the report.
 #[derive(Debug, Error)]
 pub enum EvalError {
+    /// An output that cannot be written.
     #[error(transparent)]
     Write(#[from] impostor_model::atomic::WriteError),
+    /// An output directory that may not be replaced.
     #[error("{}: {what}", path.display())]
-    Refused { path: PathBuf, what: String },
+    Refused {
+        /// The directory.
+        path: PathBuf,
+        /// Why, and what to do instead.
+        what: String,
+    },
+    /// A figure that could not be drawn.
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
+    /// The metrics could not be written as JSON.
     #[error("metrics.json cannot be serialised")]
     Metrics(#[source] serde_json::Error),
     /// A matched false-positive rate outside (0, 1).

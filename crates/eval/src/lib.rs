@@ -2,24 +2,29 @@
 //! baseline filters judged on the same labelled mail, and the benchmark
 //! report (design.md §7).
 //!
+//! [`evaluation`] is the run `impostor eval` and `impostor bench` start:
+//! [`EvalConfig`] in, the report out. [`selection`] decides which messages
+//! a model may be measured on (never its train and validation roles or
+//! their copies; each message left out is counted by [`Excluded`] reason).
 //! [`detector`] is the one trait every evaluated detector implements;
 //! [`detectors`] holds them (Impostor whole and in part, authentication
 //! only, a keyword filter, and the peers SpamAssassin through spamd and
 //! Rspamd through /checkv2, over loopback, started by
 //! `scripts/baselines.sh`). [`run`] scores every message through every
-//! detector; [`rates`] (Wilson intervals) and [`ranking`] (ROC and PR
-//! curves, AUC with ties as half, a seeded bootstrap) are the arithmetic;
-//! [`metrics`] the numbers of `metrics.json` per detector, operating
-//! point, source, technique, label and origin; [`figures`] and [`plot`]
-//! the figures (plotters, PNG and SVG); [`report`] `report.md`,
-//! `report.html` and the atomic writer. Training reports its held-out
-//! rates with [`rates`] and [`ranking`] too.
+//! detector; [`metrics`] the numbers of `metrics.json` per detector,
+//! operating point, source, technique, label and origin (the intervals and
+//! curves are `impostor_model::stats`); [`figures`] and [`plot`] the
+//! figures (plotters, PNG and SVG); [`report`] `report.md`, `report.html`
+//! and the atomic writer.
 //!
 //! What it deliberately does not do: parse mail or compute features or
-//! scores of its own. Impostor's scores come from `impostor-serve`'s
+//! scores of its own. Impostor's scores come from `impostor-model`'s
 //! Detector, so evaluation measures the one scoring implementation the
-//! gateway runs; which messages to evaluate (labels, roles, splits) is
-//! the caller's (`impostor eval`).
+//! gateway runs; mail is indexed as training indexes it
+//! (`impostor-corpus`), and the model's roles are read from its training
+//! data (`impostor-train`).
+
+#![deny(missing_docs)]
 
 pub mod detector;
 pub mod detectors;

@@ -27,26 +27,36 @@ use std::collections::BTreeMap;
 /// One evaluated message: what the metrics slice by.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Item {
+    /// `source:member[#index]`, as in the corpus manifest.
     pub id: String,
+    /// The source (corpus) it came from.
     pub source: String,
     /// `ham`, `phish` or `bec`.
     pub label: String,
+    /// Phishing or BEC: what a detector should flag.
     pub attack: bool,
     /// A technique code of design.md §3, for injected attacks.
     pub technique: Option<String>,
+    /// Written by the generator (an injected attack or generated ham).
     pub synthetic: bool,
 }
 
 /// One detector's results on every item, in item order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DetectorScores {
+    /// The detector's name ([`crate::Detector::name`]).
     pub name: String,
+    /// Its paragraph for the report.
     pub description: String,
+    /// A peer filter on the network.
     pub is_peer: bool,
     /// `None` where the detector could not judge the message.
     pub scores: Vec<Option<f64>>,
+    /// Its own decision; `None` where it has none or could not judge.
     pub flagged: Vec<Option<bool>>,
+    /// The rules or symbols it reported.
     pub hits: Vec<Vec<String>>,
+    /// Why it could not judge a message.
     pub errors: Vec<Option<String>>,
     /// Seconds spent judging, summed over messages (for in-process
     /// detectors that read features, the extraction's share included).
@@ -68,18 +78,26 @@ pub enum Cut {
 /// A named operating point to evaluate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PointSpec {
+    /// Its name in metrics.json (`native`, `fpr_1e-3`, `level_medium` …).
     pub name: String,
+    /// Where the score is cut.
     pub cut: Cut,
 }
 
 /// Counts and rates of one slice of the items at one operating point.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SliceMetrics {
+    /// Messages in the slice.
     pub messages: u64,
+    /// Ham among them.
     pub ham: u64,
+    /// Attacks among them.
     pub attacks: u64,
+    /// Messages the detector could not judge.
     pub errors: u64,
+    /// Ham flagged.
     pub false_positives: u64,
+    /// Attacks flagged.
     pub detected: u64,
     /// Detected attacks / attacks (TPR).
     pub detection_rate: Rate,
@@ -87,21 +105,27 @@ pub struct SliceMetrics {
     pub false_positive_rate: Rate,
     /// Detected attacks / flagged messages.
     pub precision: Rate,
+    /// Harmonic mean of precision and detection rate; `None` without attacks.
     pub f1: Option<f64>,
+    /// False positives per million ham.
     pub false_positives_per_million: Option<f64>,
 }
 
 /// One operating point of one detector.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PointMetrics {
+    /// The operating point's name.
     pub name: String,
     /// The threshold applied (`None` for a native decision).
     pub threshold: Option<f64>,
+    /// Every item.
     pub overall: SliceMetrics,
+    /// Per source.
     pub by_source: BTreeMap<String, SliceMetrics>,
     /// Attacks only, by technique (`none` for real phishing and BEC,
     /// which carry no technique label).
     pub by_technique: BTreeMap<String, SliceMetrics>,
+    /// Per label (`ham`, `phish`, `bec`).
     pub by_label: BTreeMap<String, SliceMetrics>,
     /// `real` and `synthetic`.
     pub by_origin: BTreeMap<String, SliceMetrics>,
@@ -110,35 +134,48 @@ pub struct PointMetrics {
 /// Ranking quality of one slice.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RankingMetrics {
+    /// Area under the ROC curve, ties counted as half.
     pub roc_auc: Option<f64>,
+    /// Its 95% bootstrap interval.
     pub roc_auc_ci95: Option<impostor_model::stats::rates::Interval>,
     /// Average precision (the area under the precision-recall curve).
     pub pr_auc: Option<f64>,
+    /// Its 95% bootstrap interval.
     pub pr_auc_ci95: Option<impostor_model::stats::rates::Interval>,
 }
 
 /// Everything measured of one detector.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DetectorMetrics {
+    /// The detector's name.
     pub name: String,
+    /// Its paragraph for the report.
     pub description: String,
+    /// A peer filter on the network.
     pub is_peer: bool,
+    /// Messages judged (every item, errors included).
     pub messages: u64,
+    /// Messages it could not judge.
     pub errors: u64,
     /// The first few error messages, for the report.
     pub error_examples: Vec<String>,
+    /// Messages per second per thread: the items over the time spent judging.
     pub messages_per_second: Option<f64>,
+    /// Ranking quality over every item.
     pub ranking: RankingMetrics,
     /// A slice's attacks ranked against all ham (by technique), or all
     /// attacks against its ham (by source, for a ham-only source).
     pub ranking_by_technique: BTreeMap<String, RankingMetrics>,
+    /// Per source (see `ranking_by_technique`).
     pub ranking_by_source: BTreeMap<String, RankingMetrics>,
+    /// Each operating point.
     pub points: Vec<PointMetrics>,
 }
 
 /// Bootstrap draws for the overall AUC interval, and its seed: fixed, so
 /// a report reproduces.
 pub const BOOTSTRAP_RESAMPLES: usize = 1000;
+/// The bootstrap's seed.
 pub const BOOTSTRAP_SEED: u64 = 7;
 
 /// The scores with errors ranked lowest.

@@ -118,21 +118,35 @@ pub struct Written {
 pub enum PlotError {
     /// The request cannot be drawn (e.g. a histogram with zero bins).
     #[error("{path}: {message}")]
-    Input { path: PathBuf, message: String },
+    Input {
+        /// The figure's file.
+        path: PathBuf,
+        /// What is wrong with the request.
+        message: String,
+    },
     /// plotters failed while drawing.
     #[error("{path}: drawing failed: {message}")]
-    Draw { path: PathBuf, message: String },
+    Draw {
+        /// The figure's file.
+        path: PathBuf,
+        /// plotters' reason.
+        message: String,
+    },
     /// The rendered pixels could not be encoded as PNG.
     #[error("{path}: PNG encoding failed")]
     Encode {
+        /// The figure's file.
         path: PathBuf,
+        /// The encoder's reason.
         #[source]
         source: png::EncodingError,
     },
     /// Creating, writing or renaming the file failed.
     #[error("cannot write {path}; check that its directory exists and is writable")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The operating system's reason.
         #[source]
         source: std::io::Error,
     },

@@ -17,6 +17,8 @@ pub struct Scorer<'a> {
 }
 
 impl<'a> Scorer<'a> {
+    /// A scorer of `detectors` extracting features for the organisation of
+    /// `context`.
     pub fn new(detectors: &'a [Box<dyn Detector>], context: &'a Context) -> Scorer<'a> {
         let results = detectors
             .iter()
@@ -87,6 +89,7 @@ impl<'a> Scorer<'a> {
         }
     }
 
+    /// Every detector's results, in message order.
     pub fn finish(self) -> Vec<DetectorScores> {
         self.results
     }

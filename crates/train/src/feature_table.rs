@@ -17,23 +17,31 @@ use std::path::Path;
 /// One extracted message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureRow {
+    /// The input the message was read from.
     pub path: String,
+    /// Its member inside an archive or directory.
     pub member: Option<String>,
+    /// Its position inside an mbox.
     pub index: Option<u64>,
     /// Why the message could not be read or parsed; `values` is None then.
     pub error: Option<String>,
+    /// The techniques its evidence points to.
     pub techniques: Vec<Technique>,
+    /// Every named feature; `None` when it could not be read or parsed.
     pub values: Option<FeatureVector>,
 }
 
 /// The table formats, chosen by the output file's extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TableFormat {
+    /// Apache Parquet (`.parquet`), through polars.
     Parquet,
+    /// One JSON object a line (`.ndjson`, `.jsonl`).
     Ndjson,
 }
 
 impl TableFormat {
+    /// The format `path`'s extension names.
     pub fn from_path(path: &Path) -> Result<TableFormat, TrainError> {
         match path
             .extension()

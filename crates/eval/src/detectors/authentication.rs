@@ -9,6 +9,7 @@
 use crate::detector::{Detector, DetectorError, Judgement, Sample};
 use impostor_features::Feature;
 
+/// Flags SPF or DMARC failures the org's own server recorded.
 pub struct AuthenticationOnly;
 
 impl Detector for AuthenticationOnly {

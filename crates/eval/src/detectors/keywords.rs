@@ -9,6 +9,7 @@
 use crate::detector::{Detector, DetectorError, Judgement, Sample};
 use impostor_features::Feature;
 
+/// Flags urgency and money words (a keyword filter).
 pub struct Keywords;
 
 const URGENCY: [(Feature, &str); 1] = [(Feature::IntentUrgencyCount, "urgency")];

@@ -30,15 +30,22 @@ use std::path::Path;
 pub struct ModelInfo {
     /// Its directory, or "built in".
     pub source: String,
+    /// SHA-256 of its manifest: names this exact model.
     pub manifest_sha256: String,
+    /// The level at and above which it flags.
     pub default_level: String,
+    /// Its levels, low to high.
     pub levels: Vec<LevelInfo>,
 }
 
+/// One of the model's levels.
 #[derive(Clone, Debug, Serialize)]
 pub struct LevelInfo {
+    /// `low`, `medium` or `high`.
     pub name: String,
+    /// Flag at or above this score.
     pub threshold: f64,
+    /// The false-positive rate it was chosen for.
     pub target_fpr: f64,
     /// Whether the validation role held enough ham to resolve the target.
     pub resolvable: bool,
@@ -51,35 +58,49 @@ pub struct DataInfo {
     pub selection: String,
     /// Messages left out, by reason.
     pub excluded: BTreeMap<String, u64>,
+    /// Notes on the data (the index's warnings).
     pub notes: Vec<String>,
 }
 
 /// One leakage check and what it found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
+    /// What is checked.
     pub name: String,
+    /// What it found.
     pub result: String,
+    /// Whether the numbers can be read without this caveat.
     pub passed: bool,
 }
 
 /// A detector that was asked for but not run, and why.
 #[derive(Clone, Debug, Serialize)]
 pub struct Skipped {
+    /// The detector's name.
     pub detector: String,
+    /// Why it was skipped (how to make it run).
     pub reason: String,
 }
 
 /// Everything a report is made of.
 pub struct ReportInput {
+    /// The report's title.
     pub title: String,
     /// The command that produced the report (to reproduce it).
     pub command: String,
+    /// The model evaluated, if any.
     pub model: Option<ModelInfo>,
+    /// Which mail was evaluated and why.
     pub data: DataInfo,
+    /// The leakage checks.
     pub leakage: Vec<Check>,
+    /// Detectors asked for but not run.
     pub skipped: Vec<Skipped>,
+    /// The evaluated messages.
     pub items: Vec<Item>,
+    /// Every detector's results, in item order.
     pub scores: Vec<DetectorScores>,
+    /// The operating points to measure.
     pub points: Vec<PointSpec>,
     /// Threads scoring at once (throughput is per thread).
     pub concurrency: usize,
@@ -116,11 +137,17 @@ pub fn matched_name(rate: f64) -> String {
 /// Counts of the evaluated data.
 #[derive(Clone, Debug, Serialize)]
 pub struct DataSummary {
+    /// Messages evaluated.
     pub messages: u64,
+    /// Ham among them.
     pub ham: u64,
+    /// Attacks among them.
     pub attacks: u64,
+    /// How they were chosen.
     pub selection: String,
+    /// Messages left out, by reason.
     pub excluded: BTreeMap<String, u64>,
+    /// Notes on the data.
     pub notes: Vec<String>,
     /// Per source: messages per label, and how many are synthetic.
     pub by_source: BTreeMap<String, BTreeMap<String, u64>>,
@@ -131,22 +158,33 @@ pub struct DataSummary {
 /// `metrics.json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct MetricsFile {
+    /// `impostor-eval-metrics`.
     pub format: &'static str,
+    /// The format's version.
     pub version: u32,
+    /// The report's title.
     pub title: String,
+    /// The command that produced it.
     pub command: String,
+    /// The model evaluated, if any.
     pub model: Option<ModelInfo>,
+    /// The evaluated data.
     pub data: DataSummary,
+    /// The leakage checks.
     pub leakage: Vec<Check>,
+    /// Detectors asked for but not run.
     pub skipped: Vec<Skipped>,
     /// Operating points by name, with how each is set.
     pub operating_points: BTreeMap<String, String>,
+    /// Threads scoring at once (throughput is per thread).
     pub concurrency: usize,
+    /// Every detector's metrics.
     pub detectors: Vec<DetectorMetrics>,
     /// Figure files (stems; each has .png and .svg).
     pub figures: Vec<String>,
 }
 
+/// The file name of the metrics in a report directory.
 pub const METRICS_FILE: &str = "metrics.json";
 
 fn summarise(input: &ReportInput) -> DataSummary {

@@ -7,8 +7,11 @@ use impostor_model::model::sigmoid;
 /// Fitted coefficients `[a, b, c]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Platt {
+    /// Weight of the rules' log-odds.
     pub rules_coef: f64,
+    /// Weight of the classifier's log-odds.
     pub classifier_coef: f64,
+    /// The intercept.
     pub offset: f64,
 }
 

@@ -15,6 +15,7 @@ use ndarray::{Array1, Array2, ShapeBuilder};
 pub struct ClassifierParams {
     /// linfa-logistic's `alpha`: the L2 penalty on the standardised weights.
     pub l2: f64,
+    /// linfa-logistic's iteration limit.
     pub max_iterations: u64,
 }
 
@@ -28,6 +29,7 @@ impl Default for ClassifierParams {
 }
 
 impl ClassifierParams {
+    /// Refuses a negative penalty or no iterations.
     pub fn check(&self) -> Result<(), TrainError> {
         if !(self.l2.is_finite() && self.l2 >= 0.0) || self.max_iterations == 0 {
             return Err(TrainError::Invalid(format!(

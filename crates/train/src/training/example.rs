@@ -20,8 +20,10 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in order.
     pub const ALL: [Role; 3] = [Role::Train, Role::Validation, Role::Test];
 
+    /// The role as training.parquet writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Train => "train",
@@ -30,6 +32,7 @@ impl Role {
         }
     }
 
+    /// The role [`Role::as_str`] names.
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -40,17 +43,23 @@ impl Role {
 pub struct Example {
     /// `source:member[#index]`, as in the corpus manifest.
     pub id: String,
+    /// The source (corpus) it came from.
     pub source: String,
     /// Duplicate group: folds and splits never separate one.
     pub group: String,
+    /// Ham, phishing or BEC (spam is left out before).
     pub label: Label,
+    /// A technique code, for injected attacks.
     pub technique: Option<String>,
+    /// Written by the generator.
     pub synthetic: bool,
     /// The Date header, seconds since the epoch.
     pub timestamp: Option<i64>,
     /// SHA-1 of the message bytes.
     pub sha1: Option<String>,
+    /// What it is used for.
     pub role: Role,
+    /// Its features.
     pub values: FeatureVector,
 }
 

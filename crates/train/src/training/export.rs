@@ -14,12 +14,17 @@ use std::path::Path;
 /// How the run was set up, recorded in the manifest beside the report.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunSettings {
+    /// Seed of the folds and the validation / test halves.
     pub seed: u64,
+    /// Cross-validation folds.
     pub folds: usize,
+    /// How the held-out groups were chosen, in words.
     pub validation_rule: String,
+    /// Target false-positive rates of low, medium and high.
     pub targets: [f64; 3],
     /// SHA-256 of the rule file's text.
     pub rules_sha256: String,
+    /// What was left out of the data, by reason.
     pub excluded: serde_json::Value,
 }
 

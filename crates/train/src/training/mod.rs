@@ -45,12 +45,17 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 /// Validated settings of a training run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainParams {
+    /// Cross-validation folds (2 to 50).
     pub folds: usize,
+    /// Seed of the folds and of the validation / test halves.
     pub seed: u64,
+    /// The rule weights' fit.
     pub rules: RuleWeightParams,
+    /// The classifier's fit.
     pub classifier: ClassifierParams,
     /// Target false-positive rates of low, medium and high.
     pub targets: [f64; 3],
+    /// The level at and above which a message is flagged.
     pub default_level: Level,
 }
 
@@ -68,6 +73,7 @@ impl Default for TrainParams {
 }
 
 impl TrainParams {
+    /// Refuses settings out of range, naming the setting.
     pub fn check(&self) -> Result<(), TrainError> {
         if !(2..=50).contains(&self.folds) {
             return Err(TrainError::Invalid(format!(
@@ -94,9 +100,13 @@ impl TrainParams {
 /// One cross-validation fold's result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FoldReport {
+    /// Its number, from 1.
     pub fold: usize,
+    /// Rows it was fitted on.
     pub train_rows: usize,
+    /// Rows it scored.
     pub held_out_rows: usize,
+    /// Attacks among them.
     pub held_out_attacks: usize,
     /// ROC AUC of the calibrated out-of-fold score; None when the fold
     /// lacks a class.
@@ -106,34 +116,48 @@ pub struct FoldReport {
 /// How class imbalance was handled.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClassBalance {
+    /// Ham in the train role.
     pub ham: usize,
+    /// Attacks in the train role.
     pub attacks: usize,
     /// The rarer class, counted `repeat` times.
     pub repeated_class: String,
+    /// How many times it counts.
     pub repeat: usize,
+    /// How the counting is done, in words.
     pub method: String,
 }
 
 /// Metrics of one level on a held-out role.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LevelMetrics {
+    /// The level.
     pub level: Level,
+    /// Its threshold on the score.
     pub threshold: f64,
+    /// Ham flagged, of the role's ham.
     pub false_positive_rate: Rate,
+    /// Attacks flagged, of the role's attacks.
     pub detection_rate: Rate,
 }
 
 /// Metrics on the validation or test role.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HeldOutMetrics {
+    /// `validation` or `test`.
     pub role: String,
+    /// Ham in the role.
     pub ham: usize,
+    /// Attacks in the role.
     pub attacks: usize,
+    /// ROC AUC of the served score; `None` without both classes.
     pub auc: Option<f64>,
+    /// Each level's rates.
     pub levels: Vec<LevelMetrics>,
 }
 
 impl HeldOutMetrics {
+    /// The rates of one level.
     pub fn level(&self, level: Level) -> Option<&LevelMetrics> {
         self.levels.iter().find(|l| l.level == level)
     }
@@ -142,8 +166,11 @@ impl HeldOutMetrics {
 /// Reliability of the calibrated score on the validation role.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReliabilityBin {
+    /// The bin's mean calibrated score.
     pub mean_predicted: f64,
+    /// The share of attacks in it.
     pub observed: f64,
+    /// Messages in it.
     pub count: usize,
 }
 
@@ -152,6 +179,7 @@ pub struct ReliabilityBin {
 pub struct GroupRates {
     /// `source` or `technique` (`real` for attacks that name none).
     pub by: String,
+    /// The source or technique.
     pub name: String,
     /// Ham flagged, of the group's ham.
     pub false_positive_rate: Rate,
@@ -205,22 +233,32 @@ fn breakdown(
 /// Everything a run reports besides the model.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrainReport {
+    /// Each cross-validation fold.
     pub folds: Vec<FoldReport>,
+    /// ROC AUC of the calibrated out-of-fold scores.
     pub out_of_fold_auc: Option<f64>,
+    /// How class imbalance was handled.
     pub class_balance: ClassBalance,
+    /// Per role: its name, ham and attacks.
     pub rows_by_role: Vec<(String, usize, usize)>,
+    /// The validation role's metrics.
     pub validation: HeldOutMetrics,
+    /// The test role's metrics.
     pub test: HeldOutMetrics,
     /// The test role at the default level, per source and per technique.
     pub test_breakdown: Vec<GroupRates>,
+    /// Reliability of the calibrated score on the validation role.
     pub validation_reliability: Vec<ReliabilityBin>,
+    /// Coordinate-descent sweeps of the final rule fit.
     pub rule_fit_sweeps: usize,
 }
 
 /// A trained model and its report.
 #[derive(Clone, Debug)]
 pub struct Trained {
+    /// The model's numbers, as the artifact stores them.
     pub params: ModelParams,
+    /// What the run measured.
     pub report: TrainReport,
 }
 

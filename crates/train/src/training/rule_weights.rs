@@ -12,8 +12,11 @@ use std::collections::HashMap;
 /// Fitted rule weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleFit {
+    /// The intercept.
     pub intercept: f64,
+    /// One weight per rule, in the rule set's order.
     pub weights: Vec<f64>,
+    /// Coordinate-descent sweeps until convergence.
     pub sweeps: usize,
 }
 
@@ -23,6 +26,7 @@ pub struct RuleWeightParams {
     /// L2 penalty on the weights (not the intercept), in the units of the
     /// summed sample weights.
     pub l2: f64,
+    /// Most coordinate-descent sweeps.
     pub max_sweeps: usize,
     /// Stop when no weight moved more than this in a sweep.
     pub tolerance: f64,
@@ -53,6 +57,7 @@ struct Pattern {
 }
 
 impl RuleWeightParams {
+    /// Refuses a penalty, sweep limit or tolerance out of range.
     pub fn check(&self) -> Result<(), TrainError> {
         if !(self.l2.is_finite() && self.l2 > 0.0) {
             return Err(TrainError::Invalid(format!(
