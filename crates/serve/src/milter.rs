@@ -96,23 +96,38 @@ impl Default for MilterConfig {
     }
 }
 
+/// Milter settings that contradict each other or cannot work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MilterConfigError {
+    /// Every message the quarantine level would hold is rejected first.
+    #[error("the quarantine level {} is above the rejection level {}: every message it would hold is rejected first; lower the quarantine level or turn it off", .quarantine.as_str(), .reject.as_str())]
+    QuarantineAboveReject {
+        /// The quarantine level asked for.
+        quarantine: Level,
+        /// The rejection level asked for.
+        reject: Level,
+    },
+    /// A zero time limit judges nothing.
+    #[error("the scan time limit must be at least 1 ms")]
+    ZeroTimeout,
+    /// A zero size limit judges nothing.
+    #[error("the largest message judged must be at least 1 byte")]
+    ZeroMessageSize,
+}
+
 impl MilterConfig {
     /// Refuses settings that contradict each other.
-    pub fn validate(&self) -> Result<(), String> {
-        if let (Some(q), Some(r)) = (self.quarantine_at, self.reject_at) {
-            if q > r {
-                return Err(format!(
-                    "the quarantine level {} is above the rejection level {}: every message it would hold is rejected first; lower the quarantine level or turn it off",
-                    q.as_str(),
-                    r.as_str()
-                ));
+    pub fn validate(&self) -> Result<(), MilterConfigError> {
+        if let (Some(quarantine), Some(reject)) = (self.quarantine_at, self.reject_at) {
+            if quarantine > reject {
+                return Err(MilterConfigError::QuarantineAboveReject { quarantine, reject });
             }
         }
         if self.timeout.is_zero() {
-            return Err("the scan time limit must be at least 1 ms".into());
+            return Err(MilterConfigError::ZeroTimeout);
         }
         if self.max_message_size == 0 {
-            return Err("the largest message judged must be at least 1 byte".into());
+            return Err(MilterConfigError::ZeroMessageSize);
         }
         Ok(())
     }
@@ -712,6 +727,7 @@ mod tests {
         assert!(bad
             .validate()
             .unwrap_err()
+            .to_string()
             .contains("quarantine level high"));
         assert!(MilterConfig::default().validate().is_ok());
     }
