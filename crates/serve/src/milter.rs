@@ -25,9 +25,15 @@ use tokio::sync::Semaphore;
 
 /// The headers this milter writes. Copies arriving with the message are
 /// removed first, so a sender cannot pre-label its own mail.
+///
+/// This one holds the score, a probability in [0, 1] to three decimals.
 pub const HEADER_SCORE: &str = "X-Impostor-Score";
+/// The level: `none`, `low`, `medium` or `high`.
 pub const HEADER_LEVEL: &str = "X-Impostor-Level";
+/// The technique codes, comma-separated, or `none`.
 pub const HEADER_TECHNIQUES: &str = "X-Impostor-Techniques";
+/// The first three reasons as `code (+1.23)` (log-odds), `; `-separated,
+/// or `none`.
 pub const HEADER_REASONS: &str = "X-Impostor-Reasons";
 const OWN_HEADERS: [&str; 4] = [
     HEADER_SCORE,
@@ -161,6 +167,8 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The strongest action it takes, as logged: `reject`, `quarantine`,
+    /// `tag` or `accept`.
     pub fn action(&self) -> &'static str {
         if self.reject.is_some() {
             "reject"
