@@ -47,6 +47,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Fail points exist only in test builds; FAILPOINTS is read only there.
+    let _faults = impostor_features::FAULT_INJECTION.then(fail::FailScenario::setup);
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(args) => commands::bench::run(*args),

@@ -276,6 +276,48 @@ fn oversize_messages_follow_the_error_policy() {
 }
 
 #[test]
+fn a_panic_while_judging_is_tempfailed_by_default_and_the_milter_keeps_serving() {
+    // Checked when the test is compiled: without the fail point it
+    // would prove nothing.
+    const {
+        assert!(
+            impostor_features::FAULT_INJECTION,
+            "the tests need impostor-features' failpoints (a dev-dependency feature)"
+        )
+    };
+    let org = seed_dir().join("org.toml");
+    let faults = [("FAILPOINTS", "extract-message=panic(injected fault)")];
+    let mut marked = impostor_features::FAULT_MARKER.to_vec();
+    marked.extend_from_slice(b"\r\n");
+    marked.extend_from_slice(&seed("004.eml"));
+    // Fail open for unreadable mail must not mean accepting mail our own
+    // bug could not judge.
+    let mut m = Milter::start_with_env(
+        &["--org", org.to_str().unwrap(), "--on-error", "accept"],
+        &faults,
+    );
+    let replies = send_message(&m, &marked, "harry.potter@inteirface.com");
+    let last = replies.last().unwrap();
+    assert_eq!(last.0, b'y', "{replies:?}");
+    assert!(last.1.starts_with("451 4.7.0 "), "{:?}", last.1);
+    m.wait_log("internal error while reading this message: injected fault");
+    m.wait_log("action=tempfail");
+    assert_serves(&mut m);
+    // The policy is a flag.
+    let open = Milter::start_with_env(
+        &[
+            "--org",
+            org.to_str().unwrap(),
+            "--on-internal-error",
+            "accept",
+        ],
+        &faults,
+    );
+    let replies = send_message(&open, &marked, "harry.potter@inteirface.com");
+    assert_eq!(replies, vec![(b'a', String::new())], "{replies:?}");
+}
+
+#[test]
 fn sigterm_stops_it_cleanly() {
     let mut m = start();
     let status = m.terminate();

@@ -126,3 +126,64 @@ fn a_tampered_artifact_exits_2_naming_the_file() {
     );
     assert!(err.contains(model.to_str().unwrap()), "{err}");
 }
+
+/// A copy of an example message carrying the fail point's marker: with
+/// FAILPOINTS=extract-message=panic, reading it panics (test builds only).
+fn write_panicking_copy(dir: &Path, name: &str) {
+    let ham = std::fs::read(repo().join("datasets/examples/01-internal-ham.eml")).unwrap();
+    let mut marked = impostor_features::FAULT_MARKER.to_vec();
+    marked.extend_from_slice(b"\r\n");
+    marked.extend_from_slice(&ham);
+    std::fs::write(dir.join(name), marked).unwrap();
+}
+
+#[test]
+fn a_panic_while_reading_one_message_is_that_messages_error_and_the_rest_are_judged() {
+    // Checked when the test is compiled: without the fail point it
+    // would prove nothing.
+    const {
+        assert!(
+            impostor_features::FAULT_INJECTION,
+            "the tests need impostor-features' failpoints (a dev-dependency feature)"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["01-internal-ham.eml", "02-freemail-ceo.eml"] {
+        let from = repo().join("datasets/examples").join(name);
+        std::fs::copy(from, dir.path().join(name)).unwrap();
+    }
+    write_panicking_copy(dir.path(), "03-panics.eml");
+    let judged_before = std::fs::read_dir(dir.path()).unwrap().count() - 1;
+    for command in ["scan", "extract"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_impostor"));
+        cmd.env("FAILPOINTS", "extract-message=panic(injected fault)")
+            .arg(command)
+            .arg(dir.path());
+        let table = dir.path().with_extension("ndjson");
+        if command == "extract" {
+            cmd.arg("-o").arg(&table).arg("--quiet");
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {err}");
+        let text = if command == "extract" {
+            std::fs::read_to_string(&table).unwrap()
+        } else {
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let records: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(records.len(), judged_before + 1, "{command}: {text}");
+        let failed: Vec<_> = records.iter().filter(|r| r["error"].is_string()).collect();
+        assert_eq!(failed.len(), 1, "{command}: {text}");
+        let error = failed[0]["error"].as_str().unwrap();
+        assert!(
+            error.starts_with("internal error while reading this message: injected fault"),
+            "{command}: {error}"
+        );
+        let path = failed[0]["path"].as_str().unwrap();
+        assert!(path.ends_with("03-panics.eml"), "{command}: {path}");
+    }
+}

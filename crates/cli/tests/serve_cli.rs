@@ -25,8 +25,13 @@ impl Drop for Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Server {
+        Server::start_with_env(extra, &[])
+    }
+
+    fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
         let child = Command::new(env!("CARGO_BIN_EXE_impostor"))
+            .envs(env.iter().copied())
             .args([
                 "serve",
                 "--quiet",
@@ -138,6 +143,39 @@ fn verdicts_health_and_metrics() {
     ] {
         assert!(metrics.contains(want), "no {want:?} in\n{metrics}");
     }
+}
+
+#[test]
+fn a_panic_while_judging_a_request_is_a_json_500_and_the_server_keeps_serving() {
+    // Checked when the test is compiled: without the fail point it
+    // would prove nothing.
+    const {
+        assert!(
+            impostor_features::FAULT_INJECTION,
+            "the tests need impostor-features' failpoints (a dev-dependency feature)"
+        )
+    };
+    let mut server = Server::start_with_env(
+        &[],
+        &[("FAILPOINTS", "extract-message=panic(injected fault)")],
+    );
+    let mut marked = impostor_features::FAULT_MARKER.to_vec();
+    marked.extend_from_slice(b"\r\n");
+    marked.extend_from_slice(&example("01-internal-ham.eml"));
+    for _ in 0..3 {
+        let (status, v) = server.scan(&marked);
+        assert_eq!(status, 500, "{v}");
+        let error = v["error"].as_str().unwrap_or_default();
+        assert!(
+            error.starts_with("internal error while reading this message: injected fault"),
+            "{v}"
+        );
+        let (status, v) = server.scan(&example("01-internal-ham.eml"));
+        assert_eq!(status, 200, "{v}");
+        assert!(v["score"].is_number(), "{v}");
+        assert_eq!(server.health()["status"], "ok");
+    }
+    assert!(server.running());
 }
 
 #[test]

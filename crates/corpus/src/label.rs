@@ -8,15 +8,22 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Label {
+    /// Legitimate mail.
     Ham,
+    /// Unwanted bulk mail; not forged, so not an attack.
     Spam,
+    /// Phishing: an attack, usually for credentials.
     Phish,
+    /// Business email compromise: an attack impersonating someone the
+    /// reader trusts, usually for money.
     Bec,
 }
 
 impl Label {
+    /// Every label, in order.
     pub const ALL: [Label; 4] = [Label::Ham, Label::Spam, Label::Phish, Label::Bec];
 
+    /// The lower-case name used in labels files, manifests and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Label::Ham => "ham",

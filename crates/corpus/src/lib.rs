@@ -15,6 +15,8 @@
 //! archives (`impostor-mailsource`), or fit or score models
 //! (`impostor-train`, `impostor-model`).
 
+#![deny(missing_docs)]
+
 pub mod error;
 pub mod gen;
 

@@ -32,13 +32,22 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 pub struct ManifestRow {
     /// `source:member[#index]`, unique within a manifest.
     pub id: String,
+    /// The input's name (see [`source_name`]), or the one given in
+    /// [`IndexOptions::source`].
     pub source: String,
+    /// The file read: the archive, mbox or message file.
     pub path: String,
+    /// The name inside an archive, or the path below a directory given as
+    /// input.
     pub member: Option<String>,
+    /// 0-based position inside an mbox.
     pub index: Option<u64>,
+    /// From the labels file when it lists the message, else from the
+    /// folder names; `None` when neither says.
     pub label: Option<Label>,
     /// A technique code of design.md §3 for injected attacks.
     pub technique: Option<String>,
+    /// Generated rather than collected, as the labels file says.
     pub synthetic: bool,
     /// The Date header in UTC, `YYYY-MM-DD`.
     pub date: Option<String>,
@@ -46,10 +55,13 @@ pub struct ManifestRow {
     pub timestamp: Option<i64>,
     /// SHA-1 of the message bytes as read (an mbox "From " line removed).
     pub sha1: Option<String>,
+    /// The Message-ID without its angle brackets.
     pub message_id: Option<String>,
     /// A hash of the body's letters, lower-cased: equal for copies that
     /// differ only in white space, punctuation, digits or MIME boundaries.
+    /// Hex xxh3 of the first 16 KiB's letters; `None` under 64 letters.
     pub body_hash: Option<String>,
+    /// Size of the message as read, in bytes (0 when it could not be read).
     pub bytes: u64,
     /// For an attack injected into a real message: that carrier's SHA-1.
     /// The attack joins its carrier's duplicate group, so no split puts
@@ -58,14 +70,20 @@ pub struct ManifestRow {
     /// The id of the first message of this one's duplicate group (itself
     /// when it has no duplicates).
     pub group: String,
+    /// Why the message could not be read or is not a message; such a row
+    /// has no date, Message-ID or body hash (and no SHA-1 if unreadable).
     pub error: Option<String>,
 }
 
 /// What a labels file says of one message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LabelEntry {
+    /// The `label` cell; `None` when empty.
     pub label: Option<Label>,
+    /// The `technique` cell: a technique code of design.md §3; `None` when
+    /// empty or `none`.
     pub technique: Option<String>,
+    /// The `synthetic` cell is `true`, `1` or `yes`.
     pub synthetic: bool,
     /// The SHA-1 of the real message an attack was injected into.
     pub carrier_sha1: Option<String>,
@@ -84,6 +102,7 @@ pub struct IndexOptions {
     /// (two generated corpora name their members alike, so one global map
     /// could not hold both). `labels`, given explicitly, wins.
     pub labels_by_input: HashMap<PathBuf, HashMap<String, LabelEntry>>,
+    /// How the inputs are read (archives, mboxes, limits).
     pub read: ReadOptions,
 }
 
@@ -91,8 +110,13 @@ pub struct IndexOptions {
 /// (for the source probe; not stored).
 #[derive(Debug, Default)]
 pub struct Index {
+    /// One per message, in input order.
     pub rows: Vec<ManifestRow>,
+    /// Row i's surface features (see
+    /// [`surface_feature_names`](crate::surface::surface_feature_names));
+    /// empty for a row that could not be read or indexed.
     pub surfaces: Vec<Vec<f64>>,
+    /// What joined the duplicate groups.
     pub duplicates: DuplicateCounts,
 }
 

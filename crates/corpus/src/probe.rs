@@ -28,7 +28,9 @@ const FOLDS: usize = 5;
 /// How separable two sets are.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Separability {
+    /// Messages of `a` used (at most 2 000, drawn with the seed).
     pub count_a: usize,
+    /// Messages of `b` used (at most 2 000).
     pub count_b: usize,
     /// ROC AUC of out-of-fold scores: 0.5 is indistinguishable, 1.0 is
     /// perfectly told apart.
@@ -38,7 +40,9 @@ pub struct Separability {
 }
 
 /// Trains and scores the probe on rows of `a` (negatives) against `b`
-/// (positives). Both sides need at least [`FOLDS`] rows.
+/// (positives), with `seed` drawing the rows used. Both sides need at
+/// least 5 rows (one per fold); an error says how many each has, or why
+/// the fit failed.
 pub fn separability(
     a: &[Vec<f64>],
     b: &[Vec<f64>],

@@ -15,18 +15,31 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 pub enum SplitRule {
     /// Test: groups with any message dated on or after `date`
     /// (`YYYY-MM-DD`); undated messages train.
-    Time { date: String },
+    Time {
+        /// The first day held out.
+        date: String,
+    },
     /// Test: every message of `source` (leave one source out).
-    Source { source: String },
+    Source {
+        /// The source held out, as in [`ManifestRow::source`].
+        source: String,
+    },
     /// Test: about `fraction` of the groups, chosen by a seeded hash of
     /// the group id.
-    Hash { fraction: f64, seed: u64 },
+    Hash {
+        /// Expected share of groups held out, in [0, 1].
+        fraction: f64,
+        /// Seed of the hash: the same seed, the same split.
+        seed: u64,
+    },
     /// Time for some sources, another rule for the rest: each
     /// `(source, date)` holds out that source's groups dated on or after
     /// `date`. For corpora of different eras (2002 ham, 2025 phishing) a
     /// single cut would hold out one class whole.
     TimeFor {
+        /// `(source, YYYY-MM-DD)`: that source's first day held out.
         cuts: Vec<(String, String)>,
+        /// The rule for sources without a cut.
         otherwise: Box<SplitRule>,
     },
 }
@@ -58,11 +71,14 @@ impl fmt::Display for SplitRule {
 /// Which side a message is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
+    /// Fitted on.
     Train,
+    /// Held out, measured on.
     Test,
 }
 
 impl Side {
+    /// `train` or `test`, as written in a split file.
     pub fn as_str(self) -> &'static str {
         match self {
             Side::Train => "train",

@@ -16,28 +16,43 @@ const PROBE_MIN_MESSAGES: usize = 50;
 /// One probe: two sources of one label.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeReport {
+    /// The label both sides carry.
     pub label: Label,
+    /// One source (the probe's negatives).
     pub source_a: String,
+    /// The other (its positives).
     pub source_b: String,
+    /// How well surface alone tells them apart.
     #[serde(flatten)]
     pub result: Separability,
 }
 
+/// What `impostor corpus index` reports about a corpus.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// Rows of the manifest.
     pub messages: usize,
     /// Messages that could not be read or parsed (kept in the manifest with
     /// their error).
     pub errors: usize,
     /// Messages per source and label ("unlabelled" where no rule said).
     pub counts: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Generated messages.
     pub synthetic: usize,
+    /// What joined the duplicate groups.
     pub duplicates: DuplicateCounts,
+    /// Groups of more than one message.
     pub duplicate_groups: usize,
+    /// Messages in those groups.
     pub messages_in_duplicate_groups: usize,
     /// What keeps the source from leaking into features.
     pub leakage_controls: Vec<String>,
+    /// Each pair of sources of one label with at least 50 readable
+    /// messages each.
     pub source_probe: Vec<ProbeReport>,
+    /// What a reader must know before trusting results: unlabelled
+    /// messages, sources told apart above [`PROBE_WARNING_AUC`], probes
+    /// that failed.
     pub warnings: Vec<String>,
 }
 

@@ -133,20 +133,28 @@ fn mime_marks(bytes: &[u8]) -> MimeMarks {
 }
 
 /// One pass over a header block: how many fields, how many Received, where
-/// each of [`ORDERED_HEADERS`] first stands, the raw Date and Message-ID
+/// each recorded header (the `*_position_ratio` names of
+/// [`surface_feature_names`]) first stands, the raw Date and Message-ID
 /// values, and the block's length through its blank line.
 pub struct HeaderScan<'a> {
+    /// Header fields read (at most 10 000).
     pub count: usize,
+    /// Received fields among them.
     pub received: usize,
     first_at: [Option<usize>; ORDERED_HEADERS.len()],
+    /// The first Date field's raw value, folded lines included.
     pub date: Option<&'a [u8]>,
+    /// The first Message-ID field's raw value, folded lines included.
     pub message_id: Option<&'a [u8]>,
+    /// Bytes of the header block through its blank line (the whole input
+    /// when there is none).
     pub len: usize,
 }
 
 /// Most fields read; a hostile header block is not allowed to be endless.
 const MAX_FIELDS: usize = 10_000;
 
+/// Scans the header block at the start of `bytes`; see [`HeaderScan`].
 pub fn scan_headers(bytes: &[u8]) -> HeaderScan<'_> {
     let mut scan = HeaderScan {
         count: 0,

@@ -34,6 +34,14 @@ impl Extraction {
     }
 }
 
+/// The header that marks a message for the fail point "extract-message",
+/// which exists only in builds with the `failpoints` feature (the tests').
+pub const FAULT_MARKER: &[u8] = b"X-Impostor-Fault-Injection: panic";
+
+/// Whether this build carries fail points (the `failpoints` feature); a
+/// program calls `fail::FailScenario::setup` only then.
+pub const FAULT_INJECTION: bool = cfg!(feature = "failpoints");
+
 /// Extracts features with one [`Context`]. Deterministic: the same view and
 /// Context always give the same vector and evidence.
 #[derive(Clone, Copy)]
@@ -55,6 +63,14 @@ impl<'c> Extractor<'c> {
         inputs: &Inputs,
     ) -> Result<(MessageView, Extraction), ParseError> {
         contain_panic(|| {
+            // Tests make a marked message panic here (the `failpoints`
+            // feature and FAILPOINTS=extract-message=panic); nothing
+            // otherwise.
+            fail::fail_point!(
+                "extract-message",
+                memchr::memmem::find(bytes, FAULT_MARKER).is_some(),
+                |_| Err(ParseError::Internal("fail point".into()))
+            );
             let view = MessageView::parse(bytes, &inputs.envelope, self.ctx)?;
             let extraction = self.extract(&view);
             Ok((view, extraction))

@@ -42,7 +42,7 @@ pub use context::{Context, ContextBuilder, OrgProfile, Vip};
 pub use domain::{normalize_domain, registrable_domain, DomainSet};
 pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
-pub use extract::{Extraction, Extractor};
+pub use extract::{Extraction, Extractor, FAULT_INJECTION, FAULT_MARKER};
 pub use header_block::{HeaderFilter, DEFAULT_VERDICT_HEADERS};
 pub use inputs::Inputs;
 pub use intent::IntentCategory;

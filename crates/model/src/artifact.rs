@@ -25,11 +25,16 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The `format` every manifest names; anything else is not an artifact.
 pub const FORMAT: &str = "impostor-model";
 /// Bumped when the manifest's meaning changes; a reader refuses others.
 pub const FORMAT_VERSION: u32 = 1;
+/// The manifest's file name in the artifact directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The checksum file's name: `HEX  NAME` lines (`sha256sum` format), one
+/// per file, the manifest included.
 pub const SUMS_FILE: &str = "SHA256SUMS";
+/// The model card's file name (Markdown, for people; not read when loading).
 pub const CARD_FILE: &str = "MODEL_CARD.md";
 
 /// Largest file an artifact may hold; a manifest is kilobytes, the data
@@ -40,7 +45,10 @@ const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaStamp {
+    /// `impostor_features::SCHEMA_VERSION` of the build that trained it.
     pub version: u32,
+    /// `Feature::schema_hash()` of that build: hex SHA-256 over the version
+    /// and every column's name and family, in order.
     pub hash: String,
 }
 
@@ -77,26 +85,38 @@ pub struct TrainingRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// Always [`FORMAT`].
     pub format: String,
+    /// [`FORMAT_VERSION`] of the writer; loading refuses any other.
     pub format_version: u32,
+    /// The feature schema the model was trained on; loading refuses a
+    /// stamp other than [`SchemaStamp::current`].
     pub feature_schema: SchemaStamp,
+    /// Every learned number: rules, classifier, calibration, levels.
     pub model: ModelParams,
+    /// How the model was made.
     pub training: TrainingRecord,
-    /// SHA-256 (hex) of every other file of the artifact, by name.
+    /// SHA-256 (hex) of every other file of the artifact, by name; must
+    /// agree with [`SUMS_FILE`]. [`write()`] fills it in.
     pub files: BTreeMap<String, String>,
 }
 
-/// A verified artifact.
+/// A verified artifact: every file matched its SHA-256, the format and the
+/// feature schema are this build's, and the model resolved.
 #[derive(Clone, Debug)]
 pub struct Artifact {
+    /// The directory it was loaded from ([`BUILTIN_DIR`] for the built-in
+    /// one, which has no directory on disk).
     pub dir: PathBuf,
-    /// SHA-256 of manifest.json: names this exact model.
+    /// SHA-256 (hex) of manifest.json: names this exact model.
     pub manifest_sha256: String,
+    /// The manifest as read.
     pub manifest: Manifest,
+    /// The manifest's parameters, resolved and ready to score.
     pub model: Model,
 }
 
-/// Lower-case hex SHA-256.
+/// Lower-case hex SHA-256 of `bytes` (64 characters).
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -167,6 +187,10 @@ fn parse_sums(dir: &Path, text: &[u8]) -> Result<BTreeMap<String, String>, Model
 }
 
 /// Reads and verifies the artifact in `dir`.
+///
+/// An error ([`ModelError::Artifact`], or [`ModelError::Read`] for an I/O
+/// failure) names the directory and the check that failed; nothing of a
+/// refused artifact is used.
 pub fn load(dir: &Path) -> Result<Artifact, ModelError> {
     if !dir.is_dir() {
         return refuse(
@@ -177,7 +201,8 @@ pub fn load(dir: &Path) -> Result<Artifact, ModelError> {
     verify(dir, &|name| read_bounded(dir, name))
 }
 
-/// How the built-in artifact names its directory.
+/// The name the built-in artifact gives as its [`Artifact::dir`] (in
+/// errors and logs); no such directory is read.
 pub const BUILTIN_DIR: &str = "models/default (built in)";
 
 /// The files of `models/default` as this binary was built with them.

@@ -19,16 +19,25 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// A detector scoring with `model`.
     pub fn new(model: Model) -> Detector {
         Detector { model }
     }
 
+    /// The model it scores with.
     pub fn model(&self) -> &Model {
         &self.model
     }
 
     /// The verdict on one message: score, level, techniques and the reasons
     /// ranked by how much each added to the score.
+    ///
+    /// At most eight reasons, the weightiest either way; a classifier
+    /// feature is a reason only when the message shows it (non-zero) and it
+    /// moves the log-odds by at least 0.5. Techniques are those of the
+    /// evidence behind what raised the score, plus the technique an
+    /// evidence-only rule that raised it is filed under; sorted, each once,
+    /// and none when the level is [`Level::None`].
     pub fn verdict(&self, extraction: &Extraction) -> Verdict {
         let v = &extraction.vector;
         let mut fired = Vec::new();

@@ -22,8 +22,53 @@
 //! numbers), serve (`impostor-serve`), or link an async runtime, polars,
 //! linfa, plotters or any GPL code: training, evaluation and a gateway all
 //! link it.
+//!
+//! # Example
+//!
+//! Judge one message with the built-in default model, under the example
+//! organisation the `impostor` command uses when given no `--org`:
+//!
+//! ```
+//! use impostor_features::{Context, Extractor, Inputs, OrgProfile, Technique};
+//! use impostor_model::{artifact, Detector, Level};
+//! use std::path::Path;
+//!
+//! // The model built into the binary, verified like one read from disk.
+//! let model = artifact::builtin()?.model;
+//! let detector = Detector::new(model);
+//!
+//! let org = OrgProfile::from_toml(
+//!     include_str!("../../../datasets/orgs/kestrel-foods.toml"),
+//!     Path::new("kestrel-foods.toml"),
+//! )?;
+//! let context = Context::builder(org).build()?;
+//!
+//! // The CEO's name on a free-mail address, asking for gift cards.
+//! let message = b"From: Daniel Brandt <daniel.brandt.ceo@gmail.com>\r\n\
+//! To: p.raman@kestrelfoods.com\r\n\
+//! Subject: Quick favour\r\n\
+//! Message-ID: <1@example.net>\r\n\
+//! \r\n\
+//! Are you at your desk? I need you to buy six gift cards for a client\r\n\
+//! today and send me the codes. Keep this between us.\r\n";
+//! // No SMTP envelope or other enrichment: the message bytes alone.
+//! let (_view, extraction) =
+//!     Extractor::new(&context).extract_bytes(message, &Inputs::default())?;
+//! let verdict = detector.verdict(&extraction);
+//!
+//! // A probability, its level, and `flagged` from the model's default level.
+//! assert!((0.0..=1.0).contains(&verdict.score));
+//! assert_eq!(verdict.level, detector.model().level(verdict.score));
+//! assert_eq!(verdict.flagged, verdict.level >= detector.model().default_level());
+//!
+//! // This one is flagged, named for what it is, and explained.
+//! assert!(verdict.flagged && verdict.level > Level::None);
+//! assert!(verdict.techniques.contains(&Technique::FreemailImpersonation));
+//! assert!(verdict.reasons.iter().any(|r| r.code == "vip_name_freemail"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 // Rule and artifact files are input too: no slicing that can panic.
 #![cfg_attr(not(test), deny(clippy::string_slice))]
 

@@ -20,7 +20,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeightedRuleText {
+    /// Log-odds added to the rule part when the rule fires (wᵢ); never
+    /// negative for an evidence-only rule.
     pub weight: f64,
+    /// The rule as written in the rule file.
     pub rule: RuleText,
 }
 
@@ -28,9 +31,11 @@ pub struct WeightedRuleText {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleWeights {
+    /// The rule part's log-odds when no rule fires (w₀).
     pub intercept: f64,
     /// L2 penalty the weights were fitted with.
     pub l2: f64,
+    /// The rules with their weights, in rule-file order.
     pub rules: Vec<WeightedRuleText>,
 }
 
@@ -38,6 +43,7 @@ pub struct RuleWeights {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transform {
+    /// The value as it is: flags, which are 0 or 1.
     Identity,
     /// `ln(1 + max(x, 0))`: counts and lengths have long tails.
     Log1p,
@@ -54,6 +60,7 @@ impl Transform {
         }
     }
 
+    /// The transformed value of `x`.
     pub fn apply(self, x: f64) -> f64 {
         match self {
             Transform::Identity => x,
@@ -66,11 +73,16 @@ impl Transform {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierInput {
+    /// The feature's schema name, e.g. `from_freemail_flag`.
     pub feature: String,
+    /// Applied to the raw value before standardising (tⱼ).
     pub transform: Transform,
+    /// Mean of the transformed value on the training rows (μⱼ).
     pub mean: f64,
-    /// Standard deviation on the training rows (1 where it was 0).
+    /// Standard deviation on the training rows (sⱼ; 1 where it was 0).
+    /// Positive.
     pub scale: f64,
+    /// Log-odds per standard deviation of the transformed value (βⱼ).
     pub weight: f64,
 }
 
@@ -78,8 +90,11 @@ pub struct ClassifierInput {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierWeights {
+    /// Log-odds of a message at the training mean of every input (β₀).
     pub intercept: f64,
+    /// L2 penalty the weights were fitted with.
     pub l2: f64,
+    /// The features it reads, each with its standardisation and weight.
     pub inputs: Vec<ClassifierInput>,
 }
 
@@ -89,8 +104,11 @@ pub struct ClassifierWeights {
 pub struct Calibration {
     /// Always `platt`.
     pub method: String,
+    /// Multiplier of the rule part's log-odds (a).
     pub rules_coef: f64,
+    /// Multiplier of the classifier's log-odds (b).
     pub classifier_coef: f64,
+    /// Added to the calibrated log-odds (c).
     pub offset: f64,
     /// What the calibration was fitted on.
     pub fitted_on: String,
@@ -100,16 +118,23 @@ pub struct Calibration {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatingPoint {
-    /// A message is at this level when its score is at least this.
+    /// A message is at this level when its score (a probability in
+    /// [0, 1]) is at least this.
     pub threshold: f64,
-    /// The false-positive rate the threshold was chosen at.
+    /// The false-positive rate the threshold was chosen at, a fraction in
+    /// (0, 1): at most this share of validation ham reaches the threshold.
     pub target_fpr: f64,
     /// Validation ham scored at or above the threshold, of all validation ham.
     pub validation_ham_flagged: u64,
+    /// Validation ham messages scored.
     pub validation_ham: u64,
+    /// `validation_ham_flagged / validation_ham` (0 without ham).
     pub validation_fpr: f64,
+    /// Wilson 95% interval on `validation_fpr` ([0, 1] without ham).
     pub validation_fpr_ci95: Interval,
+    /// Validation attacks scored at or above the threshold.
     pub validation_attacks_flagged: u64,
+    /// Validation attacks scored.
     pub validation_attacks: u64,
     /// Whether the validation split has enough ham (at least 1 / target)
     /// to resolve the target rate at all.
@@ -120,14 +145,19 @@ pub struct OperatingPoint {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Levels {
+    /// The most sensitive point (lowest threshold).
     pub low: OperatingPoint,
+    /// Between the two: low ≤ medium ≤ high thresholds, always.
     pub medium: OperatingPoint,
+    /// The strictest point (highest threshold).
     pub high: OperatingPoint,
-    /// `flagged` is `level >= default_level`.
+    /// `flagged` is `level >= default_level`; never [`Level::None`].
     pub default_level: Level,
 }
 
 impl Levels {
+    /// The operating point of `level`; `None` for [`Level::None`], which
+    /// has no threshold.
     pub fn point(&self, level: Level) -> Option<&OperatingPoint> {
         match level {
             Level::None => None,
@@ -142,24 +172,31 @@ impl Levels {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelParams {
+    /// The rule part: a weight per rule and an intercept.
     pub rules: RuleWeights,
+    /// The logistic classifier over the feature vector.
     pub classifier: ClassifierWeights,
+    /// How the two parts' log-odds combine into a probability.
     pub calibration: Calibration,
+    /// The thresholds of low, medium and high, and which level flags.
     pub levels: Levels,
 }
 
 /// A message's score and its parts.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Score {
+    /// The rule part's log-odds, before calibration.
     pub rules_logit: f64,
+    /// The classifier's log-odds, before calibration.
     pub classifier_logit: f64,
     /// Calibrated log-odds.
     pub logit: f64,
-    /// Calibrated probability of attack.
+    /// Calibrated probability of attack, `sigmoid(logit)`, in [0, 1].
     pub probability: f64,
 }
 
-/// The logistic function, stable at both ends.
+/// The logistic function `1 / (1 + e⁻ᶻ)`: log-odds → probability in
+/// [0, 1], stable at both ends.
 pub fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
@@ -191,6 +228,9 @@ impl Model {
     /// Resolves and checks stored parameters: every rule and input names a
     /// feature of this build's schema, every number is finite, the levels
     /// rise.
+    ///
+    /// An error ([`ModelError::Rule`] for a rule, [`ModelError::Model`]
+    /// otherwise) names what does not fit.
     pub fn new(params: ModelParams) -> Result<Model, ModelError> {
         let bad = |m: String| Err(ModelError::Model(m));
         for wr in &params.rules.rules {
@@ -265,15 +305,19 @@ impl Model {
         })
     }
 
+    /// The parameters it was built from, as stored.
     pub fn params(&self) -> &ModelParams {
         &self.params
     }
 
+    /// The resolved rules, in the order of `params().rules.rules`: the
+    /// indices [`Model::rules_logit`] reports refer to it.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
-    /// Log-odds of the rule part, and which rules fired.
+    /// Log-odds of the rule part, uncalibrated; `fired` is cleared and
+    /// receives the indices of the rules that fired.
     pub fn rules_logit(&self, v: &FeatureVector, fired: &mut Vec<usize>) -> f64 {
         fired.clear();
         let mut z = self.params.rules.intercept;
@@ -286,7 +330,7 @@ impl Model {
         z
     }
 
-    /// Log-odds of the classifier.
+    /// Log-odds of the classifier, uncalibrated.
     pub fn classifier_logit(&self, v: &FeatureVector) -> f64 {
         self.params.classifier.intercept
             + self
@@ -310,7 +354,8 @@ impl Model {
             .collect()
     }
 
-    /// A fired rule's share of the calibrated log-odds.
+    /// A fired rule's share of the calibrated log-odds; `rule` indexes
+    /// [`Model::rules`] (out of range panics).
     pub fn rule_contribution(&self, rule: usize) -> f64 {
         self.params.calibration.rules_coef * self.params.rules.rules[rule].weight
     }
@@ -335,7 +380,8 @@ impl Model {
         }
     }
 
-    /// The level of a calibrated probability.
+    /// The level of a calibrated probability: the highest whose threshold
+    /// it reaches.
     pub fn level(&self, probability: f64) -> Level {
         let l = &self.params.levels;
         if probability >= l.high.threshold {
@@ -349,6 +395,7 @@ impl Model {
         }
     }
 
+    /// The level from which a message is flagged; never [`Level::None`].
     pub fn default_level(&self) -> Level {
         self.params.levels.default_level
     }

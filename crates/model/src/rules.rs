@@ -35,11 +35,14 @@ const MAX_CONDITION_DEPTH: usize = 8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Indicates {
+    /// A forging technique (design.md §3), e.g. `lookalike_domain`.
     Technique(Technique),
+    /// What the message asks for, e.g. `gift_card`.
     Intent(IntentCategory),
 }
 
 impl Indicates {
+    /// The technique, when it points to one rather than to an intent.
     pub fn technique(self) -> Option<Technique> {
         match self {
             Indicates::Technique(t) => Some(t),
@@ -52,11 +55,17 @@ impl Indicates {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ConditionText {
+    /// `flag = FEATURE`: a `_flag` feature is set.
     Flag(String),
+    /// `at_least = [FEATURE, N]`: the feature's value is at least N.
     AtLeast(String, f64),
+    /// `below = [FEATURE, N]`: the feature's value is less than N.
     Below(String, f64),
+    /// `all = [...]`: every condition holds; at least one is given.
     All(Vec<ConditionText>),
+    /// `any = [...]`: some condition holds; at least one is given.
     Any(Vec<ConditionText>),
+    /// `not = {...}`: the condition does not hold.
     Not(Box<ConditionText>),
 }
 
@@ -64,11 +73,19 @@ pub enum ConditionText {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleText {
+    /// Stable machine code, unique in a set: lower-case letters, digits
+    /// and `_`. A verdict's reason carries it.
     pub code: String,
+    /// What a firing means, for an administrator; starts the reason's
+    /// detail. Not empty.
     pub says: String,
+    /// The technique or intent category it points to.
     pub indicates: Indicates,
+    /// True (the default): training keeps the weight at or above 0. False:
+    /// it may learn a negative weight (a sign of legitimate mail).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub evidence_only: bool,
+    /// When it fires.
     pub when: ConditionText,
 }
 
@@ -89,15 +106,22 @@ struct RuleFile {
 /// A condition with its features resolved against the schema.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Condition {
+    /// The flag is set: its value is at least 0.5.
     Flag(Feature),
+    /// The feature's value is at least the threshold.
     AtLeast(Feature, f32),
+    /// The feature's value is less than the threshold.
     Below(Feature, f32),
+    /// Every condition holds (never empty).
     All(Vec<Condition>),
+    /// Some condition holds (never empty).
     Any(Vec<Condition>),
+    /// The condition does not hold.
     Not(Box<Condition>),
 }
 
 impl Condition {
+    /// Whether the condition holds for a message's feature vector.
     pub fn holds(&self, v: &FeatureVector) -> bool {
         match self {
             Condition::Flag(f) => v.get(*f) >= 0.5,
@@ -182,13 +206,19 @@ impl Condition {
 /// One rule, resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
+    /// As written (and as an artifact stores it).
     pub text: RuleText,
+    /// `text.when` with its features resolved.
     pub condition: Condition,
     /// The features its condition reads (for explanations).
     pub features: Vec<Feature>,
 }
 
 impl Rule {
+    /// Checks and resolves one rule: the code's spelling, a non-empty
+    /// `says`, features the schema knows (`flag` only on a `_flag`
+    /// feature), finite thresholds, no empty `all`/`any`, nesting at most
+    /// eight deep. An error is [`ModelError::Rule`] naming the code.
     pub fn resolve(text: RuleText) -> Result<Rule, ModelError> {
         let bad = |problem: &str| ModelError::Rule {
             code: text.code.clone(),
@@ -217,6 +247,7 @@ impl Rule {
         })
     }
 
+    /// Whether the rule fires on a message's feature vector.
     pub fn fires(&self, v: &FeatureVector) -> bool {
         self.condition.holds(v)
     }
@@ -255,14 +286,17 @@ impl RuleSet {
         Ok(RuleSet { rules })
     }
 
+    /// The rules, in file order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
+    /// How many rules it holds.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
+    /// Whether it holds no rule.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }

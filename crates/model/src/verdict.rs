@@ -9,9 +9,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    /// Below the low threshold.
     None,
+    /// At or above the low threshold.
     Low,
+    /// At or above the medium threshold.
     Medium,
+    /// At or above the high threshold.
     High,
 }
 
@@ -43,9 +47,16 @@ pub struct Reason {
 pub struct Verdict {
     /// Calibrated probability of attack, in [0, 1].
     pub score: f64,
+    /// The highest level whose threshold `score` reaches.
     pub level: Level,
+    /// Whether `level` is at or above the model's default level: what a
+    /// front end acts on.
     pub flagged: bool,
+    /// The forging techniques behind the score, sorted, each once; empty
+    /// when `level` is [`Level::None`].
     pub techniques: Vec<Technique>,
+    /// At most eight, highest contribution first (what lowered the score
+    /// comes last).
     pub reasons: Vec<Reason>,
 }
 
@@ -56,15 +67,18 @@ pub struct Verdict {
 /// success) so consumers can test one key instead of probing for `score`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScanRecord {
+    /// The file given or found: the mbox, the `.tar.gz`, the `.eml`.
     pub path: String,
     /// Name inside a .tar.gz, or path below a directory given as PATH.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
-    /// Position inside an mbox.
+    /// 0-based position inside an mbox.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
+    /// The verdict; `None` exactly when `error` is set.
     #[serde(flatten)]
     pub verdict: Option<Verdict>,
+    /// Why the message could not be read or judged; null on success.
     pub error: Option<String>,
 }
 

@@ -21,6 +21,9 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Judges under `context` with `artifact`'s model. `model_dir` is where
+    /// the artifact was loaded from, for reloads: `None` for the built-in
+    /// model, which cannot be reloaded.
     pub fn new(context: Context, artifact: Artifact, model_dir: Option<PathBuf>) -> Engine {
         Engine {
             context: Arc::new(context),
@@ -56,10 +59,12 @@ impl Engine {
         })
     }
 
+    /// The detector of its model.
     pub fn detector(&self) -> &Detector {
         &self.detector
     }
 
+    /// The org's Context messages are extracted under.
     pub fn context(&self) -> &Context {
         &self.context
     }
@@ -69,6 +74,7 @@ impl Engine {
         &self.model_id
     }
 
+    /// The directory the model was loaded from; `None` for the built-in one.
     pub fn model_dir(&self) -> Option<&PathBuf> {
         self.model_dir.as_ref()
     }
@@ -81,10 +87,13 @@ impl Engine {
 pub struct SharedEngine(Arc<RwLock<Arc<Engine>>>);
 
 impl SharedEngine {
+    /// Serves `engine` until it is replaced.
     pub fn new(engine: Engine) -> SharedEngine {
         SharedEngine(Arc::new(RwLock::new(Arc::new(engine))))
     }
 
+    /// The engine serving now; hold it for the whole message. Never fails,
+    /// even after a panic elsewhere while the lock was held.
     pub fn current(&self) -> Arc<Engine> {
         // A poisoned lock still holds a whole Arc: a panic elsewhere must
         // not stop the service.
@@ -94,6 +103,8 @@ impl SharedEngine {
         }
     }
 
+    /// Serves `engine` from the next [`SharedEngine::current`] on; work in
+    /// flight finishes with the engine it took.
     pub fn replace(&self, engine: Engine) {
         let mut g = match self.0.write() {
             Ok(g) => g,

@@ -164,11 +164,13 @@ impl Metrics {
 /// What the handlers share.
 pub struct Service {
     engine: SharedEngine,
+    /// Request, latency, verdict and reload counters, served at /metrics.
     pub metrics: Metrics,
     config: HttpConfig,
 }
 
 impl Service {
+    /// Serves `engine` (replaceable later by a reload) under `config`.
     pub fn new(engine: Engine, config: HttpConfig) -> Arc<Service> {
         Arc::new(Service {
             engine: SharedEngine::new(engine),
@@ -182,7 +184,7 @@ impl Service {
         self.engine.current()
     }
 
-    /// The swappable engine, for [`watch_model`].
+    /// The swappable engine, for [`watch_model`](crate::engine::watch_model).
     pub fn shared_engine(&self) -> SharedEngine {
         self.engine.clone()
     }

@@ -16,7 +16,7 @@
 //! code (indymilter, GPL-3.0-or-later), so nothing but the binary depends
 //! on it.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod engine;
 pub mod http;

@@ -25,9 +25,15 @@ use tokio::sync::Semaphore;
 
 /// The headers this milter writes. Copies arriving with the message are
 /// removed first, so a sender cannot pre-label its own mail.
+///
+/// This one holds the score, a probability in [0, 1] to three decimals.
 pub const HEADER_SCORE: &str = "X-Impostor-Score";
+/// The level: `none`, `low`, `medium` or `high`.
 pub const HEADER_LEVEL: &str = "X-Impostor-Level";
+/// The technique codes, comma-separated, or `none`.
 pub const HEADER_TECHNIQUES: &str = "X-Impostor-Techniques";
+/// The first three reasons as `code (+1.23)` (log-odds), `; `-separated,
+/// or `none`.
 pub const HEADER_REASONS: &str = "X-Impostor-Reasons";
 const OWN_HEADERS: [&str; 4] = [
     HEADER_SCORE,
@@ -96,23 +102,38 @@ impl Default for MilterConfig {
     }
 }
 
+/// Milter settings that contradict each other or cannot work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MilterConfigError {
+    /// Every message the quarantine level would hold is rejected first.
+    #[error("the quarantine level {} is above the rejection level {}: every message it would hold is rejected first; lower the quarantine level or turn it off", .quarantine.as_str(), .reject.as_str())]
+    QuarantineAboveReject {
+        /// The quarantine level asked for.
+        quarantine: Level,
+        /// The rejection level asked for.
+        reject: Level,
+    },
+    /// A zero time limit judges nothing.
+    #[error("the scan time limit must be at least 1 ms")]
+    ZeroTimeout,
+    /// A zero size limit judges nothing.
+    #[error("the largest message judged must be at least 1 byte")]
+    ZeroMessageSize,
+}
+
 impl MilterConfig {
     /// Refuses settings that contradict each other.
-    pub fn validate(&self) -> Result<(), String> {
-        if let (Some(q), Some(r)) = (self.quarantine_at, self.reject_at) {
-            if q > r {
-                return Err(format!(
-                    "the quarantine level {} is above the rejection level {}: every message it would hold is rejected first; lower the quarantine level or turn it off",
-                    q.as_str(),
-                    r.as_str()
-                ));
+    pub fn validate(&self) -> Result<(), MilterConfigError> {
+        if let (Some(quarantine), Some(reject)) = (self.quarantine_at, self.reject_at) {
+            if quarantine > reject {
+                return Err(MilterConfigError::QuarantineAboveReject { quarantine, reject });
             }
         }
         if self.timeout.is_zero() {
-            return Err("the scan time limit must be at least 1 ms".into());
+            return Err(MilterConfigError::ZeroTimeout);
         }
         if self.max_message_size == 0 {
-            return Err("the largest message judged must be at least 1 byte".into());
+            return Err(MilterConfigError::ZeroMessageSize);
         }
         Ok(())
     }
@@ -146,6 +167,8 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The strongest action it takes, as logged: `reject`, `quarantine`,
+    /// `tag` or `accept`.
     pub fn action(&self) -> &'static str {
         if self.reject.is_some() {
             "reject"
@@ -712,6 +735,7 @@ mod tests {
         assert!(bad
             .validate()
             .unwrap_err()
+            .to_string()
             .contains("quarantine level high"));
         assert!(MilterConfig::default().validate().is_ok());
     }

@@ -6,7 +6,9 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use impostor_model::Level;
 use impostor_serve::engine::watch_model;
-use impostor_serve::milter::{self, parse_threshold, ErrorPolicy, MilterConfig, SharedEngine};
+use impostor_serve::milter::{
+    self, parse_threshold, ErrorPolicy, MilterConfig, MilterConfigError, SharedEngine,
+};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -154,8 +156,14 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
         quiet: args.quiet,
         max_connections: args.max_connections,
     };
-    config.validate().map_err(|e| {
-        anyhow!("--quarantine-at, --reject-at, --timeout-ms, --max-message-size: {e}")
+    config.validate().map_err(|e| match e {
+        MilterConfigError::QuarantineAboveReject { quarantine, reject } => anyhow!(
+            "--quarantine-at {} is above --reject-at {}: every message it would hold is rejected first; lower --quarantine-at or set it to off",
+            quarantine.as_str(),
+            reject.as_str()
+        ),
+        MilterConfigError::ZeroTimeout => anyhow!("--timeout-ms must be at least 1"),
+        MilterConfigError::ZeroMessageSize => anyhow!("--max-message-size must be at least 1"),
     })?;
     let addr = listen_addr(&args.listen)?;
     // The model first: a bad artifact must stop us before the MTA can

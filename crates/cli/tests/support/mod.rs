@@ -73,7 +73,13 @@ impl Milter {
     /// Starts `impostor milter --listen 127.0.0.1:0 ARGS` and waits for the
     /// address it bound.
     pub fn start(args: &[&str]) -> Milter {
+        Milter::start_with_env(args, &[])
+    }
+
+    /// [`Milter::start`] with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Milter {
         let mut child = Command::new(env!("CARGO_BIN_EXE_impostor"))
+            .envs(env.iter().copied())
             .arg("milter")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)

@@ -337,7 +337,9 @@ fn lure_categories(technique: Technique) -> &'static [&'static str] {
 
 /// The injected message, and the lure category it carries.
 pub struct Attack {
+    /// The message, ready to write.
     pub draft: Draft,
+    /// The lure category, one of [`LURE_CATEGORIES`].
     pub category: String,
 }
 

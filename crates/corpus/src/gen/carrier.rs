@@ -10,12 +10,16 @@ const MAX_FIELDS: usize = 500;
 
 /// A message an attack is injected into.
 pub struct Carrier {
+    /// Its header fields in order, and a generated ham's body (an injected
+    /// lure replaces the body).
     pub draft: Draft,
+    /// Its body's layout, which the lure keeps.
     pub layout: Layout,
     /// The second part of a calendar or report layout.
     pub extra: String,
     /// The mailbox it was delivered to.
     pub recipient: Person,
+    /// The language of the lure it gets.
     pub lang: Lang,
 }
 

@@ -23,11 +23,14 @@ pub enum Layout {
 /// A message being written: header fields in order, then a body.
 #[derive(Clone, Debug, Default)]
 pub struct Draft {
+    /// `(name, value)` in order; a folded value keeps its line breaks.
     pub fields: Vec<(String, String)>,
+    /// Everything below the blank line, MIME parts included.
     pub body: String,
 }
 
 impl Draft {
+    /// Appends a field after the others.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
         self.fields.push((name.to_string(), value.into()));
     }

@@ -29,11 +29,14 @@ const KIND_WEIGHTS: [(&str, u32); 8] = [
 
 /// One generated ham message.
 pub struct Ham {
+    /// The message, to be written as is or to carry an attack.
     pub carrier: Carrier,
+    /// One of [`HAM_KINDS`](super::template::HAM_KINDS).
     pub kind: &'static str,
 }
 
-/// A time in 2024–2025, the same range for every class.
+/// A time in 2024–2025 (seconds since the epoch), the same range for
+/// every class.
 pub fn timestamp(rng: &mut ChaCha8Rng) -> i64 {
     1_704_067_200 + rng.gen_range(0..(600 * 86_400))
 }
@@ -45,8 +48,8 @@ fn people(world: &World, lang: Lang) -> &[Person] {
     }
 }
 
-/// Writes one ham message of a kind drawn from `kinds` (weights of
-/// [`KIND_WEIGHTS`] among them).
+/// Writes one ham message of a kind drawn from `kinds` (weighted among
+/// them by the shares of `KIND_WEIGHTS`: internal threads most).
 pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[&str]) -> Ham {
     let weighted: Vec<(&'static str, u32)> = KIND_WEIGHTS
         .iter()

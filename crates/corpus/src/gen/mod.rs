@@ -125,10 +125,14 @@ fn ham_carriers(paths: &[PathBuf]) -> (Vec<Vec<u8>>, usize) {
 pub struct Generated {
     /// Its file name below the output's messages/ folder.
     pub member: String,
+    /// Ham; for an attack, phishing when its lure is after credentials,
+    /// BEC otherwise.
     pub label: Label,
+    /// The technique injected; `None` for ham.
     pub technique: Option<Technique>,
     /// Ham kind or lure category.
     pub kind: String,
+    /// The message as written (LF line ends).
     pub bytes: Vec<u8>,
     /// SHA-1 (hex) of the real message an attack was injected into, as
     /// the corpus index computes it: the index puts the two in one group.
@@ -143,6 +147,8 @@ pub struct Generator {
 }
 
 impl Generator {
+    /// A generator over the built-in world and templates; `seed` fixes
+    /// every byte it writes. An error means the built-in data is broken.
     pub fn new(seed: u64) -> Result<Generator, CorpusError> {
         Ok(Generator {
             world: World::builtin()?,

@@ -56,21 +56,28 @@ pub const HAM_KINDS: &[&str] = &[
     "bounce",
 ];
 
+/// The language a message is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
+    /// English.
     En,
+    /// Japanese.
     Ja,
 }
 
 /// One template: a subject and a body with placeholders.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Template {
+    /// Unique among all templates.
     pub id: String,
     /// A lure category or a ham kind.
     #[serde(alias = "category")]
     pub kind: String,
+    /// Subject line, with `{placeholder}`s.
     pub subject: String,
+    /// Body text, with `{placeholder}`s.
     pub body: String,
+    /// The language of the file it came from.
     #[serde(skip, default = "default_lang")]
     pub lang: Lang,
 }
@@ -92,11 +99,15 @@ struct HamFile {
 /// Every template, checked.
 #[derive(Clone, Debug)]
 pub struct Templates {
+    /// Attack lures, English then Japanese.
     pub lures: Vec<Template>,
+    /// Ham bodies, English then Japanese.
     pub ham: Vec<Template>,
 }
 
 impl Templates {
+    /// The templates of datasets/gen, built in. An unknown kind or
+    /// placeholder is an error naming the template.
     pub fn builtin() -> Result<Templates, CorpusError> {
         let parse = |text: &str,
                      what: &str,

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 pub struct Values(BTreeMap<&'static str, String>);
 
 impl Values {
+    /// The values of one message from `sender` to `recipient` in `lang`,
+    /// with `link` as `{link}`; the rest drawn from `world` with `rng`.
     pub fn new(
         rng: &mut ChaCha8Rng,
         world: &World,

@@ -11,15 +11,20 @@ const BUILTIN_WORLD: &str = include_str!("../../../../datasets/gen/world.toml");
 /// A mailbox with a name.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Person {
+    /// Display name.
     pub name: String,
+    /// Mailbox address.
     pub address: String,
+    /// Job title, e.g. `CFO`; empty when none is given.
     #[serde(default)]
     pub title: String,
+    /// An external correspondent's company; empty for staff.
     #[serde(default)]
     pub company: String,
 }
 
 impl Person {
+    /// The domain of the address; empty when it has no `@`.
     pub fn domain(&self) -> &str {
         self.address.rsplit_once('@').map_or("", |(_, d)| d)
     }
@@ -37,40 +42,70 @@ impl Person {
 /// A newsletter, list, or service that mails the org in bulk.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Bulk {
+    /// `newsletter`, `mailing_list` or `esign`.
     pub kind: String,
+    /// Display name.
     pub name: String,
+    /// The From address.
     pub address: String,
+    /// The envelope sender (an ESP's or list's bounce address).
     pub return_path: String,
+    /// A mailing list's List-Id; empty for other senders.
     #[serde(default)]
     pub list_id: String,
 }
 
+/// Everyone and everything the generator writes about
+/// (datasets/gen/world.toml). Lists marked "never empty" are checked when
+/// it is read.
 #[derive(Clone, Debug, Deserialize)]
 pub struct World {
+    /// The organisation's name, e.g. `Kestrel Foods`.
     pub org: String,
+    /// The org's inbound mail host: the last Received hop of a delivery.
     pub mx: String,
+    /// Staff who write in English; never empty.
     pub employee: Vec<Person>,
+    /// Staff who write in Japanese; never empty.
     pub employee_ja: Vec<Person>,
+    /// Correspondents outside the org (partners, vendors, a bank); never
+    /// empty.
     pub external: Vec<Person>,
+    /// Newsletters, mailing lists and e-signature services.
     pub bulk: Vec<Bulk>,
+    /// Attackers' own domains (spoofs' envelopes, sending hosts); never
+    /// empty.
     pub attacker_domains: Vec<String>,
+    /// Free-mail domains an impersonator signs up at; never empty.
     pub freemail: Vec<String>,
+    /// Hosts a credential lure links to; never empty.
     pub phish_hosts: Vec<String>,
+    /// Vendor names for `{vendor}`, English.
     pub vendors: Vec<String>,
+    /// Vendor names, Japanese.
     pub vendors_ja: Vec<String>,
+    /// Bank names for `{bank_name}`, English.
     pub banks: Vec<String>,
+    /// Bank names, Japanese.
     pub banks_ja: Vec<String>,
+    /// City names for `{city}`, English.
     pub cities: Vec<String>,
+    /// City names, Japanese.
     pub cities_ja: Vec<String>,
+    /// Product names for `{product}`, English.
     pub products: Vec<String>,
+    /// Product names, Japanese.
     pub products_ja: Vec<String>,
 }
 
 impl World {
+    /// The world of datasets/gen/world.toml, built in.
     pub fn builtin() -> Result<World, CorpusError> {
         World::from_toml(BUILTIN_WORLD)
     }
 
+    /// Reads a world; an error says what does not parse or which
+    /// required list is empty.
     pub fn from_toml(text: &str) -> Result<World, CorpusError> {
         let world: World = toml::from_str(text).map_err(|source| CorpusError::GeneratorData {
             what: "world".into(),
@@ -92,6 +127,7 @@ impl World {
         Ok(world)
     }
 
+    /// The bulk senders of `kind` (see [`Bulk::kind`]).
     pub fn bulk_of(&self, kind: &str) -> Vec<&Bulk> {
         self.bulk.iter().filter(|b| b.kind == kind).collect()
     }

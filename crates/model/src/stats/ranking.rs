@@ -48,8 +48,11 @@ pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
 /// flagged.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct CurvePoint {
+    /// A distinct score of the data.
     pub threshold: f64,
+    /// Attacks scoring at least `threshold`.
     pub true_positives: u64,
+    /// Ham scoring at least `threshold`.
     pub false_positives: u64,
 }
 

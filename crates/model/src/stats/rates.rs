@@ -63,7 +63,9 @@ pub fn wilson(successes: u64, trials: u64, z: f64) -> Option<Interval> {
 /// `count` out of `total`, its value and its 95% interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Rate {
+    /// The events counted, e.g. ham flagged.
     pub count: u64,
+    /// Out of how many, e.g. all ham.
     pub total: u64,
     /// `count / total`; `None` for an empty class or `count > total`.
     pub value: Option<f64>,
