@@ -72,7 +72,8 @@ where
         .prefix(".impostor-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(WriteError::at(dir))?;
+        // Named for the destination: that is the file the user asked for.
+        .map_err(WriteError::at(path))?;
     {
         let mut writer = BufWriter::new(tmp.as_file_mut());
         fill(&mut writer)?;
