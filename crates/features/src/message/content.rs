@@ -103,7 +103,11 @@ fn link(href: &str, text: Option<String>) -> Option<Link> {
     let href = href.trim();
     // Bytes, not a str slice: an attacker's href may end its first four
     // bytes inside a multi-byte character.
-    let candidate = if href.len() > 4 && href.as_bytes()[..4].eq_ignore_ascii_case(b"www.") {
+    let www = href
+        .as_bytes()
+        .get(..4)
+        .is_some_and(|head| head.eq_ignore_ascii_case(b"www."));
+    let candidate = if href.len() > 4 && www {
         format!("http://{href}")
     } else {
         href.to_string()

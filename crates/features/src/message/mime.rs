@@ -164,7 +164,7 @@ fn simple_mime<'x>(
             offset_end: bytes.len() as u32,
         };
         let mut message = multipart(parser, stream, boundary.as_bytes(), subtype, container)?;
-        message.parts[0].headers = headers;
+        message.parts.first_mut()?.headers = headers;
         message.raw_message = Cow::Borrowed(bytes);
         return Some(message);
     }
@@ -303,7 +303,7 @@ fn multipart<'x>(
             message.html_body = message.text_body.clone();
         }
     }
-    message.parts[0].body = PartType::Multipart(children);
+    message.parts.first_mut()?.body = PartType::Multipart(children);
     Some(message)
 }
 

@@ -395,21 +395,22 @@ fn identities(address: &Address<'_>, max: usize) -> Vec<Identity> {
 
 /// Removes a leading mbox `From ` line; returns the rest and its sender.
 fn strip_mbox_separator(bytes: &[u8]) -> (&[u8], Option<String>) {
-    if !bytes.starts_with(b"From ") {
+    let Some(rest) = bytes.strip_prefix(b"From ") else {
         return (bytes, None);
-    }
+    };
     // "From : x@y" is a From header with white space before its colon.
-    let first_word = bytes[5..].iter().find(|b| **b != b' ' && **b != b'\t');
+    let first_word = rest.iter().find(|b| **b != b' ' && **b != b'\t');
     if first_word == Some(&b':') {
         return (bytes, None);
     }
-    let end = bytes
+    let end = rest
         .iter()
         .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |i| i + 1);
-    let line = String::from_utf8_lossy(&bytes[5..end]);
+        .map_or(rest.len(), |i| i + 1);
+    let (line, after) = rest.split_at_checked(end).unwrap_or((rest, &[]));
+    let line = String::from_utf8_lossy(line);
     let sender = line.split_whitespace().next().map(str::to_string);
-    (&bytes[end..], sender)
+    (after, sender)
 }
 
 fn envelope_sender(
@@ -517,17 +518,13 @@ fn has_encoded_word_trick(field: &RawField<'_>, decoded: Option<&Vec<Identity>>)
 
 /// `<@relay.example:user@domain>`: obsolete source routes.
 fn has_route_syntax(field: &RawField<'_>) -> bool {
-    let raw = field.value;
-    raw.iter().enumerate().any(|(i, &b)| {
-        b == b'<'
-            && raw[i + 1..]
-                .iter()
-                .find(|c| !c.is_ascii_whitespace())
-                .is_some_and(|c| *c == b'@')
-            // Up to the next bracket only, so "<@<@<@…" stays linear.
-            && raw[i + 1..]
-                .iter()
-                .take_while(|c| **c != b'>' && **c != b'<')
-                .any(|c| *c == b':')
+    // What follows each '<', up to the next '<' (and below, the next '>'):
+    // up to the next bracket only, so "<@<@<@…" stays linear.
+    field.value.split(|&b| b == b'<').skip(1).any(|after| {
+        after
+            .iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|c| *c == b'@')
+            && after.iter().take_while(|c| **c != b'>').any(|c| *c == b':')
     })
 }

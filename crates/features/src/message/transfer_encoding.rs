@@ -52,7 +52,8 @@ pub(super) fn skip_transfer<'x, 'h>(
 /// decoding: which bytes it accepts does not depend on its decoding state.
 /// The stream is left where mail-parser leaves it.
 fn skip_base64(stream: &mut MessageStream<'_>, boundary: &[u8]) -> usize {
-    let is_base64 = |b: u8| BASE64_MAP[0][usize::from(b)] < 0x01ff_ffff;
+    let table = BASE64_MAP.first().copied().unwrap_or_default();
+    let is_base64 = |b: u8| table.get(usize::from(b)).is_some_and(|&v| v < 0x01ff_ffff);
     let start = stream.offset();
     let data = stream.bytes(start..stream.len());
     stream.checkpoint();
@@ -67,7 +68,8 @@ fn skip_base64(stream: &mut MessageStream<'_>, boundary: &[u8]) -> usize {
                 b'\n' if last_ch == b'\r' => end_pos = start + i - 1,
                 b'\n' => end_pos = start + i,
                 b'-' if last_ch == b'-' => {
-                    if boundary.is_empty() || !data[i + 1..].starts_with(boundary) {
+                    let rest = data.get(i + 1..).unwrap_or_default();
+                    if boundary.is_empty() || !rest.starts_with(boundary) {
                         return usize::MAX;
                     }
                     stream.skip_bytes(i + 1 + boundary.len());
@@ -107,6 +109,8 @@ fn decode_quoted_printable<'x>(
         Eq,
         Hex1,
     }
+    // A hex digit's value, -1 for any other byte.
+    let hex = |b: u8| HEX_MAP.get(usize::from(b)).copied().unwrap_or(-1);
     // Bytes that, outside an escape, are copied and reset the white-space count.
     let plain = |b: u8| !matches!(b, b'=' | b'-') && !b.is_ascii_whitespace();
     let start = stream.offset();
@@ -121,17 +125,19 @@ fn decode_quoted_printable<'x>(
     let mut end_pos = start;
     let mut crlf: &[u8] = b"\n";
     let mut i = 0;
-    while i < data.len() {
-        let ch = data[i];
+    while let Some(&ch) = data.get(i) {
         if state == State::None && plain(ch) {
-            let run = data[i..]
-                .iter()
-                .position(|&b| !plain(b))
-                .unwrap_or(data.len() - i);
-            buf.extend_from_slice(&data[i..i + run]);
+            let rest = data.get(i..).unwrap_or_default();
+            let run = rest.iter().position(|&b| !plain(b)).unwrap_or(rest.len());
+            let run_bytes = rest.get(..run).unwrap_or_default();
+            buf.extend_from_slice(run_bytes);
             ws_count = 0;
-            before_last_ch = if run >= 2 { data[i + run - 2] } else { last_ch };
-            last_ch = data[i + run - 1];
+            // The run holds `ch` at least.
+            before_last_ch = match run_bytes {
+                [.., b, _] => *b,
+                _ => last_ch,
+            };
+            last_ch = run_bytes.last().copied().unwrap_or(last_ch);
             i += run;
             continue;
         }
@@ -156,14 +162,18 @@ fn decode_quoted_printable<'x>(
                     state = State::None;
                 } else {
                     if ws_count > 0 {
-                        buf.truncate(buf.len() - ws_count);
+                        // Never more than buf holds: the white space just pushed.
+                        buf.truncate(buf.len().saturating_sub(ws_count));
                     }
                     buf.extend_from_slice(crlf);
                 }
                 ws_count = 0;
             }
             b'\r' => crlf = b"\r\n",
-            b'-' if !boundary.is_empty() && last_ch == b'-' && data[i..].starts_with(boundary) => {
+            b'-' if !boundary.is_empty()
+                && last_ch == b'-'
+                && data.get(i..).is_some_and(|rest| rest.starts_with(boundary)) =>
+            {
                 i += boundary.len();
                 stream.skip_bytes(i);
                 // mail-parser's arithmetic, which wraps in a release build
@@ -186,7 +196,7 @@ fn decode_quoted_printable<'x>(
                     buf.push(ch);
                 }
                 State::Eq => {
-                    hex1 = HEX_MAP[usize::from(ch)];
+                    hex1 = hex(ch);
                     if hex1 != -1 {
                         state = State::Hex1;
                     } else if !ch.is_ascii_whitespace() {
@@ -197,7 +207,7 @@ fn decode_quoted_printable<'x>(
                     }
                 }
                 State::Hex1 => {
-                    let hex2 = HEX_MAP[usize::from(ch)];
+                    let hex2 = hex(ch);
                     state = State::None;
                     if hex2 != -1 {
                         buf.push(((hex1 as u8) << 4) | hex2 as u8);
