@@ -42,8 +42,8 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
 
 /// The domain part of an address (`user@Example.COM` → `example.com`).
 pub fn address_domain(address: &str) -> Option<String> {
-    let at = address.rfind('@')?;
-    normalize_domain(&address[at + 1..])
+    let (_, domain) = address.rsplit_once('@')?;
+    normalize_domain(domain)
 }
 
 /// The registrable domain (eTLD+1) of a normalised domain:
@@ -112,8 +112,8 @@ impl DomainSet {
             if self.domains.contains(rest) {
                 return true;
             }
-            match rest.find('.') {
-                Some(dot) => rest = &rest[dot + 1..],
+            match rest.split_once('.') {
+                Some((_, parent)) => rest = parent,
                 None => return false,
             }
         }
@@ -126,7 +126,7 @@ impl DomainSet {
             if let Some(d) = self.domains.get(rest) {
                 return Some(d.as_str());
             }
-            rest = &rest[rest.find('.')? + 1..];
+            rest = rest.split_once('.')?.1;
         }
     }
 

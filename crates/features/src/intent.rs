@@ -179,10 +179,13 @@ impl IntentMatcher {
                 .map_err(|e| invalid(e.to_string()))
         };
         let all: Vec<&String> = phrases.iter().collect();
-        let ascii_ids: Vec<usize> = (0..phrases.len())
-            .filter(|&i| phrases[i].is_ascii())
+        let ascii_ids: Vec<usize> = phrases
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_ascii())
+            .map(|(i, _)| i)
             .collect();
-        let ascii_phrases: Vec<&String> = ascii_ids.iter().map(|&i| &phrases[i]).collect();
+        let ascii_phrases: Vec<&String> = phrases.iter().filter(|p| p.is_ascii()).collect();
         // DFAs for the scans: more memory, built once, the fastest per byte.
         let automaton = build(&all, StartKind::Unanchored, AhoCorasickKind::DFA)?;
         let ascii = build(&ascii_phrases, StartKind::Unanchored, AhoCorasickKind::DFA)?;
@@ -217,21 +220,26 @@ impl IntentMatcher {
         };
         let mut pos = 0;
         while let Some(m) = scanner.find(Input::new(&text).span(pos..text.len())) {
-            let m = match ids {
-                Some(ids) => Match::must(ids[m.pattern().as_usize()], m.span()),
-                None => m,
+            // The ASCII scanner's patterns are `ascii_ids`' phrases, in order.
+            let id = match ids {
+                Some(ids) => ids.get(m.pattern().as_usize()).copied(),
+                None => Some(m.pattern().as_usize()),
             };
-            let Some(m) = self.bounded_at(&text, m) else {
+            let Some(m) = id.and_then(|id| self.bounded_at(&text, Match::must(id, m.span())))
+            else {
                 // Patterns are UTF-8, so matches start only at char starts.
                 pos = m.start() + 1;
                 continue;
             };
             pos = m.end();
-            let pattern = &self.patterns[m.pattern().as_usize()];
+            let id = m.pattern().as_usize();
+            let (Some(pattern), Some(phrase)) = (self.patterns.get(id), self.phrases.get(id))
+            else {
+                continue;
+            };
             for c in &pattern.categories {
                 *out.counts.entry(*c).or_insert(0) += 1;
                 let examples = out.examples.entry(*c).or_default();
-                let phrase = &self.phrases[m.pattern().as_usize()];
                 if examples.len() < 3 && !examples.contains(phrase) {
                     examples.push(phrase.clone());
                 }
@@ -245,9 +253,13 @@ impl IntentMatcher {
     fn bounded_at(&self, text: &str, mut m: Match) -> Option<Match> {
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         loop {
-            let bounded = !self.patterns[m.pattern().as_usize()].word_bounded
-                || !(is_word(text[..m.start()].chars().next_back())
-                    || is_word(text[m.end()..].chars().next()));
+            // A match of UTF-8 phrases in UTF-8 text starts and ends on
+            // char boundaries, so `get` finds both sides.
+            let pattern = self.patterns.get(m.pattern().as_usize());
+            let word_bounded = pattern.is_some_and(|p| p.word_bounded);
+            let bounded = !word_bounded
+                || !(is_word(text.get(..m.start()).and_then(|t| t.chars().next_back()))
+                    || is_word(text.get(m.end()..).and_then(|t| t.chars().next())));
             if bounded {
                 return Some(m);
             }
@@ -282,8 +294,10 @@ fn normalize_into(text: &str, out: &mut String) {
         }
         // Up to the next eight bytes one at a time, or one non-ASCII run.
         let stop = (i + 8).min(src.len());
-        while i < stop && src[i].is_ascii() {
-            let b = src[i];
+        while i < stop {
+            let Some(&b) = src.get(i).filter(|b| b.is_ascii()) else {
+                break;
+            };
             if b.is_ascii_whitespace() {
                 if !last_space {
                     bytes.push(b' ');
@@ -298,11 +312,11 @@ fn normalize_into(text: &str, out: &mut String) {
         if i < stop {
             // An ASCII byte always starts a char, so this run is whole chars.
             let start = i;
-            while i < src.len() && !src[i].is_ascii() {
+            while src.get(i).is_some_and(|b| !b.is_ascii()) {
                 i += 1;
             }
             let mut utf8 = [0u8; 4];
-            for c in text[start..i].nfkc() {
+            for c in text.get(start..i).unwrap_or_default().nfkc() {
                 if c.is_whitespace() {
                     if !last_space {
                         bytes.push(b' ');

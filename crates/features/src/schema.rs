@@ -249,11 +249,14 @@ impl Default for FeatureVector {
 
 impl FeatureVector {
     pub fn get(&self, feature: Feature) -> f32 {
-        self.values[feature.index()]
+        // Never the 0.0: every index() is below FEATURE_COUNT = ALL.len().
+        self.values.get(feature.index()).copied().unwrap_or(0.0)
     }
 
     pub fn set(&mut self, feature: Feature, value: f32) {
-        self.values[feature.index()] = value;
+        if let Some(slot) = self.values.get_mut(feature.index()) {
+            *slot = value;
+        }
     }
 
     pub fn set_flag(&mut self, feature: Feature, on: bool) {
