@@ -19,6 +19,11 @@
 //! `impostor-serve`), or touch the network. Receiving filters' verdict headers
 //! (`X-Spam-*`, `X-MS-Exchange-*`, …) are never read: they would leak labels.
 
+// Every message is hostile, and one panic ends a whole scan: outside tests,
+// bytes and strings are read through `get` and the like, never by an index
+// or a slice that could fall outside them or inside a character.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod auth_results;
 mod context;
 mod display_name;
