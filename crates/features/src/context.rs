@@ -51,11 +51,15 @@ pub struct OrgProfile {
 impl OrgProfile {
     /// Parses and checks a profile; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &Path) -> Result<OrgProfile, FeatureError> {
-        let invalid = |message: String| FeatureError::OrgProfile {
+        let invalid = |problem: String| FeatureError::OrgProfile {
             path: origin.to_path_buf(),
-            message,
+            problem,
         };
-        let profile: OrgProfile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let profile: OrgProfile =
+            toml::from_str(text).map_err(|source| FeatureError::OrgProfileSyntax {
+                path: origin.to_path_buf(),
+                source,
+            })?;
         for d in profile
             .internal_domains
             .iter()
@@ -327,9 +331,9 @@ impl ContextBuilder {
         brands.sort();
         brands.dedup();
         let brand_matcher =
-            aho_corasick::AhoCorasick::new(&brands).map_err(|e| FeatureError::Invalid {
-                what: "brand list".into(),
-                message: e.to_string(),
+            aho_corasick::AhoCorasick::new(&brands).map_err(|source| FeatureError::Matcher {
+                what: "brand list",
+                source,
             })?;
         let trusted_authserv = self
             .org
@@ -413,9 +417,12 @@ mod tests {
             ("name = \"x\"\nunknown_key = 1", "unknown field"),
         ];
         for (text, needle) in bad {
-            let err = OrgProfile::from_toml(text, Path::new("bad.toml"))
-                .unwrap_err()
-                .to_string();
+            let err = OrgProfile::from_toml(text, Path::new("bad.toml")).unwrap_err();
+            // The reason may be the error's cause: read the whole chain.
+            let err = std::iter::successors(Some(&err as &dyn std::error::Error), |&e| e.source())
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
             assert!(err.contains("bad.toml") && err.contains(needle), "{err}");
         }
     }

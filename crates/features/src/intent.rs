@@ -137,11 +137,8 @@ impl IntentMatcher {
     }
 
     pub fn from_toml(text: &str) -> Result<IntentMatcher, FeatureError> {
-        let invalid = |message: String| FeatureError::Invalid {
-            what: "intent lexicon".into(),
-            message,
-        };
-        let lexicon: Lexicon = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let lexicon: Lexicon =
+            toml::from_str(text).map_err(|source| FeatureError::IntentLexicon { source })?;
         let mut by_phrase: BTreeMap<String, (Vec<IntentCategory>, bool)> = BTreeMap::new();
         for cat in &lexicon.category {
             let phrases = cat
@@ -176,7 +173,10 @@ impl IntentMatcher {
                 .start_kind(start)
                 .kind(Some(kind))
                 .build(phrases)
-                .map_err(|e| invalid(e.to_string()))
+                .map_err(|source| FeatureError::Matcher {
+                    what: "intent lexicon",
+                    source,
+                })
         };
         let all: Vec<&String> = phrases.iter().collect();
         let ascii_ids: Vec<usize> = phrases
