@@ -50,6 +50,8 @@ impl Default for HeaderFilter {
 }
 
 impl HeaderFilter {
+    /// A filter hiding `patterns`: header names, or prefixes ending in `*`;
+    /// case-insensitive, white space around each ignored.
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Self {
         let mut exact = Vec::new();
         let mut prefixes = Vec::new();

@@ -26,16 +26,26 @@ const MIN_RATE_CHARS: usize = 100;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum IntentCategory {
+    /// Asks the reader to do something for the sender, often a
+    /// first-contact probe ("are you at your desk").
     ActionRequest,
+    /// Requests or discusses moving money: wires, invoices due, remittance.
     Payment,
+    /// Asks for gift cards, prepaid cards or their codes.
     GiftCard,
+    /// Announces a change of bank, remittance or payroll details.
     BankChange,
+    /// Presses the reader to act quickly or before a deadline.
     Urgency,
+    /// Asks for discretion, or explains why the sender cannot be reached.
     Secrecy,
+    /// Tries to get the reader to sign in, verify an account or open a
+    /// hosted document.
     CredentialLure,
 }
 
 impl IntentCategory {
+    /// Every category, in feature order.
     pub const ALL: [IntentCategory; 7] = [
         IntentCategory::ActionRequest,
         IntentCategory::Payment,
@@ -68,6 +78,7 @@ impl IntentCategory {
         }
     }
 
+    /// The category in words, for evidence ("payment request").
     pub const fn label(self) -> &'static str {
         match self {
             IntentCategory::ActionRequest => "action request",

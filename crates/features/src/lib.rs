@@ -23,6 +23,7 @@
 // bytes and strings are read through `get` and the like, never by an index
 // or a slice that could fall outside them or inside a character.
 #![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+#![deny(missing_docs)]
 
 mod auth_results;
 mod context;

@@ -77,25 +77,44 @@ fn is_restricted_suffix(suffix: &str) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LookalikeKind {
+    /// A letter added at the end (`kestrelfoodsx`).
     Addition,
+    /// One letter a bit-flip away (`kestrelgoods`).
     Bitsquatting,
+    /// Spelt in Cyrillic letters that look Latin.
     Cyrillic,
+    /// The name combined with a word (`kestrelfoods-secure`).
     Dictionary,
+    /// Letters swapped for lookalike glyphs (`rn` for `m`, `0` for `o`,
+    /// Unicode homographs).
     Homoglyph,
+    /// A hyphen inserted (`kestrel-foods`).
     Hyphenation,
+    /// One letter inserted inside the name.
     Insertion,
+    /// One letter left out (`kestrelfods`).
     Omission,
+    /// Made plural: `s` or `es` added (`kestrelfoodses`).
     Plural,
+    /// A letter doubled (`kestrelfoodds`).
     Repetition,
+    /// One letter replaced by a neighbour or another letter.
     Replacement,
+    /// The name as, or split into, labels of another domain
+    /// (`kestrelfoods.com.secure-pay.net`, `kestrel.foods.com`).
     Subdomain,
+    /// The same name under another suffix (`kestrelfoods.net`).
     TldSwap,
+    /// Two neighbouring letters swapped (`kestrelfodos`).
     Transposition,
+    /// The suffix run into the name (`kestrelfoodscom`).
     Various,
+    /// A vowel replaced by another (`kestrelfaods`).
     VowelSwap,
 }
 
 impl LookalikeKind {
+    /// Every kind, in name order.
     pub const ALL: [LookalikeKind; 16] = [
         LookalikeKind::Addition,
         LookalikeKind::Bitsquatting,
@@ -173,6 +192,8 @@ pub struct LookalikeMatch {
     pub domain: String,
     /// The protected registrable domain imitated.
     pub target: String,
+    /// How it imitates the target: the deciding kind first, then the
+    /// others that also explain it, in name order.
     pub kinds: Vec<LookalikeKind>,
     /// Edit distance (optimal string alignment: insertions, deletions,
     /// substitutions and adjacent swaps), in characters, between the seen
@@ -181,6 +202,8 @@ pub struct LookalikeMatch {
 }
 
 impl LookalikeMatch {
+    /// One sentence for evidence: the domain (Unicode shown), its target
+    /// and how it imitates it.
     pub fn describe(&self) -> String {
         let kinds: Vec<&str> = self.kinds.iter().map(|k| k.describe()).collect();
         format!(
@@ -408,6 +431,8 @@ impl LookalikeIndexBuilder {
         self
     }
 
+    /// Builds the index: every protected domain's label, deletion
+    /// neighbourhood and glyph key.
     pub fn build(self) -> LookalikeIndex {
         LookalikeIndex::build(self)
     }
@@ -513,8 +538,14 @@ impl LookalikeIndex {
         index
     }
 
+    /// How many protected registrable domains the index holds.
     pub fn len(&self) -> usize {
         self.protected.len()
+    }
+
+    /// Whether the index protects nothing (every lookup is None).
+    pub fn is_empty(&self) -> bool {
+        self.protected.is_empty()
     }
 
     /// The protected entry of an id from the index's own tables.
@@ -522,10 +553,6 @@ impl LookalikeIndex {
     #[allow(clippy::indexing_slicing)]
     fn entry(&self, i: u32) -> &Protected {
         &self.protected[i as usize]
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.protected.is_empty()
     }
 
     /// The protected domain `domain` imitates, if any. A protected domain and

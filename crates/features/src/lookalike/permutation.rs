@@ -12,6 +12,7 @@ pub const DEFAULT_TLDS: &str = include_str!("../../data/lookalike_swap_tlds.txt"
 /// One imitation of a domain.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Permutation {
+    /// How it imitates the domain.
     pub kind: LookalikeKind,
     /// ASCII (punycode for IDN), lower case.
     pub domain: String,

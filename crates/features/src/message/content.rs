@@ -9,10 +9,13 @@ use serde::Serialize;
 /// A link in the body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Link {
+    /// The link as written, trimmed (at most 2,048 bytes).
     pub href: String,
+    /// `http` or `https` (a bare `www.` link counts as http).
     pub scheme: String,
     /// Host, lower case, punycode for Unicode hosts; None when unparsable.
     pub host: Option<String>,
+    /// Whether the host is an IP address rather than a name.
     pub host_is_ip: bool,
     /// Text the reader sees (HTML anchors only).
     pub text: Option<String>,

@@ -34,15 +34,18 @@ use std::net::IpAddr;
 /// time and memory stay bounded whatever the input.
 #[derive(Clone, Debug)]
 pub struct ParseLimits {
-    /// Larger messages are refused with [`ParseError::TooLarge`].
+    /// Largest message read, in bytes; larger ones are refused with
+    /// [`ParseError::TooLarge`].
     pub max_message_bytes: usize,
-    /// Text (subject and body) kept for the intent features.
+    /// Text (subject and body) kept for the intent features, in bytes.
     pub max_text_bytes: usize,
     /// Bytes of each HTML part that are tokenised.
     pub max_html_bytes: usize,
+    /// Links kept from the body.
     pub max_links: usize,
+    /// Received hops read, from the top.
     pub max_hops: usize,
-    /// Addresses kept per address header.
+    /// Addresses kept per address header, and From headers kept.
     pub max_addresses: usize,
 }
 
@@ -65,8 +68,11 @@ impl Default for ParseLimits {
 pub struct Envelope {
     /// MAIL FROM as given in the SMTP session.
     pub mail_from: Option<String>,
+    /// The connecting client's IP address.
     pub client_ip: Option<IpAddr>,
+    /// The name the client gave in HELO or EHLO.
     pub helo: Option<String>,
+    /// The RCPT TO addresses.
     pub rcpt: Vec<String>,
     /// The sender of an mbox `From ` separator line. Used only when the
     /// Context allows it (corpora add these lines, so they leak the source).
@@ -118,6 +124,7 @@ impl Identity {
 pub struct DkimSignature {
     /// Signing domain (d=), normalised.
     pub domain: String,
+    /// The key's selector (s=).
     pub selector: String,
     /// Body length limit (l=); None when the whole body is signed.
     pub body_length: Option<u64>,
@@ -132,6 +139,7 @@ pub struct Hop {
     pub helo: Option<String>,
     /// Reverse DNS name the receiving server recorded.
     pub reverse_name: Option<String>,
+    /// The client's IP address the receiving server recorded.
     pub ip: Option<IpAddr>,
     /// The receiving server (`by`).
     pub by: Option<String>,
@@ -140,6 +148,7 @@ pub struct Hop {
 /// Header-level tricks that make clients and verifiers disagree.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HeaderAnomalies {
+    /// From fields in the header block, "From :" ones included.
     pub from_header_count: usize,
     /// Names of fields with white space before the colon.
     pub space_before_colon: Vec<String>,
@@ -157,10 +166,16 @@ pub struct MessageView {
     pub envelope_sender: Option<Identity>,
     /// Every From header, top first, each with all its addresses.
     pub from_headers: Vec<Vec<Identity>>,
+    /// The first Sender header's first address.
     pub sender: Option<Identity>,
+    /// The first Resent-From header's addresses.
     pub resent_from: Vec<Identity>,
+    /// The first Reply-To header's addresses.
     pub reply_to: Vec<Identity>,
+    /// DKIM-Signature fields that parse (at most 16), top first. Not
+    /// verified: what a trusted server found is in `auth`.
     pub dkim_signatures: Vec<DkimSignature>,
+    /// The verdicts of the organisation's trusted servers.
     pub auth: AuthResults,
     /// Received hops, top (most recent) first, down to and including the
     /// first external one (what lies below it is the sender's to invent).
@@ -169,15 +184,21 @@ pub struct MessageView {
     pub received_count: usize,
     /// Index in `hops` of the first hop from outside the organisation.
     pub first_external_hop: Option<usize>,
+    /// The domain after the '@' of Message-ID, normalised.
     pub message_id_domain: Option<String>,
     /// List-Id, and the names of the List-* headers present.
     pub list_id: Option<String>,
+    /// The names of the List-* fields present, lower case (at most 16).
     pub list_headers: Vec<String>,
+    /// Subject, encoded-words decoded, within the text limit.
     pub subject: String,
     /// Text view of the body: text/plain preferred, HTML reduced to text.
     pub body_text: String,
+    /// Whether some text or HTML was left out for the limits.
     pub body_truncated: bool,
+    /// Web links: HTML anchors, or URLs in plain text when there are none.
     pub links: Vec<Link>,
+    /// Header tricks that make clients and verifiers see different senders.
     pub anomalies: HeaderAnomalies,
 }
 
@@ -238,16 +259,19 @@ impl MessageView {
         self.from_headers.last().and_then(|h| h.first())
     }
 
+    /// The domain of [`MessageView::from`], normalised.
     pub fn from_domain(&self) -> Option<&str> {
         self.from().and_then(|i| i.domain.as_deref())
     }
 
+    /// The domain of the envelope sender, normalised.
     pub fn envelope_domain(&self) -> Option<&str> {
         self.envelope_sender
             .as_ref()
             .and_then(|i| i.domain.as_deref())
     }
 
+    /// The first Received hop from outside the organisation.
     pub fn first_external(&self) -> Option<&Hop> {
         self.first_external_hop.and_then(|i| self.hops.get(i))
     }
