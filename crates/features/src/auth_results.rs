@@ -10,8 +10,11 @@ use std::collections::HashSet;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthVerdict {
+    /// The check passed.
     Pass,
+    /// The check failed (for SPF: fail, softfail or permerror).
     Fail,
+    /// No verdict, or one that says neither (none, neutral, temperror).
     #[default]
     Unknown,
 }
@@ -19,6 +22,7 @@ pub enum AuthVerdict {
 /// One DKIM result with the signing domain it was for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DkimResult {
+    /// What the trusted server found for this signature.
     pub verdict: AuthVerdict,
     /// `header.d`, or the domain of `header.i`.
     pub domain: Option<String>,
@@ -27,14 +31,20 @@ pub struct DkimResult {
 /// What the trusted verdicts say, merged topmost-first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AuthResults {
+    /// The SPF verdict (or the topmost Received-SPF's, when no trusted
+    /// Authentication-Results gave one).
     pub spf: AuthVerdict,
     /// `smtp.mailfrom` of the SPF result (an address or a domain).
     pub spf_mailfrom: Option<String>,
+    /// Every DKIM result, topmost header first.
     pub dkim: Vec<DkimResult>,
+    /// The DMARC verdict.
     pub dmarc: AuthVerdict,
     /// `header.from` of the DMARC result.
     pub dmarc_header_from: Option<String>,
+    /// The ARC verdict.
     pub arc: AuthVerdict,
+    /// Microsoft's composite authentication verdict (softfail counts as fail).
     pub compauth: AuthVerdict,
     /// At least one Authentication-Results header came from a trusted server.
     pub trusted_header_seen: bool,

@@ -21,11 +21,17 @@ const DEFAULT_BRANDS: &str = include_str!("../data/brands.txt");
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Vip {
+    /// The name as people write it ("Daniel Brandt").
     pub name: String,
+    /// Other spellings of the name ("Dan Brandt").
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The person's real addresses: mail from any other under the name is
+    /// suspect.
     #[serde(default)]
     pub addresses: Vec<String>,
+    /// A title that may stand beside the name ("CEO"); its words are not
+    /// part of the name.
     #[serde(default)]
     pub title: Option<String>,
 }
@@ -34,6 +40,7 @@ pub struct Vip {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgProfile {
+    /// The organisation's name, for people.
     pub name: String,
     /// Domains the organisation sends from.
     #[serde(default)]
@@ -44,6 +51,7 @@ pub struct OrgProfile {
     /// Internal domains, partners and brands to guard against imitation.
     #[serde(default)]
     pub protected_domains: Vec<String>,
+    /// High-profile users (`[[vip]]` tables).
     #[serde(default, rename = "vip")]
     pub vips: Vec<Vip>,
 }
@@ -51,11 +59,15 @@ pub struct OrgProfile {
 impl OrgProfile {
     /// Parses and checks a profile; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &Path) -> Result<OrgProfile, FeatureError> {
-        let invalid = |message: String| FeatureError::OrgProfile {
+        let invalid = |problem: String| FeatureError::OrgProfile {
             path: origin.to_path_buf(),
-            message,
+            problem,
         };
-        let profile: OrgProfile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let profile: OrgProfile =
+            toml::from_str(text).map_err(|source| FeatureError::OrgProfileSyntax {
+                path: origin.to_path_buf(),
+                source,
+            })?;
         for d in profile
             .internal_domains
             .iter()
@@ -79,6 +91,7 @@ impl OrgProfile {
         Ok(profile)
     }
 
+    /// Reads and checks the profile at `path`.
     pub fn load(path: &Path) -> Result<OrgProfile, FeatureError> {
         let text = std::fs::read_to_string(path).map_err(|source| FeatureError::Read {
             path: path.to_path_buf(),
@@ -109,6 +122,7 @@ pub struct Context {
 }
 
 impl Context {
+    /// A builder for `org`'s Context, with the built-in lists and limits.
     pub fn builder(org: OrgProfile) -> ContextBuilder {
         ContextBuilder {
             org,
@@ -124,27 +138,34 @@ impl Context {
         }
     }
 
+    /// The organisation profile.
     pub fn org(&self) -> &OrgProfile {
         &self.org
     }
 
+    /// Whether a normalised domain is internal: one of the profile's
+    /// internal domains or a subdomain of one.
     pub fn is_internal(&self, domain: &str) -> bool {
         self.internal.contains(domain)
     }
 
-    /// Protected and not internal: a partner or brand.
+    /// Whether a normalised domain is (under) a protected one: internal, a
+    /// partner or a brand.
     pub fn is_protected(&self, domain: &str) -> bool {
         self.protected.contains(domain)
     }
 
+    /// Whether a normalised domain is (under) a free-mail provider's.
     pub fn is_freemail(&self, domain: &str) -> bool {
         self.freemail.contains(domain)
     }
 
+    /// Whether a normalised domain is (under) a disposable-address service's.
     pub fn is_disposable(&self, domain: &str) -> bool {
         self.disposable.contains(domain)
     }
 
+    /// Whether a normalised host is (under) a URL shortener's.
     pub fn is_shortener(&self, host: &str) -> bool {
         self.shorteners.contains(host)
     }
@@ -160,22 +181,29 @@ impl Context {
         &self.brand_matcher
     }
 
+    /// Every protected domain: internal, the profile's protected ones and
+    /// any added brands.
     pub fn protected_domains(&self) -> &DomainSet {
         &self.protected
     }
 
+    /// The authserv-ids whose Authentication-Results are believed, lower case.
     pub fn trusted_authserv_ids(&self) -> &HashSet<String> {
         &self.trusted_authserv
     }
 
+    /// The header fields never read (receiving filters' verdicts).
     pub fn header_filter(&self) -> &HeaderFilter {
         &self.header_filter
     }
 
+    /// How much of a message is read.
     pub fn limits(&self) -> &ParseLimits {
         &self.limits
     }
 
+    /// Whether an mbox `From ` line's sender may stand in for the envelope
+    /// sender.
     pub fn trusts_mbox_envelope(&self) -> bool {
         self.trust_mbox_envelope
     }
@@ -188,6 +216,7 @@ impl Context {
         &self.intent
     }
 
+    /// The lookalike index over the protected domains.
     pub fn lookalike(&self) -> &LookalikeIndex {
         &self.lookalike
     }
@@ -225,6 +254,7 @@ impl ContextBuilder {
         self
     }
 
+    /// [`ContextBuilder::freemail_list`] read from a file.
     pub fn freemail_file(self, path: &Path) -> Result<Self, FeatureError> {
         Ok(self.freemail_list(read_list(path)?))
     }
@@ -235,6 +265,7 @@ impl ContextBuilder {
         self
     }
 
+    /// [`ContextBuilder::disposable_list`] read from a file.
     pub fn disposable_file(self, path: &Path) -> Result<Self, FeatureError> {
         Ok(self.disposable_list(read_list(path)?))
     }
@@ -256,6 +287,7 @@ impl ContextBuilder {
         self
     }
 
+    /// [`ContextBuilder::lookalike_words_list`] read from a file.
     pub fn lookalike_words_file(self, path: &Path) -> Result<Self, FeatureError> {
         Ok(self.lookalike_words_list(read_list(path)?))
     }
@@ -267,6 +299,7 @@ impl ContextBuilder {
         self
     }
 
+    /// [`ContextBuilder::brand_tlds_list`] read from a file.
     pub fn brand_tlds_file(self, path: &Path) -> Result<Self, FeatureError> {
         Ok(self.brand_tlds_list(read_list(path)?))
     }
@@ -277,11 +310,13 @@ impl ContextBuilder {
         self
     }
 
+    /// Replaces the default filter of verdict headers never read.
     pub fn header_filter(mut self, filter: HeaderFilter) -> Self {
         self.header_filter = filter;
         self
     }
 
+    /// Replaces the default [`ParseLimits`].
     pub fn limits(mut self, limits: ParseLimits) -> Self {
         self.limits = limits;
         self
@@ -294,6 +329,8 @@ impl ContextBuilder {
         self
     }
 
+    /// Builds the Context: the lists parsed, the matchers and the lookalike
+    /// index built. Fails only when a list cannot be compiled.
     pub fn build(self) -> Result<Context, FeatureError> {
         let mut internal = DomainSet::new();
         self.org
@@ -327,9 +364,9 @@ impl ContextBuilder {
         brands.sort();
         brands.dedup();
         let brand_matcher =
-            aho_corasick::AhoCorasick::new(&brands).map_err(|e| FeatureError::Invalid {
-                what: "brand list".into(),
-                message: e.to_string(),
+            aho_corasick::AhoCorasick::new(&brands).map_err(|source| FeatureError::Matcher {
+                what: "brand list",
+                source,
             })?;
         let trusted_authserv = self
             .org
@@ -413,9 +450,12 @@ mod tests {
             ("name = \"x\"\nunknown_key = 1", "unknown field"),
         ];
         for (text, needle) in bad {
-            let err = OrgProfile::from_toml(text, Path::new("bad.toml"))
-                .unwrap_err()
-                .to_string();
+            let err = OrgProfile::from_toml(text, Path::new("bad.toml")).unwrap_err();
+            // The reason may be the error's cause: read the whole chain.
+            let err = std::iter::successors(Some(&err as &dyn std::error::Error), |&e| e.source())
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
             assert!(err.contains("bad.toml") && err.contains(needle), "{err}");
         }
     }

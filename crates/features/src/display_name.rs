@@ -153,7 +153,7 @@ impl VipIndex {
         self.keys
             .get(&sorted.join(" "))
             .or_else(|| self.keys.get(&tokens.concat()))
-            .map(|&i| &self.vips[i])
+            .and_then(|&i| self.vips.get(i))
     }
 }
 

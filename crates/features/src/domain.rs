@@ -6,8 +6,6 @@ use rustc_hash::FxHashSet;
 /// Longest domain we look at; longer is hostile or broken (RFC 1035: 253).
 const MAX_DOMAIN_LEN: usize = 253;
 
-/// Lower-cases, trims brackets, dots and white space, and turns a Unicode
-/// domain into its ASCII (punycode) form. `None` for nothing usable.
 /// The entries of a list file: one a line, `#` starts a comment, blank
 /// lines skipped, each trimmed.
 pub(crate) fn list_entries(text: &str) -> impl Iterator<Item = &str> {
@@ -16,6 +14,8 @@ pub(crate) fn list_entries(text: &str) -> impl Iterator<Item = &str> {
         .filter(|l| !l.is_empty())
 }
 
+/// Lower-cases, trims brackets, dots and white space, and turns a Unicode
+/// domain into its ASCII (punycode) form. `None` for nothing usable.
 pub fn normalize_domain(raw: &str) -> Option<String> {
     let trimmed = raw
         .trim()
@@ -42,8 +42,8 @@ pub fn normalize_domain(raw: &str) -> Option<String> {
 
 /// The domain part of an address (`user@Example.COM` → `example.com`).
 pub fn address_domain(address: &str) -> Option<String> {
-    let at = address.rfind('@')?;
-    normalize_domain(&address[at + 1..])
+    let (_, domain) = address.rsplit_once('@')?;
+    normalize_domain(domain)
 }
 
 /// The registrable domain (eTLD+1) of a normalised domain:
@@ -77,6 +77,7 @@ pub struct DomainSet {
 }
 
 impl DomainSet {
+    /// An empty set.
     pub fn new() -> Self {
         Self::default()
     }
@@ -97,10 +98,12 @@ impl DomainSet {
         }
     }
 
+    /// How many domains are listed.
     pub fn len(&self) -> usize {
         self.domains.len()
     }
 
+    /// Whether no domain is listed.
     pub fn is_empty(&self) -> bool {
         self.domains.is_empty()
     }
@@ -112,8 +115,8 @@ impl DomainSet {
             if self.domains.contains(rest) {
                 return true;
             }
-            match rest.find('.') {
-                Some(dot) => rest = &rest[dot + 1..],
+            match rest.split_once('.') {
+                Some((_, parent)) => rest = parent,
                 None => return false,
             }
         }
@@ -126,10 +129,11 @@ impl DomainSet {
             if let Some(d) = self.domains.get(rest) {
                 return Some(d.as_str());
             }
-            rest = &rest[rest.find('.')? + 1..];
+            rest = rest.split_once('.')?.1;
         }
     }
 
+    /// The listed domains, normalised, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.domains.iter().map(String::as_str)
     }

@@ -7,14 +7,25 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Technique {
+    /// The envelope sender (MAIL FROM, Return-Path) claims a domain the
+    /// sending host may not send for.
     EnvelopeFromSpoof,
+    /// The envelope is the attacker's own; the From a reader sees (or
+    /// Sender, Resent-From, an ambiguous From) claims someone else's domain.
     HeaderFromSpoof,
+    /// A sender identity or a link uses a domain made to look like a
+    /// protected one.
     LookalikeDomain,
+    /// A high-profile user's or partner's name on a free-mail or otherwise
+    /// unrelated address.
     FreemailImpersonation,
+    /// A genuinely authenticated internal mailbox sends phishing or
+    /// payment-diversion mail.
     AccountCompromise,
 }
 
 impl Technique {
+    /// Every technique, in code order.
     pub const ALL: [Technique; 5] = [
         Technique::EnvelopeFromSpoof,
         Technique::HeaderFromSpoof,
@@ -34,6 +45,7 @@ impl Technique {
         }
     }
 
+    /// The technique of a [`Technique::code`]; None for any other text.
     pub fn from_code(code: &str) -> Option<Technique> {
         Technique::ALL.into_iter().find(|t| t.code() == code)
     }

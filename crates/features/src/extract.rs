@@ -14,7 +14,10 @@ use serde::Serialize;
 /// The features of one message and the evidence behind them.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Extraction {
+    /// Every feature's value.
     pub vector: FeatureVector,
+    /// Sentences explaining the features that fired, in the order the
+    /// families ran.
     pub evidence: Vec<Evidence>,
 }
 
@@ -27,6 +30,7 @@ impl Extraction {
         t
     }
 
+    /// The evidence that points to `technique`.
     pub fn evidence_for(&self, technique: Technique) -> impl Iterator<Item = &Evidence> {
         self.evidence
             .iter()
@@ -50,6 +54,7 @@ pub struct Extractor<'c> {
 }
 
 impl<'c> Extractor<'c> {
+    /// An extractor reading with `ctx`.
     pub fn new(ctx: &'c Context) -> Self {
         Extractor { ctx }
     }
@@ -77,6 +82,7 @@ impl<'c> Extractor<'c> {
         })
     }
 
+    /// Every feature family over one view: the vector and its evidence.
     pub fn extract(&self, view: &MessageView) -> Extraction {
         let ctx = self.ctx;
         let mut v = FeatureVector::default();

@@ -50,6 +50,8 @@ impl Default for HeaderFilter {
 }
 
 impl HeaderFilter {
+    /// A filter hiding `patterns`: header names, or prefixes ending in `*`;
+    /// case-insensitive, white space around each ignored.
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Self {
         let mut exact = Vec::new();
         let mut prefixes = Vec::new();
@@ -64,7 +66,11 @@ impl HeaderFilter {
         let mut first_bytes = [false; 256];
         for p in exact.iter().chain(&prefixes) {
             match p.as_bytes().first() {
-                Some(&b) => first_bytes[usize::from(b)] = true,
+                Some(&b) => {
+                    if let Some(seen) = first_bytes.get_mut(usize::from(b)) {
+                        *seen = true;
+                    }
+                }
                 None => first_bytes = [true; 256],
             }
         }
@@ -84,14 +90,15 @@ impl HeaderFilter {
     fn hides_trimmed(&self, name: &[u8]) -> bool {
         // Runs for every header of every message: compare without allocating.
         let first = name.first().map_or(0, u8::to_ascii_lowercase);
-        if !self.first_bytes[usize::from(first)] {
+        if !self.first_bytes.get(usize::from(first)).is_some_and(|&b| b) {
             return false;
         }
         self.exact
             .iter()
             .any(|e| e.as_bytes().eq_ignore_ascii_case(name))
             || self.prefixes.iter().any(|p| {
-                name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+                name.get(..p.len())
+                    .is_some_and(|n| n.eq_ignore_ascii_case(p.as_bytes()))
             })
     }
 }
@@ -170,8 +177,9 @@ impl<'a> HeaderBlock<'a> {
         let mut open: Option<usize> = None;
         let mut value_start = 0;
         while pos < bytes.len() {
-            let end = memchr_newline(&bytes[pos..]).map_or(bytes.len(), |i| pos + i);
-            let line = &bytes[pos..end];
+            let rest = bytes.get(pos..).unwrap_or_default();
+            let end = memchr_newline(rest).map_or(bytes.len(), |i| pos + i);
+            let line = bytes.get(pos..end).unwrap_or_default();
             let line_trimmed = line.strip_suffix(b"\r").unwrap_or(line);
             let next = (end + 1).min(bytes.len());
             if line_trimmed.is_empty() {
@@ -183,18 +191,22 @@ impl<'a> HeaderBlock<'a> {
                 };
                 return (block, next);
             }
-            if line_trimmed[0] == b' ' || line_trimmed[0] == b'\t' {
+            if matches!(line_trimmed.first(), Some(b' ' | b'\t')) {
                 // A continuation before any field continues nothing.
                 plain &= pos > 0;
                 if let Some(span) = spans.last_mut() {
                     span.end = next;
                 }
-                if let Some(i) = open {
-                    fields[i].value = &bytes[value_start..line_end(bytes, end)];
+                if let Some(field) = open.and_then(|i| fields.get_mut(i)) {
+                    field.value = bytes
+                        .get(value_start..line_end(bytes, end))
+                        .unwrap_or_default();
                 }
-            } else if let Some(colon) = memchr::memchr(b':', line_trimmed) {
-                let raw_name = &line_trimmed[..colon];
-                let name = trim_ascii(raw_name);
+            } else if let Some((raw_name, _)) = memchr::memchr(b':', line_trimmed)
+                .and_then(|colon| line_trimmed.split_at_checked(colon))
+            {
+                let colon = raw_name.len();
+                let name = raw_name.trim_ascii();
                 let valid_name = !name.is_empty()
                     && name
                         .iter()
@@ -215,7 +227,9 @@ impl<'a> HeaderBlock<'a> {
                         space_before_colon: raw_name
                             .last()
                             .is_some_and(|b| *b == b' ' || *b == b'\t'),
-                        value: &bytes[value_start..line_end(bytes, end)],
+                        value: bytes
+                            .get(value_start..line_end(bytes, end))
+                            .unwrap_or_default(),
                     });
                     open = Some(fields.len() - 1);
                 } else {
@@ -253,18 +267,6 @@ fn line_end(bytes: &[u8], newline: usize) -> usize {
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     memchr::memchr(b'\n', bytes)
-}
-
-fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &bytes[start..end]
 }
 
 #[cfg(test)]

@@ -70,28 +70,34 @@ fn read_tag(html: &str, start: usize) -> Option<Tag<'_>> {
         return None;
     }
     let name_start = i;
-    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-') {
+    while b
+        .get(i)
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'-')
+    {
         i += 1;
     }
-    let name = &html[name_start..i.min(name_start + MAX_TAG_NAME)];
+    // ASCII on either side: both ends are char boundaries.
+    let name = html.get(name_start..i.min(name_start + MAX_TAG_NAME))?;
     let attr_start = i;
     // To the first '>' outside quotes, jumping from one quote or '>' to the
     // next rather than stepping through every byte of the attributes.
-    while let Some(off) = memchr::memchr3(b'"', b'\'', b'>', &b[i..]) {
+    while let Some(off) = memchr::memchr3(b'"', b'\'', b'>', b.get(i..).unwrap_or_default()) {
         i += off;
-        let q = b[i];
+        let Some(&q) = b.get(i) else { break };
         if q == b'>' {
             break;
         }
-        i = memchr::memchr(q, &b[i + 1..]).map_or(b.len(), |close| i + 1 + close + 1);
+        let after = b.get(i + 1..).unwrap_or_default();
+        i = memchr::memchr(q, after).map_or(b.len(), |close| i + 1 + close + 1);
     }
-    if i < b.len() && b[i] != b'>' {
+    if b.get(i).is_some_and(|&c| c != b'>') {
         i = b.len();
     }
     Some(Tag {
         name,
         closing,
-        attributes: &html[attr_start..i.min(b.len())],
+        // Ends after a name, a quote or at a '>': char boundaries.
+        attributes: html.get(attr_start..i.min(b.len())).unwrap_or_default(),
         end: (i + 1).min(b.len()),
     })
 }
@@ -99,47 +105,55 @@ fn read_tag(html: &str, start: usize) -> Option<Tag<'_>> {
 /// The value of `href` among a tag's attributes, entities decoded.
 fn href(attributes: &str) -> Option<String> {
     let b = attributes.as_bytes();
+    let at = |i: usize| b.get(i).copied();
+    // Every cut below is next to an ASCII byte, so on a char boundary.
+    let text = |from: usize, to: usize| attributes.get(from..to).unwrap_or_default();
     let mut i = 0;
     while i < b.len() {
-        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+        while at(i).is_some_and(|c| c.is_ascii_whitespace() || c == b'/') {
             i += 1;
         }
         let name_start = i;
-        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
+        while at(i).is_some_and(|c| !c.is_ascii_whitespace() && c != b'=' && c != b'/') {
             i += 1;
         }
-        let name = &attributes[name_start..i];
-        while i < b.len() && b[i].is_ascii_whitespace() {
+        let name = text(name_start, i);
+        while at(i).is_some_and(|c| c.is_ascii_whitespace()) {
             i += 1;
         }
         let mut value = "";
-        if i < b.len() && b[i] == b'=' {
+        if at(i) == Some(b'=') {
             i += 1;
-            while i < b.len() && b[i].is_ascii_whitespace() {
+            while at(i).is_some_and(|c| c.is_ascii_whitespace()) {
                 i += 1;
             }
-            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
-                let q = b[i];
+            if let Some(q) = at(i).filter(|&c| c == b'"' || c == b'\'') {
                 let v_start = i + 1;
                 i = v_start;
-                while i < b.len() && b[i] != q {
+                while at(i).is_some_and(|c| c != q) {
                     i += 1;
                 }
-                value = &attributes[v_start..i];
+                value = text(v_start, i);
                 i += 1;
             } else {
                 let v_start = i;
-                while i < b.len() && !b[i].is_ascii_whitespace() {
+                while at(i).is_some_and(|c| !c.is_ascii_whitespace()) {
                     i += 1;
                 }
-                value = &attributes[v_start..i];
+                value = text(v_start, i);
             }
         }
         if name.eq_ignore_ascii_case("href") {
             return Some(decode_entities(value).trim().to_string());
         }
         if name.is_empty() && i < b.len() {
-            i += 1;
+            // One character on, not one byte: after `="x"` the next byte
+            // may begin a multi-byte character, and the next name would
+            // start inside it.
+            i += attributes
+                .get(i..)
+                .and_then(|rest| rest.chars().next())
+                .map_or(1, char::len_utf8);
         }
     }
     None
@@ -149,12 +163,13 @@ fn href(attributes: &str) -> Option<String> {
 fn find_end_tag(html: &str, from: usize, name: &str) -> Option<usize> {
     let b = html.as_bytes();
     let mut i = from;
-    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+    while let Some(off) = memchr::memchr(b'<', b.get(i..)?) {
         let at = i + off;
-        let rest = &b[at + 1..];
+        let rest = b.get(at + 1..).unwrap_or_default();
         if rest.first() == Some(&b'/')
-            && rest.len() > name.len()
-            && rest[1..=name.len()].eq_ignore_ascii_case(name.as_bytes())
+            && rest
+                .get(1..=name.len())
+                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
         {
             return Some(at);
         }
@@ -173,12 +188,14 @@ pub(crate) fn read_html(
 ) -> HtmlContent {
     let html = truncate_at_char(html, max_input);
     let b = html.as_bytes();
+    // Text runs start and end next to '<' or '>', ASCII: char boundaries.
+    let text = |from: usize, to: usize| html.get(from..to).unwrap_or_default();
     let mut out = HtmlContent::default();
     let mut open: Option<Anchor> = None;
     let mut text_start = 0;
     let mut i = 0;
     while i < b.len() {
-        let Some(off) = memchr::memchr(b'<', &b[i..]) else {
+        let Some(off) = memchr::memchr(b'<', b.get(i..).unwrap_or_default()) else {
             break;
         };
         let lt = i + off;
@@ -194,15 +211,16 @@ pub(crate) fn read_html(
                 push_text(&mut a.text, &decoded, 1024);
             }
         };
-        if b[lt..].starts_with(b"<!--") {
-            emit(&mut out, &mut open, &html[text_start..lt]);
+        let from_lt = b.get(lt..).unwrap_or_default();
+        if from_lt.starts_with(b"<!--") {
+            emit(&mut out, &mut open, text(text_start, lt));
             i = find(b, lt + 4, b"-->").map_or(b.len(), |e| e + 3);
             text_start = i;
             continue;
         }
         if matches!(b.get(lt + 1), Some(b'!') | Some(b'?')) {
-            emit(&mut out, &mut open, &html[text_start..lt]);
-            i = b[lt..]
+            emit(&mut out, &mut open, text(text_start, lt));
+            i = from_lt
                 .iter()
                 .position(|&c| c == b'>')
                 .map_or(b.len(), |e| lt + e + 1);
@@ -213,13 +231,16 @@ pub(crate) fn read_html(
             i = lt + 1;
             continue;
         };
-        emit(&mut out, &mut open, &html[text_start..lt]);
+        emit(&mut out, &mut open, text(text_start, lt));
         i = tag.end;
         let name = tag.name;
         let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
         if !tag.closing && is(HIDDEN) && !tag.attributes.trim_end().ends_with('/') {
             i = find_end_tag(html, i, name)
-                .and_then(|at| b[at..].iter().position(|&c| c == b'>').map(|e| at + e + 1))
+                .and_then(|at| {
+                    let rest = b.get(at..).unwrap_or_default();
+                    rest.iter().position(|&c| c == b'>').map(|e| at + e + 1)
+                })
                 .unwrap_or(b.len());
         } else if name.eq_ignore_ascii_case("a") {
             if let Some(a) = open.take() {
@@ -240,7 +261,7 @@ pub(crate) fn read_html(
         }
     }
     if text_start < b.len() && out.text.len() < max_text {
-        let raw = &html[text_start.min(b.len())..];
+        let raw = text(text_start, b.len());
         let decoded = decode_entities(raw);
         push_text(&mut out.text, &decoded, max_text);
         if let Some(a) = open.as_mut() {
@@ -281,14 +302,7 @@ fn push_text(buf: &mut String, s: &str, max: usize) {
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
 pub(crate) fn truncate_at_char(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    s.get(..s.floor_char_boundary(max)).unwrap_or_default()
 }
 
 #[cfg(test)]

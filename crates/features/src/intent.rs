@@ -26,16 +26,26 @@ const MIN_RATE_CHARS: usize = 100;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum IntentCategory {
+    /// Asks the reader to do something for the sender, often a
+    /// first-contact probe ("are you at your desk").
     ActionRequest,
+    /// Requests or discusses moving money: wires, invoices due, remittance.
     Payment,
+    /// Asks for gift cards, prepaid cards or their codes.
     GiftCard,
+    /// Announces a change of bank, remittance or payroll details.
     BankChange,
+    /// Presses the reader to act quickly or before a deadline.
     Urgency,
+    /// Asks for discretion, or explains why the sender cannot be reached.
     Secrecy,
+    /// Tries to get the reader to sign in, verify an account or open a
+    /// hosted document.
     CredentialLure,
 }
 
 impl IntentCategory {
+    /// Every category, in feature order.
     pub const ALL: [IntentCategory; 7] = [
         IntentCategory::ActionRequest,
         IntentCategory::Payment,
@@ -68,6 +78,7 @@ impl IntentCategory {
         }
     }
 
+    /// The category in words, for evidence ("payment request").
     pub const fn label(self) -> &'static str {
         match self {
             IntentCategory::ActionRequest => "action request",
@@ -137,11 +148,8 @@ impl IntentMatcher {
     }
 
     pub fn from_toml(text: &str) -> Result<IntentMatcher, FeatureError> {
-        let invalid = |message: String| FeatureError::Invalid {
-            what: "intent lexicon".into(),
-            message,
-        };
-        let lexicon: Lexicon = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let lexicon: Lexicon =
+            toml::from_str(text).map_err(|source| FeatureError::IntentLexicon { source })?;
         let mut by_phrase: BTreeMap<String, (Vec<IntentCategory>, bool)> = BTreeMap::new();
         for cat in &lexicon.category {
             let phrases = cat
@@ -176,13 +184,19 @@ impl IntentMatcher {
                 .start_kind(start)
                 .kind(Some(kind))
                 .build(phrases)
-                .map_err(|e| invalid(e.to_string()))
+                .map_err(|source| FeatureError::Matcher {
+                    what: "intent lexicon",
+                    source,
+                })
         };
         let all: Vec<&String> = phrases.iter().collect();
-        let ascii_ids: Vec<usize> = (0..phrases.len())
-            .filter(|&i| phrases[i].is_ascii())
+        let ascii_ids: Vec<usize> = phrases
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_ascii())
+            .map(|(i, _)| i)
             .collect();
-        let ascii_phrases: Vec<&String> = ascii_ids.iter().map(|&i| &phrases[i]).collect();
+        let ascii_phrases: Vec<&String> = phrases.iter().filter(|p| p.is_ascii()).collect();
         // DFAs for the scans: more memory, built once, the fastest per byte.
         let automaton = build(&all, StartKind::Unanchored, AhoCorasickKind::DFA)?;
         let ascii = build(&ascii_phrases, StartKind::Unanchored, AhoCorasickKind::DFA)?;
@@ -217,21 +231,26 @@ impl IntentMatcher {
         };
         let mut pos = 0;
         while let Some(m) = scanner.find(Input::new(&text).span(pos..text.len())) {
-            let m = match ids {
-                Some(ids) => Match::must(ids[m.pattern().as_usize()], m.span()),
-                None => m,
+            // The ASCII scanner's patterns are `ascii_ids`' phrases, in order.
+            let id = match ids {
+                Some(ids) => ids.get(m.pattern().as_usize()).copied(),
+                None => Some(m.pattern().as_usize()),
             };
-            let Some(m) = self.bounded_at(&text, m) else {
+            let Some(m) = id.and_then(|id| self.bounded_at(&text, Match::must(id, m.span())))
+            else {
                 // Patterns are UTF-8, so matches start only at char starts.
                 pos = m.start() + 1;
                 continue;
             };
             pos = m.end();
-            let pattern = &self.patterns[m.pattern().as_usize()];
+            let id = m.pattern().as_usize();
+            let (Some(pattern), Some(phrase)) = (self.patterns.get(id), self.phrases.get(id))
+            else {
+                continue;
+            };
             for c in &pattern.categories {
                 *out.counts.entry(*c).or_insert(0) += 1;
                 let examples = out.examples.entry(*c).or_default();
-                let phrase = &self.phrases[m.pattern().as_usize()];
                 if examples.len() < 3 && !examples.contains(phrase) {
                     examples.push(phrase.clone());
                 }
@@ -245,9 +264,13 @@ impl IntentMatcher {
     fn bounded_at(&self, text: &str, mut m: Match) -> Option<Match> {
         let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         loop {
-            let bounded = !self.patterns[m.pattern().as_usize()].word_bounded
-                || !(is_word(text[..m.start()].chars().next_back())
-                    || is_word(text[m.end()..].chars().next()));
+            // A match of UTF-8 phrases in UTF-8 text starts and ends on
+            // char boundaries, so `get` finds both sides.
+            let pattern = self.patterns.get(m.pattern().as_usize());
+            let word_bounded = pattern.is_some_and(|p| p.word_bounded);
+            let bounded = !word_bounded
+                || !(is_word(text.get(..m.start()).and_then(|t| t.chars().next_back()))
+                    || is_word(text.get(m.end()..).and_then(|t| t.chars().next())));
             if bounded {
                 return Some(m);
             }
@@ -282,8 +305,10 @@ fn normalize_into(text: &str, out: &mut String) {
         }
         // Up to the next eight bytes one at a time, or one non-ASCII run.
         let stop = (i + 8).min(src.len());
-        while i < stop && src[i].is_ascii() {
-            let b = src[i];
+        while i < stop {
+            let Some(&b) = src.get(i).filter(|b| b.is_ascii()) else {
+                break;
+            };
             if b.is_ascii_whitespace() {
                 if !last_space {
                     bytes.push(b' ');
@@ -298,11 +323,11 @@ fn normalize_into(text: &str, out: &mut String) {
         if i < stop {
             // An ASCII byte always starts a char, so this run is whole chars.
             let start = i;
-            while i < src.len() && !src[i].is_ascii() {
+            while src.get(i).is_some_and(|b| !b.is_ascii()) {
                 i += 1;
             }
             let mut utf8 = [0u8; 4];
-            for c in text[start..i].nfkc() {
+            for c in text.get(start..i).unwrap_or_default().nfkc() {
                 if c.is_whitespace() {
                     if !last_space {
                         bytes.push(b' ');

@@ -14,10 +14,58 @@
 //!   which and how (dnstwist's kind names); [`permutations`] lists a
 //!   domain's imitations by kind, for attack injection.
 //!
-//! What it deliberately does not do: read files or corpora (see
-//! `impostor-mailsource`), train or score (see `impostor-train` and
-//! `impostor-serve`), or touch the network. Receiving filters' verdict headers
-//! (`X-Spam-*`, `X-MS-Exchange-*`, …) are never read: they would leak labels.
+//! What it deliberately does not do: read messages out of files, archives
+//! or corpora (see `impostor-mailsource`), train or score (see
+//! `impostor-train` and `impostor-serve`), verify signatures or look
+//! anything up: it never touches the network, and believes only the
+//! verdicts the organisation's own servers wrote. Receiving filters'
+//! verdict headers (`X-Spam-*`, `X-MS-Exchange-*`, …) are never read: they
+//! would leak labels. It never panics on a message, and its work on one is
+//! bounded by [`ParseLimits`].
+//!
+//! Where things are: `message/` is the message model (`mod.rs` the view
+//! and the header block's identities, route and anomalies; `mime.rs` the
+//! MIME structure; `transfer_encoding.rs` base64 and quoted-printable;
+//! `charset.rs` text in its charset; `content.rs` the body's text and
+//! links), with `header_block.rs`, `received.rs`, `auth_results.rs` and
+//! `html.rs` beneath it. `context.rs` holds the org profile and the lists,
+//! `domain.rs` registrable domains, `schema.rs` the feature list; one module
+//! per feature family (`sender_path.rs`, `display_name.rs`, `lookalike/`,
+//! `intent.rs`, `links.rs`), run by `extract.rs`.
+//!
+//! ```
+//! use impostor_features::{Context, Envelope, Extractor, Feature, MessageView, OrgProfile};
+//! use std::path::Path;
+//!
+//! let org = OrgProfile::from_toml(
+//!     r#"
+//!     name = "Kestrel Foods"
+//!     internal_domains = ["kestrelfoods.com"]
+//!     [[vip]]
+//!     name = "Daniel Brandt"
+//!     addresses = ["d.brandt@kestrelfoods.com"]
+//!     "#,
+//!     Path::new("kestrel.toml"),
+//! )?;
+//! // The built-in lists (free-mail, disposable, shorteners, brands) and limits.
+//! let ctx = Context::builder(org).build()?;
+//! let raw = b"From: Daniel Brandt <dan.brandt.ceo@gmail.com>\r\n\
+//!             Subject: quick favour\r\n\r\n\
+//!             Are you at your desk? I need gift cards for a client today.\r\n";
+//! let view = MessageView::parse(raw, &Envelope::default(), &ctx)?;
+//! let features = Extractor::new(&ctx).extract(&view);
+//! // The CEO's name on a free-mail address, asking for gift cards.
+//! assert_eq!(features.vector.get(Feature::VipNameFreemail), 1.0);
+//! assert_eq!(features.vector.get(Feature::IntentGiftCardCount), 1.0);
+//! assert!(features.evidence.iter().any(|e| e.feature == Feature::VipNameFreemail));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+// Every message is hostile, and one panic ends a whole scan: outside tests,
+// bytes and strings are read through `get` and the like, never by an index
+// or a slice that could fall outside them or inside a character.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+#![deny(missing_docs)]
 
 mod auth_results;
 mod context;

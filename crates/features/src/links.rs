@@ -42,9 +42,14 @@ fn unrelated_brand<'a>(host: &str, ctx: &'a Context) -> Option<&'a str> {
     ctx.brand_matcher()
         .find_overlapping_iter(host)
         .find_map(|m| {
-            let brand = ctx.brands()[m.pattern().as_usize()].as_str();
-            let before = m.start() == 0 || separator(bytes[m.start() - 1]);
-            let after = m.end() == bytes.len() || separator(bytes[m.end()]);
+            // Pattern i of the matcher is brand i.
+            let brand = ctx.brands().get(m.pattern().as_usize())?.as_str();
+            let before = m
+                .start()
+                .checked_sub(1)
+                .and_then(|i| bytes.get(i))
+                .is_none_or(|&b| separator(b));
+            let after = bytes.get(m.end()).is_none_or(|&b| separator(b));
             let whole_label = before && after;
             let counts = brand.len() >= MIN_SUBSTRING_BRAND || whole_label;
             (counts && !reg_label.contains(brand)).then_some(brand)
@@ -84,9 +89,11 @@ pub(crate) fn extract(
         examples: &mut [Vec<String>],
         text: impl FnOnce() -> String,
     ) {
-        counts[i] += 1;
-        if examples[i].len() < MAX_EXAMPLES {
-            examples[i].push(text());
+        if let Some(count) = counts.get_mut(i) {
+            *count += 1;
+        }
+        if let Some(list) = examples.get_mut(i).filter(|l| l.len() < MAX_EXAMPLES) {
+            list.push(text());
         }
     }
     // Newsletters repeat one host across dozens of links: judge each host once.
@@ -144,14 +151,15 @@ pub(crate) fn extract(
             });
         }
     }
-    for (i, feature) in features.iter().enumerate() {
-        v.set(*feature, counts[i] as f32);
-        if i == 0 || counts[i] == 0 {
+    let per_feature = features.iter().zip(counts).zip(&examples).enumerate();
+    for (i, ((feature, count), examples)) in per_feature {
+        v.set(*feature, count as f32);
+        if i == 0 || count == 0 {
             continue;
         }
         let technique =
             (*feature == Feature::LinkHostLookalikeCount).then_some(Technique::LookalikeDomain);
-        for example in &examples[i] {
+        for example in examples {
             log.add(*feature, technique, example.clone());
         }
     }

@@ -15,13 +15,13 @@ use mail_parser::HeaderValue;
 /// `from_ip`, `from_iprev` and `by` (the other fields, the date above all,
 /// may be missing) and Empty exactly when the full parse is Empty.
 pub(crate) fn parse_received(value: &[u8]) -> HeaderValue<'_> {
-    if let Some(cut) = inert_tail_start(value) {
+    if let Some(head) = inert_tail_start(value).and_then(|cut| value.get(..cut)) {
         // A value cut before a ';' tokenises as the whole does up to the cut
         // (a ';' always ends a token), and a keyword peeking at the ';'
         // takes nothing from it, as from the end. Fields are only ever set,
         // never cleared, so a non-empty reading of the head is non-empty in
         // full; an empty one may owe its emptiness to the missing date.
-        let head = MessageStream::new(&value[..cut]).parse_received();
+        let head = MessageStream::new(head).parse_received();
         if !matches!(head, HeaderValue::Empty) {
             return head;
         }
@@ -39,7 +39,7 @@ fn inert_tail_start(value: &[u8]) -> Option<usize> {
     let mut colons = 0;
     let mut start = None;
     for (i, &b) in value.iter().enumerate().rev() {
-        let rest = &value[i..];
+        let rest = value.get(i..).unwrap_or_default();
         let keyword = KEYWORDS.iter().any(|k| {
             rest.get(..k.len())
                 .is_some_and(|r| r.eq_ignore_ascii_case(k))

@@ -16,14 +16,21 @@ pub const SCHEMA_VERSION: u32 = 2;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
+    /// Who the envelope, From, DKIM signers and route say sent the
+    /// message, the trusted verdicts, and header tricks.
     SenderPath,
+    /// Display names: high-profile users' names, free-mail, Reply-To.
     DisplayName,
+    /// Sender domains imitating protected ones.
     Lookalike,
+    /// What the text asks for: payment, gift cards, urgency, secrecy, …
     Intent,
+    /// Where the body's links go and what they show.
     Links,
 }
 
 impl Family {
+    /// The family's name in tables and reports (`sender_path`).
     pub const fn name(self) -> &'static str {
         match self {
             Family::SenderPath => "sender_path",
@@ -50,6 +57,7 @@ macro_rules! feature_schema {
                 match self { $( Feature::$variant => $name, )+ }
             }
 
+            /// The family the feature belongs to.
             pub const fn family(self) -> Family {
                 match self { $( Feature::$variant => Family::$family, )+ }
             }
@@ -248,18 +256,25 @@ impl Default for FeatureVector {
 }
 
 impl FeatureVector {
+    /// A feature's value, in the unit its name ends in.
     pub fn get(&self, feature: Feature) -> f32 {
-        self.values[feature.index()]
+        // Never the 0.0: every index() is below FEATURE_COUNT = ALL.len().
+        self.values.get(feature.index()).copied().unwrap_or(0.0)
     }
 
+    /// Sets a feature's value.
     pub fn set(&mut self, feature: Feature, value: f32) {
-        self.values[feature.index()] = value;
+        if let Some(slot) = self.values.get_mut(feature.index()) {
+            *slot = value;
+        }
     }
 
+    /// Sets a `_flag` feature: 1 when `on`, else 0.
     pub fn set_flag(&mut self, feature: Feature, on: bool) {
         self.set(feature, if on { 1.0 } else { 0.0 });
     }
 
+    /// Every value, in the column order of [`Feature::ALL`].
     pub fn values(&self) -> &[f32] {
         &self.values
     }

@@ -255,8 +255,33 @@ fn an_href_whose_fourth_byte_is_inside_a_character_is_read() {
     // panicked, killing a whole scan.
     for href in ["aéé", "ééé", "w€", "www\u{e9}.example", "WWW.é.example/€"] {
         let html = format!("<html><body><a href=\"{href}\">x</a> and {href}</body></html>");
-        let bytes = format!("{HEAD}Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n",);
+        let bytes = format!("{HEAD}Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n");
         let (view, x) = run(ctx(), bytes.as_bytes());
         assert_bounded(ctx(), &view, &x);
+    }
+}
+
+/// An HTML part as the body of the [`HEAD`] fixture.
+fn html_message(html: &str) -> String {
+    format!("{HEAD}Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n")
+}
+
+#[test]
+fn an_anchor_with_a_character_right_after_a_nameless_quoted_value_is_read() {
+    // `<a ="x"é …>`: the attribute scan stepped one byte past the value and
+    // began the next attribute name inside 'é'.
+    for attributes in [
+        "=\"x\"é",
+        "='x'€ href=\"http://evil.example/\"",
+        "=\"\"日本 href=http://evil.example/",
+    ] {
+        let html = format!("<html><body><a {attributes}>pay here</a></body></html>");
+        let (view, x) = run(ctx(), html_message(&html).as_bytes());
+        assert_bounded(ctx(), &view, &x);
+        assert!(view.body_text.contains("pay here"), "{:?}", view.body_text);
+        if attributes.contains("href") {
+            assert_eq!(view.links.len(), 1, "{attributes}");
+            assert_eq!(view.links[0].host.as_deref(), Some("evil.example"));
+        }
     }
 }

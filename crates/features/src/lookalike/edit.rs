@@ -17,15 +17,19 @@ pub(crate) fn classify_edit(seen: &str, target: &str) -> Vec<LookalikeKind> {
         return kinds;
     }
     let (s, t): (Vec<char>, Vec<char>) = (seen.chars().collect(), target.chars().collect());
+    // Where the two first differ (or where the shorter one ends).
+    let first_difference = s.iter().zip(&t).position(|(a, b)| a != b);
     if s.len() == t.len() + 1 {
-        let pos = (0..t.len()).find(|&i| s[i] != t[i]).unwrap_or(t.len());
-        if s[pos + 1..] != t[pos..] {
+        let pos = first_difference.unwrap_or(t.len());
+        // `seen` is `target` with the letter at `pos` added, or more apart.
+        let (Some(&added), true) = (s.get(pos), s.get(pos + 1..) == t.get(pos..)) else {
             return kinds;
-        }
-        let added = s[pos];
+        };
         if added == '-' {
             kinds.push(LookalikeKind::Hyphenation);
-        } else if (pos > 0 && s[pos - 1] == added) || s.get(pos + 1) == Some(&added) {
+        } else if pos.checked_sub(1).and_then(|p| s.get(p)) == Some(&added)
+            || s.get(pos + 1) == Some(&added)
+        {
             kinds.push(LookalikeKind::Repetition);
         } else if pos == t.len() {
             kinds.push(LookalikeKind::Addition);
@@ -36,18 +40,26 @@ pub(crate) fn classify_edit(seen: &str, target: &str) -> Vec<LookalikeKind> {
             kinds.push(LookalikeKind::Plural);
         }
     } else if s.len() + 1 == t.len() {
-        let pos = (0..s.len()).find(|&i| s[i] != t[i]).unwrap_or(s.len());
-        if s[pos..] == t[pos + 1..] {
+        let pos = first_difference.unwrap_or(s.len());
+        if s.get(pos..)
+            .is_some_and(|rest| t.get(pos + 1..) == Some(rest))
+        {
             kinds.push(LookalikeKind::Omission);
         }
     } else if s.len() == t.len() {
-        let diff: Vec<usize> = (0..s.len()).filter(|&i| s[i] != t[i]).collect();
-        match diff[..] {
-            [i, j] if j == i + 1 && s[i] == t[j] && s[j] == t[i] => {
+        // The letters that differ: where, and what each side has there.
+        let diff: Vec<(usize, char, char)> = s
+            .iter()
+            .zip(&t)
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .map(|(i, (&a, &b))| (i, a, b))
+            .collect();
+        match *diff.as_slice() {
+            [(i, s_i, t_i), (j, s_j, t_j)] if j == i + 1 && s_i == t_j && s_j == t_i => {
                 kinds.push(LookalikeKind::Transposition);
             }
-            [i] => {
-                let (a, b) = (s[i], t[i]);
+            [(_, a, b)] => {
                 if a.is_ascii() && b.is_ascii() && (a as u8 ^ b as u8).count_ones() == 1 {
                     kinds.push(LookalikeKind::Bitsquatting);
                 }
@@ -66,13 +78,17 @@ pub(crate) fn classify_edit(seen: &str, target: &str) -> Vec<LookalikeKind> {
 /// The label with one plural `es` taken out (`kestrelfoodses`, `boxesoffice`),
 /// for each place one could have been put in after s, x or z.
 pub(crate) fn without_plural_es(seen: &str, mut visit: impl FnMut(&str)) {
-    let bytes = seen.as_bytes();
     let mut buf = String::with_capacity(seen.len());
-    for i in 1..bytes.len().saturating_sub(1) {
-        if bytes[i] == b'e' && bytes[i + 1] == b's' && matches!(bytes[i - 1], b's' | b'x' | b'z') {
+    // A window at i: s, x or z at i, then the `es`.
+    for (i, window) in seen.as_bytes().windows(3).enumerate() {
+        if let [b's' | b'x' | b'z', b'e', b's'] = window {
+            // Cut around ASCII letters: char boundaries.
+            let (Some(head), Some(tail)) = (seen.get(..i + 1), seen.get(i + 3..)) else {
+                continue;
+            };
             buf.clear();
-            buf.push_str(&seen[..i]);
-            buf.push_str(&seen[i + 2..]);
+            buf.push_str(head);
+            buf.push_str(tail);
             visit(&buf);
         }
     }

@@ -176,17 +176,19 @@ fn rewrites() -> &'static Rewrites {
                 all.push((seen.as_bytes().to_vec(), target.as_bytes().to_vec(), 1));
             }
         }
-        let first = all.len();
-        for i in 0..first {
+        let single = all.clone();
+        for (seen, target, _) in &single {
             for (glyph, letter) in MULTI_GLYPHS {
                 let (glyph, letter) = (glyph.as_bytes(), letter.as_bytes());
                 // A letter of the seen side written as a glyph in turn.
-                let (seen, target) = (all[i].0.clone(), all[i].1.clone());
                 for at in 0..seen.len() {
-                    if seen[at..].starts_with(letter) {
-                        let mut composed = seen[..at].to_vec();
+                    let Some((head, rest)) = seen.split_at_checked(at) else {
+                        continue;
+                    };
+                    if let Some(tail) = rest.strip_prefix(letter) {
+                        let mut composed = head.to_vec();
                         composed.extend_from_slice(glyph);
-                        composed.extend_from_slice(&seen[at + letter.len()..]);
+                        composed.extend_from_slice(tail);
                         all.push((composed, target.clone(), 2));
                     }
                 }
@@ -199,12 +201,15 @@ fn rewrites() -> &'static Rewrites {
                 continue;
             };
             reach = reach.max(seen.len());
-            by_last_class[class_of(last_seen as char) as usize % 128].push(Rewrite {
-                target_last_class: class_of(last_target as char),
-                seen,
-                target,
-                events,
-            });
+            let class = class_of(last_seen as char) as usize % 128;
+            if let Some(rewrites) = by_last_class.get_mut(class) {
+                rewrites.push(Rewrite {
+                    target_last_class: class_of(last_target as char),
+                    seen,
+                    target,
+                    events,
+                });
+            }
         }
         Rewrites {
             by_last_class,
@@ -260,52 +265,64 @@ pub(crate) fn glyph_events(seen: &str, target: &str, limit: usize) -> Option<usi
     let limit = limit.min(NONE as usize - 1) as u8;
     let rewrites = rewrites();
     let width = t.len() + 1;
+    // Cell (i, j): the fewest events that read t[..j] as s[..i]. Every
+    // (i, j) asked for is within the table, so `get` never falls back.
     let mut cost = vec![NONE; (s.len() + 1) * width];
-    cost[0] = 0;
+    let cell = |cost: &[u8], i: usize, j: usize| cost.get(i * width + j).copied().unwrap_or(NONE);
+    if let Some(origin) = cost.first_mut() {
+        *origin = 0;
+    }
+    // The last letter of a side's first n, when it has one.
+    let last = |side: &[u8], n: usize| n.checked_sub(1).and_then(|k| side.get(k)).copied();
     for i in 0..=s.len() {
         for j in 0..=t.len() {
             if i == 0 && j == 0 {
                 continue;
             }
             let mut best = NONE;
-            if i > 0 && j > 0 {
-                if let Some(e) = class_events(&s[i - 1..i], &t[j - 1..j]) {
-                    best = best.min(cost[(i - 1) * width + j - 1].saturating_add(e));
+            if let (Some(sc), Some(tc)) = (last(s, i), last(t, j)) {
+                if let Some(e) = class_events(&[sc], &[tc]) {
+                    best = best.min(cell(&cost, i - 1, j - 1).saturating_add(e));
                 }
-            }
-            if i > 0 && j > 0 {
-                let (cs, ct) = (class_of(s[i - 1] as char), class_of(t[j - 1] as char));
-                for r in &rewrites.by_last_class[cs as usize % 128] {
+                let (cs, ct) = (class_of(sc as char), class_of(tc as char));
+                let candidates = rewrites.by_last_class.get(cs as usize % 128);
+                for r in candidates.into_iter().flatten() {
                     let (ls, lt) = (r.seen.len(), r.target.len());
                     if ls > i || lt > j || r.target_last_class != ct {
                         continue;
                     }
-                    let prev = cost[(i - ls) * width + j - lt];
+                    let prev = cell(&cost, i - ls, j - lt);
                     if prev == NONE {
                         continue;
                     }
                     // Class substitutions on either side of the rewrite count too.
-                    if let (Some(a), Some(b)) = (
-                        class_events(&s[i - ls..i], &r.seen),
-                        class_events(&t[j - lt..j], &r.target),
-                    ) {
+                    let a = s
+                        .get(i - ls..i)
+                        .and_then(|seen| class_events(seen, &r.seen));
+                    let b = t
+                        .get(j - lt..j)
+                        .and_then(|target| class_events(target, &r.target));
+                    if let (Some(a), Some(b)) = (a, b) {
                         best = best.min(prev.saturating_add(r.events + a + b));
                     }
                 }
             }
-            cost[i * width + j] = if best > limit { NONE } else { best };
+            if let Some(c) = cost.get_mut(i * width + j) {
+                *c = if best > limit { NONE } else { best };
+            }
         }
         // A rewrite reaches back at most `reach` rows: once that many rows
         // are all over the limit, no later cell can be reached.
         let reach = rewrites.reach;
-        if i + 1 >= reach
-            && (i + 1 - reach..=i)
-                .all(|r| cost[r * width..(r + 1) * width].iter().all(|&c| c == NONE))
-        {
+        let over = |r: usize| {
+            cost.get(r * width..(r + 1) * width)
+                .is_some_and(|row| row.iter().all(|&c| c == NONE))
+        };
+        if i + 1 >= reach && (i + 1 - reach..=i).all(over) {
             return None;
         }
     }
-    match cost[s.len() * width + t.len()] {
+    match cell(&cost, s.len(), t.len()) {
         NONE => None,
         n => Some(n as usize),
     }
@@ -317,7 +334,11 @@ fn trim_common<'a>(s: &'a [u8], t: &'a [u8]) -> (&'a [u8], &'a [u8]) {
     const MARGIN: usize = 4;
     let prefix = s.iter().zip(t).take_while(|(a, b)| a == b).count();
     let prefix = prefix.saturating_sub(MARGIN);
-    let (s, t) = (&s[prefix..], &t[prefix..]);
+    // Both cuts are within the shorter: what they share is no longer.
+    let (s, t) = (
+        s.get(prefix..).unwrap_or_default(),
+        t.get(prefix..).unwrap_or_default(),
+    );
     let suffix = s
         .iter()
         .rev()
@@ -325,7 +346,10 @@ fn trim_common<'a>(s: &'a [u8], t: &'a [u8]) -> (&'a [u8], &'a [u8]) {
         .take_while(|(a, b)| a == b)
         .count();
     let suffix = suffix.saturating_sub(MARGIN);
-    (&s[..s.len() - suffix], &t[..t.len() - suffix])
+    (
+        s.get(..s.len() - suffix).unwrap_or_default(),
+        t.get(..t.len() - suffix).unwrap_or_default(),
+    )
 }
 
 /// Whether a label mixes scripts (Latin with Cyrillic, say), as UTS #39

@@ -77,25 +77,44 @@ fn is_restricted_suffix(suffix: &str) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LookalikeKind {
+    /// A letter added at the end (`kestrelfoodsx`).
     Addition,
+    /// One letter a bit-flip away (`kestrelgoods`).
     Bitsquatting,
+    /// Spelt in Cyrillic letters that look Latin.
     Cyrillic,
+    /// The name combined with a word (`kestrelfoods-secure`).
     Dictionary,
+    /// Letters swapped for lookalike glyphs (`rn` for `m`, `0` for `o`,
+    /// Unicode homographs).
     Homoglyph,
+    /// A hyphen inserted (`kestrel-foods`).
     Hyphenation,
+    /// One letter inserted inside the name.
     Insertion,
+    /// One letter left out (`kestrelfods`).
     Omission,
+    /// Made plural: `s` or `es` added (`kestrelfoodses`).
     Plural,
+    /// A letter doubled (`kestrelfoodds`).
     Repetition,
+    /// One letter replaced by a neighbour or another letter.
     Replacement,
+    /// The name as, or split into, labels of another domain
+    /// (`kestrelfoods.com.secure-pay.net`, `kestrel.foods.com`).
     Subdomain,
+    /// The same name under another suffix (`kestrelfoods.net`).
     TldSwap,
+    /// Two neighbouring letters swapped (`kestrelfodos`).
     Transposition,
+    /// The suffix run into the name (`kestrelfoodscom`).
     Various,
+    /// A vowel replaced by another (`kestrelfaods`).
     VowelSwap,
 }
 
 impl LookalikeKind {
+    /// Every kind, in name order.
     pub const ALL: [LookalikeKind; 16] = [
         LookalikeKind::Addition,
         LookalikeKind::Bitsquatting,
@@ -173,6 +192,8 @@ pub struct LookalikeMatch {
     pub domain: String,
     /// The protected registrable domain imitated.
     pub target: String,
+    /// How it imitates the target: the deciding kind first, then the
+    /// others that also explain it, in name order.
     pub kinds: Vec<LookalikeKind>,
     /// Edit distance (optimal string alignment: insertions, deletions,
     /// substitutions and adjacent swaps), in characters, between the seen
@@ -181,6 +202,8 @@ pub struct LookalikeMatch {
 }
 
 impl LookalikeMatch {
+    /// One sentence for evidence: the domain (Unicode shown), its target
+    /// and how it imitates it.
     pub fn describe(&self) -> String {
         let kinds: Vec<&str> = self.kinds.iter().map(|k| k.describe()).collect();
         format!(
@@ -296,8 +319,8 @@ impl KeyFilter {
         };
         for key in keys {
             let (a, b) = filter.positions(key);
-            filter.bits[a / 64] |= 1 << (a % 64);
-            filter.bits[b / 64] |= 1 << (b % 64);
+            filter.set(a);
+            filter.set(b);
         }
         filter
     }
@@ -313,12 +336,26 @@ impl KeyFilter {
         )
     }
 
+    // Positions are masked below the filter's size, so `get` always finds
+    // their word.
+    fn set(&mut self, at: usize) {
+        if let Some(word) = self.bits.get_mut(at / 64) {
+            *word |= 1 << (at % 64);
+        }
+    }
+
+    fn is_set(&self, at: usize) -> bool {
+        self.bits
+            .get(at / 64)
+            .is_some_and(|word| word & (1 << (at % 64)) != 0)
+    }
+
     fn may_contain(&self, key: &str) -> bool {
         if self.bits.is_empty() {
             return true;
         }
         let (a, b) = self.positions(key);
-        self.bits[a / 64] & (1 << (a % 64)) != 0 && self.bits[b / 64] & (1 << (b % 64)) != 0
+        self.is_set(a) && self.is_set(b)
     }
 }
 
@@ -337,16 +374,21 @@ impl Bigrams {
     }
 
     /// Adds the first two bytes of `bytes`.
+    // Keys are below 65,536, one bit each of the 1,024 words.
     fn insert(&mut self, word: &[u8]) {
         if let [a, b, ..] = word {
             let k = Self::key(*a, *b);
-            self.0[k / 64] |= 1 << (k % 64);
+            if let Some(bits) = self.0.get_mut(k / 64) {
+                *bits |= 1 << (k % 64);
+            }
         }
     }
 
     fn contains(&self, a: u8, b: u8) -> bool {
         let k = Self::key(a, b);
-        self.0[k / 64] & (1 << (k % 64)) != 0
+        self.0
+            .get(k / 64)
+            .is_some_and(|bits| bits & (1 << (k % 64)) != 0)
     }
 }
 
@@ -389,6 +431,8 @@ impl LookalikeIndexBuilder {
         self
     }
 
+    /// Builds the index: every protected domain's label, deletion
+    /// neighbourhood and glyph key.
     pub fn build(self) -> LookalikeIndex {
         LookalikeIndex::build(self)
     }
@@ -487,17 +531,28 @@ impl LookalikeIndex {
         for word in index.words.iter().chain(&index.suffix_runs) {
             let w = word.as_bytes();
             index.word_starts.insert(w);
-            index.word_ends.insert(&w[w.len().saturating_sub(2)..]);
+            index
+                .word_ends
+                .insert(w.get(w.len().saturating_sub(2)..).unwrap_or_default());
         }
         index
     }
 
+    /// How many protected registrable domains the index holds.
     pub fn len(&self) -> usize {
         self.protected.len()
     }
 
+    /// Whether the index protects nothing (every lookup is None).
     pub fn is_empty(&self) -> bool {
         self.protected.is_empty()
+    }
+
+    /// The protected entry of an id from the index's own tables.
+    // Safe: every id in them is a position in `protected`, pushed with it.
+    #[allow(clippy::indexing_slicing)]
+    fn entry(&self, i: u32) -> &Protected {
+        &self.protected[i as usize]
     }
 
     /// The protected domain `domain` imitates, if any. A protected domain and
@@ -535,7 +590,7 @@ impl LookalikeIndex {
 
         // Same name under another suffix.
         for &i in self.labels.get(&*label).into_iter().flatten() {
-            let p = &self.protected[i as usize];
+            let p = self.entry(i);
             let swap_counts = match p.scope {
                 Scope::Org => true,
                 Scope::Brand => self.brand_tlds.contains(suffix),
@@ -560,7 +615,7 @@ impl LookalikeIndex {
                     return;
                 }
                 for &i in self.neighbourhood.get(variant).into_iter().flatten() {
-                    let p = &self.protected[i as usize];
+                    let p = self.entry(i);
                     if !p.edits_apply() || checked.contains(&i) {
                         continue;
                     }
@@ -573,7 +628,7 @@ impl LookalikeIndex {
             });
             edit::without_plural_es(&label, |variant| {
                 for &i in self.labels.get(variant).into_iter().flatten() {
-                    if self.protected[i as usize].edits_apply() {
+                    if self.entry(i).edits_apply() {
                         found.add(i, Rank::Glyphs, &[LookalikeKind::Plural]);
                     }
                 }
@@ -590,7 +645,7 @@ impl LookalikeIndex {
         };
         // One probe: a label and its glyph imitations share a coarse key.
         for &i in self.glyphs.get(key.as_str()).into_iter().flatten() {
-            let p = &self.protected[i as usize];
+            let p = self.entry(i);
             if p.label == *label {
                 continue;
             }
@@ -614,11 +669,12 @@ impl LookalikeIndex {
         self.compound(&label, &mut found);
 
         // The name as a label, or split into labels, of another domain.
-        let subdomain = norm[..norm.len() - reg.len()].trim_end_matches('.');
+        // psl gives the registrable domain as a suffix of the name.
+        let subdomain = norm.strip_suffix(reg).unwrap_or("").trim_end_matches('.');
         self.embedded(&norm, subdomain, label_ascii, &mut found);
 
-        let (i, rank, kinds) = found.best(|i| &self.protected[i as usize], &norm, suffix)?;
-        let p = &self.protected[i as usize];
+        let (i, rank, kinds) = found.best(|i| self.entry(i), &norm, suffix)?;
+        let p = self.entry(i);
         let domain = if rank >= Rank::Subdomain {
             norm.clone()
         } else {
@@ -652,19 +708,19 @@ impl LookalikeIndex {
         // rest must start (or end) like a word.
         let bytes = label.as_bytes();
         for at in MIN_EMBEDDED_LABEL.min(bytes.len())..bytes.len() {
-            if !label.is_char_boundary(at) {
+            let Some((head, tail)) = label.split_at_checked(at) else {
                 continue;
-            }
-            let (head, tail) = label.split_at(at);
+            };
             let tail_run = tail.trim_start_matches('-');
-            let tail_bare = tail_run.as_bytes();
-            if tail_bare.len() >= 2 && self.word_starts.contains(tail_bare[0], tail_bare[1]) {
+            let starts_like_a_word =
+                matches!(*tail_run.as_bytes(), [a, b, ..] if self.word_starts.contains(a, b));
+            if starts_like_a_word {
                 let tail_words = is_words(tail);
                 if tail_words || self.suffix_runs.contains(tail_run) {
                     for &i in self.labels.get(head).into_iter().flatten() {
                         if tail_words {
                             found.add(i, Rank::Compound, &[LookalikeKind::Dictionary]);
-                        } else if is_suffix_run(tail_run, &self.protected[i as usize].suffix) {
+                        } else if is_suffix_run(tail_run, &self.entry(i).suffix) {
                             found.add(i, Rank::Compound, &[LookalikeKind::Various]);
                         }
                     }
@@ -672,16 +728,13 @@ impl LookalikeIndex {
             }
         }
         for at in 1..bytes.len().saturating_sub(MIN_EMBEDDED_LABEL - 1) {
-            if !label.is_char_boundary(at) {
+            let Some((head, tail)) = label.split_at_checked(at) else {
                 continue;
-            }
-            let (head, tail) = label.split_at(at);
+            };
             let head_bare = head.trim_end_matches('-').as_bytes();
-            let n = head_bare.len();
-            if n >= 2
-                && self.word_ends.contains(head_bare[n - 2], head_bare[n - 1])
-                && is_words(head)
-            {
+            let ends_like_a_word =
+                matches!(*head_bare, [.., a, b] if self.word_ends.contains(a, b));
+            if ends_like_a_word && is_words(head) {
                 for &i in self.labels.get(tail).into_iter().flatten() {
                     found.add(i, Rank::Compound, &[LookalikeKind::Dictionary]);
                 }
@@ -714,7 +767,7 @@ impl LookalikeIndex {
         for part in &parts {
             let part = unicode_label(part);
             for &i in self.labels.get(&*part).into_iter().flatten() {
-                if self.protected[i as usize].label.len() >= MIN_EMBEDDED_LABEL {
+                if self.entry(i).label.len() >= MIN_EMBEDDED_LABEL {
                     found.add(i, Rank::BrandLabel, &[LookalikeKind::Subdomain]);
                 }
             }
@@ -738,8 +791,8 @@ impl LookalikeIndex {
         // Against the top-level label alone, for names split across a
         // private public suffix.
         let all: Vec<&str> = host.split('.').collect();
-        if all.len() > 2 {
-            join_runs(&all[..all.len() - 1]);
+        if let Some((_, front)) = all.split_last().filter(|_| all.len() > 2) {
+            join_runs(front);
         }
     }
 }
@@ -893,8 +946,9 @@ fn for_each_neighbour(label: &str, buf: &mut String, mut visit: impl FnMut(&str)
     visit(label);
     for (i, c) in label.char_indices() {
         buf.clear();
-        buf.push_str(&label[..i]);
-        buf.push_str(&label[i + c.len_utf8()..]);
+        // char_indices: both cuts are char boundaries.
+        buf.push_str(label.get(..i).unwrap_or_default());
+        buf.push_str(label.get(i + c.len_utf8()..).unwrap_or_default());
         visit(buf);
     }
 }

@@ -12,6 +12,7 @@ pub const DEFAULT_TLDS: &str = include_str!("../../data/lookalike_swap_tlds.txt"
 /// One imitation of a domain.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Permutation {
+    /// How it imitates the domain.
     pub kind: LookalikeKind,
     /// ASCII (punycode for IDN), lower case.
     pub domain: String,
@@ -35,7 +36,7 @@ pub fn keyboard_neighbours(c: char) -> BTreeSet<char> {
                 continue;
             };
             let mut take = |r: usize, col: Option<usize>| {
-                if let Some(&k) = col.and_then(|col| rows[r].get(col)) {
+                if let Some(&k) = col.and_then(|col| rows.get(r)?.get(col)) {
                     out.insert(k);
                 }
             };
@@ -129,16 +130,22 @@ pub fn permutations(domain: &str, words: &str, tlds: &str) -> Vec<Permutation> {
     let chars: Vec<char> = label.chars().collect();
     let n = chars.len();
     let list = |text: &str| -> Vec<String> { list_entries(text).map(str::to_lowercase).collect() };
-    let at = |i: usize, j: usize| chars[i..j].iter().collect::<String>();
+    // The letters from i to j (i ≤ j ≤ n at every call).
+    let at = |i: usize, j: usize| {
+        chars
+            .get(i..j)
+            .unwrap_or_default()
+            .iter()
+            .collect::<String>()
+    };
     let mut labels: Vec<(LookalikeKind, String)> = Vec::new();
     let mut push = |kind: LookalikeKind, l: String| labels.push((kind, l));
 
     for c in ('a'..='z').chain('0'..='9') {
         push(LookalikeKind::Addition, format!("{label}{c}"));
     }
-    for i in 0..n {
+    for (i, &c) in chars.iter().enumerate() {
         let (pre, post) = (at(0, i), at(i + 1, n));
-        let c = chars[i];
         if c.is_ascii() {
             for bit in 0..8 {
                 let flipped = (c as u8 ^ (1 << bit)) as char;
@@ -169,10 +176,10 @@ pub fn permutations(domain: &str, words: &str, tlds: &str) -> Vec<Permutation> {
                 format!("{}.{}", at(0, i), at(i, n)),
             );
         }
-        if i + 1 < n {
+        if let Some(next) = chars.get(i + 1) {
             push(
                 LookalikeKind::Transposition,
-                format!("{pre}{}{}{}", chars[i + 1], c, at(i + 2, n)),
+                format!("{pre}{next}{c}{}", at(i + 2, n)),
             );
         }
         if (2..n.saturating_sub(2)).contains(&i) {
@@ -186,7 +193,10 @@ pub fn permutations(domain: &str, words: &str, tlds: &str) -> Vec<Permutation> {
     for (from, glyphs) in GLYPHS {
         for (pos, _) in label.match_indices(from) {
             for glyph in *glyphs {
-                let imitation = format!("{}{glyph}{}", &label[..pos], &label[pos + from.len()..]);
+                // A match's ends are char boundaries.
+                let head = label.get(..pos).unwrap_or_default();
+                let tail = label.get(pos + from.len()..).unwrap_or_default();
+                let imitation = format!("{head}{glyph}{tail}");
                 push(LookalikeKind::Homoglyph, imitation);
             }
         }

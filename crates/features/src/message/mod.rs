@@ -1,0 +1,554 @@
+//! The message model: one hostile message read into every sender identity a
+//! mail client or a verifier might take, the route, the trusted verdicts and
+//! a bounded text view of the content.
+//!
+//! This module holds the view and the reading of the header block; the
+//! others read the body:
+//! - `mime`: the MIME structure (mail-parser's, with a faster path for the
+//!   common shapes),
+//! - `transfer_encoding`: base64 and quoted-printable, decoded or skipped,
+//! - `charset`: a text part's bytes as a string,
+//! - `content`: the bounded text view of the body and its links.
+
+mod charset;
+mod content;
+mod mime;
+mod transfer_encoding;
+
+pub use content::Link;
+pub(crate) use mime::mime_parser;
+
+use crate::auth_results::AuthResults;
+use crate::context::Context;
+use crate::domain::{address_domain, normalize_domain};
+use crate::error::ParseError;
+use crate::header_block::{HeaderBlock, RawField};
+use crate::html::truncate_at_char;
+use crate::received::parse_received;
+use mail_parser::{Address, HeaderName, HeaderValue, Host, Message};
+use mime::parse_mime;
+use serde::Serialize;
+use std::net::IpAddr;
+
+/// How much of a message is looked at. Everything past these is ignored, so
+/// time and memory stay bounded whatever the input.
+#[derive(Clone, Debug)]
+pub struct ParseLimits {
+    /// Largest message read, in bytes; larger ones are refused with
+    /// [`ParseError::TooLarge`].
+    pub max_message_bytes: usize,
+    /// Text (subject and body) kept for the intent features, in bytes.
+    pub max_text_bytes: usize,
+    /// Bytes of each HTML part that are tokenised.
+    pub max_html_bytes: usize,
+    /// Links kept from the body.
+    pub max_links: usize,
+    /// Received hops read, from the top.
+    pub max_hops: usize,
+    /// Addresses kept per address header, and From headers kept.
+    pub max_addresses: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_message_bytes: 128 << 20,
+            max_text_bytes: 256 << 10,
+            max_html_bytes: 2 << 20,
+            max_links: 500,
+            max_hops: 64,
+            max_addresses: 64,
+        }
+    }
+}
+
+/// What the SMTP session said, when the caller knows it (milter, HTTP,
+/// an mbox separator line).
+#[derive(Clone, Debug, Default)]
+pub struct Envelope {
+    /// MAIL FROM as given in the SMTP session.
+    pub mail_from: Option<String>,
+    /// The connecting client's IP address.
+    pub client_ip: Option<IpAddr>,
+    /// The name the client gave in HELO or EHLO.
+    pub helo: Option<String>,
+    /// The RCPT TO addresses.
+    pub rcpt: Vec<String>,
+    /// The sender of an mbox `From ` separator line. Used only when the
+    /// Context allows it (corpora add these lines, so they leak the source).
+    pub mbox_sender: Option<String>,
+}
+
+/// A display name and an address, as a mail client shows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    /// Display name with encoded-words decoded.
+    pub name: Option<String>,
+    /// The address as written (may be invalid).
+    pub address: Option<String>,
+    /// The address's domain, normalised (lower case, punycode).
+    pub domain: Option<String>,
+}
+
+impl Identity {
+    fn new(name: Option<&str>, address: Option<&str>) -> Identity {
+        let name = name
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let address = address
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_string);
+        let domain = address.as_deref().and_then(address_domain);
+        Identity {
+            name,
+            address,
+            domain,
+        }
+    }
+
+    /// `Name <address>` for evidence text.
+    pub fn describe(&self) -> String {
+        match (&self.name, &self.address) {
+            (Some(n), Some(a)) => format!("\"{n}\" <{a}>"),
+            (None, Some(a)) => format!("<{a}>"),
+            (Some(n), None) => format!("\"{n}\""),
+            (None, None) => "(empty)".to_string(),
+        }
+    }
+}
+
+/// A DKIM-Signature's tags that say who signed what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DkimSignature {
+    /// Signing domain (d=), normalised.
+    pub domain: String,
+    /// The key's selector (s=).
+    pub selector: String,
+    /// Body length limit (l=); None when the whole body is signed.
+    pub body_length: Option<u64>,
+    /// Signed header names (h=), lower case.
+    pub headers: Vec<String>,
+}
+
+/// One Received hop.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    /// The name the client gave (HELO/EHLO, or the `from` name).
+    pub helo: Option<String>,
+    /// Reverse DNS name the receiving server recorded.
+    pub reverse_name: Option<String>,
+    /// The client's IP address the receiving server recorded.
+    pub ip: Option<IpAddr>,
+    /// The receiving server (`by`).
+    pub by: Option<String>,
+}
+
+/// Header-level tricks that make clients and verifiers disagree.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HeaderAnomalies {
+    /// From fields in the header block, "From :" ones included.
+    pub from_header_count: usize,
+    /// Names of fields with white space before the colon.
+    pub space_before_colon: Vec<String>,
+    /// From values whose encoded-words hide an address or brackets.
+    pub encoded_word_tricks: Vec<String>,
+    /// Address headers using route syntax `<@host:user@domain>`.
+    pub route_syntax: Vec<String>,
+}
+
+/// Everything the features read of one message.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MessageView {
+    /// The envelope sender: SMTP MAIL FROM, else the topmost Return-Path,
+    /// else (when allowed) the mbox separator's sender. None for `<>`.
+    pub envelope_sender: Option<Identity>,
+    /// Every From header, top first, each with all its addresses.
+    pub from_headers: Vec<Vec<Identity>>,
+    /// The first Sender header's first address.
+    pub sender: Option<Identity>,
+    /// The first Resent-From header's addresses.
+    pub resent_from: Vec<Identity>,
+    /// The first Reply-To header's addresses.
+    pub reply_to: Vec<Identity>,
+    /// DKIM-Signature fields that parse (at most 16), top first. Not
+    /// verified: what a trusted server found is in `auth`.
+    pub dkim_signatures: Vec<DkimSignature>,
+    /// The verdicts of the organisation's trusted servers.
+    pub auth: AuthResults,
+    /// Received hops, top (most recent) first, down to and including the
+    /// first external one (what lies below it is the sender's to invent).
+    pub hops: Vec<Hop>,
+    /// Received header fields in the message, parsed or not.
+    pub received_count: usize,
+    /// Index in `hops` of the first hop from outside the organisation.
+    pub first_external_hop: Option<usize>,
+    /// The domain after the '@' of Message-ID, normalised.
+    pub message_id_domain: Option<String>,
+    /// List-Id, and the names of the List-* headers present.
+    pub list_id: Option<String>,
+    /// The names of the List-* fields present, lower case (at most 16).
+    pub list_headers: Vec<String>,
+    /// Subject, encoded-words decoded, within the text limit.
+    pub subject: String,
+    /// Text view of the body: text/plain preferred, HTML reduced to text.
+    pub body_text: String,
+    /// Whether some text or HTML was left out for the limits.
+    pub body_truncated: bool,
+    /// Web links: HTML anchors, or URLs in plain text when there are none.
+    pub links: Vec<Link>,
+    /// Header tricks that make clients and verifiers see different senders.
+    pub anomalies: HeaderAnomalies,
+}
+
+impl MessageView {
+    /// Reads one message. Never panics; an error is for this message only.
+    pub fn parse(
+        bytes: &[u8],
+        envelope: &Envelope,
+        ctx: &Context,
+    ) -> Result<MessageView, ParseError> {
+        let limits = ctx.limits();
+        if bytes.len() > limits.max_message_bytes {
+            return Err(ParseError::TooLarge {
+                size: bytes.len(),
+                limit: limits.max_message_bytes,
+            });
+        }
+        let (bytes, mbox_line_sender) = strip_mbox_separator(bytes);
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(ParseError::Empty);
+        }
+        let (block, _) = HeaderBlock::read(bytes, ctx.header_filter());
+        if block.fields.is_empty() {
+            return Err(ParseError::NoHeaders);
+        }
+        let message =
+            parse_mime(ctx.mime_parser(), bytes, Some(&block)).ok_or(ParseError::NoHeaders)?;
+
+        let mut view = MessageView::default();
+        view.read_identities(&message, limits);
+        view.read_raw_fields(&block, ctx);
+        view.envelope_sender = envelope_sender(envelope, &block, mbox_line_sender, ctx);
+        view.read_route(&block, ctx);
+        view.message_id_domain = message
+            .message_id()
+            .and_then(|id| id.rsplit_once('@'))
+            .and_then(|(_, d)| normalize_domain(d));
+        // Subject and body share the text limit; the subject comes first.
+        let subject = message.subject().unwrap_or("").trim();
+        view.subject = truncate_at_char(subject, limits.max_text_bytes).to_string();
+        view.read_content(&message, limits);
+        Ok(view)
+    }
+
+    /// The From identity a mail client shows: the first address of the first
+    /// From header.
+    ///
+    /// An unquoted comma in the display name ("Amazon, Inc <x@y>") splits it
+    /// into a name-only entry and the real mailbox; the mailbox is what the
+    /// reader's client shows, so the first entry with an address wins.
+    pub fn from(&self) -> Option<&Identity> {
+        let first = self.from_headers.first()?;
+        first.iter().find(|i| i.address.is_some()).or(first.first())
+    }
+
+    /// The first address of the last From header (what some clients show).
+    pub fn from_last(&self) -> Option<&Identity> {
+        self.from_headers.last().and_then(|h| h.first())
+    }
+
+    /// The domain of [`MessageView::from`], normalised.
+    pub fn from_domain(&self) -> Option<&str> {
+        self.from().and_then(|i| i.domain.as_deref())
+    }
+
+    /// The domain of the envelope sender, normalised.
+    pub fn envelope_domain(&self) -> Option<&str> {
+        self.envelope_sender
+            .as_ref()
+            .and_then(|i| i.domain.as_deref())
+    }
+
+    /// The first Received hop from outside the organisation.
+    pub fn first_external(&self) -> Option<&Hop> {
+        self.first_external_hop.and_then(|i| self.hops.get(i))
+    }
+
+    fn read_identities(&mut self, message: &Message<'_>, limits: &ParseLimits) {
+        for header in message.headers() {
+            let HeaderValue::Address(address) = &header.value else {
+                continue;
+            };
+            let identities = identities(address, limits.max_addresses);
+            match header.name {
+                HeaderName::From => self.from_headers.push(identities),
+                HeaderName::Sender if self.sender.is_none() => {
+                    self.sender = identities.into_iter().next()
+                }
+                HeaderName::ResentFrom if self.resent_from.is_empty() => {
+                    self.resent_from = identities
+                }
+                HeaderName::ReplyTo if self.reply_to.is_empty() => self.reply_to = identities,
+                _ => {}
+            }
+        }
+        self.from_headers.truncate(limits.max_addresses);
+    }
+
+    fn read_raw_fields(&mut self, block: &HeaderBlock<'_>, ctx: &Context) {
+        let mut received_spf_seen = false;
+        // One buffer for every field's lower-cased name, not one allocation each.
+        let mut lower = String::new();
+        for field in &block.fields {
+            // HeaderBlock keeps only names of printable ASCII.
+            let name = std::str::from_utf8(field.name).unwrap_or_default();
+            if field.space_before_colon && self.anomalies.space_before_colon.len() < 16 {
+                self.anomalies.space_before_colon.push(name.to_string());
+            }
+            lower.clear();
+            lower.push_str(name);
+            lower.make_ascii_lowercase();
+            match lower.as_str() {
+                "from" => {
+                    let decoded = self.from_headers.get(self.anomalies.from_header_count);
+                    self.anomalies.from_header_count += 1;
+                    if has_encoded_word_trick(field, decoded) {
+                        self.anomalies.encoded_word_tricks.push(field.unfolded());
+                    }
+                    if has_route_syntax(field) {
+                        self.anomalies.route_syntax.push("From".into());
+                    }
+                }
+                "sender" | "reply-to" | "resent-from" if has_route_syntax(field) => {
+                    self.anomalies.route_syntax.push(name.to_string());
+                }
+                "dkim-signature" if self.dkim_signatures.len() < 16 => {
+                    if let Some(sig) = dkim_signature(field) {
+                        self.dkim_signatures.push(sig);
+                    }
+                }
+                "authentication-results" => self
+                    .auth
+                    .merge_header(&field.unfolded(), ctx.trusted_authserv_ids()),
+                "received-spf" if !received_spf_seen => {
+                    received_spf_seen = true;
+                    self.auth.merge_received_spf(&field.unfolded());
+                }
+                "list-id" if self.list_id.is_none() => self.list_id = Some(field.unfolded()),
+                _ => {}
+            }
+            if lower.starts_with("list-")
+                && !self.list_headers.contains(&lower)
+                && self.list_headers.len() < 16
+            {
+                self.list_headers.push(lower.clone());
+            }
+        }
+        // "From :" is not a From header to mail-parser, but some clients take it.
+        if self.from_headers.is_empty() && self.anomalies.from_header_count > 0 {
+            if let Some(field) = block.all("from").next() {
+                let value = field.unfolded();
+                let address = value
+                    .rsplit_once('<')
+                    .map(|(_, rest)| rest.trim_end_matches('>').trim())
+                    .unwrap_or(value.as_str());
+                let name = value
+                    .split_once('<')
+                    .map(|(n, _)| n.trim().trim_matches('"'));
+                self.from_headers
+                    .push(vec![Identity::new(name, Some(address))]);
+            }
+        }
+    }
+
+    /// Reads Received hops from the top down to the first external one and
+    /// stops: below it the sending side writes whatever it likes, so no
+    /// feature reads further, and parsing it would only cost time.
+    fn read_route(&mut self, block: &HeaderBlock<'_>, ctx: &Context) {
+        let max_hops = ctx.limits().max_hops;
+        let received = block.all("received");
+        for field in received {
+            self.received_count += 1;
+            if self.first_external_hop.is_some() || self.hops.len() >= max_hops {
+                continue;
+            }
+            let HeaderValue::Received(r) = parse_received(field.value) else {
+                continue;
+            };
+            let host = |h: &Option<Host<'_>>| match h {
+                Some(Host::Name(n)) => normalize_domain(n),
+                Some(Host::IpAddr(ip)) => Some(ip.to_string()),
+                None => None,
+            };
+            let helo = host(&r.helo).or_else(|| host(&r.from));
+            let ip = r.from_ip.or(match &r.from {
+                Some(Host::IpAddr(ip)) => Some(*ip),
+                _ => None,
+            });
+            let hop = Hop {
+                helo,
+                reverse_name: r.from_iprev.as_deref().and_then(normalize_domain),
+                ip,
+                by: host(&r.by),
+            };
+            if is_external_hop(&hop, ctx) {
+                self.first_external_hop = Some(self.hops.len());
+            }
+            self.hops.push(hop);
+        }
+    }
+}
+
+fn identities(address: &Address<'_>, max: usize) -> Vec<Identity> {
+    match address {
+        Address::List(list) => list
+            .iter()
+            .take(max)
+            .map(|a| Identity::new(a.name.as_deref(), a.address.as_deref()))
+            .collect(),
+        Address::Group(groups) => groups
+            .iter()
+            .flat_map(|g| g.addresses.iter())
+            .take(max)
+            .map(|a| Identity::new(a.name.as_deref(), a.address.as_deref()))
+            .collect(),
+    }
+}
+
+/// Removes a leading mbox `From ` line; returns the rest and its sender.
+fn strip_mbox_separator(bytes: &[u8]) -> (&[u8], Option<String>) {
+    let Some(rest) = bytes.strip_prefix(b"From ") else {
+        return (bytes, None);
+    };
+    // "From : x@y" is a From header with white space before its colon.
+    let first_word = rest.iter().find(|b| **b != b' ' && **b != b'\t');
+    if first_word == Some(&b':') {
+        return (bytes, None);
+    }
+    let end = rest
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(rest.len(), |i| i + 1);
+    let (line, after) = rest.split_at_checked(end).unwrap_or((rest, &[]));
+    let line = String::from_utf8_lossy(line);
+    let sender = line.split_whitespace().next().map(str::to_string);
+    (after, sender)
+}
+
+fn envelope_sender(
+    envelope: &Envelope,
+    block: &HeaderBlock<'_>,
+    mbox_line_sender: Option<String>,
+    ctx: &Context,
+) -> Option<Identity> {
+    let from_smtp = envelope.mail_from.clone();
+    let from_header = || {
+        block.all("return-path").next().map(|f| {
+            let v = f.unfolded();
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .trim()
+                .to_string()
+        })
+    };
+    let from_mbox = || {
+        ctx.trusts_mbox_envelope()
+            .then(|| envelope.mbox_sender.clone().or(mbox_line_sender))
+            .flatten()
+            .filter(|s| s != "MAILER-DAEMON" && s != "-")
+    };
+    let address = from_smtp.or_else(from_header).or_else(from_mbox)?;
+    let address = address.trim().trim_start_matches('<').trim_end_matches('>');
+    if address.is_empty() {
+        return None;
+    }
+    Some(Identity::new(None, Some(address)))
+}
+
+fn is_external_hop(hop: &Hop, ctx: &Context) -> bool {
+    if let Some(ip) = hop.ip {
+        if is_private(ip) {
+            return false;
+        }
+    }
+    let named_internal = [hop.reverse_name.as_deref(), hop.helo.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|n| ctx.is_internal(n) || n == "localhost");
+    if named_internal {
+        return false;
+    }
+    hop.ip.is_some() || hop.helo.is_some() || hop.reverse_name.is_some()
+}
+
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+fn dkim_signature(field: &RawField<'_>) -> Option<DkimSignature> {
+    let sig = mail_auth::dkim::Signature::parse(field.value).ok()?;
+    Some(DkimSignature {
+        domain: normalize_domain(&sig.d)?,
+        selector: sig.s,
+        body_length: (sig.l > 0).then_some(sig.l),
+        headers: sig.h.iter().map(|h| h.to_ascii_lowercase()).collect(),
+    })
+}
+
+/// An encoded-word in From that stands inside the address itself, or whose
+/// decoded display name (as mail-parser decoded it) gains an '@', angle
+/// brackets or control characters the raw text did not show.
+fn has_encoded_word_trick(field: &RawField<'_>, decoded: Option<&Vec<Identity>>) -> bool {
+    let raw = String::from_utf8_lossy(field.value);
+    if !raw.contains("=?") {
+        return false;
+    }
+    let in_address = raw
+        .rsplit_once('<')
+        .is_some_and(|(_, addr)| addr.split('>').next().is_some_and(|a| a.contains("=?")));
+    if in_address {
+        return true;
+    }
+    let raw_display = raw.rsplit_once('<').map_or(raw.as_ref(), |(d, _)| d);
+    let count = |s: &str, c: char| s.chars().filter(|x| *x == c).count();
+    // Counted once: the raw text may be megabytes and hold many names.
+    let special = ['@', '<', '>'];
+    let raw_counts = special.map(|c| count(raw_display, c));
+    decoded
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.name.as_deref())
+        .any(|name| {
+            special
+                .iter()
+                .zip(raw_counts)
+                .any(|(c, n)| count(name, *c) > n)
+                || name.chars().any(|c| c.is_control() && c != '\t')
+        })
+}
+
+/// `<@relay.example:user@domain>`: obsolete source routes.
+fn has_route_syntax(field: &RawField<'_>) -> bool {
+    // What follows each '<', up to the next '<' (and below, the next '>'):
+    // up to the next bracket only, so "<@<@<@…" stays linear.
+    field.value.split(|&b| b == b'<').skip(1).any(|after| {
+        after
+            .iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|c| *c == b'@')
+            && after.iter().take_while(|c| **c != b'>').any(|c| *c == b':')
+    })
+}
