@@ -107,7 +107,7 @@ pub fn contain_panic<T>(work: impl FnOnce() -> Result<T, ParseError>) -> Result<
 }
 
 #[cfg(test)]
-mod tests {
+mod panic_tests {
     use super::*;
 
     #[test]
@@ -135,7 +135,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod chain_tests {
     use super::*;
     use crate::{Context, OrgProfile};
     use std::error::Error;
