@@ -30,7 +30,7 @@ pub fn extract_all(
         paths,
         options,
         pool,
-        |m| row(extractor, m),
+        |m| extract_one(extractor, m),
         |done| {
             rows.extend(done);
             progress(rows.len() as u64);
@@ -84,7 +84,8 @@ fn next_batch(messages: &mut impl Iterator<Item = RawMessage>) -> Vec<RawMessage
     batch
 }
 
-fn row(extractor: &Extractor<'_>, m: &RawMessage) -> FeatureRow {
+/// One message's row: its place, and its features or its error.
+pub fn extract_one(extractor: &Extractor<'_>, m: &RawMessage) -> FeatureRow {
     let mut row = FeatureRow {
         path: m.origin.path.display().to_string(),
         member: m.origin.member.clone(),

@@ -13,7 +13,7 @@
 //! regression set) unless forced.
 
 use crate::error::TrainError;
-use crate::extract::extract_all;
+use crate::extract::extract_one;
 use crate::training::export::{write_artifact, RunSettings};
 use crate::training::{
     self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Example,
@@ -22,7 +22,7 @@ use crate::training::{
 use impostor_corpus::manifest::LabelEntry;
 use impostor_corpus::Progress;
 use impostor_corpus::{
-    assign, check_inputs, generated_labels, index_inputs, read_labels, IndexOptions, Label,
+    assign, check_inputs, generated_labels, index_inputs_with, read_labels, IndexOptions, Label,
     ManifestRow, SplitRule,
 };
 use impostor_features::{Context, Extractor};
@@ -504,26 +504,20 @@ fn read_examples(
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         },
     };
-    let index = {
-        let stage = progress.stage("indexing", None);
-        pool.install(|| index_inputs(paths, &options, &|n| stage.done(n)))
-    };
-    let rows = {
-        let stage = progress.stage("extracting", None);
+    // One pass: each message is indexed and extracted from the same bytes,
+    // and its features come back beside its manifest row.
+    let (index, rows) = {
+        let stage = progress.stage("indexing and extracting", None);
         let extractor = Extractor::new(ctx);
-        extract_all(paths, &extractor, &options.read, pool, &|n| stage.done(n))
+        pool.install(|| {
+            index_inputs_with(paths, &options, &|n| stage.done(n), &|m| {
+                extract_one(&extractor, m)
+            })
+        })
     };
-
-    let key = |path: &str, member: &Option<String>, index: Option<u64>| {
-        (path.to_string(), member.clone(), index)
-    };
-    let mut features: HashMap<_, _> = rows
-        .into_iter()
-        .map(|r| (key(&r.path, &r.member, r.index), r))
-        .collect();
     let mut examples = Vec::new();
     let mut kept = Vec::new();
-    for m in index.rows {
+    for (m, row) in index.rows.into_iter().zip(rows) {
         let Some(label) = m.label else {
             excluded.unlabelled += 1;
             continue;
@@ -532,8 +526,7 @@ fn read_examples(
             excluded.spam += 1;
             continue;
         }
-        let row = features.remove(&key(&m.path, &m.member, m.index));
-        let Some(values) = row.and_then(|r| r.values).filter(|_| m.error.is_none()) else {
+        let Some(values) = row.values.filter(|_| m.error.is_none()) else {
             excluded.unreadable += 1;
             continue;
         };
