@@ -305,10 +305,10 @@ impl Message {
     }
 
     /// At end-of-message: when no end-of-headers came, the body separator
-    /// is still owed.
-    fn finish(&mut self, _max: usize) {
-        if self.body_start.is_none() && self.error.is_none() {
-            self.bytes.extend_from_slice(b"\r\n");
+    /// is still owed, and it counts against the limit too.
+    fn finish(&mut self, max: usize) {
+        if self.body_start.is_none() {
+            self.end_of_headers(max);
         }
     }
 }
@@ -748,5 +748,18 @@ mod tests {
         assert!(m.bytes.is_empty());
         assert_eq!(crlf(b"a\n\tb\r\n\tc"), b"a\r\n\tb\r\n\tc");
         assert_eq!(envelope_field(c"<a@b.example>"), "a@b.example");
+    }
+
+    #[test]
+    fn a_message_without_end_of_headers_stays_within_the_limit() {
+        // Found by fuzzing (fuzz/regressions/milter_assembly): the body
+        // separator owed at end-of-message was added past the limit.
+        let headers: [(&[u8], &[u8]); 1] = [(b"From", b"a@b.example")];
+        let exact = assemble(21, &headers, false, &[]).unwrap();
+        assert_eq!(exact, b"From: a@b.example\r\n\r\n");
+        for max in [19, 20] {
+            assert!(assemble(max, &headers, false, &[]).is_err(), "{max}");
+        }
+        assert_eq!(assemble(21, &headers, true, &[]).unwrap(), exact);
     }
 }
