@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let envelope = envelope_from(side);
     // A third of the inputs under tight limits, chosen by length so that
     // the same input always takes the same path.
-    let ctx = if data.len() % 3 == 0 {
+    let ctx = if data.len().is_multiple_of(3) {
         tight_context()
     } else {
         default_context()
@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     // index keeps per-thread scratch space that must not leak state).
     // Checked on one input in eight, by length: a second extraction costs
     // a third of the throughput.
-    if data.len() % 8 == 0 {
+    if data.len().is_multiple_of(8) {
         let again = extractor.extract(&view);
         assert_eq!(x.vector.values(), again.vector.values());
         assert_eq!(x.evidence, again.evidence);

@@ -29,12 +29,15 @@ fn engine() -> &'static Engine {
     })
 }
 
+/// Header fields as the MTA passes them: (name, value).
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Header fields (name, value with folded lines joined by LF, as Postfix
 /// passes them) and the body, split as an MTA reads a message: the header
 /// block ends at a blank line or at the first line that is neither a field
 /// nor a continuation. NUL cannot travel in a field (C strings).
-fn mta_split(message: &[u8]) -> (Vec<(Vec<u8>, Vec<u8>)>, &[u8]) {
-    let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+fn mta_split(message: &[u8]) -> (Fields, &[u8]) {
+    let mut fields = Fields::new();
     let mut at = 0;
     while at < message.len() {
         let end = message[at..]
