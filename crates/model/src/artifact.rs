@@ -262,7 +262,7 @@ pub fn read_file(artifact: &Artifact, name: &str) -> Result<Vec<u8>, ModelError>
 
 /// Verifies an artifact whose files `read` returns by name; `dir` names
 /// it in errors.
-fn verify(
+pub fn verify(
     dir: &Path,
     read: &dyn Fn(&str) -> Result<Vec<u8>, ModelError>,
 ) -> Result<Artifact, ModelError> {

@@ -320,6 +320,54 @@ impl Message {
             self.bytes.extend_from_slice(p);
         }
     }
+
+    /// One header field as the MTA passes it (no line end; folded lines
+    /// end in LF).
+    fn header(&mut self, max: usize, name: &[u8], value: &[u8]) {
+        let v = crlf(value);
+        self.push(max, &[name, b": ", &v[..], b"\r\n"]);
+    }
+
+    /// The blank line after the header block.
+    fn end_of_headers(&mut self, max: usize) {
+        self.push(max, &[b"\r\n"]);
+        self.body_start = Some(self.bytes.len());
+    }
+
+    /// At end-of-message: when no end-of-headers came, the body separator
+    /// is still owed, and it counts against the limit too.
+    fn finish(&mut self, max: usize) {
+        if self.body_start.is_none() {
+            self.end_of_headers(max);
+        }
+    }
+}
+
+/// The bytes a connection assembles from the MTA's header fields, the
+/// end-of-headers (when `end_of_headers`) and body chunks, within `max`,
+/// exactly as the callbacks do; `Err` says why the message cannot be
+/// judged. Public for the fuzz target `milter_assembly`.
+pub fn assemble(
+    max: usize,
+    headers: &[(&[u8], &[u8])],
+    end_of_headers: bool,
+    body: &[&[u8]],
+) -> Result<Vec<u8>, String> {
+    let mut m = Message::default();
+    for (name, value) in headers {
+        m.header(max, name, value);
+    }
+    if end_of_headers {
+        m.end_of_headers(max);
+    }
+    for chunk in body {
+        m.push(max, &[chunk]);
+    }
+    m.finish(max);
+    match m.error {
+        Some(e) => Err(e),
+        None => Ok(m.bytes),
+    }
 }
 
 /// A header value with bare LF line ends (how MTAs pass folded fields) as
@@ -453,24 +501,21 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
     let config = &shared.config;
     let qid = queue_id(cx);
     let s = session(&mut cx.data);
-    let message = std::mem::take(&mut s.message);
+    let mut message = std::mem::take(&mut s.message);
+    message.finish(config.max_message_size);
     let (client_ip, helo) = (s.client_ip, s.helo.clone());
     let Message {
         mail_from,
         rcpt,
-        mut bytes,
-        body_start,
+        bytes,
         own_headers,
         error,
+        ..
     } = message;
     if let Some(e) = error {
         let (status, action) = fail(&mut cx.reply, config.on_error, &e);
         log(config, format_args!("{qid} error=\"{e}\" action={action}"));
         return status;
-    }
-    if body_start.is_none() {
-        // No end-of-headers came: the body separator is still owed.
-        bytes.extend_from_slice(b"\r\n");
     }
     let envelope = Envelope {
         mail_from,
@@ -585,17 +630,14 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                             m.own_headers[i] = m.own_headers[i].saturating_add(1);
                         }
                     }
-                    let v = crlf(value.to_bytes());
-                    m.push(max, &[n, b": ", &v[..], b"\r\n"]);
+                    m.header(max, n, value.to_bytes());
                     Status::Continue
                 })
             },
         )
         .on_eoh(move |cx: &mut Context<Session>| {
             Box::pin(async move {
-                let m = &mut session(&mut cx.data).message;
-                m.push(max, &[b"\r\n"]);
-                m.body_start = Some(m.bytes.len());
+                session(&mut cx.data).message.end_of_headers(max);
                 Status::Continue
             })
         })
@@ -749,5 +791,18 @@ mod tests {
         assert!(m.bytes.is_empty());
         assert_eq!(crlf(b"a\n\tb\r\n\tc"), b"a\r\n\tb\r\n\tc");
         assert_eq!(envelope_field(c"<a@b.example>"), "a@b.example");
+    }
+
+    #[test]
+    fn a_message_without_end_of_headers_stays_within_the_limit() {
+        // Found by fuzzing (fuzz/regressions/milter_assembly): the body
+        // separator owed at end-of-message was added past the limit.
+        let headers: [(&[u8], &[u8]); 1] = [(b"From", b"a@b.example")];
+        let exact = assemble(21, &headers, false, &[]).unwrap();
+        assert_eq!(exact, b"From: a@b.example\r\n\r\n");
+        for max in [19, 20] {
+            assert!(assemble(max, &headers, false, &[]).is_err(), "{max}");
+        }
+        assert_eq!(assemble(21, &headers, true, &[]).unwrap(), exact);
     }
 }
