@@ -12,10 +12,10 @@
 
 #![no_main]
 
-use impostor_features::{Envelope, Extraction, Extractor};
+use impostor_features::{Extraction, Extractor, Inputs};
 use impostor_fuzz::default_context;
-use impostor_serve::artifact::{self, sha256_hex, MANIFEST_FILE, SUMS_FILE};
-use impostor_serve::{Detector, ServeError};
+use impostor_model::artifact::{self, sha256_hex, MANIFEST_FILE, SUMS_FILE};
+use impostor_model::{Detector, ModelError};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -36,7 +36,7 @@ fn extractions() -> &'static [Extraction] {
         .iter()
         .map(|m| {
             Extractor::new(ctx)
-                .extract_bytes(m, &Envelope::default())
+                .extract_bytes(m, &Inputs::default())
                 .expect("example parses")
                 .1
         })
@@ -56,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let dir = Path::new("fuzz-artifact");
-    let read = |name: &str| -> Result<Vec<u8>, ServeError> {
+    let read = |name: &str| -> Result<Vec<u8>, ModelError> {
         Ok(match name {
             SUMS_FILE => sums.clone(),
             MANIFEST_FILE => manifest.to_vec(),

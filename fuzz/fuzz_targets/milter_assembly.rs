@@ -13,8 +13,9 @@
 
 use impostor_features::{Context, Envelope, OrgProfile};
 use impostor_fuzz::{split_side, EXAMPLE_ORG};
+use impostor_model::artifact;
 use impostor_serve::milter::{self, MilterConfig};
-use impostor_serve::{artifact, Engine};
+use impostor_serve::Engine;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -163,8 +164,14 @@ fuzz_target!(|data: &[u8]| {
         helo: Some("mail.example".into()),
         ..Envelope::default()
     };
-    let Ok(verdict) = engine().scan(&bytes, &envelope) else {
-        return;
+    let verdict = match engine().scan(&bytes, &envelope) {
+        Ok(v) => v,
+        // The engine contains panics as internal errors; to the fuzzer
+        // they are crashes all the same.
+        Err(e) => {
+            assert!(!e.is_internal(), "{e}");
+            return;
+        }
     };
     let d = milter::decide(&verdict, &MilterConfig::default());
     for (name, value) in &d.headers {

@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use impostor_features::{normalize_domain, Context, Envelope, Extractor, OrgProfile};
+use impostor_features::{normalize_domain, Context, Extractor, Inputs, OrgProfile};
 use impostor_fuzz::assert_bounded;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
     let extractor = Extractor::new(&ctx);
     for message in EXAMPLES {
         let (view, x) = extractor
-            .extract_bytes(message, &Envelope::default())
+            .extract_bytes(message, &Inputs::default())
             .expect("the examples parse under any profile");
         assert_bounded(&ctx, &view, &x);
     }

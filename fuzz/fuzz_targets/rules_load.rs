@@ -5,7 +5,7 @@
 #![no_main]
 
 use impostor_features::{Feature, FeatureVector};
-use impostor_serve::rules::{RuleSet, RuleText};
+use impostor_model::rules::{RuleSet, RuleText};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
