@@ -6,7 +6,8 @@ mod support;
 
 use impostor_features::{Context, Extraction, Feature, MessageView, ParseError, ParseLimits};
 use support::{
-    big_attachment, ctx, deep_mime, long_header, many_headers, many_links, org, run, try_run, HEAD,
+    big_attachment, ctx, deep_mime, long_header, many_headers, many_links, org, run, try_run, Lcg,
+    HEAD,
 };
 
 /// Longest evidence sentence we accept: it is shown to people.
@@ -61,23 +62,6 @@ fn assert_bounded(ctx: &Context, view: &MessageView, x: &Extraction) {
             e.feature.name(),
             e.detail.len()
         );
-    }
-}
-
-/// A fixed linear congruential generator (Knuth's MMIX constants).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| (self.next_u64() >> 33) as u8).collect()
     }
 }
 

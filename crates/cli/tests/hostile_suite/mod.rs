@@ -12,7 +12,9 @@
 //! suite's 200-odd MB are never in memory at once.
 #![allow(dead_code)]
 
-use crate::builders::{big_attachment, deep_mime, long_header, many_headers, many_links, HEAD};
+use crate::builders::{
+    big_attachment, deep_mime, long_header, many_headers, many_links, Lcg, HEAD,
+};
 use std::path::{Path, PathBuf};
 
 /// One hostile message: its file name (without `.eml`) and how to build it.
@@ -25,24 +27,6 @@ fn case(name: impl Into<String>, build: impl Fn() -> Vec<u8> + 'static) -> Case 
     Case {
         name: name.into(),
         build: Box::new(build),
-    }
-}
-
-/// A fixed linear congruential generator (Knuth's MMIX constants): the
-/// same garbage on every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| (self.next_u64() >> 33) as u8).collect()
     }
 }
 

@@ -317,3 +317,23 @@ pub fn long_header(name: &str, unit: &str, bytes: usize) -> Vec<u8> {
     m.push_str("Content-Type: text/plain\r\n\r\nhello\r\n");
     m.into_bytes()
 }
+
+/// A fixed linear congruential generator (Knuth's MMIX constants): the
+/// same garbage on every run.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// The next 64 bits of the sequence.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0
+    }
+
+    /// `n` bytes of the sequence (its high bits).
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| (self.next_u64() >> 33) as u8).collect()
+    }
+}
