@@ -19,7 +19,7 @@
 //! never unpacks archives nested inside archives (such a member is yielded as
 //! one message, as stored).
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod archive;
 mod error;
