@@ -124,11 +124,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             .with_context(|| format!("removing the previous run's {}", data.display()))?;
     }
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
-    std::fs::write(
+    impostor_model::atomic::write_bytes(
         &marker,
-        "written by impostor bench; its data/ is regenerated on every run\n",
-    )
-    .with_context(|| format!("writing {}", marker.display()))?;
+        b"written by impostor bench; its data/ is regenerated on every run\n",
+    )?;
     let step = |n: u32, what: &str| {
         eprintln!(
             "== step {n}/4: {what} ({:.0} s)",
