@@ -262,3 +262,23 @@ fn an_href_whose_fourth_byte_is_inside_a_character_is_read() {
         assert_bounded(ctx(), &view, &x);
     }
 }
+
+#[test]
+fn characters_that_normalise_into_many_stay_within_the_text_limit() {
+    // Found by fuzzing (fuzz/regressions/message_features): NFKC turns
+    // U+FDFA into eighteen characters and ½ into three, so the characters
+    // counted after normalising escaped the text limit.
+    let limits = ParseLimits {
+        max_text_bytes: 97,
+        ..ParseLimits::default()
+    };
+    let small = Context::builder(org()).limits(limits).build().unwrap();
+    for unit in ["\u{fdfa}", "½", "\u{337f} ", "x\u{fdfa}"] {
+        let body = unit.repeat(200);
+        let bytes = format!("{HEAD}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n");
+        for ctx in [&small, ctx()] {
+            let (view, x) = run(ctx, bytes.as_bytes());
+            assert_bounded(ctx, &view, &x);
+        }
+    }
+}
