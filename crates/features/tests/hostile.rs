@@ -255,9 +255,7 @@ fn an_href_whose_fourth_byte_is_inside_a_character_is_read() {
     // panicked, killing a whole scan.
     for href in ["aéé", "ééé", "w€", "www\u{e9}.example", "WWW.é.example/€"] {
         let html = format!("<html><body><a href=\"{href}\">x</a> and {href}</body></html>");
-        let bytes = format!(
-            "{HEAD}Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n",
-        );
+        let bytes = format!("{HEAD}Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n",);
         let (view, x) = run(ctx(), bytes.as_bytes());
         assert_bounded(ctx(), &view, &x);
     }
