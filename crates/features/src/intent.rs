@@ -217,7 +217,10 @@ impl IntentMatcher {
         text.push(' ');
         normalize_into(body, &mut text);
         let mut out = IntentCounts {
-            chars: text.chars().count(),
+            // NFKC can turn one character into many (U+FDFA into eighteen):
+            // counted at most one per byte read, the count stays within
+            // the text limit that bounded those bytes.
+            chars: text.chars().count().min(subject.len() + 1 + body.len()),
             ..IntentCounts::default()
         };
         // The leftmost-longest phrases, without overlap, of those that stand
