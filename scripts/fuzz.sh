@@ -20,11 +20,11 @@
 #                              without a sanitizer, the same with -none)
 #   $IMPOSTOR_FUZZ_WORK        seeds/, corpus/ (the campaign's, kept),
 #                              smoke/ (fresh each smoke), artifacts/ (crashes),
-#                              logs/ (default ~/.cache/impostor-fuzz)
+#                              logs/, tmp/ (default ~/.cache/impostor-fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(message_features milter_assembly org_profile lookalike rules_load artifact_load)
+TARGETS=(message_features milter_assembly org_profile lookalike rules_load artifact_load mail_source)
 # Separate from the workspace's build: other flags, another toolchain.
 TARGET_DIR="${IMPOSTOR_FUZZ_TARGET_DIR:-$HOME/.cache/impostor-fuzz-target}"
 export CARGO_TARGET_DIR="$TARGET_DIR"
@@ -164,6 +164,28 @@ sums = "".join(f"{empty}  {name}\n" for name in manifest["files"])
 sums = f"{hashlib.sha256(data).hexdigest()}  manifest.json\n" + sums
 open(os.path.join(sys.argv[2], "sums-and-manifest"), "wb").write(sums.encode() + b"\0" + data)
 EOF
+    # The example messages as the files a user may give: an mbox (with
+    # mboxrd quoting), a tar, a tar.gz.
+    python3 - "$seeds/mail_source" datasets/examples/*.eml <<'EOF'
+import gzip, io, os, sys, tarfile
+out, paths = sys.argv[1], sys.argv[2:]
+messages = [open(p, "rb").read() for p in paths]
+mbox = b""
+for i, m in enumerate(messages):
+    quoted = m.replace(b"\nFrom ", b"\n>From ")
+    body = b"From the desk of the CFO\n>From a quoted line\n"
+    mbox += b"From sender%d@example.com Tue Jan  2 10:00:0%d 2024\n" % (i, i) + quoted + body + b"\n"
+open(os.path.join(out, "examples.mbox"), "wb").write(mbox)
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+    for p, m in zip(paths, messages):
+        info = tarfile.TarInfo("corpus/ham/" + os.path.basename(p))
+        info.size, info.mtime = len(m), 0
+        tar.addfile(info, io.BytesIO(m))
+open(os.path.join(out, "examples.tar"), "wb").write(buf.getvalue())
+open(os.path.join(out, "examples.tar.gz"), "wb").write(gzip.compress(buf.getvalue(), mtime=0))
+open(os.path.join(out, "one.eml"), "wb").write(messages[0])
+EOF
     for t in "${TARGETS[@]}"; do
         if [ -d "fuzz/seeds/$t" ]; then cp -r "fuzz/seeds/$t/." "$seeds/$t/"; fi
         if [ -d "fuzz/regressions/$t" ]; then cp -r "fuzz/regressions/$t/." "$seeds/$t/"; fi
@@ -192,8 +214,10 @@ run_target() {
     mkdir -p "$WORK/artifacts/$t" "$WORK/logs" "$corpus"
     local log="$WORK/logs/$t-$mode.log"
     local status=0
+    # mail_source writes each input to a file: keep those here.
+    mkdir -p "$WORK/tmp"
     # shellcheck disable=SC2046
-    fuzz run -s "$SANITIZER" --target-dir "$CARGO_TARGET_DIR" "$t" "$corpus" "$WORK/seeds/$t" -- \
+    TMPDIR="$WORK/tmp" fuzz run -s "$SANITIZER" --target-dir "$CARGO_TARGET_DIR" "$t" "$corpus" "$WORK/seeds/$t" -- \
         -max_len="$(max_len "$t")" $(dict_args "$t") \
         -artifact_prefix="$WORK/artifacts/$t/" -print_final_stats=1 "$@" \
         >"$log" 2>&1 || status=$?
