@@ -123,10 +123,10 @@ impl Milter {
         self.stderr.lock().unwrap().join("\n")
     }
 
-    /// Waits (at most 10 s) for a line of standard error containing
+    /// Waits (at most 30 s: a loaded machine is slow to reload) for a line of standard error containing
     /// `needle`; the log so far on failure.
     pub fn wait_log(&self, needle: &str) {
-        for _ in 0..100 {
+        for _ in 0..300 {
             if self.log().contains(needle) {
                 return;
             }
