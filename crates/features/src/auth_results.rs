@@ -12,54 +12,203 @@ use std::collections::HashSet;
 pub enum AuthVerdict {
     /// The check passed.
     Pass,
-    /// The check failed (for SPF: fail, softfail or permerror).
+    /// The check failed (fail, softfail or permerror).
     Fail,
     /// No verdict, or one that says neither (none, neutral, temperror).
     #[default]
     Unknown,
 }
 
+/// A check's result as RFC 8601 names it; [`AuthResult::verdict`] folds it
+/// into the three values features read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthResult {
+    /// The check passed.
+    Pass,
+    /// The check failed.
+    Fail,
+    /// SPF: the domain says the host is probably not allowed.
+    #[serde(rename = "softfail")]
+    SoftFail,
+    /// SPF: the domain says nothing about the host.
+    Neutral,
+    /// Nothing to check (no record, no signature), or no result known.
+    #[default]
+    None,
+    /// A transient failure (DNS timeout, SERVFAIL): unknown, never fail.
+    #[serde(rename = "temperror")]
+    TempError,
+    /// The domain's records are broken.
+    #[serde(rename = "permerror")]
+    PermError,
+}
+
+impl AuthResult {
+    /// Reads an RFC 8601 result word (case-insensitive); `None` when the
+    /// word is not one of them.
+    pub fn parse(word: &str) -> Option<AuthResult> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "pass" => AuthResult::Pass,
+            "fail" | "hardfail" => AuthResult::Fail,
+            "softfail" => AuthResult::SoftFail,
+            "neutral" | "policy" => AuthResult::Neutral,
+            "none" => AuthResult::None,
+            "temperror" => AuthResult::TempError,
+            "permerror" => AuthResult::PermError,
+            _ => return None,
+        })
+    }
+
+    /// Pass; fail for fail, softfail and permerror; unknown otherwise
+    /// (a temperror is never a fail).
+    pub fn verdict(self) -> AuthVerdict {
+        match self {
+            AuthResult::Pass => AuthVerdict::Pass,
+            AuthResult::Fail | AuthResult::SoftFail | AuthResult::PermError => AuthVerdict::Fail,
+            AuthResult::Neutral | AuthResult::None | AuthResult::TempError => AuthVerdict::Unknown,
+        }
+    }
+
+    /// The RFC 8601 word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthResult::Pass => "pass",
+            AuthResult::Fail => "fail",
+            AuthResult::SoftFail => "softfail",
+            AuthResult::Neutral => "neutral",
+            AuthResult::None => "none",
+            AuthResult::TempError => "temperror",
+            AuthResult::PermError => "permerror",
+        }
+    }
+}
+
+/// A DMARC record's requested policy (`p=`, or `sp=` for a subdomain).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DmarcPolicy {
+    /// `p=none`: monitor only.
+    None,
+    /// `p=quarantine`.
+    Quarantine,
+    /// `p=reject`.
+    Reject,
+}
+
+impl DmarcPolicy {
+    /// Reads `none`, `quarantine` or `reject` (case-insensitive).
+    pub fn parse(word: &str) -> Option<DmarcPolicy> {
+        match word.to_ascii_lowercase().as_str() {
+            "none" => Some(DmarcPolicy::None),
+            "quarantine" => Some(DmarcPolicy::Quarantine),
+            "reject" => Some(DmarcPolicy::Reject),
+            _ => None,
+        }
+    }
+}
+
+/// Where the verdicts came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthSource {
+    /// Read from Authentication-Results / Received-SPF headers that the
+    /// organisation's trusted receivers added.
+    #[default]
+    Header,
+    /// Verified live over DNS before extraction (the enrichment step).
+    Live,
+}
+
 /// One DKIM result with the signing domain it was for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DkimResult {
-    /// What the trusted server found for this signature.
-    pub verdict: AuthVerdict,
-    /// `header.d`, or the domain of `header.i`.
+    /// What the verifier found for this signature.
+    pub result: AuthResult,
+    /// `header.d`, or the domain of `header.i`, normalised.
     pub domain: Option<String>,
+    /// `header.s`, the key's selector, when known.
+    pub selector: Option<String>,
 }
 
-/// What the trusted verdicts say, merged topmost-first.
+impl DkimResult {
+    /// The three-valued reading of `result`.
+    pub fn verdict(&self) -> AuthVerdict {
+        self.result.verdict()
+    }
+}
+
+/// The verdicts features read, merged topmost-first (from headers) or
+/// verified live.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AuthResults {
-    /// The SPF verdict (or the topmost Received-SPF's, when no trusted
-    /// Authentication-Results gave one).
-    pub spf: AuthVerdict,
-    /// `smtp.mailfrom` of the SPF result (an address or a domain).
+    /// The SPF result.
+    pub spf: AuthResult,
+    /// `smtp.mailfrom` of the SPF result (an address or a domain), or the
+    /// HELO name when SPF was checked on it.
     pub spf_mailfrom: Option<String>,
-    /// Every DKIM result, topmost header first.
+    /// Every DKIM result, topmost header (or first signature) first.
     pub dkim: Vec<DkimResult>,
-    /// The DMARC verdict.
-    pub dmarc: AuthVerdict,
-    /// `header.from` of the DMARC result.
+    /// The DMARC result. A permerror (a broken record) is kept as such
+    /// but, being about the record and not the message, reads as unknown
+    /// in [`AuthResults::dmarc_verdict`].
+    pub dmarc: AuthResult,
+    /// The policy the DMARC record asks for, when known.
+    pub dmarc_policy: Option<DmarcPolicy>,
+    /// `header.from` of the DMARC result: the domain DMARC was evaluated on.
     pub dmarc_header_from: Option<String>,
-    /// The ARC verdict.
-    pub arc: AuthVerdict,
+    /// The ARC chain's result.
+    pub arc: AuthResult,
     /// Microsoft's composite authentication verdict (softfail counts as fail).
-    pub compauth: AuthVerdict,
+    pub compauth: AuthResult,
     /// At least one Authentication-Results header came from a trusted server.
     pub trusted_header_seen: bool,
+    /// Headers or live verification.
+    pub source: AuthSource,
 }
 
 impl AuthResults {
     /// Overall DKIM: pass if any signature passed, fail if some failed and
     /// none passed, unknown otherwise.
     pub fn dkim_overall(&self) -> AuthVerdict {
-        if self.dkim.iter().any(|d| d.verdict == AuthVerdict::Pass) {
+        if self.dkim.iter().any(|d| d.verdict() == AuthVerdict::Pass) {
             AuthVerdict::Pass
-        } else if self.dkim.iter().any(|d| d.verdict == AuthVerdict::Fail) {
+        } else if self.dkim.iter().any(|d| d.verdict() == AuthVerdict::Fail) {
             AuthVerdict::Fail
         } else {
             AuthVerdict::Unknown
+        }
+    }
+
+    /// DMARC, three-valued; a permerror (the record is broken) is unknown.
+    pub fn dmarc_verdict(&self) -> AuthVerdict {
+        match self.dmarc {
+            AuthResult::PermError => AuthVerdict::Unknown,
+            r => r.verdict(),
+        }
+    }
+
+    /// What `scan` reports (design.md §5): `spf`, each `dkim` with its
+    /// domain, `dmarc` with policy and the domain it was evaluated on,
+    /// `arc`, and `source`.
+    pub fn summary(&self) -> AuthSummary {
+        AuthSummary {
+            spf: self.spf,
+            dkim: self
+                .dkim
+                .iter()
+                .map(|d| DkimSummary {
+                    domain: d.domain.clone(),
+                    result: d.result,
+                })
+                .collect(),
+            dmarc: DmarcSummary {
+                result: self.dmarc,
+                policy: self.dmarc_policy,
+                domain: self.dmarc_header_from.clone(),
+            },
+            arc: self.arc,
+            source: self.source,
         }
     }
 
@@ -77,21 +226,22 @@ impl AuthResults {
             return;
         }
         self.trusted_header_seen = true;
+        self.source = AuthSource::Header;
         for segment in segments {
             let mut tokens = segment.split_whitespace();
             let Some((method, result)) = tokens.next().and_then(|t| t.split_once('=')) else {
                 continue;
             };
             let method = method.split('/').next().unwrap_or("").to_ascii_lowercase();
-            let result = result.trim_matches('"').to_ascii_lowercase();
+            let result = AuthResult::parse(result.trim_matches('"')).unwrap_or_default();
             let props: Vec<(String, String)> = tokens
                 .filter_map(|t| t.split_once('='))
                 .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_string()))
                 .collect();
             let prop = |key: &str| props.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
             match method.as_str() {
-                "spf" if self.spf == AuthVerdict::Unknown && self.spf_mailfrom.is_none() => {
-                    self.spf = spf_verdict(&result);
+                "spf" if self.spf == AuthResult::None && self.spf_mailfrom.is_none() => {
+                    self.spf = result;
                     self.spf_mailfrom = prop("smtp.mailfrom").or_else(|| prop("smtp.helo"));
                 }
                 "dkim" => {
@@ -99,22 +249,18 @@ impl AuthResults {
                         prop("header.i").and_then(|i| i.rsplit('@').next().map(str::to_string))
                     });
                     self.dkim.push(DkimResult {
-                        verdict: dkim_verdict(&result),
+                        result,
                         domain: domain.map(|d| d.to_ascii_lowercase()),
+                        selector: prop("header.s"),
                     });
                 }
-                "dmarc"
-                    if self.dmarc == AuthVerdict::Unknown && self.dmarc_header_from.is_none() =>
-                {
-                    self.dmarc = pass_fail(&result, &["fail"]);
+                "dmarc" if self.dmarc == AuthResult::None && self.dmarc_header_from.is_none() => {
+                    self.dmarc = result;
                     self.dmarc_header_from = prop("header.from").map(|d| d.to_ascii_lowercase());
+                    self.dmarc_policy = prop("policy.dmarc").and_then(|p| DmarcPolicy::parse(&p));
                 }
-                "arc" if self.arc == AuthVerdict::Unknown => {
-                    self.arc = pass_fail(&result, &["fail"]);
-                }
-                "compauth" if self.compauth == AuthVerdict::Unknown => {
-                    self.compauth = pass_fail(&result, &["fail", "softfail"]);
-                }
+                "arc" if self.arc == AuthResult::None => self.arc = result,
+                "compauth" if self.compauth == AuthResult::None => self.compauth = result,
                 _ => {}
             }
         }
@@ -123,14 +269,14 @@ impl AuthResults {
     /// Uses a Received-SPF value when no trusted Authentication-Results gave
     /// an SPF verdict. Only the topmost Received-SPF is passed in.
     pub(crate) fn merge_received_spf(&mut self, value: &str) {
-        if self.spf != AuthVerdict::Unknown || self.spf_mailfrom.is_some() {
+        if self.spf != AuthResult::None || self.spf_mailfrom.is_some() {
             return;
         }
         let cleaned = strip_comments(value);
         let Some(result) = cleaned.split_whitespace().next() else {
             return;
         };
-        self.spf = spf_verdict(&result.to_ascii_lowercase());
+        self.spf = AuthResult::parse(result).unwrap_or_default();
         self.spf_mailfrom = cleaned
             .split(|c: char| c == ';' || c.is_whitespace())
             .find_map(|t| t.strip_prefix("envelope-from="))
@@ -138,22 +284,39 @@ impl AuthResults {
     }
 }
 
-fn spf_verdict(result: &str) -> AuthVerdict {
-    pass_fail(result, &["fail", "softfail", "permerror"])
+/// The `auth` object of a scan record (design.md §5).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AuthSummary {
+    /// The SPF result.
+    pub spf: AuthResult,
+    /// Each DKIM signature's domain and result.
+    pub dkim: Vec<DkimSummary>,
+    /// DMARC: result, requested policy and the domain it was evaluated on.
+    pub dmarc: DmarcSummary,
+    /// The ARC chain's result.
+    pub arc: AuthResult,
+    /// `live` or `header`.
+    pub source: AuthSource,
 }
 
-fn dkim_verdict(result: &str) -> AuthVerdict {
-    pass_fail(result, &["fail", "permerror"])
+/// One DKIM signature in [`AuthSummary`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DkimSummary {
+    /// The signing domain (d=).
+    pub domain: Option<String>,
+    /// What verification found.
+    pub result: AuthResult,
 }
 
-fn pass_fail(result: &str, fails: &[&str]) -> AuthVerdict {
-    if result == "pass" {
-        AuthVerdict::Pass
-    } else if fails.contains(&result) {
-        AuthVerdict::Fail
-    } else {
-        AuthVerdict::Unknown
-    }
+/// DMARC in [`AuthSummary`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DmarcSummary {
+    /// What DMARC found.
+    pub result: AuthResult,
+    /// The policy the record asks for, when known.
+    pub policy: Option<DmarcPolicy>,
+    /// The From domain DMARC was evaluated on.
+    pub domain: Option<String>,
 }
 
 /// Removes RFC 5322 comments (nested parentheses, backslash escapes) and
@@ -205,14 +368,14 @@ mod tests {
             &trusted(),
         );
         assert!(ar.trusted_header_seen);
-        assert_eq!(ar.spf, AuthVerdict::Fail);
+        assert_eq!(ar.spf, AuthResult::SoftFail);
         assert_eq!(ar.spf_mailfrom.as_deref(), Some("lily@gmail.com"));
         assert_eq!(ar.dkim_overall(), AuthVerdict::Pass);
         assert_eq!(ar.dkim[0].domain.as_deref(), Some("gmail.com"));
-        assert_eq!(ar.dmarc, AuthVerdict::Fail);
+        assert_eq!(ar.dmarc, AuthResult::Fail);
         assert_eq!(ar.dmarc_header_from.as_deref(), Some("gmail.com"));
-        assert_eq!(ar.arc, AuthVerdict::Unknown);
-        assert_eq!(ar.compauth, AuthVerdict::Fail);
+        assert_eq!(ar.arc, AuthResult::None);
+        assert_eq!(ar.compauth, AuthResult::SoftFail);
     }
 
     #[test]
@@ -225,8 +388,8 @@ mod tests {
         assert_eq!(ar, AuthResults::default());
         ar.merge_header("MX1.INTERFACE.COM 1; none", &trusted());
         assert!(ar.trusted_header_seen);
-        assert_eq!(ar.spf, AuthVerdict::Unknown);
-        assert_eq!(ar.dmarc, AuthVerdict::Unknown);
+        assert_eq!(ar.spf, AuthResult::None);
+        assert_eq!(ar.dmarc, AuthResult::None);
         assert_eq!(ar.dkim_overall(), AuthVerdict::Unknown);
     }
 
@@ -234,10 +397,10 @@ mod tests {
     fn received_spf_only_fills_a_gap() {
         let mut ar = AuthResults::default();
         ar.merge_received_spf("Softfail (mailfrom) identity=mailfrom; client-ip=198.51.100.183; envelope-from=lily@gmail.com; receiver=j@x");
-        assert_eq!(ar.spf, AuthVerdict::Fail);
+        assert_eq!(ar.spf, AuthResult::SoftFail);
         assert_eq!(ar.spf_mailfrom.as_deref(), Some("lily@gmail.com"));
         ar.merge_received_spf("pass");
-        assert_eq!(ar.spf, AuthVerdict::Fail);
+        assert_eq!(ar.spf, AuthResult::SoftFail);
     }
 
     #[test]

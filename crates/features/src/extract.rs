@@ -1,5 +1,6 @@
 //! Runs every feature family over a message view.
 
+use crate::auth_results::AuthResults;
 use crate::context::Context;
 use crate::error::{contain_panic, ParseError};
 use crate::evidence::{Evidence, EvidenceLog, Technique};
@@ -19,6 +20,9 @@ pub struct Extraction {
     /// Sentences explaining the features that fired, in the order the
     /// families ran.
     pub evidence: Vec<Evidence>,
+    /// The authentication verdicts the features read: trusted headers, or
+    /// the live ones of [`Inputs::auth`].
+    pub auth: AuthResults,
 }
 
 impl Extraction {
@@ -76,7 +80,11 @@ impl<'c> Extractor<'c> {
                 memchr::memmem::find(bytes, FAULT_MARKER).is_some(),
                 |_| Err(ParseError::Internal("fail point".into()))
             );
-            let view = MessageView::parse(bytes, &inputs.envelope, self.ctx)?;
+            let mut view = MessageView::parse(bytes, &inputs.envelope, self.ctx)?;
+            if let Some(live) = &inputs.auth {
+                view.auth = live.clone();
+            }
+            view.domain_status.clone_from(&inputs.domains);
             let extraction = self.extract(&view);
             Ok((view, extraction))
         })
@@ -124,6 +132,7 @@ impl<'c> Extractor<'c> {
         Extraction {
             vector: v,
             evidence: log.items,
+            auth: view.auth.clone(),
         }
     }
 }

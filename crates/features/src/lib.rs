@@ -85,14 +85,17 @@ mod received;
 mod schema;
 mod sender_path;
 
-pub use auth_results::{AuthResults, AuthVerdict, DkimResult};
+pub use auth_results::{
+    AuthResult, AuthResults, AuthSource, AuthSummary, AuthVerdict, DkimResult, DkimSummary,
+    DmarcPolicy, DmarcSummary,
+};
 pub use context::{Context, ContextBuilder, OrgProfile, Vip};
 pub use domain::{normalize_domain, registrable_domain, DomainSet};
 pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
 pub use extract::{Extraction, Extractor, FAULT_INJECTION, FAULT_MARKER};
 pub use header_block::{HeaderFilter, DEFAULT_VERDICT_HEADERS};
-pub use inputs::Inputs;
+pub use inputs::{DomainStatus, Inputs};
 pub use intent::IntentCategory;
 pub use lookalike::permutation::{
     keyboard_neighbours, permutations, Permutation, DEFAULT_TLDS as DEFAULT_SWAP_TLDS,

@@ -17,10 +17,10 @@ pub(crate) fn authenticated_for(
     from_domain: Option<&str>,
 ) -> bool {
     let dmarc_domain = auth.dmarc_header_from.as_deref().or(from_domain);
-    let dmarc =
-        auth.dmarc == AuthVerdict::Pass && dmarc_domain.is_some_and(|d| relaxed_aligned(d, domain));
+    let dmarc = auth.dmarc_verdict() == AuthVerdict::Pass
+        && dmarc_domain.is_some_and(|d| relaxed_aligned(d, domain));
     let dkim = auth.dkim.iter().any(|r| {
-        r.verdict == AuthVerdict::Pass
+        r.verdict() == AuthVerdict::Pass
             && r.domain
                 .as_deref()
                 .is_some_and(|d| relaxed_aligned(d, domain))
@@ -32,8 +32,8 @@ pub(crate) fn authenticated_for(
             crate::domain::normalize_domain(m)
         }
     });
-    let spf =
-        auth.spf == AuthVerdict::Pass && spf_domain.is_some_and(|d| relaxed_aligned(&d, domain));
+    let spf = auth.spf.verdict() == AuthVerdict::Pass
+        && spf_domain.is_some_and(|d| relaxed_aligned(&d, domain));
     dmarc || dkim || spf
 }
 
@@ -58,7 +58,7 @@ pub(crate) fn extract(
         if !env_aligned {
             v.set_flag(Feature::EnvelopeFromDomainMismatch, true);
             let claims_ours = ctx.is_internal(f) || ctx.is_protected(f);
-            let technique = (claims_ours || auth.dmarc == AuthVerdict::Fail)
+            let technique = (claims_ours || auth.dmarc_verdict() == AuthVerdict::Fail)
                 .then_some(Technique::HeaderFromSpoof);
             log.add(
                 Feature::EnvelopeFromDomainMismatch,
@@ -102,7 +102,12 @@ pub(crate) fn extract(
         v.set_flag(pass, verdict == AuthVerdict::Pass);
         v.set_flag(fail, verdict == AuthVerdict::Fail);
     };
-    flag_pair(v, auth.spf, Feature::AuthSpfPass, Feature::AuthSpfFail);
+    flag_pair(
+        v,
+        auth.spf.verdict(),
+        Feature::AuthSpfPass,
+        Feature::AuthSpfFail,
+    );
     flag_pair(
         v,
         auth.dkim_overall(),
@@ -111,14 +116,19 @@ pub(crate) fn extract(
     );
     flag_pair(
         v,
-        auth.dmarc,
+        auth.dmarc_verdict(),
         Feature::AuthDmarcPass,
         Feature::AuthDmarcFail,
     );
-    flag_pair(v, auth.arc, Feature::AuthArcPass, Feature::AuthArcFail);
     flag_pair(
         v,
-        auth.compauth,
+        auth.arc.verdict(),
+        Feature::AuthArcPass,
+        Feature::AuthArcFail,
+    );
+    flag_pair(
+        v,
+        auth.compauth.verdict(),
         Feature::AuthCompauthPass,
         Feature::AuthCompauthFail,
     );
@@ -127,7 +137,7 @@ pub(crate) fn extract(
     } else {
         Technique::HeaderFromSpoof
     };
-    if auth.spf == AuthVerdict::Fail {
+    if auth.spf.verdict() == AuthVerdict::Fail {
         let what = auth
             .spf_mailfrom
             .as_deref()
@@ -139,7 +149,7 @@ pub(crate) fn extract(
             format!("SPF failed for {what}: the sending host may not send for that domain"),
         );
     }
-    if auth.dmarc == AuthVerdict::Fail {
+    if auth.dmarc_verdict() == AuthVerdict::Fail {
         let what = auth
             .dmarc_header_from
             .as_deref()
@@ -151,7 +161,7 @@ pub(crate) fn extract(
             format!("DMARC failed for {what}"),
         );
     }
-    if auth.compauth == AuthVerdict::Fail {
+    if auth.compauth.verdict() == AuthVerdict::Fail {
         log.add(
             Feature::AuthCompauthFail,
             Some(spoof_kind),
@@ -193,11 +203,11 @@ pub(crate) fn extract(
     }
     if let Some(f) = from_domain.filter(|f| ctx.is_protected(f) && !ctx.is_internal(f)) {
         let dkim_aligned_pass = auth.dkim.iter().any(|r| {
-            r.verdict == AuthVerdict::Pass
+            r.verdict() == AuthVerdict::Pass
                 && r.domain.as_deref().is_some_and(|d| relaxed_aligned(d, f))
         });
-        let failed = auth.dmarc == AuthVerdict::Fail
-            || (auth.spf == AuthVerdict::Fail && env_aligned && !dkim_aligned_pass);
+        let failed = auth.dmarc_verdict() == AuthVerdict::Fail
+            || (auth.spf.verdict() == AuthVerdict::Fail && env_aligned && !dkim_aligned_pass);
         if failed {
             v.set_flag(Feature::ProtectedDomainUnauthenticated, true);
             log.add(
@@ -226,7 +236,8 @@ pub(crate) fn extract(
                 let guarded = ctx.is_freemail(claimed)
                     || ctx.is_internal(claimed)
                     || ctx.is_protected(claimed);
-                let failed = auth.spf == AuthVerdict::Fail || auth.dmarc == AuthVerdict::Fail;
+                let failed = auth.spf.verdict() == AuthVerdict::Fail
+                    || auth.dmarc_verdict() == AuthVerdict::Fail;
                 log.add(
                     Feature::FirstHopHeloDomainMismatch,
                     (guarded && failed).then_some(Technique::EnvelopeFromSpoof),

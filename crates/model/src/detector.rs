@@ -118,6 +118,7 @@ impl Detector {
             flagged: level >= self.model.default_level(),
             techniques,
             reasons,
+            auth: extraction.auth.summary(),
         }
     }
 }
@@ -155,7 +156,11 @@ mod tests {
         for f in flags {
             vector.set_flag(*f, true);
         }
-        Extraction { vector, evidence }
+        Extraction {
+            vector,
+            evidence,
+            ..Extraction::default()
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Verdicts and the scan record: what every front end reports about one
 //! message (design.md §5).
 
-use impostor_features::Technique;
+use impostor_features::{AuthSummary, Technique};
 use serde::{Deserialize, Serialize};
 
 /// How suspicious a message is, in the artifact's operating points.
@@ -58,6 +58,9 @@ pub struct Verdict {
     /// At most eight, highest contribution first (what lowered the score
     /// comes last).
     pub reasons: Vec<Reason>,
+    /// The authentication verdicts the score read, and whether they were
+    /// verified live or read from trusted headers.
+    pub auth: AuthSummary,
 }
 
 /// One line of `impostor scan --format ndjson`.
@@ -87,11 +90,17 @@ mod tests {
     use super::*;
     use serde_json::{json, Value};
 
-    /// The example in design.md §5, verbatim.
+    use impostor_features::{AuthResult, AuthSource, DkimSummary, DmarcPolicy, DmarcSummary};
+
+    /// The example in design.md §5, verbatim, with the `auth` object it
+    /// describes since the authentication work.
     const DESIGN_EXAMPLE: &str = r#"{"path": "inbox.mbox", "index": 3,
  "score": 0.93, "level": "high", "flagged": true,
  "techniques": ["lookalike_domain", "freemail_impersonation"],
  "reasons": [{"code": "reply_to_lookalike", "detail": "Reply-To comqany.com looks like company.com (letter replaced)", "contribution": 2.1}],
+ "auth": {"spf": "pass", "dkim": [{"domain": "comqany.com", "result": "pass"}],
+          "dmarc": {"result": "fail", "policy": "reject", "domain": "company.com"},
+          "arc": "none", "source": "live"},
  "error": null}"#;
 
     fn design_record() -> ScanRecord {
@@ -109,6 +118,20 @@ mod tests {
                     detail: "Reply-To comqany.com looks like company.com (letter replaced)".into(),
                     contribution: 2.1,
                 }],
+                auth: AuthSummary {
+                    spf: AuthResult::Pass,
+                    dkim: vec![DkimSummary {
+                        domain: Some("comqany.com".into()),
+                        result: AuthResult::Pass,
+                    }],
+                    dmarc: DmarcSummary {
+                        result: AuthResult::Fail,
+                        policy: Some(DmarcPolicy::Reject),
+                        domain: Some("company.com".into()),
+                    },
+                    arc: AuthResult::None,
+                    source: AuthSource::Live,
+                },
             }),
             error: None,
         }
@@ -133,6 +156,7 @@ mod tests {
             "\"flagged\"",
             "\"techniques\"",
             "\"reasons\"",
+            "\"auth\"",
             "\"error\"",
         ];
         let positions: Vec<usize> = keys.iter().map(|k| line.find(k).unwrap()).collect();

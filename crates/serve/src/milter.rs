@@ -715,6 +715,7 @@ mod tests {
                     contribution: 0.1,
                 },
             ],
+            auth: Default::default(),
         }
     }
 

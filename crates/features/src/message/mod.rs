@@ -200,6 +200,8 @@ pub struct MessageView {
     pub links: Vec<Link>,
     /// Header tricks that make clients and verifiers see different senders.
     pub anomalies: HeaderAnomalies,
+    /// What DNS said of the sender domains ([`crate::Inputs::domains`]).
+    pub domain_status: Vec<crate::inputs::DomainStatus>,
 }
 
 impl MessageView {
