@@ -113,6 +113,7 @@ fn five_thousand_attacks_injected_into_spamassassin_ham_each_show_their_techniqu
     let extractor = Extractor::new(&ctx);
     let mut per_technique: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut missing = Vec::new();
+    let mut missing_by_variant: BTreeMap<String, usize> = BTreeMap::new();
     for a in &attacks {
         let technique = a
             .technique
@@ -126,6 +127,7 @@ fn five_thousand_attacks_injected_into_spamassassin_ham_each_show_their_techniqu
             entry.1 += 1;
         } else {
             missing.push(a.member.clone());
+            *missing_by_variant.entry(a.variant.clone()).or_default() += 1;
         }
     }
     for (t, (n, _)) in &per_technique {
@@ -133,7 +135,7 @@ fn five_thousand_attacks_injected_into_spamassassin_ham_each_show_their_techniqu
     }
     assert!(
         missing.is_empty(),
-        "{} injected messages lack their technique's evidence, e.g. {:?}; per technique (total, shown): {per_technique:?}",
+        "{} injected messages lack their technique's evidence, e.g. {:?}; per technique (total, shown): {per_technique:?}; missing by variant: {missing_by_variant:?}",
         missing.len(),
         &missing[..missing.len().min(5)]
     );

@@ -2,16 +2,21 @@
 //! would send them and as the org's MX would record them: the identity
 //! fields rewritten, the attacker's hop on top of the trace, and
 //! Authentication-Results consistent with what SPF, DKIM and DMARC would
-//! have found. The carrier's other fields, their order and its body layout
-//! stay, so form never tells attack from ham.
+//! have found (above the MX's own Received field, where a trust chain
+//! believes them). A header-From spoof takes the forms of
+//! [`SpoofForm::ALL`] in turn. The carrier's other fields, their order and
+//! its body layout stay, so form never tells attack from ham.
 
+use super::ambiguity::{spoof, SpoofForm, SpoofSetting};
 use super::carrier::Carrier;
 use super::compose::{
-    dkim_signature, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body, Draft,
+    dkim_signature_with, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body,
+    signed_length, Draft, Layout, SIGNED_HEADERS,
 };
 use super::ham::timestamp;
 use super::template::{Lang, Template, Templates, LURE_CATEGORIES};
 use super::values::{url, Values};
+use super::verdicts::MxVerdicts;
 use super::world::{colleague, Person, World};
 use crate::manifest::date_timestamp;
 use impostor_features::{
@@ -23,13 +28,11 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// Carrier fields an attacker's message would not carry: identity, trace
-/// of authentication, recipients and threading of the original.
+/// of authentication, recipients and threading of the original. (An ARC
+/// set stays, copied from the original: it no longer verifies.)
 const DROPPED: &[&str] = &[
     "Return-Path",
     "Authentication-Results",
-    "ARC-Seal",
-    "ARC-Message-Signature",
-    "ARC-Authentication-Results",
     "DKIM-Signature",
     "DomainKey-Signature",
     "Received-SPF",
@@ -50,27 +53,70 @@ const DROPPED: &[&str] = &[
 ];
 
 /// What the attacker puts in the identity fields and what the MX saw.
-struct Forgery {
-    from: String,
-    /// A second From field (ambiguous From).
-    from_again: Option<String>,
-    sender: Option<String>,
-    reply_to: Option<String>,
-    envelope: String,
-    helo: String,
-    ip: String,
-    internal_route: bool,
-    auth: String,
-    dkim_domain: Option<String>,
+pub(super) struct Forgery {
+    /// The identity fields in the order written (From, a second From,
+    /// Sender, Reply-To, …), where the carrier had its From.
+    pub identity: Vec<(String, String)>,
+    /// The name the lure is signed with: whom the attacker claims to be.
+    pub shown_name: String,
+    pub envelope: String,
+    pub helo: String,
+    pub ip: String,
+    pub internal_route: bool,
+    /// The org MX's verdicts.
+    pub verdicts: MxVerdicts,
+    /// The DKIM signature the message carries.
+    pub signature: Option<Signature>,
     /// Where a credential lure's link points.
-    link_host: String,
+    pub link_host: String,
+    /// The form of the technique, for labels.tsv's `variant`.
+    pub variant: String,
+    /// Fields the attacker writes just below the trace (a forged
+    /// Authentication-Results).
+    pub planted: Vec<(String, String)>,
+    /// A replayed signer's message: what its signature fixes.
+    pub replay: Option<Replay>,
+}
+
+/// A DKIM signature a message carries.
+pub(super) struct Signature {
+    /// `d=`.
+    pub domain: String,
+    /// `h=`.
+    pub headers: &'static str,
+    /// Whether `l=` covers only the replayed original's body.
+    pub covers_only_original: bool,
+}
+
+impl Signature {
+    /// An ordinary signature of `domain` over the whole body.
+    pub fn plain(domain: &str) -> Signature {
+        Signature {
+            domain: domain.to_string(),
+            headers: SIGNED_HEADERS,
+            covers_only_original: false,
+        }
+    }
+}
+
+/// What a replayed signature fixes of the message the signer sent.
+pub(super) struct Replay {
+    /// The original's subject and body text, when the body is replayed
+    /// (with the lure appended).
+    pub original: Option<(String, String)>,
+    /// The original's To, when it was not the victim.
+    pub to: Option<String>,
+    /// Days between the signed Date and the delivery.
+    pub days_old: i64,
+    /// The domain of the original's Message-ID.
+    pub signer_domain: String,
 }
 
 fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map_or("", |(_, d)| d)
 }
 
-fn local_of(address: &str) -> &str {
+pub(super) fn local_of(address: &str) -> &str {
     address.rsplit_once('@').map_or(address, |(l, _)| l)
 }
 
@@ -84,7 +130,7 @@ fn executives(people: &[Person]) -> Vec<&Person> {
 
 /// Whom the attacker claims to be: an executive most often, else a
 /// colleague or a partner.
-fn claimed<'w>(
+pub(super) fn claimed<'w>(
     rng: &mut ChaCha8Rng,
     world: &'w World,
     lang: Lang,
@@ -114,29 +160,20 @@ fn claimed<'w>(
     staff.choose(rng).expect("world has employees")
 }
 
-fn auth_results(
-    mx: &str,
-    spf: (&str, &str),
-    dkim: Option<(&str, &str)>,
-    dmarc: (&str, &str),
-) -> String {
-    let dkim = dkim.map_or("dkim=none (message not signed)".to_string(), |(r, d)| {
-        format!("dkim={r} header.d={d}")
-    });
-    format!(
-        "{mx}; spf={} smtp.mailfrom={}; {dkim}; dmarc={} header.from={}",
-        spf.0, spf.1, dmarc.0, dmarc.1
-    )
-}
-
-fn forge(
-    rng: &mut ChaCha8Rng,
-    world: &World,
+/// What forging `technique` takes: the world, the templates (a replay
+/// renders the signer's original), the language, the recipient, and which
+/// form of a header-From spoof this is.
+struct Setting<'a> {
+    world: &'a World,
+    templates: &'a Templates,
     technique: Technique,
     lang: Lang,
-    recipient: &Person,
-) -> Forgery {
-    let mx = world.mx.as_str();
+    recipient: &'a Person,
+    form: SpoofForm,
+}
+
+fn forge(rng: &mut ChaCha8Rng, s: &Setting<'_>) -> Forgery {
+    let (world, lang, recipient) = (s.world, s.lang, s.recipient);
     let attacker = world
         .attacker_domains
         .choose(rng)
@@ -148,20 +185,25 @@ fn forge(
         ["mail", "smtp", "mx1", "vps"][rng.gen_range(0..4)]
     );
     let phish_host = world.phish_hosts.choose(rng).cloned().unwrap_or_default();
-    let base = |from: String, envelope: String, auth: String, dkim: Option<String>| Forgery {
-        from,
-        from_again: None,
-        sender: None,
-        reply_to: None,
-        envelope,
-        helo: helo.clone(),
-        ip: ip.clone(),
-        internal_route: false,
-        auth,
-        dkim_domain: dkim,
-        link_host: phish_host.clone(),
-    };
-    match technique {
+    let base =
+        |from: String, name: &str, envelope: String, verdicts: MxVerdicts, dkim: Option<&str>| {
+            Forgery {
+                identity: vec![("From".to_string(), from)],
+                shown_name: name.to_string(),
+                envelope,
+                helo: helo.clone(),
+                ip: ip.clone(),
+                internal_route: false,
+                verdicts,
+                signature: dkim.map(Signature::plain),
+                link_host: phish_host.clone(),
+                variant: String::new(),
+                planted: Vec::new(),
+                replay: None,
+            }
+        };
+    let policy = |d: &str| world.dmarc_policy_of(d).to_string();
+    match s.technique {
         Technique::EnvelopeFromSpoof => {
             let who = claimed(rng, world, lang, true);
             let d = who.domain();
@@ -170,43 +212,32 @@ fn forge(
             } else {
                 "softfail"
             };
-            base(
-                mailbox(&who.name, &who.address),
-                who.address.clone(),
-                auth_results(mx, (spf, d), None, ("fail", d)),
-                None,
-            )
-        }
-        Technique::HeaderFromSpoof => {
-            let who = claimed(rng, world, lang, true);
-            let d = who.domain();
-            let envelope = format!(
-                "{}@{attacker}",
-                ["bounce", "noreply", "mailer", "info"][rng.gen_range(0..4)]
-            );
-            let signed = rng.gen_bool(0.6);
-            let auth = auth_results(
-                mx,
-                ("pass", &attacker),
-                signed.then_some(("pass", attacker.as_str())),
-                ("fail", d),
-            );
             let mut f = base(
                 mailbox(&who.name, &who.address),
-                envelope.clone(),
-                auth,
-                signed.then(|| attacker.clone()),
+                &who.name,
+                who.address.clone(),
+                MxVerdicts::new((spf, d), None, ("fail", d, &policy(d))),
+                None,
             );
-            match rng.gen_range(0..4) {
-                // The attacker's mailbox as Sender, the claimed one as From.
-                0 => f.sender = Some(envelope),
-                // Two From fields: clients differ in which they show.
-                1 => f.from_again = Some(mailbox(&who.name, &envelope)),
-                // Replies go to the attacker.
-                2 => f.reply_to = Some(format!("{}@{attacker}", local_of(&who.address))),
-                _ => {}
-            }
+            f.variant = format!("spf_{spf}");
             f
+        }
+        Technique::HeaderFromSpoof => {
+            let setting = SpoofSetting {
+                world,
+                templates: s.templates,
+                lang,
+                recipient,
+                attacker: &attacker,
+            };
+            let f = base(
+                String::new(),
+                "",
+                String::new(),
+                MxVerdicts::new(("none", ""), None, ("none", "", "none")),
+                None,
+            );
+            spoof(rng, &setting, s.form, f)
         }
         Technique::LookalikeDomain => {
             let who = claimed(rng, world, lang, true);
@@ -237,33 +268,39 @@ fn forge(
                 .map_or_else(|| format!("{target}-secure.com"), |p| p.domain.clone());
             let address = format!("{}@{fake}", local_of(&who.address));
             let signed = rng.gen_bool(0.8);
-            let auth = auth_results(
-                mx,
+            let verdicts = MxVerdicts::new(
                 ("pass", &fake),
                 signed.then_some(("pass", fake.as_str())),
-                ("pass", &fake),
+                ("pass", &fake, &policy(&fake)),
             );
             let mut f = base(
                 mailbox(&who.name, &address),
+                &who.name,
                 address.clone(),
-                auth,
-                signed.then(|| fake.clone()),
+                verdicts,
+                signed.then_some(fake.as_str()),
             );
             f.helo = format!("mail.{fake}");
+            f.variant = format!(
+                "lookalike_{}",
+                kind.map_or("suffix", |k| k.name()).replace('-', "_")
+            );
             if rng.gen_bool(0.3) {
                 // Only Reply-To imitates; From is the attacker's own domain.
                 let own = format!("{}@{attacker}", local_of(&who.address));
-                f.from = mailbox(&who.name, &own);
+                f.identity = vec![
+                    ("From".into(), mailbox(&who.name, &own)),
+                    ("Reply-To".into(), address),
+                ];
                 f.envelope = own;
-                f.auth = auth_results(
-                    mx,
+                f.verdicts = MxVerdicts::new(
                     ("pass", &attacker),
                     Some(("pass", &attacker)),
-                    ("pass", &attacker),
+                    ("pass", &attacker, &policy(&attacker)),
                 );
-                f.dkim_domain = Some(attacker.clone());
+                f.signature = Some(Signature::plain(&attacker));
                 f.helo = helo.clone();
-                f.reply_to = Some(address);
+                f.variant = "lookalike_reply_to".into();
             }
             f.link_host = fake;
             f
@@ -293,12 +330,25 @@ fn forge(
             } else {
                 who.name.clone()
             };
-            let auth = auth_results(mx, ("pass", &free), Some(("pass", &free)), ("pass", &free));
-            let mut f = base(mailbox(&shown, &address), address, auth, Some(free.clone()));
+            let verdicts = MxVerdicts::new(
+                ("pass", &free),
+                Some(("pass", &free)),
+                ("pass", &free, &policy(&free)),
+            );
+            let mut f = base(
+                mailbox(&shown, &address),
+                &who.name,
+                address,
+                verdicts,
+                Some(&free),
+            );
             f.helo = format!("mail-{}.{free}", hex(rng, 4));
+            f.variant = "freemail".into();
             if rng.gen_bool(0.3) {
                 let other = world.freemail.choose(rng).cloned().unwrap_or_default();
-                f.reply_to = Some(format!("{local}.private@{other}"));
+                f.identity
+                    .push(("Reply-To".into(), format!("{local}.private@{other}")));
+                f.variant = "freemail_reply_to".into();
             }
             f
         }
@@ -312,16 +362,22 @@ fn forge(
             let d = who.domain();
             // Internal relays sign some mail, as for the org's own ham.
             let signed = rng.gen_bool(0.5);
-            let auth = auth_results(mx, ("pass", d), signed.then_some(("pass", d)), ("pass", d));
+            let verdicts = MxVerdicts::new(
+                ("pass", d),
+                signed.then_some(("pass", d)),
+                ("pass", d, &policy(d)),
+            );
             let mut f = base(
                 mailbox(&who.name, &who.address),
+                &who.name,
                 who.address.clone(),
-                auth,
-                signed.then(|| d.to_string()),
+                verdicts,
+                signed.then_some(d),
             );
             f.internal_route = true;
             f.ip = format!("10.20.{}.{}", rng.gen_range(0..8), rng.gen_range(2..250));
             f.helo = format!("[{}]", f.ip);
+            f.variant = "internal_mailbox".into();
             f
         }
     }
@@ -341,17 +397,24 @@ pub struct Attack {
     pub draft: Draft,
     /// The lure category, one of [`LURE_CATEGORIES`].
     pub category: String,
+    /// The technique's form: for a header-From spoof a
+    /// [`SpoofForm::code`], for the others e.g. `spf_fail`,
+    /// `lookalike_homoglyph`, `freemail_reply_to`.
+    pub variant: String,
 }
 
 /// Injects `technique` into the carrier (its draft's fields; its body is
 /// replaced by a lure in its layout, with its extra part as the calendar
 /// or report part such a layout has: invitation and bounce lures are
-/// phishing's forms too), delivered to its recipient.
+/// phishing's forms too), delivered to its recipient. `round` counts the
+/// attacks of this technique before this one: header-From spoofs take the
+/// forms of [`SpoofForm::ALL`] in turn by it.
 pub fn inject(
     rng: &mut ChaCha8Rng,
     world: &World,
     templates: &Templates,
     technique: Technique,
+    round: usize,
     carrier: Carrier,
 ) -> Attack {
     let Carrier {
@@ -370,35 +433,39 @@ pub fn inject(
     let lure = *lures
         .choose(rng)
         .expect("every category has lures in both languages (tested)");
-    let forgery = forge(rng, world, technique, lang, recipient);
+    let setting = Setting {
+        world,
+        templates,
+        technique,
+        lang,
+        recipient,
+        form: SpoofForm::ALL[round % SpoofForm::ALL.len()],
+    };
+    let mut forgery = forge(rng, &setting);
+    // The shown sender's name for the lure's signature: the claimed name.
     let sender = Person {
-        name: forgery
-            .from
-            .split(" <")
-            .next()
-            .unwrap_or("")
-            .trim_matches('"')
-            .to_string(),
+        name: forgery.shown_name.clone(),
         address: String::new(),
         title: String::new(),
         company: String::new(),
     };
-    // The shown sender's name for the lure's signature: the claimed name.
-    let sender = Person {
-        name: if sender.name.starts_with("=?") {
-            recipient.name.clone()
-        } else {
-            sender.name
-        },
-        ..sender
-    };
     let link = url(rng, &forgery.link_host);
     let values = Values::new(rng, world, lang, &sender, recipient, &link);
-    let (mut subject, body) = values.render(lure);
-    // A carrier that answered a thread makes the lure a reply in it: the
-    // hijacked thread of real BEC.
-    let in_thread = carrier.has("In-Reply-To");
-    if in_thread && !subject.to_ascii_lowercase().starts_with("re:") {
+    let (mut subject, mut body) = values.render(lure);
+    let mut layout = layout;
+    // A replayed original keeps its signed subject; the lure follows the
+    // bytes the signature covers, in the plain text the signer wrote.
+    let mut signed_len = None;
+    let original = forgery.replay.as_ref().and_then(|r| r.original.clone());
+    if let Some((original_subject, original_body)) = original {
+        let signed = format!("{}\n", original_body.trim_end());
+        body = format!("{signed}\n{body}");
+        subject = original_subject;
+        layout = Layout::Plain;
+        signed_len = Some(signed_length(&signed, &body));
+    } else if carrier.has("In-Reply-To") && !subject.to_ascii_lowercase().starts_with("re:") {
+        // A carrier that answered a thread makes the lure a reply in it:
+        // the hijacked thread of real BEC.
         subject = format!("Re: {subject}");
     }
 
@@ -415,8 +482,16 @@ pub fn inject(
         None => timestamp(rng),
     };
     let delivered = rfc5322_date(ts, 0);
+    // A copied ARC set no longer verifies; an internal route has none.
+    let copied_arc = carrier.has("ARC-Seal") && !forgery.internal_route;
+    if copied_arc {
+        forgery.verdicts.arc = Some(("fail", "i=1 seal did not verify".into()));
+    }
     let mut d = Draft::default();
     d.push("Return-Path", format!("<{}>", forgery.envelope));
+    // The MX's verdicts above its own Received field: added at the
+    // boundary, where they can be believed.
+    d.push("Authentication-Results", forgery.verdicts.header(&world.mx));
     d.push(
         "Received",
         received(
@@ -428,10 +503,48 @@ pub fn inject(
             forgery.internal_route,
         ),
     );
-    d.push("Authentication-Results", forgery.auth.clone());
-    if let Some(domain) = &forgery.dkim_domain {
-        d.push("DKIM-Signature", dkim_signature(rng, domain));
+    for (name, value) in &forgery.planted {
+        d.push(name, value.clone());
     }
+    if let Some(sig) = &forgery.signature {
+        let length = signed_len.filter(|_| sig.covers_only_original);
+        d.push(
+            "DKIM-Signature",
+            dkim_signature_with(rng, &sig.domain, sig.headers, length),
+        );
+    }
+    let replay = forgery.replay.as_ref();
+    let to = replay
+        .and_then(|r| r.to.clone())
+        .unwrap_or_else(|| mailbox(&recipient.name, &recipient.address));
+    let id_domain = replay.map_or_else(
+        || {
+            domain_of(&forgery.envelope)
+                .trim_start_matches('[')
+                .to_string()
+        },
+        |r| r.signer_domain.clone(),
+    );
+    let date = |rng: &mut ChaCha8Rng, carrier_date: Option<String>| match (replay, carrier_date) {
+        (Some(r), _) => rfc5322_date(
+            ts - r.days_old * 86_400 - rng.gen_range(60..3_600),
+            if lang == Lang::Ja { 9 } else { 0 },
+        ),
+        (None, Some(v)) => v,
+        (None, None) => rfc5322_date(
+            ts - rng.gen_range(5..120),
+            if lang == Lang::Ja { 9 } else { 0 },
+        ),
+    };
+    // A list's Sender stays unless the forgery brings its own; another
+    // carrier's Sender was the original author's assistant or system.
+    let keeps_sender = carrier.has("List-Id")
+        && !forgery
+            .identity
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("sender"));
+    // A replayed original was a message of its own, in no thread.
+    let threaded = forgery.replay.as_ref().is_none_or(|r| r.original.is_none());
     let mut placed = [false; 5];
     for (name, value) in carrier.fields {
         let lower = name.to_ascii_lowercase();
@@ -446,13 +559,14 @@ pub fn inject(
             // attack's; an internal route has no outside hops at all.
             "received"
                 if forgery.internal_route || value.contains(&format!("by {} ", world.mx)) => {}
+            n if n.starts_with("arc-") && !copied_arc => {}
             "from" if !placed[0] => {
                 placed[0] = true;
                 push_identity(&mut d, &forgery);
             }
             "to" if !placed[1] => {
                 placed[1] = true;
-                d.push("To", mailbox(&recipient.name, &recipient.address));
+                d.push("To", to.clone());
             }
             "subject" if !placed[2] => {
                 placed[2] = true;
@@ -460,22 +574,16 @@ pub fn inject(
             }
             "message-id" if !placed[3] => {
                 placed[3] = true;
-                d.push(
-                    "Message-ID",
-                    format!(
-                        "<{}@{}>",
-                        hex(rng, 20),
-                        domain_of(&forgery.envelope).trim_start_matches('[')
-                    ),
-                );
+                d.push("Message-ID", format!("<{}@{id_domain}>", hex(rng, 20)));
             }
             "date" if !placed[4] => {
                 placed[4] = true;
-                d.push("Date", value);
+                let v = date(rng, Some(value));
+                d.push("Date", v);
             }
             "from" | "to" | "subject" | "message-id" | "date" => {}
-            // A list's Sender stays unless the forgery brings its own.
-            "sender" if forgery.sender.is_some() => {}
+            "sender" if !keeps_sender => {}
+            "in-reply-to" | "references" if !threaded => {}
             _ => d.push(&name, value),
         }
     }
@@ -483,43 +591,29 @@ pub fn inject(
         push_identity(&mut d, &forgery);
     }
     if !placed[1] {
-        d.push("To", mailbox(&recipient.name, &recipient.address));
+        d.push("To", to);
     }
     if !placed[2] {
         d.push("Subject", header_text(&subject));
     }
     if !placed[4] {
-        d.push(
-            "Date",
-            rfc5322_date(
-                ts - rng.gen_range(5..120),
-                if lang == Lang::Ja { 9 } else { 0 },
-            ),
-        );
+        let v = date(rng, None);
+        d.push("Date", v);
     }
     if !placed[3] {
-        d.push(
-            "Message-ID",
-            format!("<{}@{}>", hex(rng, 20), domain_of(&forgery.envelope)),
-        );
+        d.push("Message-ID", format!("<{}@{id_domain}>", hex(rng, 20)));
     }
 
     set_body(&mut d, rng, layout, &body, extra);
     Attack {
         draft: d,
         category: lure.kind.clone(),
+        variant: forgery.variant,
     }
 }
 
 fn push_identity(d: &mut Draft, f: &Forgery) {
-    d.push("From", f.from.clone());
-    if let Some(again) = &f.from_again {
-        d.push("From", again.clone());
-    }
-    if let Some(s) = &f.sender {
-        d.push("Sender", s.clone());
-    }
-    if let Some(r) = &f.reply_to {
-        d.push("Reply-To", r.clone());
+    for (name, value) in &f.identity {
+        d.push(name, value.clone());
     }
 }

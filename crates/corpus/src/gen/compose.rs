@@ -153,17 +153,81 @@ pub fn received(
     )
 }
 
-/// A DKIM-Signature for `domain` (its b= is random: nothing here verifies
-/// signatures offline, only d= and s= are read).
+/// The header fields an ordinary DKIM signature covers.
+pub const SIGNED_HEADERS: &str = "from:to:subject:date:message-id";
+
+/// A DKIM-Signature for `domain` over [`SIGNED_HEADERS`] and the whole
+/// body (its b= is random: nothing here verifies signatures offline, only
+/// the tags are read).
 pub fn dkim_signature(rng: &mut ChaCha8Rng, domain: &str) -> String {
+    dkim_signature_with(rng, domain, SIGNED_HEADERS, None)
+}
+
+/// A DKIM-Signature for `domain` covering the fields `headers` (an `h=`
+/// list) and, with `body_length`, only that many bytes of the body (`l=`).
+pub fn dkim_signature_with(
+    rng: &mut ChaCha8Rng,
+    domain: &str,
+    headers: &str,
+    body_length: Option<usize>,
+) -> String {
     let b: Vec<u8> = (0..64).map(|_| rng.gen()).collect();
     let bh: Vec<u8> = (0..32).map(|_| rng.gen()).collect();
+    let length = body_length.map_or(String::new(), |l| format!(" l={l};"));
     format!(
-        "v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain};\n\ts=s{}; h=from:to:subject:date:message-id;\n\tbh={}; b={}",
+        "v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain};\n\ts=s{}; h={headers};{length}\n\tbh={}; b={}",
         rng.gen_range(1..4),
         STANDARD.encode(bh),
         STANDARD.encode(b)
     )
+}
+
+/// How many bytes of the canonical body (CRLF line ends) the text
+/// `signed` takes when it begins the body text `text` (as [`set_body`]
+/// writes it in [`Layout::Plain`]): the `l=` of a signer that signed only
+/// `signed`.
+pub fn signed_length(signed: &str, text: &str) -> usize {
+    if text.is_ascii() {
+        signed.len() + signed.matches('\n').count()
+    } else {
+        // base64 in lines of 76: whole groups of three bytes of `signed`.
+        let chars = signed.len() / 3 * 4;
+        chars + 2 * (chars / 76)
+    }
+}
+
+/// `text` as one RFC 2047 encoded word: `b` (base64) or `q`
+/// (quoted-printable, `_` for space) in `charset` spelled as given.
+pub fn encoded_word(text: &str, charset: &str, encoding: char) -> String {
+    if encoding.eq_ignore_ascii_case(&'q') {
+        let mut q = String::new();
+        for b in text.bytes() {
+            match b {
+                b' ' => q.push('_'),
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' => q.push(char::from(b)),
+                _ => q.push_str(&format!("={b:02X}")),
+            }
+        }
+        format!("=?{charset}?{encoding}?{q}?=")
+    } else {
+        format!("=?{charset}?{encoding}?{}?=", STANDARD.encode(text))
+    }
+}
+
+/// `text` as several encoded words, one per whitespace-separated word,
+/// folded onto lines of their own (as clients write long names): each
+/// word but the first carries the space before it.
+pub fn folded_encoded_words(text: &str, charset: &str, encoding: char) -> String {
+    let mut words = text.split(' ');
+    let mut out = words
+        .next()
+        .map(|w| encoded_word(w, charset, encoding))
+        .unwrap_or_default();
+    for w in words {
+        out.push_str("\n ");
+        out.push_str(&encoded_word(&format!(" {w}"), charset, encoding));
+    }
+    out
 }
 
 /// The text of a body part: 7bit when ASCII, base64 otherwise.
@@ -335,5 +399,38 @@ mod tests {
             mailbox("Brandt, Daniel", "d@x.com"),
             "\"Brandt, Daniel\" <d@x.com>"
         );
+    }
+
+    #[test]
+    fn folded_encoded_names_decode_to_the_name() {
+        for (charset, enc) in [("UTF-8", 'B'), ("utf-8", 'q'), ("UTF-8", 'Q')] {
+            let mut d = Draft::default();
+            let name = folded_encoded_words("山田 太郎", charset, enc);
+            assert!(name.contains("\n "), "{name}");
+            d.push("From", format!("{name} <t.yamada@kestrelfoods.co.jp>"));
+            d.push("Subject", encoded_word("Søren's invoice", charset, enc));
+            let bytes = d.to_bytes();
+            let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+            let from = m.from().unwrap().first().unwrap();
+            assert_eq!(from.name(), Some("山田 太郎"), "{charset} {enc}");
+            assert_eq!(from.address(), Some("t.yamada@kestrelfoods.co.jp"));
+            assert_eq!(m.subject(), Some("Søren's invoice"));
+        }
+    }
+
+    #[test]
+    fn the_signed_length_covers_the_signed_text_and_not_what_follows() {
+        let signed = "Hello,\nthe report is attached.\n";
+        let text = format!("{signed}\nPlease also pay invoice 7 today.\n");
+        let l = signed_length(signed, &text);
+        assert_eq!(l, signed.len() + 2);
+        assert!(l < text.len() + text.matches('\n').count());
+        // base64: whole groups of the signed bytes, with CRLF per line.
+        let signed = "請求書を送付します。\n".repeat(10);
+        let text = format!("{signed}\n至急お振込みください。\n");
+        let l = signed_length(&signed, &text);
+        let chars = signed.len() / 3 * 4;
+        assert_eq!(l, chars + 2 * (chars / 76));
+        assert!(l < STANDARD.encode(&text).len());
     }
 }

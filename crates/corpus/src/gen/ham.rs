@@ -1,7 +1,9 @@
 //! Legitimate mail of the example organisation: internal threads, vendor
 //! invoices, newsletters through ESPs, mailing lists, calendar and
 //! e-signature notifications, auto-replies and bounces, in English and
-//! Japanese, each with the route and authentication its real kind has.
+//! Japanese, each with the route and authentication its real kind has, and
+//! some with the unusual but legal headers real mail has
+//! ([`HamVariant`]).
 
 use super::carrier::Carrier;
 use super::compose::{
@@ -9,7 +11,9 @@ use super::compose::{
     Layout,
 };
 use super::template::{Lang, Template, Templates};
+use super::unusual::{self, HamVariant};
 use super::values::{url, Values};
+use super::verdicts::{arc_set, DkimVerdict, MxVerdicts};
 use super::world::{colleague, Person, World};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -33,6 +37,8 @@ pub struct Ham {
     pub carrier: Carrier,
     /// One of [`HAM_KINDS`](super::template::HAM_KINDS).
     pub kind: &'static str,
+    /// Its unusual headers, if any.
+    pub variant: HamVariant,
 }
 
 /// A time in 2024–2025 (seconds since the epoch), the same range for
@@ -47,6 +53,10 @@ fn people(world: &World, lang: Lang) -> &[Person] {
         Lang::Ja => &world.employee_ja,
     }
 }
+
+/// The domain a Microsoft 365 tenant forwards mail from: a trade
+/// association's mailbox of a Kestrel employee.
+const FORWARDER: &str = "foodtrade-assoc.org";
 
 /// Writes one ham message of a kind drawn from `kinds` (weighted among
 /// them by the shares of `KIND_WEIGHTS`: internal threads most).
@@ -90,7 +100,9 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
     let mut layout = Layout::Plain;
     let mut extra = String::new();
     let mut list_fields: Vec<(&str, String)> = Vec::new();
-    let (sender, envelope, internal) = match kind {
+    let mut list: Option<(String, String)> = None;
+    let mut sealer = String::new();
+    let (sender, mut envelope, mut internal) = match kind {
         "internal_thread" | "auto_reply" => {
             let s = colleague(rng, staff, &recipient).clone();
             if kind == "auto_reply" {
@@ -137,7 +149,19 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
                 list_fields.push(("List-Id", format!("<{}>", b.list_id)));
                 list_fields.push(("List-Post", format!("<mailto:{}>", b.address)));
                 list_fields.push(("Precedence", "list".into()));
-                list_fields.push(("Sender", b.return_path.clone()));
+                if b.arc_sealer.is_empty() {
+                    list_fields.push(("Sender", b.return_path.clone()));
+                } else {
+                    // A provider's list: its own Sender and unsubscribe.
+                    list_fields.push(("Sender", b.address.clone()));
+                    list_fields.push((
+                        "List-Unsubscribe",
+                        format!("<mailto:{}+unsubscribe@{}>", b.name, domain_of(&b.address)),
+                    ));
+                    list_fields.push(("X-Original-Sender", poster.address.clone()));
+                }
+                list = Some((b.name.clone(), b.address.clone()));
+                sealer = b.arc_sealer.clone();
                 s = poster;
                 layout = Layout::Plain;
             } else {
@@ -169,6 +193,41 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
             (s, String::new(), true)
         }
     };
+    let from_domain = sender.domain().to_string();
+    let variant = unusual::choose(
+        rng,
+        kind,
+        &sender,
+        &sealer,
+        world.dmarc_policy_of(&from_domain),
+    );
+    // Who else the variant brings: an assistant, a colleague who re-sent.
+    let mut on_behalf = None;
+    let mut resent_by = None;
+    match variant {
+        HamVariant::SenderSameDomain => {
+            let everyone: Vec<Person> = staff.iter().chain(&world.external).cloned().collect();
+            let a = unusual::on_behalf(rng, &sender, &everyone);
+            envelope = a.address.clone();
+            on_behalf = Some(a);
+        }
+        HamVariant::ResentFrom => {
+            let c = colleague(rng, staff, &recipient).clone();
+            envelope = c.address.clone();
+            internal = true;
+            resent_by = Some(c);
+        }
+        HamVariant::ForwardedArc => {
+            // Sender Rewriting Scheme at the forwarding tenant.
+            envelope = format!(
+                "bounces+SRS={}={}={}@{FORWARDER}",
+                hex(rng, 5),
+                from_domain,
+                sender.address.split('@').next().unwrap_or("")
+            );
+        }
+        _ => {}
+    }
     let link_host = match kind {
         "esign" => sender.domain().to_string(),
         _ => format!("www.{}", sender.domain().trim_start_matches("lists.")),
@@ -182,67 +241,143 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
         .map_or(sender.domain(), |(_, d)| d)
         .to_string();
     d.push("Return-Path", format!("<{envelope}>"));
-    if internal {
+    let mut trace: Vec<(String, String)> = Vec::new();
+    let hop = if internal {
         let ip = format!("10.20.{}.{}", rng.gen_range(0..8), rng.gen_range(2..250));
         let helo = format!("[{ip}]");
-        d.push(
-            "Received",
-            received(rng, &helo, &ip, &world.mx, &delivered, true),
-        );
+        received(rng, &helo, &ip, &world.mx, &delivered, true)
     } else {
         let ip = doc_ip(rng);
-        d.push(
-            "Received",
-            received(
-                rng,
-                &format!("mail.{env_domain}"),
-                &ip,
-                &world.mx,
-                &delivered,
-                false,
-            ),
-        );
-    }
-    if !envelope.is_empty() {
-        let from_domain = sender.domain().to_string();
+        let helo = match variant {
+            HamVariant::ListArcDmarcNone | HamVariant::ListFromRewritten => {
+                format!("mail-{}.google.com", hex(rng, 6))
+            }
+            HamVariant::ForwardedArc => {
+                format!("mail-{}.outbound.protection.outlook.com", hex(rng, 6))
+            }
+            _ => format!("mail.{env_domain}"),
+        };
+        received(rng, &helo, &ip, &world.mx, &delivered, false)
+    };
+    let mut signatures: Vec<String> = Vec::new();
+    let verdicts = if envelope.is_empty() {
+        // The MX checks its own bounces too, and finds nothing to check.
+        None
+    } else {
         // Not every sender signs: small vendors and internal relays often
         // do not, bulk senders always do.
-        let signed = rng.gen_bool(match kind {
-            "newsletter" | "esign" => 1.0,
-            "mailing_list" => 0.8,
-            "vendor_invoice" => 0.7,
+        let signed = rng.gen_bool(match (kind, variant) {
+            (
+                _,
+                HamVariant::ResentFrom
+                | HamVariant::ForwardedArc
+                | HamVariant::ListArcDmarcNone
+                | HamVariant::ListFromRewritten,
+            ) => 1.0,
+            ("newsletter" | "esign", _) => 1.0,
+            ("mailing_list", _) => 0.8,
+            ("vendor_invoice", _) => 0.7,
             _ => 0.5,
         });
-        let dkim = if signed {
-            format!("dkim=pass header.d={from_domain}")
-        } else {
-            "dkim=none (message not signed)".to_string()
-        };
-        d.push(
-            "Authentication-Results",
-            format!(
-                "{}; spf=pass smtp.mailfrom={env_domain}; {dkim}; dmarc=pass header.from={from_domain}",
-                world.mx
-            ),
+        let policy = world.dmarc_policy_of(&from_domain).to_string();
+        let mut v = MxVerdicts::new(
+            ("pass", &env_domain),
+            signed.then_some(("pass", from_domain.as_str())),
+            ("pass", &from_domain, &policy),
         );
         if signed {
-            d.push("DKIM-Signature", dkim_signature(rng, &from_domain));
+            signatures.push(dkim_signature(rng, &from_domain));
         }
-    }
-    if envelope.is_empty() {
-        // The MX checks its own bounces too, and finds nothing to check.
-        d.push(
-            "Authentication-Results",
+        match variant {
+            HamVariant::ListArcDmarcNone | HamVariant::ListFromRewritten => {
+                // The list's footer broke the poster's signature; the
+                // provider signs as the list and seals what it found.
+                let list_domain = env_domain.clone();
+                let rewritten = variant == HamVariant::ListFromRewritten;
+                v.dkim = vec![DkimVerdict {
+                    result: "pass",
+                    domain: list_domain.clone(),
+                    why: None,
+                }];
+                v.dkim.push(DkimVerdict {
+                    result: "fail",
+                    domain: from_domain.clone(),
+                    why: Some("body hash did not verify"),
+                });
+                signatures.insert(0, dkim_signature(rng, &list_domain));
+                v.dmarc = Some(if rewritten {
+                    ("pass", list_domain.clone(), "none".into())
+                } else {
+                    ("fail", from_domain.clone(), policy.clone())
+                });
+                let (arc, comment) = arc_set(rng, &sealer, &from_domain, &policy, ts);
+                trace.extend(arc);
+                v.arc = Some(("pass", comment));
+            }
+            HamVariant::ForwardedArc => {
+                // The tenant's disclaimer breaks a signature; a domain
+                // that enforces DMARC gets its mail forwarded unchanged.
+                if policy == "none" {
+                    v.dkim = vec![DkimVerdict {
+                        result: "fail",
+                        domain: from_domain.clone(),
+                        why: Some("body hash did not verify"),
+                    }];
+                    v.dmarc = Some(("fail", from_domain.clone(), policy.clone()));
+                }
+                let (arc, comment) = arc_set(rng, "microsoft.com", &from_domain, &policy, ts);
+                trace.extend(arc);
+                v.arc = Some(("pass", comment));
+            }
+            _ => {}
+        }
+        Some(v)
+    };
+    let verdicts = verdicts.map_or_else(
+        || {
             format!(
-                "{0}; spf=none smtp.helo={0}; dkim=none; dmarc=none",
+                "{0};\n\tspf=none smtp.helo={0};\n\tdkim=none;\n\tdmarc=none",
                 world.mx
-            ),
+            )
+        },
+        |v| v.header(&world.mx),
+    );
+    // The MX's verdicts sit above its own Received field.
+    d.push("Authentication-Results", verdicts);
+    d.push("Received", hop);
+    for (n, v) in trace {
+        d.push(&n, v);
+    }
+    if let Some(c) = &resent_by {
+        // A redirect: the Resent- block above the original's fields.
+        d.push("Resent-From", mailbox(&c.name, &c.address));
+        d.push("Resent-To", mailbox(&recipient.name, &recipient.address));
+        d.push(
+            "Resent-Date",
+            rfc5322_date(ts + rng.gen_range(1..80), offset),
         );
+        d.push(
+            "Resent-Message-ID",
+            format!("<{}@{}>", hex(rng, 16), c.domain()),
+        );
+    }
+    for s in signatures {
+        d.push("DKIM-Signature", s);
     }
     for (n, v) in list_fields {
         d.push(n, v);
     }
-    d.push("From", mailbox(&sender.name, &sender.address));
+    let from = match (variant, &list) {
+        (HamVariant::ListFromRewritten, Some((name, address))) => {
+            d.push("X-Original-From", mailbox(&sender.name, &sender.address));
+            mailbox(&format!("'{}' via {name}", sender.name), address)
+        }
+        _ => unusual::from_value(rng, variant, &sender),
+    };
+    d.push("From", from);
+    if let Some(a) = &on_behalf {
+        d.push("Sender", mailbox(&a.name, &a.address));
+    }
     // Replies of bulk and billing mail go to another mailbox of the sender.
     let reply_to = match kind {
         "newsletter" => 0.5,
@@ -251,12 +386,23 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
         "internal_thread" => 0.05,
         _ => 0.0,
     };
-    if rng.gen_bool(reply_to) {
+    if variant == HamVariant::ListFromRewritten {
+        d.push("Reply-To", mailbox(&sender.name, &sender.address));
+    } else if rng.gen_bool(reply_to) {
         let mailbox_name =
             ["support", "billing", "accounts", "reply", "office"][rng.gen_range(0..5)];
         d.push("Reply-To", format!("{mailbox_name}@{}", sender.domain()));
     }
-    d.push("To", mailbox(&recipient.name, &recipient.address));
+    if variant == HamVariant::ForwardedArc {
+        // Written to the alias that forwards.
+        let alias = format!(
+            "{}@{FORWARDER}",
+            recipient.address.split('@').next().unwrap_or("")
+        );
+        d.push("To", mailbox(&recipient.name, &alias));
+    } else {
+        d.push("To", mailbox(&recipient.name, &recipient.address));
+    }
     d.push("Subject", header_text(&subject));
     d.push("Date", date);
     d.push(
@@ -287,5 +433,10 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
             lang,
         },
         kind,
+        variant,
     }
+}
+
+fn domain_of(address: &str) -> &str {
+    address.rsplit_once('@').map_or("", |(_, d)| d)
 }

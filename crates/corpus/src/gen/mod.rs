@@ -3,16 +3,23 @@
 //! datasets/gen and one seeded generator, so a seed gives the same bytes.
 //!
 //! Every message written is labelled: label (ham, bec, phish), technique,
-//! and synthetic. Injected attacks keep their carrier's fields, order and
-//! layout, and generated ham and attacks share one range of dates, hosts
-//! and addresses, so nothing but the forgery tells them apart.
+//! synthetic, and the variant: the form of the technique (for a header-From
+//! spoof, a [`ambiguity::SpoofForm`]: the header ambiguities of Composition
+//! Kills, DKIM replays, …) or the unusual but legal headers of a ham
+//! message ([`unusual::HamVariant`]), so evaluation can report each. Injected
+//! attacks keep their carrier's fields, order and layout, and generated ham
+//! and attacks share one range of dates, hosts and addresses, so nothing but
+//! the forgery tells them apart.
 
+pub mod ambiguity;
 pub mod attack;
 pub mod carrier;
 pub mod compose;
 pub mod ham;
 pub mod template;
+pub mod unusual;
 pub mod values;
+pub mod verdicts;
 pub mod world;
 
 use crate::error::CorpusError;
@@ -132,6 +139,9 @@ pub struct Generated {
     pub technique: Option<Technique>,
     /// Ham kind or lure category.
     pub kind: String,
+    /// The form of the technique ([`attack::Attack::variant`]) or the ham's
+    /// unusual headers ([`unusual::HamVariant::code`]; `plain` for none).
+    pub variant: String,
     /// The message as written (LF line ends).
     pub bytes: Vec<u8>,
     /// SHA-1 (hex) of the real message an attack was injected into, as
@@ -179,6 +189,7 @@ impl Generator {
             label,
             technique: Some(technique),
             kind: a.category,
+            variant: a.variant,
             bytes: a.draft.to_bytes(),
             carrier_sha1: None,
         }
@@ -207,6 +218,7 @@ impl Generator {
                 label: Label::Ham,
                 technique: None,
                 kind: h.kind.to_string(),
+                variant: h.variant.code().to_string(),
                 bytes: h.carrier.draft.to_bytes(),
                 carrier_sha1: None,
             });
@@ -215,7 +227,15 @@ impl Generator {
             let mut rng = self.rng(2, n as u64);
             let h = ham(&mut rng, &self.world, &self.templates, HAM_KINDS);
             let technique = Self::technique_of(n);
-            let a = inject(&mut rng, &self.world, &self.templates, technique, h.carrier);
+            let round = n / Technique::ALL.len();
+            let a = inject(
+                &mut rng,
+                &self.world,
+                &self.templates,
+                technique,
+                round,
+                h.carrier,
+            );
             out.push(Self::attack_message(n, technique, a));
         }
         out
@@ -255,7 +275,15 @@ impl Generator {
                 recipient,
                 lang,
             };
-            let a = inject(&mut rng, &self.world, &self.templates, technique, carrier);
+            let round = n / Technique::ALL.len();
+            let a = inject(
+                &mut rng,
+                &self.world,
+                &self.templates,
+                technique,
+                round,
+                carrier,
+            );
             let mut m = Self::attack_message(n, technique, a);
             m.carrier_sha1 = Some(crate::manifest::hex(&crate::digests::sha1_one(raw)));
             out.push(m);
@@ -265,7 +293,8 @@ impl Generator {
 }
 
 /// Writes `messages` under `dir/messages/` and their labels to
-/// `dir/labels.tsv`, all or nothing: into a temporary directory beside
+/// `dir/labels.tsv` (member, label, technique, synthetic, kind,
+/// carrier_sha1, variant), all or nothing: into a temporary directory beside
 /// `dir`, renamed into place at the end. `dir` must not exist yet.
 pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), CorpusError> {
     if dir.exists() {
@@ -275,16 +304,18 @@ pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), CorpusErro
         )));
     }
     let staged = StagedDir::beside(dir)?;
-    let mut labels = String::from("member\tlabel\ttechnique\tsynthetic\tkind\tcarrier_sha1\n");
+    let mut labels =
+        String::from("member\tlabel\ttechnique\tsynthetic\tkind\tcarrier_sha1\tvariant\n");
     for m in messages {
         staged.write(Path::new("messages").join(&m.member), &m.bytes)?;
         labels.push_str(&format!(
-            "{}\t{}\t{}\ttrue\t{}\t{}\n",
+            "{}\t{}\t{}\ttrue\t{}\t{}\t{}\n",
             m.member,
             m.label,
             m.technique.map_or("none", |t| t.code()),
             m.kind,
-            m.carrier_sha1.as_deref().unwrap_or("")
+            m.carrier_sha1.as_deref().unwrap_or(""),
+            m.variant
         ));
     }
     staged.write("labels.tsv", labels.as_bytes())?;

@@ -5,6 +5,7 @@ use crate::error::CorpusError;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 const BUILTIN_WORLD: &str = include_str!("../../../../datasets/gen/world.toml");
 
@@ -53,6 +54,11 @@ pub struct Bulk {
     /// A mailing list's List-Id; empty for other senders.
     #[serde(default)]
     pub list_id: String,
+    /// The ARC sealer of a list hosted by a big provider (`google.com`):
+    /// the list breaks the poster's DKIM and seals what it found; empty
+    /// for a list that keeps the poster's DKIM intact.
+    #[serde(default)]
+    pub arc_sealer: String,
 }
 
 /// Everyone and everything the generator writes about
@@ -96,6 +102,10 @@ pub struct World {
     pub products: Vec<String>,
     /// Product names, Japanese.
     pub products_ja: Vec<String>,
+    /// The DMARC policy (`none`, `quarantine`, `reject`) each domain
+    /// publishes; a domain not listed publishes `none`.
+    #[serde(default)]
+    pub dmarc_policy: BTreeMap<String, String>,
 }
 
 impl World {
@@ -125,6 +135,22 @@ impl World {
             )));
         }
         Ok(world)
+    }
+
+    /// The DMARC policy `domain` publishes: its own entry, else its
+    /// parent's (a subdomain falls under the organisation's record), else
+    /// `none`.
+    pub fn dmarc_policy_of(&self, domain: &str) -> &str {
+        let mut d = domain;
+        loop {
+            if let Some(p) = self.dmarc_policy.get(d) {
+                return p;
+            }
+            match d.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => d = parent,
+                _ => return "none",
+            }
+        }
     }
 
     /// The bulk senders of `kind` (see [`Bulk::kind`]).
@@ -161,5 +187,9 @@ mod tests {
         assert_eq!(w.employee[0].first(), "Daniel");
         assert_eq!(w.employee_ja[0].first(), "山田 太郎");
         assert_eq!(w.external[0].domain(), "coldchain-partners.eu");
+        assert_eq!(w.dmarc_policy_of("kestrelfoods.com"), "reject");
+        assert_eq!(w.dmarc_policy_of("mail.kestrelfoods.com"), "reject");
+        assert_eq!(w.dmarc_policy_of("greenvale-produce.com"), "none");
+        assert!(w.bulk.iter().any(|b| b.arc_sealer == "google.com"));
     }
 }
