@@ -382,15 +382,19 @@ fn quoted(name: &str) -> String {
 }
 
 /// Who signed what is replayed: the org's own staff, a protected partner,
-/// another correspondent or an e-signature service; and the ham kind of
-/// the message they signed.
-fn signer(rng: &mut ChaCha8Rng, s: &SpoofSetting<'_>) -> (Person, &'static str) {
+/// or (unless `guarded_only`) another correspondent or an e-signature
+/// service; and the ham kind of the message they signed.
+fn signer(
+    rng: &mut ChaCha8Rng,
+    s: &SpoofSetting<'_>,
+    guarded_only: bool,
+) -> (Person, &'static str) {
     let staff = if s.lang == Lang::Ja {
         &s.world.employee_ja
     } else {
         &s.world.employee
     };
-    let roll = rng.gen_range(0..10);
+    let roll = rng.gen_range(0..if guarded_only { 8 } else { 10 });
     if roll < 4 {
         let p = claimed(rng, s.world, s.lang, false).clone();
         return (p, "internal_thread");
@@ -427,7 +431,10 @@ fn signer(rng: &mut ChaCha8Rng, s: &SpoofSetting<'_>) -> (Person, &'static str) 
 /// re-sent from the attacker's host with a lure.
 fn replay(rng: &mut ChaCha8Rng, s: &SpoofSetting<'_>, form: SpoofForm, mut f: Forgery) -> Forgery {
     let att = s.attacker;
-    let (signer, kind) = signer(rng, s);
+    // A replay whose only weakness is an unsigned Subject differs from the
+    // signer's own mail only by where it came from: the generator writes
+    // it for the signers the org guards (its own domains, its partners').
+    let (signer, kind) = signer(rng, s, form == SpoofForm::DkimSubjectUnsigned);
     let sd = signer.domain().to_string();
     f.envelope = format!(
         "{}@{att}",
