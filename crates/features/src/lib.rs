@@ -70,6 +70,7 @@
 mod auth_results;
 mod context;
 mod display_name;
+mod dkim_coverage;
 mod domain;
 mod error;
 mod evidence;
@@ -83,13 +84,14 @@ mod lookalike;
 mod message;
 mod received;
 mod schema;
+mod sender_dns;
 mod sender_path;
 
 pub use auth_results::{
     AuthResult, AuthResults, AuthSource, AuthSummary, AuthVerdict, DkimResult, DkimSummary,
     DmarcPolicy, DmarcSummary,
 };
-pub use context::{Context, ContextBuilder, OrgProfile, Vip};
+pub use context::{Context, ContextBuilder, DnsProfile, DnsSettings, OrgProfile, Vip};
 pub use domain::{normalize_domain, registrable_domain, DomainSet};
 pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
