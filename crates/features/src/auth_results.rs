@@ -402,10 +402,7 @@ fn comment_policy(comments: &str, header_from: Option<&str>) -> Option<DmarcPoli
             .and_then(|(_, v)| DmarcPolicy::parse(v))
     };
     let subdomain = header_from.is_some_and(|d| organisational_domain(d) != d);
-    subdomain
-        .then(|| tag("sp"))
-        .flatten()
-        .or_else(|| tag("p"))
+    subdomain.then(|| tag("sp")).flatten().or_else(|| tag("p"))
 }
 
 /// Microsoft's `action=`: what was done, which shows the policy when DMARC
@@ -579,7 +576,8 @@ mod tests {
 
     #[test]
     fn the_subdomain_policy_applies_to_a_subdomain() {
-        let ar = read(&["mx; dmarc=fail (p=NONE sp=REJECT dis=REJECT) header.from=news.example.com"]);
+        let ar =
+            read(&["mx; dmarc=fail (p=NONE sp=REJECT dis=REJECT) header.from=news.example.com"]);
         assert_eq!(ar.dmarc_policy, Some(DmarcPolicy::Reject));
         let ar = read(&["mx; dmarc=fail (p=QUARANTINE) header.from=news.example.com"]);
         assert_eq!(ar.dmarc_policy, Some(DmarcPolicy::Quarantine));
@@ -649,7 +647,9 @@ mod tests {
     #[test]
     fn arc_fields_give_their_instance_and_sealer() {
         assert_eq!(
-            arc_seal_tags("i=2; a=rsa-sha256; t=1; cv=pass; d=Google.com; s=arc-20160816;\r\n\tb=abc"),
+            arc_seal_tags(
+                "i=2; a=rsa-sha256; t=1; cv=pass; d=Google.com; s=arc-20160816;\r\n\tb=abc"
+            ),
             Some((2, "google.com".to_string()))
         );
         assert_eq!(arc_seal_tags("a=rsa-sha256; d=google.com"), None);

@@ -632,7 +632,10 @@ mod tests {
             ("name = \"x\"\n[dns]\nresolver = \"127.0.0.1\"", "IP:PORT"),
             ("name = \"x\"\n[dns]\ntimeout_ms = 0", "timeout_ms"),
             ("name = \"x\"\n[dns]\ncache_entries = 0", "cache_entries"),
-            ("name = \"x\"\n[dns]\nresolver = \"[::1]:5353\"\ntimeout_ms = 60001", "timeout_ms"),
+            (
+                "name = \"x\"\n[dns]\nresolver = \"[::1]:5353\"\ntimeout_ms = 60001",
+                "timeout_ms",
+            ),
             ("name = \"x\"\n[dns]\nport = 53", "unknown field"),
         ];
         for (text, needle) in bad {

@@ -89,7 +89,11 @@ impl Explanations {
         let mut list = None;
         if auth.dmarc_verdict() == AuthVerdict::Fail && weak_policy && !internal {
             list = list_evidence(view).map(|why| {
-                let what = auth.dmarc_header_from.as_deref().or(from_domain).unwrap_or("the From domain");
+                let what = auth
+                    .dmarc_header_from
+                    .as_deref()
+                    .or(from_domain)
+                    .unwrap_or("the From domain");
                 format!("DMARC failed for {what} under {policy}; {why} explains it")
             });
         }

@@ -428,7 +428,10 @@ impl MessageView {
                 ip,
                 by: host(&r.by),
             };
-            let by_trusted = hop.by.as_deref().is_some_and(|b| ctx.is_trusted_receiver(b));
+            let by_trusted = hop
+                .by
+                .as_deref()
+                .is_some_and(|b| ctx.is_trusted_receiver(b));
             route.received.push((index, hop.by.clone()));
             if is_external_hop(&hop, ctx) {
                 walking = false;
@@ -552,7 +555,11 @@ fn dkim_signature(field: &RawField<'_>) -> Option<DkimSignature> {
         domain: normalize_domain(&sig.d)?,
         selector: sig.s,
         body_length: (sig.l > 0).then_some(sig.l),
-        headers: sig.h.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
+        headers: sig
+            .h
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect(),
         relaxed_body: sig.cb == mail_auth::dkim::Canonicalization::Relaxed,
         unsigned_body_bytes: None,
     })

@@ -47,7 +47,11 @@ pub(super) fn canonical_length(body: &[u8], relaxed: bool) -> u64 {
             // The split after the final line break.
             break;
         }
-        let length = if relaxed { relaxed_line_length(line) } else { line.len() as u64 };
+        let length = if relaxed {
+            relaxed_line_length(line)
+        } else {
+            line.len() as u64
+        };
         if length == 0 {
             pending_empty += 1;
             continue;
@@ -103,7 +107,10 @@ mod tests {
         assert_eq!(canonical_length(b"\r\n", true), 0);
         assert_eq!(canonical_length(b"a  \t b \t\r\n", true), 3 + 2);
         // Leading white space folds to one space; it is not removed.
-        assert_eq!(canonical_length(b"  a\r\n\r\n \r\nb\r\n\r\n", true), 4 + 2 + 2 + 3);
+        assert_eq!(
+            canonical_length(b"  a\r\n\r\n \r\nb\r\n\r\n", true),
+            4 + 2 + 2 + 3
+        );
     }
 
     #[test]

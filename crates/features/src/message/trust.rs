@@ -48,7 +48,11 @@ pub(crate) struct Route {
 
 /// The verdicts the org's own servers recorded, read from `block` as the
 /// route walk bounded them.
-pub(crate) fn believed_verdicts(block: &HeaderBlock<'_>, route: &Route, ctx: &Context) -> AuthResults {
+pub(crate) fn believed_verdicts(
+    block: &HeaderBlock<'_>,
+    route: &Route,
+    ctx: &Context,
+) -> AuthResults {
     let mut auth_fields = Vec::new();
     let mut spf_fields = Vec::new();
     let mut seals = Vec::new();
@@ -94,7 +98,8 @@ pub(crate) fn believed_verdicts(block: &HeaderBlock<'_>, route: &Route, ctx: &Co
             .and_then(|(_, by)| by.as_deref())
             .is_some_and(|by| ctx.is_trusted_receiver(by))
     };
-    let trusted_id = |id: &str| ctx.trusted_authserv_ids().contains(id) || ctx.is_trusted_receiver(id);
+    let trusted_id =
+        |id: &str| ctx.trusted_authserv_ids().contains(id) || ctx.is_trusted_receiver(id);
     let believed: Vec<AuthHeader> = auth_fields
         .iter()
         .filter(|i| **i < zone_end)
@@ -122,7 +127,7 @@ pub(crate) fn believed_verdicts(block: &HeaderBlock<'_>, route: &Route, ctx: &Co
         .filter(below)
         .filter_map(|i| arc_seal_tags(&value(*i)))
         .collect();
-    sets.sort_by(|a, b| b.0.cmp(&a.0));
+    sets.sort_by_key(|set| std::cmp::Reverse(set.0));
     if let Some((latest, _)) = sets.first() {
         let recorded = arc_results
             .iter()
