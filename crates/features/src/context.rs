@@ -330,6 +330,12 @@ impl Context {
             || self.trusted_authserv.contains(host)
     }
 
+    /// Whether a normalised host is (under) one of the profile's
+    /// `trusted_receivers` entries, and only those.
+    pub fn is_listed_receiver(&self, host: &str) -> bool {
+        self.trusted_receivers.contains(host)
+    }
+
     /// Whether an ARC sealing domain (or a parent of it) is trusted to
     /// vouch for forwarded mail.
     pub fn is_trusted_arc_sealer(&self, domain: &str) -> bool {

@@ -89,7 +89,7 @@ feature_schema! {
     AuthDkimFail = "auth_dkim_fail_flag", SenderPath,
         "A trusted verdict says DKIM failed and none passed.";
     AuthDmarcPass = "auth_dmarc_pass_flag", SenderPath,
-        "A trusted verdict says DMARC passed.";
+        "A trusted verdict says DMARC passed for the displayed From domain (evaluated on a domain relaxed-aligned with it); a pass for another domain is not one.";
     AuthDmarcFail = "auth_dmarc_fail_flag", SenderPath,
         "A trusted verdict says DMARC failed.";
     AuthArcPass = "auth_arc_pass_flag", SenderPath,

@@ -164,8 +164,10 @@ pub(crate) fn extract(
         if !env_aligned {
             v.set_flag(Feature::EnvelopeFromDomainMismatch, true);
             // A list or a trusted forwarder rewrites the envelope of a
-            // partner's mail; the org's own domains get no such excuse.
-            let claims_ours = ctx.is_internal(f) || (ctx.is_protected(f) && !explained.dmarc());
+            // partner's mail; the org's own domains get no such excuse. An
+            // authenticated From (an ESP sending for it) claims nothing.
+            let claims_ours = (ctx.is_internal(f) || (ctx.is_protected(f) && !explained.dmarc()))
+                && !authenticated_for(auth, f, Some(f));
             let technique = (claims_ours || dmarc_failed).then_some(Technique::HeaderFromSpoof);
             log.add(
                 Feature::EnvelopeFromDomainMismatch,

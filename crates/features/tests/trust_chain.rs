@@ -335,3 +335,77 @@ fn a_received_field_that_does_not_parse_ends_the_trusted_zone() {
     assert_eq!(view.received_count, 3);
     assert_eq!(view.hops.len(), 1, "the walk went past the unreadable hop");
 }
+
+#[test]
+fn microsoft_365s_internal_hops_lead_down_to_its_front_end() {
+    // A mailbox in Microsoft 365: three hops between Microsoft's own hosts
+    // (addresses, HELO names, no reverse names), then the front end that
+    // took the message from Google and wrote its verdicts without an id.
+    let org = OrgProfile::from_toml(
+        "name = \"K\"\ninternal_domains = [\"kestrelfoods.com\"]\ntrusted_receivers = [\"prod.outlook.com\", \"outlook.office365.com\", \"protection.outlook.com\"]",
+        Path::new("m365.toml"),
+    )
+    .unwrap();
+    let ctx = Context::builder(org).build().unwrap();
+    let mail = Mail::from(SUPPLIER)
+        .received("from DM6PR11MB4001.namprd11.prod.outlook.com (2603:10b6:5:3b0::12) by SA1PR11MB8002.namprd11.prod.outlook.com with HTTPS; Tue, 2 Jan 2024 10:00:01 +0000")
+        .received("from BN9PR03CA0123.outlook.office365.com (2603:10b6:408:fe::8) by DM6PR11MB4001.namprd11.prod.outlook.com (2603:10b6:5:3b0::12) with Microsoft SMTP Server id 15.20.7; Tue, 2 Jan 2024 10:00:00 +0000")
+        .received("from BN8NAM11FT045.eop-nam11.prod.protection.outlook.com (2603:10b6:408:fe:cafe::2f) by BN9PR03CA0123.outlook.office365.com (2603:10b6:408:fe::8) with Microsoft SMTP Server id 15.20.7; Tue, 2 Jan 2024 09:59:59 +0000")
+        .auth("spf=pass (sender IP is 209.85.128.41) smtp.mailfrom=supplier.example; dkim=pass (signature was verified) header.d=supplier.example;dmarc=pass action=none header.from=supplier.example;compauth=pass reason=100")
+        .trace("Received-SPF", "Pass (protection.outlook.com: domain of supplier.example designates 209.85.128.41 as permitted sender) receiver=protection.outlook.com; client-ip=209.85.128.41; helo=mail-wm1-f41.google.com;")
+        .received("from mail-wm1-f41.google.com (209.85.128.41) by BN8NAM11FT045.mail.protection.outlook.com (10.13.177.77) with Microsoft SMTP Server id 15.20.7; Tue, 2 Jan 2024 09:59:58 +0000")
+        .subject("Invoice");
+    let (view, x) = run_with(&ctx, &mail);
+    assert_eq!(view.trust_boundary_hop, Some(3), "{:?}", view.hops);
+    assert_eq!(
+        view.boundary_hop().and_then(|h| h.ip),
+        Some("209.85.128.41".parse().unwrap())
+    );
+    assert_eq!(value(&x, Feature::AuthDmarcPass), 1.0, "{}", dump(&x));
+    assert_eq!(value(&x, Feature::AuthSpfPass), 1.0);
+
+    // The same front end taking a message whose HELO names one of the
+    // listed hosts, but whose reverse lookup failed: from outside.
+    let trick = Mail::from(SUPPLIER)
+        .auth("dmarc=pass action=none header.from=supplier.example")
+        .received("from mx.kestrelfoods.com (unknown [198.51.100.9]) by BN8NAM11FT045.mail.protection.outlook.com; Tue, 2 Jan 2024 09:59:58 +0000")
+        .auth("dmarc=pass action=none header.from=kestrelfoods.com")
+        .received("from x.prod.outlook.com (unknown [198.51.100.9]) by BN8NAM11FT046.mail.protection.outlook.com; Tue, 2 Jan 2024 09:59:57 +0000")
+        .subject("Invoice");
+    let (view, _) = run_with(&ctx, &trick);
+    assert_eq!(view.trust_boundary_hop, Some(0));
+    assert_eq!(
+        view.auth.dmarc_header_from.as_deref(),
+        Some("supplier.example")
+    );
+}
+
+#[test]
+fn an_authenticated_internal_sender_through_a_provider_claims_nothing() {
+    // The org's newsletter sent by an ESP: another envelope domain, but
+    // DMARC passed for the From the reader sees.
+    let esp = Mail::from("Kestrel News <news@kestrelfoods.com>")
+        .return_path("<bounce-7@esp-mailer.example>")
+        .auth("mx.kestrelfoods.com; spf=pass smtp.mailfrom=esp-mailer.example; dkim=pass header.d=kestrelfoods.com; dmarc=pass header.from=kestrelfoods.com")
+        .received(EXTERNAL_HOP)
+        .subject("Spring menu");
+    let (_, x) = run(&esp);
+    assert_eq!(value(&x, Feature::EnvelopeFromDomainMismatch), 1.0);
+    assert!(x.techniques().is_empty(), "{}", dump(&x));
+
+    // Without the pass the same envelope is a header-From spoof.
+    let spoof = Mail::from("Kestrel News <news@kestrelfoods.com>")
+        .return_path("<bounce-7@esp-mailer.example>")
+        .auth("mx.kestrelfoods.com; spf=pass smtp.mailfrom=esp-mailer.example; dkim=none; dmarc=fail header.from=kestrelfoods.com")
+        .received(EXTERNAL_HOP)
+        .subject("Spring menu");
+    let (_, x) = run(&spoof);
+    assert!(
+        x.evidence
+            .iter()
+            .any(|e| e.feature == Feature::EnvelopeFromDomainMismatch
+                && e.technique == Some(Technique::HeaderFromSpoof)),
+        "{}",
+        dump(&x)
+    );
+}

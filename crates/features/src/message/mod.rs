@@ -433,7 +433,8 @@ impl MessageView {
                 .as_deref()
                 .is_some_and(|b| ctx.is_trusted_receiver(b));
             route.received.push((index, hop.by.clone()));
-            if is_external_hop(&hop, ctx) {
+            let lookup_failed = memchr::memmem::find(field.value, b"unknown").is_some();
+            if is_external_hop(&hop, ctx, lookup_failed) {
                 walking = false;
                 self.first_external_hop = Some(self.hops.len());
                 if by_trusted {
@@ -516,10 +517,18 @@ fn envelope_sender(
     Some(Identity::new(None, Some(address)))
 }
 
-/// Whether a hop's client is outside the organisation. The client's own
-/// HELO name is its word, not the receiver's: it makes a client internal
-/// only when the hop records no address and no reverse name to go by.
-fn is_external_hop(hop: &Hop, ctx: &Context) -> bool {
+/// Whether a hop's client is outside the organisation: not a private
+/// address, and no internal or trusted receiver's name recorded by the
+/// receiving server (its reverse lookup). The client's own HELO name is its
+/// word, not the receiver's; it counts only where nothing else can:
+/// - with no address and no reverse name recorded at all, or
+/// - for a handover between two `trusted_receivers` hosts that records an
+///   address but no reverse name (Microsoft 365's internal hops), unless
+///   the receiver wrote that the lookup failed ("unknown", Postfix's
+///   mark). An attacker who names itself after a listed shared host (a
+///   Microsoft front end) passes this: the profile's docs say to list
+///   shared infrastructure narrowly.
+fn is_external_hop(hop: &Hop, ctx: &Context, lookup_failed: bool) -> bool {
     if let Some(ip) = hop.ip {
         if is_private(ip) {
             return false;
@@ -530,6 +539,10 @@ fn is_external_hop(hop: &Hop, ctx: &Context) -> bool {
         return false;
     }
     if hop.ip.is_none() && hop.reverse_name.is_none() && hop.helo.as_deref().is_some_and(ours) {
+        return false;
+    }
+    let listed = |n: &Option<String>| n.as_deref().is_some_and(|n| ctx.is_listed_receiver(n));
+    if hop.reverse_name.is_none() && !lookup_failed && listed(&hop.helo) && listed(&hop.by) {
         return false;
     }
     hop.ip.is_some() || hop.helo.is_some() || hop.reverse_name.is_some()
