@@ -343,3 +343,44 @@ fn unknown_dns_answers_give_no_evidence() {
         }
     }
 }
+
+#[test]
+fn a_signature_with_l_zero_signs_no_body_at_all() {
+    let x = Mail::from(NEWS)
+        .trace(
+            "DKIM-Signature",
+            &signature("supplier.example", FULL, Some(0)),
+        )
+        .body(REPLAYED_BODY)
+        .extract();
+    assert_eq!(value(&x, Feature::DkimBodyLengthLimit), 1.0, "{}", dump(&x));
+    assert_eq!(value(&x, Feature::DkimUnsignedBodyBytes), 49.0);
+}
+
+#[test]
+fn simple_body_canonicalisation_counts_white_space_as_written() {
+    // "a  b" + CRLF is 6 bytes simple, 5 relaxed: l=5 leaves 1 byte under
+    // simple and none under relaxed.
+    let sig =
+        |c: &str| signature("supplier.example", FULL, Some(5)).replace("c=relaxed/relaxed", c);
+    let simple = Mail::from(NEWS)
+        .trace("DKIM-Signature", &sig("c=relaxed/simple"))
+        .body("a  b\n")
+        .extract();
+    assert_eq!(
+        value(&simple, Feature::DkimUnsignedBodyBytes),
+        1.0,
+        "{}",
+        dump(&simple)
+    );
+    let relaxed = Mail::from(NEWS)
+        .trace("DKIM-Signature", &sig("c=simple/relaxed"))
+        .body("a  b\n")
+        .extract();
+    assert_eq!(
+        value(&relaxed, Feature::DkimUnsignedBodyBytes),
+        0.0,
+        "{}",
+        dump(&relaxed)
+    );
+}

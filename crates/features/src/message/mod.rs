@@ -567,7 +567,9 @@ fn dkim_signature(field: &RawField<'_>) -> Option<DkimSignature> {
     Some(DkimSignature {
         domain: normalize_domain(&sig.d)?,
         selector: sig.s,
-        body_length: (sig.l > 0).then_some(sig.l),
+        // Read from the tag itself: mail-auth keeps l=0 (no body signed at
+        // all, the widest replay) as 0, which also stands for "no l=".
+        body_length: dkim_tag(field.value, b"l").and_then(|l| l.parse().ok()),
         headers: sig
             .h
             .iter()
@@ -575,6 +577,23 @@ fn dkim_signature(field: &RawField<'_>) -> Option<DkimSignature> {
             .collect(),
         relaxed_body: sig.cb == mail_auth::dkim::Canonicalization::Relaxed,
         unsigned_body_bytes: None,
+    })
+}
+
+/// The value of tag `name` in a DKIM-Signature (`tag=value;` list), white
+/// space removed.
+fn dkim_tag(value: &[u8], name: &[u8]) -> Option<String> {
+    value.split(|&b| b == b';').find_map(|part| {
+        let eq = memchr::memchr(b'=', part)?;
+        let (key, rest) = part.split_at_checked(eq)?;
+        if !key.trim_ascii().eq_ignore_ascii_case(name) {
+            return None;
+        }
+        let v: String = String::from_utf8_lossy(rest.get(1..)?)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        Some(v)
     })
 }
 
