@@ -1,10 +1,12 @@
 //! Authentication verdicts as the organisation's own servers recorded them:
-//! Authentication-Results (RFC 8601) from trusted authserv-ids only, and the
-//! topmost Received-SPF. Anyone can write these headers, so an untrusted one
-//! is never read, and a missing verdict is unknown, never fail.
+//! Authentication-Results (RFC 8601) and Received-SPF. Anyone can write
+//! these headers, so which ones are believed is decided by the trust chain
+//! (`message::trust`): only fields the org's receivers prepended, the
+//! topmost winning. This module reads the values; a missing verdict is
+//! unknown, never fail.
 
+use crate::domain::{organisational_domain, relaxed_aligned};
 use serde::Serialize;
-use std::collections::HashSet;
 
 /// Three-valued: a verdict that is absent or inconclusive is `Unknown`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -161,6 +163,15 @@ pub struct AuthResults {
     pub arc: AuthResult,
     /// Microsoft's composite authentication verdict (softfail counts as fail).
     pub compauth: AuthResult,
+    /// ARC sealing domains (ARC-Seal `d=`) of the chain as it reached the
+    /// organisation, most recent first: from headers, the sets below the
+    /// trust boundary (the org's own seals are not a forwarder's).
+    pub arc_sealers: Vec<String>,
+    /// DMARC as the most recent sealer recorded it when it received the
+    /// message (its ARC-Authentication-Results); None when unknown.
+    pub arc_sealer_dmarc: Option<AuthResult>,
+    /// The domain the most recent sealer evaluated DMARC on.
+    pub arc_sealer_dmarc_header_from: Option<String>,
     /// At least one Authentication-Results header came from a trusted server.
     pub trusted_header_seen: bool,
     /// Headers or live verification.
@@ -212,62 +223,47 @@ impl AuthResults {
         }
     }
 
-    /// Merges one Authentication-Results value if its authserv-id is
-    /// trusted (compared case-insensitively). Earlier (higher) headers win.
-    pub(crate) fn merge_header(&mut self, value: &str, trusted: &HashSet<String>) {
-        let cleaned = strip_comments(value);
-        let mut segments = cleaned.split(';');
-        let authserv = segments
-            .next()
-            .and_then(|s| s.split_whitespace().next())
-            .map(|s| s.to_ascii_lowercase());
-        let Some(authserv) = authserv else { return };
-        if !trusted.contains(&authserv) {
-            return;
-        }
-        self.trusted_header_seen = true;
-        self.source = AuthSource::Header;
-        for segment in segments {
-            let mut tokens = segment.split_whitespace();
-            let Some((method, result)) = tokens.next().and_then(|t| t.split_once('=')) else {
-                continue;
-            };
-            let method = method.split('/').next().unwrap_or("").to_ascii_lowercase();
-            let result = AuthResult::parse(result.trim_matches('"')).unwrap_or_default();
-            let props: Vec<(String, String)> = tokens
-                .filter_map(|t| t.split_once('='))
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_string()))
-                .collect();
-            let prop = |key: &str| props.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-            match method.as_str() {
-                "spf" if self.spf == AuthResult::None && self.spf_mailfrom.is_none() => {
-                    self.spf = result;
-                    self.spf_mailfrom = prop("smtp.mailfrom").or_else(|| prop("smtp.helo"));
-                }
-                "dkim" => {
-                    let domain = prop("header.d").or_else(|| {
-                        prop("header.i").and_then(|i| i.rsplit('@').next().map(str::to_string))
-                    });
-                    self.dkim.push(DkimResult {
-                        result,
-                        domain: domain.map(|d| d.to_ascii_lowercase()),
-                        selector: prop("header.s"),
-                    });
-                }
-                "dmarc" if self.dmarc == AuthResult::None && self.dmarc_header_from.is_none() => {
-                    self.dmarc = result;
-                    self.dmarc_header_from = prop("header.from").map(|d| d.to_ascii_lowercase());
-                    self.dmarc_policy = prop("policy.dmarc").and_then(|p| DmarcPolicy::parse(&p));
-                }
-                "arc" if self.arc == AuthResult::None => self.arc = result,
-                "compauth" if self.compauth == AuthResult::None => self.compauth = result,
-                _ => {}
+    /// The verdicts of trusted Authentication-Results fields, topmost
+    /// first: each method is taken from the topmost field that reports it
+    /// (its DKIM results as a whole, never merged with a lower field's).
+    /// Per method rather than per field because one server's filters often
+    /// write one field each (OpenDKIM, then OpenDMARC), all of them ours.
+    pub(crate) fn from_headers(headers: impl IntoIterator<Item = AuthHeader>) -> AuthResults {
+        let mut out = AuthResults::default();
+        let (mut spf_set, mut dkim_set, mut dmarc_set) = (false, false, false);
+        let (mut arc_set, mut compauth_set) = (false, false);
+        for h in headers {
+            out.trusted_header_seen = true;
+            if let (Some((result, mailfrom)), false) = (h.spf, spf_set) {
+                spf_set = true;
+                out.spf = result;
+                out.spf_mailfrom = mailfrom;
+            }
+            if !h.dkim.is_empty() && !dkim_set {
+                dkim_set = true;
+                out.dkim = h.dkim;
+            }
+            if let (Some(d), false) = (h.dmarc, dmarc_set) {
+                dmarc_set = true;
+                out.dmarc = d.result;
+                out.dmarc_header_from = d.header_from;
+                out.dmarc_policy = d.policy;
+            }
+            if let (Some(a), false) = (h.arc, arc_set) {
+                arc_set = true;
+                out.arc = a;
+            }
+            if let (Some(c), false) = (h.compauth, compauth_set) {
+                compauth_set = true;
+                out.compauth = c;
             }
         }
+        out.source = AuthSource::Header;
+        out
     }
 
     /// Uses a Received-SPF value when no trusted Authentication-Results gave
-    /// an SPF verdict. Only the topmost Received-SPF is passed in.
+    /// an SPF verdict. Only the topmost trusted Received-SPF is passed in.
     pub(crate) fn merge_received_spf(&mut self, value: &str) {
         if self.spf != AuthResult::None || self.spf_mailfrom.is_some() {
             return;
@@ -282,6 +278,205 @@ impl AuthResults {
             .find_map(|t| t.strip_prefix("envelope-from="))
             .map(|v| v.trim_matches('"').to_string());
     }
+
+    /// Whether DMARC passed for the displayed From domain: a pass counts
+    /// only when the domain it was evaluated on (`header.from`) is
+    /// relaxed-aligned with `from_domain`. A pass without `header.from` is
+    /// taken to be for From (the only domain DMARC evaluates).
+    pub fn dmarc_passes_for(&self, from_domain: Option<&str>) -> bool {
+        if self.dmarc_verdict() != AuthVerdict::Pass {
+            return false;
+        }
+        match (self.dmarc_header_from.as_deref(), from_domain) {
+            (Some(evaluated), Some(from)) => relaxed_aligned(evaluated, from),
+            (Some(_), None) => false,
+            (None, _) => true,
+        }
+    }
+
+    /// The most recent ARC sealer of the chain as it arrived, when the
+    /// chain passed.
+    pub fn arc_last_sealer(&self) -> Option<&str> {
+        (self.arc.verdict() == AuthVerdict::Pass)
+            .then(|| self.arc_sealers.first().map(String::as_str))
+            .flatten()
+    }
+}
+
+/// DMARC as one Authentication-Results field reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DmarcReading {
+    pub result: AuthResult,
+    pub header_from: Option<String>,
+    pub policy: Option<DmarcPolicy>,
+}
+
+/// One Authentication-Results (or ARC-Authentication-Results) field as
+/// read, before anyone decided whether to believe it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AuthHeader {
+    /// The authserv-id, lower case; None when the field has none
+    /// (Microsoft 365 writes its results without one).
+    pub authserv_id: Option<String>,
+    pub spf: Option<(AuthResult, Option<String>)>,
+    pub dkim: Vec<DkimResult>,
+    pub dmarc: Option<DmarcReading>,
+    pub arc: Option<AuthResult>,
+    pub compauth: Option<AuthResult>,
+}
+
+/// Reads one Authentication-Results value (RFC 8601), comments included:
+/// they carry the DMARC policy Gmail and others write (`(p=REJECT sp=NONE
+/// dis=NONE)`). Only the first result of each method counts within a field.
+pub(crate) fn parse_auth_header(value: &str) -> AuthHeader {
+    let mut header = AuthHeader::default();
+    let mut segments = split_segments(value).into_iter().peekable();
+    // The authserv-id: the first segment's first word, unless that word is
+    // already a result (`spf=pass`): a token cannot hold '='.
+    let first_word = segments
+        .peek()
+        .and_then(|(clean, _)| clean.split_whitespace().next().map(str::to_string));
+    if let Some(word) = first_word.filter(|w| !w.contains('=')) {
+        header.authserv_id = Some(word.trim_matches('"').to_ascii_lowercase());
+        segments.next();
+    }
+    for (clean, comments) in segments {
+        let mut tokens = clean.split_whitespace();
+        let Some((method, result)) = tokens.next().and_then(|t| t.split_once('=')) else {
+            continue;
+        };
+        let method = method.split('/').next().unwrap_or("").to_ascii_lowercase();
+        let result = AuthResult::parse(result.trim_matches('"')).unwrap_or_default();
+        let props: Vec<(String, String)> = tokens
+            .filter_map(|t| t.split_once('='))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_string()))
+            .collect();
+        let prop = |key: &str| props.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        match method.as_str() {
+            "spf" if header.spf.is_none() => {
+                let mailfrom = prop("smtp.mailfrom").or_else(|| prop("smtp.helo"));
+                header.spf = Some((result, mailfrom));
+            }
+            "dkim" if header.dkim.len() < MAX_DKIM_RESULTS => {
+                let domain = prop("header.d").or_else(|| {
+                    prop("header.i").and_then(|i| i.rsplit('@').next().map(str::to_string))
+                });
+                header.dkim.push(DkimResult {
+                    result,
+                    domain: domain.map(|d| d.to_ascii_lowercase()),
+                    selector: prop("header.s"),
+                });
+            }
+            "dmarc" if header.dmarc.is_none() => {
+                let header_from = prop("header.from").map(|d| d.to_ascii_lowercase());
+                let policy = prop("policy.dmarc")
+                    .and_then(|p| DmarcPolicy::parse(&p))
+                    .or_else(|| comment_policy(&comments, header_from.as_deref()))
+                    .or_else(|| action_policy(prop("action").as_deref(), result));
+                header.dmarc = Some(DmarcReading {
+                    result,
+                    header_from,
+                    policy,
+                });
+            }
+            "arc" if header.arc.is_none() => header.arc = Some(result),
+            "compauth" if header.compauth.is_none() => header.compauth = Some(result),
+            _ => {}
+        }
+    }
+    header
+}
+
+/// DKIM results kept from one field: a real one holds a handful.
+const MAX_DKIM_RESULTS: usize = 16;
+
+/// The policy in a comment such as Gmail's `(p=REJECT sp=NONE dis=NONE)`:
+/// `sp=` when DMARC was evaluated on a subdomain and the record gives one,
+/// else `p=`.
+fn comment_policy(comments: &str, header_from: Option<&str>) -> Option<DmarcPolicy> {
+    let tag = |name: &str| {
+        comments
+            .split(|c: char| c.is_whitespace() || c == ';' || c == ',')
+            .filter_map(|t| t.split_once('='))
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| DmarcPolicy::parse(v))
+    };
+    let subdomain = header_from.is_some_and(|d| organisational_domain(d) != d);
+    subdomain.then(|| tag("sp")).flatten().or_else(|| tag("p"))
+}
+
+/// Microsoft's `action=`: what was done, which shows the policy when DMARC
+/// failed (`none` then means p=none; `oreject` is a reject overridden).
+/// After a pass, `action=none` says nothing of the policy.
+fn action_policy(action: Option<&str>, result: AuthResult) -> Option<DmarcPolicy> {
+    match action?.to_ascii_lowercase().as_str() {
+        "none" if result != AuthResult::Pass => Some(DmarcPolicy::None),
+        "quarantine" | "pct.quarantine" => Some(DmarcPolicy::Quarantine),
+        "reject" | "oreject" | "pct.reject" => Some(DmarcPolicy::Reject),
+        _ => None,
+    }
+}
+
+/// The `;`-separated parts of a value, each without its comments, and the
+/// text of those comments beside it. Quoted strings stay intact; a `;` in a
+/// comment or a quote separates nothing.
+fn split_segments(value: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let (mut clean, mut comments) = (String::new(), String::new());
+    let mut depth = 0usize;
+    let mut in_quote = false;
+    let mut escaped = false;
+    for c in value.chars() {
+        let target = if depth > 0 { &mut comments } else { &mut clean };
+        if escaped {
+            escaped = false;
+            target.push(c);
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' if depth == 0 => {
+                in_quote = !in_quote;
+                clean.push(c);
+            }
+            '(' if !in_quote => {
+                depth += 1;
+                comments.push(' ');
+            }
+            ')' if !in_quote && depth > 0 => {
+                depth -= 1;
+                clean.push(' ');
+            }
+            ';' if depth == 0 && !in_quote => {
+                out.push((std::mem::take(&mut clean), std::mem::take(&mut comments)));
+            }
+            _ => target.push(c),
+        }
+    }
+    out.push((clean, comments));
+    out
+}
+
+/// The `i=` instance and `d=` sealing domain of an ARC-Seal value.
+pub(crate) fn arc_seal_tags(value: &str) -> Option<(u32, String)> {
+    let tag = |name: &str| {
+        value
+            .split(';')
+            .filter_map(|t| t.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.split_whitespace().collect::<String>())
+    };
+    let instance = tag("i")?.parse().ok()?;
+    let domain = crate::domain::normalize_domain(&tag("d")?)?;
+    Some((instance, domain))
+}
+
+/// An ARC-Authentication-Results value's instance and the results after it
+/// (`i=1; mx.google.com; dkim=pass ...`).
+pub(crate) fn arc_authentication_results(value: &str) -> Option<(u32, AuthHeader)> {
+    let (first, rest) = value.split_once(';')?;
+    let instance = first.trim().strip_prefix("i=")?.trim().parse().ok()?;
+    Some((instance, parse_auth_header(rest)))
 }
 
 /// The `auth` object of a scan record (design.md §5).
@@ -356,17 +551,17 @@ fn strip_comments(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn trusted() -> HashSet<String> {
-        ["mx1.interface.com".to_string()].into_iter().collect()
+    fn read(values: &[&str]) -> AuthResults {
+        AuthResults::from_headers(values.iter().map(|v| parse_auth_header(v)))
     }
 
     #[test]
-    fn reads_a_trusted_header() {
-        let mut ar = AuthResults::default();
-        ar.merge_header(
-            "mx1.interface.com;\r\n\tspf=softfail (mx1: domain of x does not designate (nested) 1.2.3.4) smtp.mailfrom=lily@gmail.com;\r\n\tdkim=pass header.d=Gmail.com header.s=x;\r\n\tdmarc=fail (p=NONE) header.from=gmail.com; arc=none; compauth=softfail reason=001",
-            &trusted(),
+    fn a_gmail_style_field_is_read_with_its_policy_comment() {
+        let h = parse_auth_header(
+            "mx1.interface.com;\r\n\tspf=softfail (mx1: domain of x does not designate (nested) 1.2.3.4) smtp.mailfrom=lily@gmail.com;\r\n\tdkim=pass header.d=Gmail.com header.s=x;\r\n\tdmarc=fail (p=NONE sp=QUARANTINE dis=NONE) header.from=gmail.com; arc=none; compauth=softfail reason=001",
         );
+        assert_eq!(h.authserv_id.as_deref(), Some("mx1.interface.com"));
+        let ar = AuthResults::from_headers([h]);
         assert!(ar.trusted_header_seen);
         assert_eq!(ar.spf, AuthResult::SoftFail);
         assert_eq!(ar.spf_mailfrom.as_deref(), Some("lily@gmail.com"));
@@ -374,23 +569,69 @@ mod tests {
         assert_eq!(ar.dkim[0].domain.as_deref(), Some("gmail.com"));
         assert_eq!(ar.dmarc, AuthResult::Fail);
         assert_eq!(ar.dmarc_header_from.as_deref(), Some("gmail.com"));
+        assert_eq!(ar.dmarc_policy, Some(DmarcPolicy::None));
         assert_eq!(ar.arc, AuthResult::None);
         assert_eq!(ar.compauth, AuthResult::SoftFail);
     }
 
     #[test]
-    fn ignores_untrusted_servers_and_missing_verdicts_stay_unknown() {
-        let mut ar = AuthResults::default();
-        ar.merge_header(
-            "evil.example; spf=pass smtp.mailfrom=x.com; dmarc=pass",
-            &trusted(),
+    fn the_subdomain_policy_applies_to_a_subdomain() {
+        let ar =
+            read(&["mx; dmarc=fail (p=NONE sp=REJECT dis=REJECT) header.from=news.example.com"]);
+        assert_eq!(ar.dmarc_policy, Some(DmarcPolicy::Reject));
+        let ar = read(&["mx; dmarc=fail (p=QUARANTINE) header.from=news.example.com"]);
+        assert_eq!(ar.dmarc_policy, Some(DmarcPolicy::Quarantine));
+    }
+
+    #[test]
+    fn a_microsoft_field_without_an_authserv_id_is_read() {
+        let h = parse_auth_header(
+            "spf=pass (sender IP is 209.85.128.41) smtp.mailfrom=example.org; dkim=pass (signature was verified) header.d=example.org;dmarc=fail action=none header.from=example.org;compauth=pass reason=100",
         );
-        assert_eq!(ar, AuthResults::default());
-        ar.merge_header("MX1.INTERFACE.COM 1; none", &trusted());
+        assert_eq!(h.authserv_id, None);
+        let ar = AuthResults::from_headers([h]);
+        assert_eq!(ar.spf, AuthResult::Pass);
+        assert_eq!(ar.dkim_overall(), AuthVerdict::Pass);
+        assert_eq!(ar.dmarc, AuthResult::Fail);
+        assert_eq!(ar.dmarc_policy, Some(DmarcPolicy::None));
+        assert_eq!(ar.compauth, AuthResult::Pass);
+        let rejected = read(&["dmarc=fail action=oreject header.from=example.org"]);
+        assert_eq!(rejected.dmarc_policy, Some(DmarcPolicy::Reject));
+        let passed = read(&["dmarc=pass action=none header.from=example.org"]);
+        assert_eq!(passed.dmarc_policy, None);
+        let explicit = read(&["mx; dmarc=fail policy.dmarc=quarantine header.from=x.org"]);
+        assert_eq!(explicit.dmarc_policy, Some(DmarcPolicy::Quarantine));
+    }
+
+    #[test]
+    fn the_topmost_field_wins_each_method_and_dkim_results_are_not_merged() {
+        let ar = read(&[
+            "mx.a; dkim=fail header.d=x.org",
+            "mx.a; dkim=pass header.d=x.org; dkim=pass header.d=y.org; dmarc=pass header.from=x.org",
+        ]);
+        assert_eq!(ar.dkim.len(), 1);
+        assert_eq!(ar.dkim_overall(), AuthVerdict::Fail);
+        // DMARC came only from the lower field: its filter wrote its own.
+        assert_eq!(ar.dmarc, AuthResult::Pass);
+    }
+
+    #[test]
+    fn missing_verdicts_stay_unknown() {
+        let ar = read(&["MX1.INTERFACE.COM 1; none"]);
         assert!(ar.trusted_header_seen);
         assert_eq!(ar.spf, AuthResult::None);
         assert_eq!(ar.dmarc, AuthResult::None);
         assert_eq!(ar.dkim_overall(), AuthVerdict::Unknown);
+    }
+
+    #[test]
+    fn a_dmarc_pass_counts_only_for_the_domain_it_was_evaluated_on() {
+        let ar = read(&["mx; dmarc=pass header.from=attacker.example"]);
+        assert!(ar.dmarc_passes_for(Some("attacker.example")));
+        assert!(ar.dmarc_passes_for(Some("mail.attacker.example")));
+        assert!(!ar.dmarc_passes_for(Some("kestrelfoods.com")));
+        assert!(!ar.dmarc_passes_for(None));
+        assert!(read(&["mx; dmarc=pass"]).dmarc_passes_for(Some("x.org")));
     }
 
     #[test]
@@ -404,6 +645,24 @@ mod tests {
     }
 
     #[test]
+    fn arc_fields_give_their_instance_and_sealer() {
+        assert_eq!(
+            arc_seal_tags(
+                "i=2; a=rsa-sha256; t=1; cv=pass; d=Google.com; s=arc-20160816;\r\n\tb=abc"
+            ),
+            Some((2, "google.com".to_string()))
+        );
+        assert_eq!(arc_seal_tags("a=rsa-sha256; d=google.com"), None);
+        let (i, h) = arc_authentication_results(
+            "i=1; mx.google.com; dkim=pass header.d=list.example; dmarc=pass (p=NONE) header.from=list.example",
+        )
+        .unwrap();
+        assert_eq!(i, 1);
+        assert_eq!(h.authserv_id.as_deref(), Some("mx.google.com"));
+        assert_eq!(h.dmarc.unwrap().result, AuthResult::Pass);
+    }
+
+    #[test]
     fn hostile_values_do_not_panic() {
         let mut ar = AuthResults::default();
         for v in [
@@ -412,8 +671,15 @@ mod tests {
             "mx1.interface.com",
             "mx1.interface.com; =; spf=; ((((",
             "mx1.interface.com; dkim=pass header.i=@",
+            "\\",
+            "(p=)",
+            "mx; dmarc=fail (p=",
+            "i=; d=",
+            "i=99999999999999999999; d=x",
         ] {
-            ar.merge_header(v, &trusted());
+            let _ = AuthResults::from_headers([parse_auth_header(v)]);
+            let _ = arc_seal_tags(v);
+            let _ = arc_authentication_results(v);
             ar.merge_received_spf(v);
         }
     }

@@ -37,6 +37,31 @@ pub struct Vip {
 }
 
 /// The organisation profile of design.md §4, read from TOML.
+///
+/// Keys (all but `name` optional):
+/// - `name`: the organisation's name.
+/// - `internal_domains`: domains it sends from; their hosts are its own.
+/// - `trusted_authserv_ids`: authserv-ids whose Authentication-Results are
+///   believed (when above the trust boundary).
+/// - `trusted_receivers`: host names of the org's receiving servers (and
+///   of a filtering service in front of them), matched with their
+///   subdomains, whose Authentication-Results and Received-SPF are believed
+///   even without an authserv-id (Microsoft 365 writes none). List shared
+///   infrastructure narrowly: every tenant's mail passes the same hosts.
+/// - `trusted_arc_sealers`: ARC sealing domains (`google.com`,
+///   `microsoft.com`) whose passing seal explains a DMARC failure of
+///   forwarded or mailing-list mail.
+/// - `protected_domains`: internal domains, partners and brands to guard.
+/// - `[[vip]]`: high-profile users.
+/// - `[dns]`: the resolver of live verification (used by the gateway, not
+///   by features): `resolver = "IP:PORT"` (default: the system's),
+///   `timeout_ms` (default 2000, 1 to 60000), `cache_entries` (default
+///   10000, 1 to 10000000).
+///
+/// The trust boundary is the topmost Received hop by which a trusted host
+/// (a `trusted_receivers` host, a host under an internal domain, or one
+/// named by a trusted authserv-id) received the message from outside;
+/// verdict headers count only above it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgProfile {
@@ -48,6 +73,16 @@ pub struct OrgProfile {
     /// Only Authentication-Results from these servers are believed.
     #[serde(default)]
     pub trusted_authserv_ids: Vec<String>,
+    /// The org's receiving hosts: their verdict headers are believed even
+    /// without an authserv-id.
+    #[serde(default)]
+    pub trusted_receivers: Vec<String>,
+    /// ARC sealing domains whose passing seal explains forwarding.
+    #[serde(default)]
+    pub trusted_arc_sealers: Vec<String>,
+    /// The `[dns]` table for live verification, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsProfile>,
     /// Internal domains, partners and brands to guard against imitation.
     #[serde(default)]
     pub protected_domains: Vec<String>,
@@ -56,7 +91,89 @@ pub struct OrgProfile {
     pub vips: Vec<Vip>,
 }
 
+/// The `[dns]` table as written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsProfile {
+    /// `IP:PORT` of the resolver to ask; the system's when absent.
+    #[serde(default)]
+    pub resolver: Option<String>,
+    /// How long one lookup may take, in milliseconds.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// How many answers the resolver cache keeps.
+    #[serde(default)]
+    pub cache_entries: Option<u64>,
+}
+
+/// How live verification asks DNS, checked: what [`Context::dns`] gives
+/// the gateway. Features never use it (they do no I/O).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsSettings {
+    /// The resolver to ask; None means the system's configuration.
+    pub resolver: Option<std::net::SocketAddr>,
+    /// How long one lookup may take; past it the check is a temperror.
+    pub timeout: std::time::Duration,
+    /// How many answers the cache keeps.
+    pub cache_entries: usize,
+}
+
+impl DnsSettings {
+    /// The default lookup timeout in milliseconds.
+    pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
+    /// The default cache size.
+    pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        DnsSettings {
+            resolver: None,
+            timeout: std::time::Duration::from_millis(DnsSettings::DEFAULT_TIMEOUT_MS),
+            cache_entries: DnsSettings::DEFAULT_CACHE_ENTRIES,
+        }
+    }
+}
+
+impl DnsProfile {
+    /// The checked settings, or what is wrong with the table.
+    pub fn settings(&self) -> Result<DnsSettings, String> {
+        let resolver = match &self.resolver {
+            None => None,
+            Some(r) => Some(r.trim().parse::<std::net::SocketAddr>().map_err(|_| {
+                format!("[dns] resolver {r:?} is not IP:PORT (write \"192.0.2.53:53\" or \"[2001:db8::53]:53\")")
+            })?),
+        };
+        let timeout_ms = self.timeout_ms.unwrap_or(DnsSettings::DEFAULT_TIMEOUT_MS);
+        if !(1..=60_000).contains(&timeout_ms) {
+            return Err(format!(
+                "[dns] timeout_ms = {timeout_ms} is out of range: give 1 to 60000 milliseconds"
+            ));
+        }
+        let cache = self
+            .cache_entries
+            .unwrap_or(DnsSettings::DEFAULT_CACHE_ENTRIES as u64);
+        if !(1..=10_000_000).contains(&cache) {
+            return Err(format!(
+                "[dns] cache_entries = {cache} is out of range: give 1 to 10000000"
+            ));
+        }
+        Ok(DnsSettings {
+            resolver,
+            timeout: std::time::Duration::from_millis(timeout_ms),
+            cache_entries: usize::try_from(cache).unwrap_or(DnsSettings::DEFAULT_CACHE_ENTRIES),
+        })
+    }
+}
+
 impl OrgProfile {
+    /// The checked `[dns]` settings (defaults when the table is absent).
+    pub fn dns_settings(&self) -> Result<DnsSettings, String> {
+        self.dns
+            .as_ref()
+            .map_or_else(|| Ok(DnsSettings::default()), DnsProfile::settings)
+    }
+
     /// Parses and checks a profile; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &Path) -> Result<OrgProfile, FeatureError> {
         let invalid = |problem: String| FeatureError::OrgProfile {
@@ -77,6 +194,15 @@ impl OrgProfile {
                 return Err(invalid(format!("{d:?} is not a domain name")));
             }
         }
+        for (key, list) in [
+            ("trusted_receivers", &profile.trusted_receivers),
+            ("trusted_arc_sealers", &profile.trusted_arc_sealers),
+        ] {
+            if let Some(h) = list.iter().find(|h| normalize_domain(h).is_none()) {
+                return Err(invalid(format!("{key}: {h:?} is not a host name")));
+            }
+        }
+        profile.dns_settings().map_err(invalid)?;
         for vip in &profile.vips {
             if vip.name.trim().is_empty() {
                 return Err(invalid("a [[vip]] has an empty name".into()));
@@ -107,6 +233,9 @@ pub struct Context {
     internal: DomainSet,
     protected: DomainSet,
     trusted_authserv: HashSet<String>,
+    trusted_receivers: DomainSet,
+    trusted_arc_sealers: DomainSet,
+    dns: DnsSettings,
     freemail: DomainSet,
     disposable: DomainSet,
     shorteners: DomainSet,
@@ -190,6 +319,32 @@ impl Context {
     /// The authserv-ids whose Authentication-Results are believed, lower case.
     pub fn trusted_authserv_ids(&self) -> &HashSet<String> {
         &self.trusted_authserv
+    }
+
+    /// Whether a normalised host is one of the org's receivers: a
+    /// `trusted_receivers` host (or under one), a host under an internal
+    /// domain, or a host named as a trusted authserv-id.
+    pub fn is_trusted_receiver(&self, host: &str) -> bool {
+        self.trusted_receivers.contains(host)
+            || self.internal.contains(host)
+            || self.trusted_authserv.contains(host)
+    }
+
+    /// Whether a normalised host is (under) one of the profile's
+    /// `trusted_receivers` entries, and only those.
+    pub fn is_listed_receiver(&self, host: &str) -> bool {
+        self.trusted_receivers.contains(host)
+    }
+
+    /// Whether an ARC sealing domain (or a parent of it) is trusted to
+    /// vouch for forwarded mail.
+    pub fn is_trusted_arc_sealer(&self, domain: &str) -> bool {
+        self.trusted_arc_sealers.contains(domain)
+    }
+
+    /// How live verification asks DNS (`[dns]` of the profile, checked).
+    pub fn dns(&self) -> &DnsSettings {
+        &self.dns
     }
 
     /// The header fields never read (receiving filters' verdicts).
@@ -374,6 +529,24 @@ impl ContextBuilder {
             .iter()
             .map(|s| s.trim().to_ascii_lowercase())
             .collect();
+        let mut trusted_receivers = DomainSet::new();
+        self.org
+            .trusted_receivers
+            .iter()
+            .for_each(|h| trusted_receivers.insert(h));
+        let mut trusted_arc_sealers = DomainSet::new();
+        self.org
+            .trusted_arc_sealers
+            .iter()
+            .for_each(|d| trusted_arc_sealers.insert(d));
+        // A profile built in code skipped from_toml's checks.
+        let dns = self
+            .org
+            .dns_settings()
+            .map_err(|problem| FeatureError::OrgProfile {
+                path: std::path::PathBuf::from(format!("org profile {:?}", self.org.name)),
+                problem,
+            })?;
         let vips = VipIndex::new(&self.org.vips);
         let mut lookalike = LookalikeIndex::builder()
             .org(
@@ -396,6 +569,9 @@ impl ContextBuilder {
             internal,
             protected,
             trusted_authserv,
+            trusted_receivers,
+            trusted_arc_sealers,
+            dns,
             freemail,
             disposable,
             shorteners,
@@ -432,6 +608,13 @@ mod tests {
         assert!(!ctx.is_internal("coldchain-partners.eu"));
         assert!(ctx.is_protected("coldchain-partners.eu"));
         assert!(ctx.trusted_authserv_ids().contains("mx.kestrelfoods.com"));
+        assert!(ctx.is_trusted_receiver("mx.kestrelfoods.com"));
+        assert!(ctx.is_trusted_receiver("mx2.eu.mail.protection.outlook.com"));
+        assert!(!ctx.is_trusted_receiver("mail.protection.outlook.com.evil.example"));
+        assert!(ctx.is_trusted_arc_sealer("google.com"));
+        assert!(!ctx.is_trusted_arc_sealer("evil.example"));
+        assert_eq!(ctx.dns().resolver, None);
+        assert_eq!(ctx.dns().timeout, std::time::Duration::from_millis(1500));
         assert!(ctx.is_freemail("gmail.com") && ctx.is_freemail("yahoo.co.jp"));
         assert!(ctx.is_disposable("mailinator.com"));
         assert!(ctx.is_shortener("bit.ly"));
@@ -448,6 +631,18 @@ mod tests {
             ),
             ("name = \"x\"\n[[vip]]\nname = \"\"", "empty name"),
             ("name = \"x\"\nunknown_key = 1", "unknown field"),
+            (
+                "name = \"x\"\ntrusted_receivers = [\"not a host\"]",
+                "not a host name",
+            ),
+            ("name = \"x\"\n[dns]\nresolver = \"127.0.0.1\"", "IP:PORT"),
+            ("name = \"x\"\n[dns]\ntimeout_ms = 0", "timeout_ms"),
+            ("name = \"x\"\n[dns]\ncache_entries = 0", "cache_entries"),
+            (
+                "name = \"x\"\n[dns]\nresolver = \"[::1]:5353\"\ntimeout_ms = 60001",
+                "timeout_ms",
+            ),
+            ("name = \"x\"\n[dns]\nport = 53", "unknown field"),
         ];
         for (text, needle) in bad {
             let err = OrgProfile::from_toml(text, Path::new("bad.toml")).unwrap_err();
@@ -458,6 +653,27 @@ mod tests {
                 .join(": ");
             assert!(err.contains("bad.toml") && err.contains(needle), "{err}");
         }
+    }
+
+    #[test]
+    fn an_old_profile_without_the_trust_keys_still_loads_with_defaults() {
+        let org = OrgProfile::from_toml(
+            "name = \"x\"\ninternal_domains = [\"x.example\"]",
+            Path::new("old.toml"),
+        )
+        .unwrap();
+        let ctx = Context::builder(org).build().unwrap();
+        assert_eq!(ctx.dns(), &DnsSettings::default());
+        assert!(ctx.is_trusted_receiver("mx.x.example"));
+        assert!(!ctx.is_trusted_arc_sealer("google.com"));
+        let custom = OrgProfile::from_toml(
+            "name = \"x\"\n[dns]\nresolver = \"[::1]:5353\"\ncache_entries = 7",
+            Path::new("dns.toml"),
+        )
+        .unwrap();
+        let settings = custom.dns_settings().unwrap();
+        assert_eq!(settings.resolver, Some("[::1]:5353".parse().unwrap()));
+        assert_eq!(settings.cache_entries, 7);
     }
 
     #[test]

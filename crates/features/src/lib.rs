@@ -5,7 +5,8 @@
 //! - [`MessageView::parse`] reads one hostile message (on `mail-parser`) into
 //!   the identities a mail client or a verifier might take: envelope sender,
 //!   every From, Sender, Resent-From, Reply-To, DKIM signatures, the
-//!   Authentication-Results of the organisation's trusted servers, the
+//!   Authentication-Results and Received-SPF the organisation's own
+//!   receivers wrote above the trust boundary (`message/trust.rs`), the
 //!   Received chain, a text view of the body and its links.
 //! - [`Extractor::extract`] turns a view and a [`Context`] (the org profile and
 //!   the world's lists) into a [`FeatureVector`] and [`Evidence`] sentences.
@@ -27,11 +28,14 @@
 //! and the header block's identities, route and anomalies; `mime.rs` the
 //! MIME structure; `transfer_encoding.rs` base64 and quoted-printable;
 //! `charset.rs` text in its charset; `content.rs` the body's text and
-//! links), with `header_block.rs`, `received.rs`, `auth_results.rs` and
-//! `html.rs` beneath it. `context.rs` holds the org profile and the lists,
+//! links; `trust.rs` which verdict headers are believed; `signed_body.rs`
+//! how much of the body a DKIM `l=` leaves unsigned), with
+//! `header_block.rs`, `received.rs`, `auth_results.rs` and `html.rs`
+//! beneath it. `context.rs` holds the org profile and the lists,
 //! `domain.rs` registrable domains, `schema.rs` the feature list; one module
-//! per feature family (`sender_path.rs`, `display_name.rs`, `lookalike/`,
-//! `intent.rs`, `links.rs`), run by `extract.rs`.
+//! per feature family (`sender_path.rs` with `dkim_coverage.rs` and
+//! `sender_dns.rs`, `display_name.rs`, `lookalike/`, `intent.rs`,
+//! `links.rs`), run by `extract.rs`.
 //!
 //! ```
 //! use impostor_features::{Context, Envelope, Extractor, Feature, MessageView, OrgProfile};
@@ -70,6 +74,7 @@
 mod auth_results;
 mod context;
 mod display_name;
+mod dkim_coverage;
 mod domain;
 mod error;
 mod evidence;
@@ -83,13 +88,14 @@ mod lookalike;
 mod message;
 mod received;
 mod schema;
+mod sender_dns;
 mod sender_path;
 
 pub use auth_results::{
     AuthResult, AuthResults, AuthSource, AuthSummary, AuthVerdict, DkimResult, DkimSummary,
     DmarcPolicy, DmarcSummary,
 };
-pub use context::{Context, ContextBuilder, OrgProfile, Vip};
+pub use context::{Context, ContextBuilder, DnsProfile, DnsSettings, OrgProfile, Vip};
 pub use domain::{normalize_domain, registrable_domain, DomainSet};
 pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};

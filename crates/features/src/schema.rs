@@ -3,14 +3,14 @@
 //! Every feature is declared once, below, with its column name, its family and
 //! a sentence saying what it measures. A name ends in its unit: `_flag` (0 or
 //! 1), `_count` (a whole number), `_per_kchar` (occurrences per 1,000
-//! characters of text), `_chars` (characters).
+//! characters of text), `_chars` (characters), `_bytes` (bytes).
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use sha2::{Digest, Sha256};
 
 /// Bumped whenever a feature is added, removed, renamed or changes meaning.
 /// Artifacts record it and refuse a vector of another version.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The group a feature belongs to; each group has its own module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -89,7 +89,7 @@ feature_schema! {
     AuthDkimFail = "auth_dkim_fail_flag", SenderPath,
         "A trusted verdict says DKIM failed and none passed.";
     AuthDmarcPass = "auth_dmarc_pass_flag", SenderPath,
-        "A trusted verdict says DMARC passed.";
+        "A trusted verdict says DMARC passed for the displayed From domain (evaluated on a domain relaxed-aligned with it); a pass for another domain is not one.";
     AuthDmarcFail = "auth_dmarc_fail_flag", SenderPath,
         "A trusted verdict says DMARC failed.";
     AuthArcPass = "auth_arc_pass_flag", SenderPath,
@@ -130,6 +130,28 @@ feature_schema! {
         "The From address is internal and a trusted verdict authenticated it (DMARC pass, or aligned DKIM or SPF pass).";
     InternalSenderLure = "internal_sender_lure_flag", SenderPath,
         "An authenticated internal sender sends a credential lure, a bank-detail change, a gift-card request or a link to a brand on an unrelated host.";
+    DmarcFailureExplainedByList = "dmarc_failure_explained_by_list_flag", SenderPath,
+        "DMARC failed under p=none (or an unknown policy) for a non-internal From, and the message is mailing-list mail (List-Id, or List-Unsubscribe with a list Sender on the envelope's domain), which rewrites what DMARC checks.";
+    AuthFailureExplainedByArc = "auth_failure_explained_by_arc_flag", SenderPath,
+        "SPF or DMARC failed, and the ARC chain passed, sealed last by a trusted sealer (`trusted_arc_sealers`) that did not record a DMARC failure: forwarding explains it (under p=reject or quarantine only when the sealer recorded a DMARC pass).";
+    DkimBodyLengthLimit = "dkim_body_length_limit_flag", SenderPath,
+        "A DKIM signature's l= covers less than the body: content was added after signing (DKIM replay).";
+    DkimUnsignedBodyBytes = "dkim_unsigned_body_bytes", SenderPath,
+        "Body bytes past the shortest DKIM l= limit, after approximate canonicalisation (capped at 1,000,000); 0 without l=.";
+    DkimFromNotSigned = "dkim_from_not_signed_flag", SenderPath,
+        "A DKIM signature does not list From in h=, so the From can be replaced without breaking it.";
+    DkimSubjectNotSigned = "dkim_subject_not_signed_flag", SenderPath,
+        "A DKIM signature does not list Subject in h=, so the Subject can be replaced without breaking it.";
+    DkimFromNotOversigned = "dkim_from_not_oversigned_flag", SenderPath,
+        "A DKIM signature lists From only once in h=, so a second From can be added without breaking it (common in honest mail; evidence with several From fields).";
+    OwnDomainSignatureForeignRoute = "own_domain_signature_foreign_route_flag", SenderPath,
+        "A DKIM signature by an internal domain arrived over an external route and no trusted verdict passed that domain (a replayed signature).";
+    FromDomainNxdomain = "from_domain_nxdomain_flag", SenderPath,
+        "DNS says the From domain does not exist (NXDOMAIN); 0 when not asked or the lookup failed.";
+    EnvelopeDomainNxdomain = "envelope_domain_nxdomain_flag", SenderPath,
+        "DNS says the envelope sender's domain does not exist (NXDOMAIN); 0 when not asked or the lookup failed.";
+    SenderDomainNoMailHost = "sender_domain_no_mail_host_flag", SenderPath,
+        "DNS says the From or envelope domain exists but has no MX and no A or AAAA: no reply or bounce can reach it; 0 when unknown.";
     // display name
     VipDisplayName = "vip_display_name_flag", DisplayName,
         "The From display name is a high-profile user's name or alias (order, case, diacritics and titles ignored).";
@@ -309,7 +331,7 @@ mod tests {
         let mut seen = HashSet::new();
         for f in Feature::ALL {
             assert!(seen.insert(f.name()), "duplicate feature name {}", f.name());
-            let unit_ok = ["_flag", "_count", "_per_kchar", "_chars"]
+            let unit_ok = ["_flag", "_count", "_per_kchar", "_chars", "_bytes"]
                 .iter()
                 .any(|u| f.name().ends_with(u));
             assert!(unit_ok, "{} does not end in a unit", f.name());

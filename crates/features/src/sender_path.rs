@@ -2,23 +2,25 @@
 //! route say sent the message, whether the trusted verdicts agree, and the
 //! header tricks that make clients and verifiers see different senders.
 
-use crate::auth_results::{AuthResults, AuthVerdict};
+use crate::auth_results::{AuthResult, AuthResults, AuthVerdict, DmarcPolicy};
 use crate::context::Context;
 use crate::domain::{address_domain, organisational_domain, relaxed_aligned};
 use crate::evidence::{EvidenceLog, Technique};
 use crate::message::MessageView;
 use crate::schema::{Feature, FeatureVector};
 
-/// Did a trusted verdict authenticate `domain`: DMARC pass for it, an
-/// aligned DKIM pass, or an aligned SPF pass.
+/// Did a trusted verdict authenticate `domain`: DMARC pass for the
+/// displayed From domain (evaluated on it, and `domain` aligned with it), an
+/// aligned DKIM pass, or an aligned SPF pass. A DMARC pass for some other
+/// domain (a second From, a verifier that read another header) vouches for
+/// nothing the reader sees.
 pub(crate) fn authenticated_for(
     auth: &AuthResults,
     domain: &str,
     from_domain: Option<&str>,
 ) -> bool {
-    let dmarc_domain = auth.dmarc_header_from.as_deref().or(from_domain);
-    let dmarc = auth.dmarc_verdict() == AuthVerdict::Pass
-        && dmarc_domain.is_some_and(|d| relaxed_aligned(d, domain));
+    let dmarc = auth.dmarc_passes_for(from_domain)
+        && from_domain.is_some_and(|f| relaxed_aligned(f, domain));
     let dkim = auth.dkim.iter().any(|r| {
         r.verdict() == AuthVerdict::Pass
             && r.domain
@@ -37,6 +39,106 @@ pub(crate) fn authenticated_for(
     dmarc || dkim || spf
 }
 
+/// What explains an authentication failure that is not spoofing.
+struct Explanations {
+    /// Why the DMARC failure is mailing-list mail, when it is.
+    list: Option<String>,
+    /// Why a trusted forwarder's ARC seal explains the failures, when it does.
+    arc: Option<String>,
+}
+
+impl Explanations {
+    /// Lists and forwarders (design: issue 16, item 5). A DMARC failure
+    /// under p=reject or quarantine stays evidence unless the trusted
+    /// sealer itself recorded a DMARC pass for the From domain; under
+    /// p=none (or an unknown policy) a List-Id, or List-Unsubscribe with a
+    /// list Sender on the envelope's domain, or a passing seal of a trusted
+    /// sealer that recorded no failure, explains it. The org's own domains
+    /// get no list excuse: a List-Id is one line for an attacker to add,
+    /// and the org knows its own lists.
+    fn read(view: &MessageView, ctx: &Context, from_domain: Option<&str>) -> Explanations {
+        let auth = &view.auth;
+        let weak_policy = matches!(auth.dmarc_policy, None | Some(DmarcPolicy::None));
+        let policy = match auth.dmarc_policy {
+            Some(DmarcPolicy::None) => "p=none",
+            Some(DmarcPolicy::Quarantine) => "p=quarantine",
+            Some(DmarcPolicy::Reject) => "p=reject",
+            None => "an unknown policy",
+        };
+        let internal = from_domain.is_some_and(|f| ctx.is_internal(f));
+        let sealer = auth
+            .arc_last_sealer()
+            .filter(|s| ctx.is_trusted_arc_sealer(s));
+        let sealer_saw = auth.arc_sealer_dmarc.map(AuthResult::verdict);
+        let sealer_domain_ok = match (auth.arc_sealer_dmarc_header_from.as_deref(), from_domain) {
+            (Some(d), Some(f)) => relaxed_aligned(d, f),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        let arc = sealer.and_then(|s| {
+            let vouched = sealer_saw == Some(AuthVerdict::Pass) && sealer_domain_ok;
+            let silent = sealer_saw != Some(AuthVerdict::Fail) && weak_policy && !internal;
+            if vouched {
+                Some(format!("forwarded with a passing ARC seal by trusted sealer {s}, which recorded DMARC pass"))
+            } else if silent {
+                Some(format!("forwarded with a passing ARC seal by trusted sealer {s}"))
+            } else {
+                None
+            }
+        });
+        let mut list = None;
+        if auth.dmarc_verdict() == AuthVerdict::Fail && weak_policy && !internal {
+            list = list_evidence(view).map(|why| {
+                let what = auth
+                    .dmarc_header_from
+                    .as_deref()
+                    .or(from_domain)
+                    .unwrap_or("the From domain");
+                format!("DMARC failed for {what} under {policy}; {why} explains it")
+            });
+        }
+        Explanations { list, arc }
+    }
+
+    /// Whether the DMARC failure is explained.
+    fn dmarc(&self) -> bool {
+        self.list.is_some() || self.arc.is_some()
+    }
+}
+
+/// Why the message is mailing-list mail, in words: a List-Id, or
+/// List-Unsubscribe with a Sender on the envelope's domain (the list's
+/// bounce address), not the From's.
+fn list_evidence(view: &MessageView) -> Option<String> {
+    let sender_domain = view.sender.as_ref().and_then(|s| s.domain.as_deref());
+    let sender_address = view
+        .sender
+        .as_ref()
+        .and_then(|s| s.address.as_deref())
+        .unwrap_or("");
+    if let Some(id) = view.list_id.as_deref() {
+        let name = id
+            .rsplit_once('<')
+            .map_or(id, |(_, rest)| rest.split('>').next().unwrap_or(rest))
+            .trim();
+        let on_list_domain = sender_domain.is_some_and(|d| {
+            crate::domain::normalize_domain(name).is_some_and(|n| relaxed_aligned(d, &n))
+        });
+        return Some(if on_list_domain {
+            format!("mailing list {name} (List-Id, Sender {sender_address})")
+        } else {
+            format!("mailing list {name} (List-Id)")
+        });
+    }
+    let unsubscribe = view.list_headers.iter().any(|h| h == "list-unsubscribe");
+    let list_sender = match (sender_domain, view.from_domain(), view.envelope_domain()) {
+        (Some(s), Some(f), Some(e)) => !relaxed_aligned(s, f) && relaxed_aligned(s, e),
+        _ => false,
+    };
+    (unsubscribe && list_sender)
+        .then(|| format!("mailing list (List-Unsubscribe, Sender {sender_address})"))
+}
+
 pub(crate) fn extract(
     view: &MessageView,
     ctx: &Context,
@@ -51,15 +153,22 @@ pub(crate) fn extract(
         (Some(f), Some(e)) => relaxed_aligned(f, e),
         _ => true,
     };
+    let explained = Explanations::read(view, ctx, from_domain);
+    // A DMARC failure lists and trusted forwarders do not explain.
+    let dmarc_failed = auth.dmarc_verdict() == AuthVerdict::Fail && !explained.dmarc();
+    let spf_failed = auth.spf.verdict() == AuthVerdict::Fail && explained.arc.is_none();
 
     // Alignment of envelope and DKIM signers with From.
     if let (Some(f), Some(e)) = (from_domain, env_domain) {
         v.set_flag(Feature::EnvelopeFromHostMismatch, f != e);
         if !env_aligned {
             v.set_flag(Feature::EnvelopeFromDomainMismatch, true);
-            let claims_ours = ctx.is_internal(f) || ctx.is_protected(f);
-            let technique = (claims_ours || auth.dmarc_verdict() == AuthVerdict::Fail)
-                .then_some(Technique::HeaderFromSpoof);
+            // A list or a trusted forwarder rewrites the envelope of a
+            // partner's mail; the org's own domains get no such excuse. An
+            // authenticated From (an ESP sending for it) claims nothing.
+            let claims_ours = (ctx.is_internal(f) || (ctx.is_protected(f) && !explained.dmarc()))
+                && !authenticated_for(auth, f, Some(f));
+            let technique = (claims_ours || dmarc_failed).then_some(Technique::HeaderFromSpoof);
             log.add(
                 Feature::EnvelopeFromDomainMismatch,
                 technique,
@@ -114,11 +223,11 @@ pub(crate) fn extract(
         Feature::AuthDkimPass,
         Feature::AuthDkimFail,
     );
-    flag_pair(
-        v,
-        auth.dmarc_verdict(),
-        Feature::AuthDmarcPass,
+    // A DMARC pass counts only for the displayed From domain.
+    v.set_flag(Feature::AuthDmarcPass, auth.dmarc_passes_for(from_domain));
+    v.set_flag(
         Feature::AuthDmarcFail,
+        auth.dmarc_verdict() == AuthVerdict::Fail,
     );
     flag_pair(
         v,
@@ -143,11 +252,18 @@ pub(crate) fn extract(
             .as_deref()
             .or(env_domain)
             .unwrap_or("the envelope sender");
-        log.add(
-            Feature::AuthSpfFail,
-            Some(Technique::EnvelopeFromSpoof),
-            format!("SPF failed for {what}: the sending host may not send for that domain"),
-        );
+        match &explained.arc {
+            Some(why) => log.add(
+                Feature::AuthSpfFail,
+                None,
+                format!("SPF failed for {what}; {why}, which explains it"),
+            ),
+            None => log.add(
+                Feature::AuthSpfFail,
+                Some(Technique::EnvelopeFromSpoof),
+                format!("SPF failed for {what}: the sending host may not send for that domain"),
+            ),
+        }
     }
     if auth.dmarc_verdict() == AuthVerdict::Fail {
         let what = auth
@@ -155,12 +271,37 @@ pub(crate) fn extract(
             .as_deref()
             .or(from_domain)
             .unwrap_or("the From domain");
+        if let Some(why) = &explained.list {
+            v.set_flag(Feature::DmarcFailureExplainedByList, true);
+            log.add(Feature::DmarcFailureExplainedByList, None, why.clone());
+            log.add(Feature::AuthDmarcFail, None, why.clone());
+        } else if let Some(why) = &explained.arc {
+            log.add(
+                Feature::AuthDmarcFail,
+                None,
+                format!("DMARC failed for {what}; {why}, which explains it"),
+            );
+        } else {
+            log.add(
+                Feature::AuthDmarcFail,
+                Some(spoof_kind),
+                format!("DMARC failed for {what}"),
+            );
+        }
+    }
+    if let (Some(why), true) = (
+        &explained.arc,
+        auth.dmarc_verdict() == AuthVerdict::Fail || auth.spf.verdict() == AuthVerdict::Fail,
+    ) {
+        v.set_flag(Feature::AuthFailureExplainedByArc, true);
         log.add(
-            Feature::AuthDmarcFail,
-            Some(spoof_kind),
-            format!("DMARC failed for {what}"),
+            Feature::AuthFailureExplainedByArc,
+            None,
+            format!("authentication failed but the message was {why}"),
         );
     }
+    crate::dkim_coverage::extract(view, ctx, v, log);
+    crate::sender_dns::extract(view, v, log);
     if auth.compauth.verdict() == AuthVerdict::Fail {
         log.add(
             Feature::AuthCompauthFail,
@@ -189,7 +330,13 @@ pub(crate) fn extract(
     ];
     for (which, domain, technique) in claims {
         let Some(d) = domain else { continue };
-        if ctx.is_internal(d) && external_route && !authenticated_for(auth, d, from_domain) {
+        // A trusted forwarder's seal over a recorded DMARC pass vouches too.
+        let vouched = explained.arc.is_some();
+        if ctx.is_internal(d)
+            && external_route
+            && !vouched
+            && !authenticated_for(auth, d, from_domain)
+        {
             if v.get(Feature::InternalDomainExternalRoute) == 0.0 {
                 v.set_flag(Feature::InternalDomainExternalRoute, true);
             }
@@ -206,8 +353,7 @@ pub(crate) fn extract(
             r.verdict() == AuthVerdict::Pass
                 && r.domain.as_deref().is_some_and(|d| relaxed_aligned(d, f))
         });
-        let failed = auth.dmarc_verdict() == AuthVerdict::Fail
-            || (auth.spf.verdict() == AuthVerdict::Fail && env_aligned && !dkim_aligned_pass);
+        let failed = dmarc_failed || (spf_failed && env_aligned && !dkim_aligned_pass);
         if failed {
             v.set_flag(Feature::ProtectedDomainUnauthenticated, true);
             log.add(
@@ -236,8 +382,7 @@ pub(crate) fn extract(
                 let guarded = ctx.is_freemail(claimed)
                     || ctx.is_internal(claimed)
                     || ctx.is_protected(claimed);
-                let failed = auth.spf.verdict() == AuthVerdict::Fail
-                    || auth.dmarc_verdict() == AuthVerdict::Fail;
+                let failed = spf_failed || dmarc_failed;
                 log.add(
                     Feature::FirstHopHeloDomainMismatch,
                     (guarded && failed).then_some(Technique::EnvelopeFromSpoof),

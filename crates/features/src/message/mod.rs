@@ -8,12 +8,16 @@
 //!   common shapes),
 //! - `transfer_encoding`: base64 and quoted-printable, decoded or skipped,
 //! - `charset`: a text part's bytes as a string,
-//! - `content`: the bounded text view of the body and its links.
+//! - `content`: the bounded text view of the body and its links,
+//! - `trust`: which verdict headers the org's own servers wrote,
+//! - `signed_body`: how much of the body a DKIM `l=` leaves unsigned.
 
 mod charset;
 mod content;
 mod mime;
+mod signed_body;
 mod transfer_encoding;
+mod trust;
 
 pub use content::Link;
 pub(crate) use mime::mime_parser;
@@ -130,6 +134,18 @@ pub struct DkimSignature {
     pub body_length: Option<u64>,
     /// Signed header names (h=), lower case.
     pub headers: Vec<String>,
+    /// The body is canonicalised `relaxed` (c=x/relaxed), not `simple`.
+    pub relaxed_body: bool,
+    /// With l=: body bytes past it, after canonicalisation (approximated,
+    /// see `signed_body`): content added after signing. None without l=.
+    pub unsigned_body_bytes: Option<u64>,
+}
+
+impl DkimSignature {
+    /// How many times `name` (lower case) is listed in h=.
+    pub fn signed_count(&self, name: &str) -> usize {
+        self.headers.iter().filter(|h| *h == name).count()
+    }
 }
 
 /// One Received hop.
@@ -184,6 +200,10 @@ pub struct MessageView {
     pub received_count: usize,
     /// Index in `hops` of the first hop from outside the organisation.
     pub first_external_hop: Option<usize>,
+    /// Index in `hops` of the trust boundary: the first hop from outside,
+    /// when a trusted receiver wrote it. Verdict headers count only above
+    /// it; its client (IP, HELO) is the one SPF is about.
+    pub trust_boundary_hop: Option<usize>,
     /// The domain after the '@' of Message-ID, normalised.
     pub message_id_domain: Option<String>,
     /// List-Id, and the names of the List-* headers present.
@@ -222,7 +242,7 @@ impl MessageView {
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(ParseError::Empty);
         }
-        let (block, _) = HeaderBlock::read(bytes, ctx.header_filter());
+        let (block, body_start) = HeaderBlock::read(bytes, ctx.header_filter());
         if block.fields.is_empty() {
             return Err(ParseError::NoHeaders);
         }
@@ -231,9 +251,14 @@ impl MessageView {
 
         let mut view = MessageView::default();
         view.read_identities(&message, limits);
-        view.read_raw_fields(&block, ctx);
+        view.read_raw_fields(&block);
         view.envelope_sender = envelope_sender(envelope, &block, mbox_line_sender, ctx);
-        view.read_route(&block, ctx);
+        let route = view.read_route(&block, ctx);
+        view.auth = trust::believed_verdicts(&block, &route, ctx);
+        if view.dkim_signatures.iter().any(|s| s.body_length.is_some()) {
+            let body = bytes.get(body_start..).unwrap_or_default();
+            signed_body::measure(&mut view.dkim_signatures, body);
+        }
         view.message_id_domain = message
             .message_id()
             .and_then(|id| id.rsplit_once('@'))
@@ -278,6 +303,12 @@ impl MessageView {
         self.first_external_hop.and_then(|i| self.hops.get(i))
     }
 
+    /// The trust boundary's hop: where a trusted receiver took the message
+    /// from outside.
+    pub fn boundary_hop(&self) -> Option<&Hop> {
+        self.trust_boundary_hop.and_then(|i| self.hops.get(i))
+    }
+
     fn read_identities(&mut self, message: &Message<'_>, limits: &ParseLimits) {
         for header in message.headers() {
             let HeaderValue::Address(address) = &header.value else {
@@ -299,8 +330,7 @@ impl MessageView {
         self.from_headers.truncate(limits.max_addresses);
     }
 
-    fn read_raw_fields(&mut self, block: &HeaderBlock<'_>, ctx: &Context) {
-        let mut received_spf_seen = false;
+    fn read_raw_fields(&mut self, block: &HeaderBlock<'_>) {
         // One buffer for every field's lower-cased name, not one allocation each.
         let mut lower = String::new();
         for field in &block.fields {
@@ -331,13 +361,6 @@ impl MessageView {
                         self.dkim_signatures.push(sig);
                     }
                 }
-                "authentication-results" => self
-                    .auth
-                    .merge_header(&field.unfolded(), ctx.trusted_authserv_ids()),
-                "received-spf" if !received_spf_seen => {
-                    received_spf_seen = true;
-                    self.auth.merge_received_spf(&field.unfolded());
-                }
                 "list-id" if self.list_id.is_none() => self.list_id = Some(field.unfolded()),
                 _ => {}
             }
@@ -367,16 +390,26 @@ impl MessageView {
 
     /// Reads Received hops from the top down to the first external one and
     /// stops: below it the sending side writes whatever it likes, so no
-    /// feature reads further, and parsing it would only cost time.
-    fn read_route(&mut self, block: &HeaderBlock<'_>, ctx: &Context) {
+    /// feature reads further, and parsing it would only cost time. Returns
+    /// where the trusted zone ends for [`trust::believed_verdicts`].
+    fn read_route(&mut self, block: &HeaderBlock<'_>, ctx: &Context) -> trust::Route {
         let max_hops = ctx.limits().max_hops;
-        let received = block.all("received");
-        for field in received {
+        let mut route = trust::Route::default();
+        // The walk stops at the first hop from outside, at a field that does
+        // not parse (nothing below it can be attributed) or at the limit.
+        let mut walking = true;
+        for (index, field) in block.fields.iter().enumerate() {
+            if !field.is("received") {
+                continue;
+            }
             self.received_count += 1;
-            if self.first_external_hop.is_some() || self.hops.len() >= max_hops {
+            route.any_received = true;
+            if !walking || self.hops.len() >= max_hops {
                 continue;
             }
             let HeaderValue::Received(r) = parse_received(field.value) else {
+                route.received.push((index, None));
+                walking = false;
                 continue;
             };
             let host = |h: &Option<Host<'_>>| match h {
@@ -395,11 +428,25 @@ impl MessageView {
                 ip,
                 by: host(&r.by),
             };
-            if is_external_hop(&hop, ctx) {
+            let by_trusted = hop
+                .by
+                .as_deref()
+                .is_some_and(|b| ctx.is_trusted_receiver(b));
+            route.received.push((index, hop.by.clone()));
+            let lookup_failed = memchr::memmem::find(field.value, b"unknown").is_some();
+            if is_external_hop(&hop, ctx, lookup_failed) {
+                walking = false;
                 self.first_external_hop = Some(self.hops.len());
+                if by_trusted {
+                    self.trust_boundary_hop = Some(self.hops.len());
+                    route.zone_end = Some(index);
+                }
+            } else if by_trusted {
+                route.zone_end = Some(index);
             }
             self.hops.push(hop);
         }
+        route
     }
 }
 
@@ -470,17 +517,32 @@ fn envelope_sender(
     Some(Identity::new(None, Some(address)))
 }
 
-fn is_external_hop(hop: &Hop, ctx: &Context) -> bool {
+/// Whether a hop's client is outside the organisation: not a private
+/// address, and no internal or trusted receiver's name recorded by the
+/// receiving server (its reverse lookup). The client's own HELO name is its
+/// word, not the receiver's; it counts only where nothing else can:
+/// - with no address and no reverse name recorded at all, or
+/// - for a handover between two `trusted_receivers` hosts that records an
+///   address but no reverse name (Microsoft 365's internal hops), unless
+///   the receiver wrote that the lookup failed ("unknown", Postfix's
+///   mark). An attacker who names itself after a listed shared host (a
+///   Microsoft front end) passes this: the profile's docs say to list
+///   shared infrastructure narrowly.
+fn is_external_hop(hop: &Hop, ctx: &Context, lookup_failed: bool) -> bool {
     if let Some(ip) = hop.ip {
         if is_private(ip) {
             return false;
         }
     }
-    let named_internal = [hop.reverse_name.as_deref(), hop.helo.as_deref()]
-        .into_iter()
-        .flatten()
-        .any(|n| ctx.is_internal(n) || n == "localhost");
-    if named_internal {
+    let ours = |n: &str| ctx.is_internal(n) || ctx.is_trusted_receiver(n) || n == "localhost";
+    if hop.reverse_name.as_deref().is_some_and(ours) {
+        return false;
+    }
+    if hop.ip.is_none() && hop.reverse_name.is_none() && hop.helo.as_deref().is_some_and(ours) {
+        return false;
+    }
+    let listed = |n: &Option<String>| n.as_deref().is_some_and(|n| ctx.is_listed_receiver(n));
+    if hop.reverse_name.is_none() && !lookup_failed && listed(&hop.helo) && listed(&hop.by) {
         return false;
     }
     hop.ip.is_some() || hop.helo.is_some() || hop.reverse_name.is_some()
@@ -505,8 +567,33 @@ fn dkim_signature(field: &RawField<'_>) -> Option<DkimSignature> {
     Some(DkimSignature {
         domain: normalize_domain(&sig.d)?,
         selector: sig.s,
-        body_length: (sig.l > 0).then_some(sig.l),
-        headers: sig.h.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        // Read from the tag itself: mail-auth keeps l=0 (no body signed at
+        // all, the widest replay) as 0, which also stands for "no l=".
+        body_length: dkim_tag(field.value, b"l").and_then(|l| l.parse().ok()),
+        headers: sig
+            .h
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect(),
+        relaxed_body: sig.cb == mail_auth::dkim::Canonicalization::Relaxed,
+        unsigned_body_bytes: None,
+    })
+}
+
+/// The value of tag `name` in a DKIM-Signature (`tag=value;` list), white
+/// space removed.
+fn dkim_tag(value: &[u8], name: &[u8]) -> Option<String> {
+    value.split(|&b| b == b';').find_map(|part| {
+        let eq = memchr::memchr(b'=', part)?;
+        let (key, rest) = part.split_at_checked(eq)?;
+        if !key.trim_ascii().eq_ignore_ascii_case(name) {
+            return None;
+        }
+        let v: String = String::from_utf8_lossy(rest.get(1..)?)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        Some(v)
     })
 }
 
