@@ -76,6 +76,7 @@ mod evidence;
 mod extract;
 mod header_block;
 mod html;
+mod identity;
 mod inputs;
 mod intent;
 mod links;
@@ -94,6 +95,9 @@ pub use domain::{normalize_domain, registrable_domain, DomainSet};
 pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
 pub use extract::{Extraction, Extractor, FAULT_INJECTION, FAULT_MARKER};
+pub use identity::{
+    read as identity_readings, IdentityReadings, Reader, Reading, MAX_READINGS, MAX_READING_BYTES,
+};
 pub use header_block::{HeaderFilter, DEFAULT_VERDICT_HEADERS};
 pub use inputs::{DomainStatus, Inputs};
 pub use intent::IntentCategory;
