@@ -85,6 +85,6 @@ pub use artifact::Artifact;
 pub use detector::Detector;
 pub use error::ModelError;
 pub use model::{Model, ModelParams, Score};
-pub use rules::{RuleSet, BUILTIN_RULES};
+pub use rules::{Floor, RuleSet, BUILTIN_RULES};
 pub use stats::{Interval, Rate};
 pub use verdict::{Level, Reason, ScanRecord, Verdict};
