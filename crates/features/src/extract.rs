@@ -4,12 +4,12 @@ use crate::auth_results::AuthResults;
 use crate::context::Context;
 use crate::error::{contain_panic, ParseError};
 use crate::evidence::{Evidence, EvidenceLog, Technique};
+use crate::identity::IdentityReadings;
 use crate::inputs::Inputs;
 use crate::intent::IntentCategory;
 use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
 use crate::message::MessageView;
 use crate::schema::{Feature, FeatureVector};
-use crate::identity::IdentityReadings;
 use crate::{display_name, identity, intent, links, sender_path};
 use serde::Serialize;
 

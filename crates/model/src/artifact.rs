@@ -536,7 +536,10 @@ mod tests {
             .filter(|r| r.floor.is_some())
             .map(|r| r.text.code.as_str())
             .collect();
-        assert!(floored.contains(&"identity_readers_disagree"), "{floored:?}");
+        assert!(
+            floored.contains(&"identity_readers_disagree"),
+            "{floored:?}"
+        );
         resign(&dir, |v| {
             let rules = v["model"]["rules"]["rules"].as_array_mut().unwrap();
             let rule = rules

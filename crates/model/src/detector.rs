@@ -244,7 +244,10 @@ mod tests {
             }],
         );
         let unfloored = detector.model().score(&x.vector).probability;
-        assert!(unfloored < 0.5, "the learned score alone is low: {unfloored}");
+        assert!(
+            unfloored < 0.5,
+            "the learned score alone is low: {unfloored}"
+        );
         let v = detector.verdict(&x);
         assert_eq!(v.level, detector.model().default_level());
         assert!(v.flagged);

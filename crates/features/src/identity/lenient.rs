@@ -198,7 +198,9 @@ mod tests {
             None
         );
         assert_eq!(
-            route_first_host("<@kestrelfoods.com,@any.example:x@evil.example>").unwrap().0,
+            route_first_host("<@kestrelfoods.com,@any.example:x@evil.example>")
+                .unwrap()
+                .0,
             "kestrelfoods.com"
         );
         assert_eq!(

@@ -136,10 +136,7 @@ impl Reading {
         let domain = address.and_then(address_domain);
         Reading {
             reader,
-            name: name
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(bounded),
+            name: name.map(str::trim).filter(|n| !n.is_empty()).map(bounded),
             address: address.map(bounded),
             domain,
             refused: None,
@@ -147,7 +144,11 @@ impl Reading {
     }
 
     fn of_identity(reader: Reader, identity: &Identity) -> Reading {
-        Reading::new(reader, identity.name.as_deref(), identity.address.as_deref())
+        Reading::new(
+            reader,
+            identity.name.as_deref(),
+            identity.address.as_deref(),
+        )
     }
 
     fn refused(reader: Reader, why: &str) -> Reading {
@@ -375,11 +376,8 @@ fn strict_reading(raw: &RawFrom<'_>, has_sender: bool) -> Reading {
         Ok(list) if list.len() > 1 && !has_sender => refuse("several mailboxes and no Sender"),
         Ok(list) => match list.into_iter().next() {
             Some(m) => {
-                let mut r = Reading::new(
-                    Reader::StrictRfc5322,
-                    m.name.as_deref(),
-                    Some(&m.address),
-                );
+                let mut r =
+                    Reading::new(Reader::StrictRfc5322, m.name.as_deref(), Some(&m.address));
                 r.domain = normalize_domain(&m.domain);
                 r
             }
@@ -393,10 +391,16 @@ fn mailparse_reading(first_plain: Option<&str>) -> Reading {
     let Some(value) = first_plain else {
         return Reading::refused(Reader::Mailparse, "no From header it reads");
     };
-    let line = header_line(value);
-    let parsed = mailparse::parse_header(&line)
-        .ok()
-        .and_then(|(header, _)| mailparse::addrparse_header(&header).ok());
+    // Without encoded-words the header's own decoding changes nothing:
+    // parse the address list directly and save a copy.
+    let parsed = if value.contains("=?") {
+        let line = header_line(value);
+        mailparse::parse_header(&line)
+            .ok()
+            .and_then(|(header, _)| mailparse::addrparse_header(&header).ok())
+    } else {
+        mailparse::addrparse(value).ok()
+    };
     match parsed.and_then(first_single) {
         Some(s) => Reading::new(Reader::Mailparse, s.display_name.as_deref(), Some(&s.addr)),
         None if parsed_is_empty(value) => Reading::refused(Reader::Mailparse, "an empty From"),
@@ -444,7 +448,11 @@ fn decoded_encoded_words(value: &str) -> Option<Reading> {
         ),
         None => {
             let (name, address) = lenient::loose_mailbox(&decoded);
-            Reading::new(Reader::DecodedEncodedWords, name.as_deref(), address.as_deref())
+            Reading::new(
+                Reader::DecodedEncodedWords,
+                name.as_deref(),
+                address.as_deref(),
+            )
         }
     })
 }
@@ -459,32 +467,36 @@ pub(crate) fn extract(
     log: &mut EvidenceLog,
 ) -> IdentityReadings {
     let readings = read(view);
-    header_tricks(view, ctx, v, log);
-    let mail_parser = readings.get(Reader::MailParser);
-    let shown = mail_parser.map(Reading::describe).unwrap_or_default();
-    let against = |reader: Reader| -> String {
-        match readings.get(reader) {
-            Some(r) => format!("{shown}, {}", r.describe()),
-            None => shown.clone(),
-        }
-    };
+    header_tricks(view, ctx, &readings, v, log);
+    let shown = readings
+        .get(Reader::MailParser)
+        .map(Reading::describe)
+        .unwrap_or_default();
+    let against = |readers: &[Reader]| contrast(&readings, readers);
 
     if let Some((a, b)) = readings.domain_disagreement() {
         v.set_flag(Feature::IdentityReadersDisagree, true);
         log.add(
             Feature::IdentityReadersDisagree,
             Some(Technique::HeaderFromSpoof),
-            format!("readers see different senders: {}, {}", a.describe(), b.describe()),
+            format!(
+                "readers see different senders: {}, {}",
+                a.describe(),
+                b.describe()
+            ),
         );
     }
 
     let fields = &view.identity_fields;
-    if !fields.from.is_empty() && !view.from().is_some_and(|i| i.address.is_some()) {
+    if !fields.from.is_empty() && view.from().is_none_or(|i| i.address.is_none()) {
         v.set_flag(Feature::FromEmpty, true);
         log.add(
             Feature::FromEmpty,
             Some(Technique::HeaderFromSpoof),
-            format!("From holds no address: {}", against(Reader::SenderOrResentFrom)),
+            format!(
+                "From holds no address: {}",
+                against(&[Reader::SenderOrResentFrom])
+            ),
         );
     }
 
@@ -521,7 +533,10 @@ pub(crate) fn extract(
         log.add(
             Feature::IdentityHeaderControlChar,
             Some(Technique::HeaderFromSpoof),
-            format!("{which} holds {what}: {}", against(Reader::NulTerminated)),
+            format!(
+                "{which} holds {what}: {}",
+                against(&[Reader::NulTerminated, Reader::StrictRfc5322])
+            ),
         );
     }
     if let Some((which, c)) = bidi {
@@ -532,7 +547,7 @@ pub(crate) fn extract(
             format!(
                 "{which} holds bidi control U+{:04X}, which reorders what the reader sees: {}",
                 c as u32,
-                against(Reader::BidiRendered)
+                against(&[Reader::BidiRendered])
             ),
         );
     }
@@ -542,7 +557,10 @@ pub(crate) fn extract(
         log.add(
             Feature::FromQuotedLocalPartAddress,
             Some(Technique::HeaderFromSpoof),
-            format!("the From address's quoted local part is itself an address: {shown}, {}", r.describe()),
+            format!(
+                "the From address's quoted local part is itself an address: {shown}, {}",
+                r.describe()
+            ),
         );
     }
     let real = view.from_domain();
@@ -557,7 +575,10 @@ pub(crate) fn extract(
             log.add(
                 Feature::FromCommentAddress,
                 Some(Technique::HeaderFromSpoof),
-                format!("a comment in From holds another address: {shown}, {}", r.describe()),
+                format!(
+                    "a comment in From holds another address: {shown}, {}",
+                    r.describe()
+                ),
             );
         }
     }
@@ -576,7 +597,11 @@ pub(crate) fn extract(
             Some(Technique::HeaderFromSpoof),
             format!(
                 "\"{which} :\" has white space before its colon, which some readers skip: {}",
-                against(Reader::FirstFromField)
+                against(&[
+                    Reader::Mailparse,
+                    Reader::FirstFromField,
+                    Reader::LastFromField,
+                ])
             ),
         );
     }
@@ -590,6 +615,22 @@ pub(crate) fn extract(
         );
     }
     readings
+}
+
+/// mail-parser's reading against the first of `readers` that sees another
+/// address (else the first of them that read anything), for evidence.
+fn contrast(readings: &IdentityReadings, readers: &[Reader]) -> String {
+    let mail_parser = readings.get(Reader::MailParser);
+    let shown = mail_parser.map(Reading::describe).unwrap_or_default();
+    let seen = mail_parser.map(|r| (r.address.as_deref(), r.domain.as_deref()));
+    let present = || readers.iter().filter_map(|r| readings.get(*r));
+    let other = present()
+        .find(|r| r.address.is_some() && Some((r.address.as_deref(), r.domain.as_deref())) != seen)
+        .or_else(|| present().next());
+    match other {
+        Some(r) => format!("{shown}, {}", r.describe()),
+        None => shown,
+    }
 }
 
 /// Whether authentication was about another From than the one shown: the
@@ -623,7 +664,7 @@ fn authenticated_elsewhere(
         .filter_map(|r| r.domain.as_deref().and_then(normalize_domain))
         .chain(
             (auth.spf.verdict() == AuthVerdict::Pass)
-                .then(|| auth.spf_mailfrom.as_deref())
+                .then_some(auth.spf_mailfrom.as_deref())
                 .flatten()
                 .and_then(|m| {
                     if m.contains('@') {
@@ -649,7 +690,13 @@ fn authenticated_elsewhere(
 
 /// The header tricks read from the view's anomalies and identities (the
 /// older, single-feature signs of ambiguity).
-fn header_tricks(view: &MessageView, ctx: &Context, v: &mut FeatureVector, log: &mut EvidenceLog) {
+fn header_tricks(
+    view: &MessageView,
+    ctx: &Context,
+    readings: &IdentityReadings,
+    v: &mut FeatureVector,
+    log: &mut EvidenceLog,
+) {
     let from = view.from();
     let from_domain = view.from_domain();
     let anomalies = &view.anomalies;
@@ -699,7 +746,14 @@ fn header_tricks(view: &MessageView, ctx: &Context, v: &mut FeatureVector, log: 
         log.add(
             Feature::FromEncodedWordTrick,
             Some(Technique::HeaderFromSpoof),
-            format!("From hides an address in an encoded-word: {}", visible(raw)),
+            match readings.get(Reader::DecodedEncodedWords) {
+                Some(_) => format!(
+                    "From hides an address in an encoded-word: {}; {}",
+                    visible(raw),
+                    contrast(readings, &[Reader::DecodedEncodedWords])
+                ),
+                None => format!("From hides an address in an encoded-word: {}", visible(raw)),
+            },
         );
     }
     if let Some(name) = anomalies.route_syntax.first() {
@@ -707,7 +761,13 @@ fn header_tricks(view: &MessageView, ctx: &Context, v: &mut FeatureVector, log: 
         log.add(
             Feature::FromRouteSyntax,
             Some(Technique::HeaderFromSpoof),
-            format!("{name} uses obsolete route syntax (<@host:address>)"),
+            match readings.get(Reader::RouteFirstHost) {
+                Some(_) => format!(
+                    "{name} uses obsolete route syntax (<@host:address>): {}",
+                    contrast(readings, &[Reader::RouteFirstHost])
+                ),
+                None => format!("{name} uses obsolete route syntax (<@host:address>)"),
+            },
         );
     }
     if anomalies.from_header_count == 0 && (view.sender.is_some() || !view.resent_from.is_empty()) {

@@ -258,7 +258,9 @@ mod tests {
         assert!(first("<@kestrelfoods.com:x@evil.example>")
             .unwrap_err()
             .contains("route"));
-        assert!(first("J. Smith <j@x.com>").unwrap_err().contains("obsolete"));
+        assert!(first("J. Smith <j@x.com>")
+            .unwrap_err()
+            .contains("obsolete"));
         assert!(first("a@x.com\0@y.com").unwrap_err().contains("control"));
         assert!(first("Brandt, Daniel <d@x.com>").is_err());
         assert!(first("").is_err());
