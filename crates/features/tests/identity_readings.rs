@@ -319,3 +319,67 @@ fn readings_serialise_with_snake_case_reader_codes() {
     assert!(readers.contains(&"nul_terminated"), "{readers:?}");
     assert!(readers.contains(&"strict_rfc5322"), "{readers:?}");
 }
+
+#[test]
+fn mutated_sender_headers_never_panic_the_readers() {
+    let ctx = context();
+    let dir = root().join("datasets/examples/ambiguity");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    // Bytes the readers treat specially, spliced in at random places of
+    // the header block.
+    let specials: &[&[u8]] = &[
+        b"\0",
+        b"(",
+        b")",
+        b"\"",
+        b"<",
+        b">",
+        b"@",
+        b":",
+        b",",
+        b"\\",
+        b"=?",
+        b"?=",
+        b"\r\n ",
+        b"\r\nFrom: ",
+        b"\xe2\x80\xae",
+        b"\xe2\x81\xa6",
+        b"\xff",
+        b"[",
+        b"]",
+    ];
+    let mut state: u32 = 16;
+    let mut next = |n: usize| {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        (state >> 16) as usize % n
+    };
+    let mut read = 0;
+    for path in names {
+        let original = std::fs::read(&path).unwrap();
+        let header_end = original.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        for _ in 0..300 {
+            let mut bytes = original.clone();
+            for _ in 0..1 + next(4) {
+                let at = next(header_end);
+                let what = specials[next(specials.len())];
+                bytes.splice(at..at, what.iter().copied());
+            }
+            match Extractor::new(&ctx).extract_bytes(&bytes, &Inputs::new(Envelope::default())) {
+                Ok((_, x)) => {
+                    read += 1;
+                    assert!(x.identity.readings.len() <= MAX_READINGS);
+                }
+                Err(e) => assert!(
+                    !matches!(e, impostor_features::ParseError::Internal(_)),
+                    "{}: {e}",
+                    path.display()
+                ),
+            }
+        }
+    }
+    assert!(read > 1000, "only {read} mutated messages were read");
+}
