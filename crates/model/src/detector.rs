@@ -283,6 +283,67 @@ mod tests {
         assert_eq!(v.level, Level::High);
     }
 
+    /// The header-ambiguity fixtures of datasets/examples/ambiguity, as
+    /// (file name, extraction) pairs, read with the Kestrel Foods profile.
+    fn ambiguity_fixtures() -> Vec<(String, Extraction)> {
+        use impostor_features::{Context, Envelope, Extractor, Inputs, OrgProfile};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let org_path = root.join("datasets/orgs/kestrel-foods.toml");
+        let org =
+            OrgProfile::from_toml(&std::fs::read_to_string(&org_path).unwrap(), &org_path).unwrap();
+        let ctx = Context::builder(org).build().unwrap();
+        let mut files: Vec<_> = std::fs::read_dir(root.join("datasets/examples/ambiguity"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let bytes = std::fs::read(&path).unwrap();
+                let (_, x) = Extractor::new(&ctx)
+                    .extract_bytes(&bytes, &Inputs::new(Envelope::default()))
+                    .unwrap();
+                (path.file_name().unwrap().to_string_lossy().into_owned(), x)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_ambiguity_fixture_is_flagged_header_from_spoof_by_its_floor_alone() {
+        // Every floor rule at weight 0: only the floor can flag.
+        let mut p = example_params();
+        let mut floor_codes = Vec::new();
+        for r in &mut p.rules.rules {
+            if r.rule.floor.is_some() {
+                r.weight = 0.0;
+                floor_codes.push(r.rule.code.clone());
+            }
+        }
+        let detector = Detector::new(Model::new(p).unwrap());
+        let fixtures = ambiguity_fixtures();
+        assert!(fixtures.len() >= 15, "{} fixtures", fixtures.len());
+        for (name, x) in &fixtures {
+            let v = detector.verdict(x);
+            let floored: Vec<&str> = v
+                .reasons
+                .iter()
+                .map(|r| r.code.as_str())
+                .filter(|c| floor_codes.iter().any(|f| f == c))
+                .collect();
+            if name.starts_with("attack-") {
+                assert!(v.flagged, "{name}: {v:?}");
+                assert!(
+                    v.techniques.contains(&Technique::HeaderFromSpoof),
+                    "{name}: {v:?}"
+                );
+                assert!(!floored.is_empty(), "{name}: no floor reason in {v:?}");
+            } else {
+                assert!(floored.is_empty(), "{name}: {floored:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_quiet_message_has_no_level_and_no_techniques() {
         let detector = Detector::new(Model::new(example_params()).unwrap());
