@@ -4,12 +4,13 @@ use crate::auth_results::AuthResults;
 use crate::context::Context;
 use crate::error::{contain_panic, ParseError};
 use crate::evidence::{Evidence, EvidenceLog, Technique};
+use crate::identity::IdentityReadings;
 use crate::inputs::Inputs;
 use crate::intent::IntentCategory;
 use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
 use crate::message::MessageView;
 use crate::schema::{Feature, FeatureVector};
-use crate::{display_name, intent, links, sender_path};
+use crate::{display_name, identity, intent, links, sender_path};
 use serde::Serialize;
 
 /// The features of one message and the evidence behind them.
@@ -23,6 +24,9 @@ pub struct Extraction {
     /// The authentication verdicts the features read: trusted headers, or
     /// the live ones of [`Inputs::auth`].
     pub auth: AuthResults,
+    /// The sender as each reader sees it (mail-parser, strict RFC 5322,
+    /// mailparse and the lenient readings).
+    pub identity: IdentityReadings,
 }
 
 impl Extraction {
@@ -96,6 +100,7 @@ impl<'c> Extractor<'c> {
         let mut v = FeatureVector::default();
         let mut log = EvidenceLog::default();
         sender_path::extract(view, ctx, &mut v, &mut log);
+        let identity = identity::extract(view, ctx, &mut v, &mut log);
         lookalike_identities(view, ctx, &mut v, &mut log);
         display_name::extract(view, ctx, &mut v, &mut log);
         let intents = intent::extract(view, ctx.intent(), &mut v, &mut log);
@@ -133,6 +138,7 @@ impl<'c> Extractor<'c> {
             vector: v,
             evidence: log.items,
             auth: view.auth.clone(),
+            identity,
         }
     }
 }

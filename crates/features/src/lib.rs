@@ -34,8 +34,13 @@
 //! beneath it. `context.rs` holds the org profile and the lists,
 //! `domain.rs` registrable domains, `schema.rs` the feature list; one module
 //! per feature family (`sender_path.rs` with `dkim_coverage.rs` and
-//! `sender_dns.rs`, `display_name.rs`, `lookalike/`, `intent.rs`,
-//! `links.rs`), run by `extract.rs`.
+//! `sender_dns.rs`, `identity/`, `display_name.rs`, `lookalike/`,
+//! `intent.rs`, `links.rs`), run by `extract.rs`.
+//! `identity/` reads the sender as several readers would (mail-parser, a
+//! strict RFC 5322 reader, the `mailparse` crate and lenient readings:
+//! first and last From, Sender fallback, encoded-words, routes, comments,
+//! quoted local parts, NUL, bidi controls): [`IdentityReadings`], in
+//! [`Extraction::identity`], and the header-ambiguity features.
 //!
 //! ```
 //! use impostor_features::{Context, Envelope, Extractor, Feature, MessageView, OrgProfile};
@@ -81,6 +86,7 @@ mod evidence;
 mod extract;
 mod header_block;
 mod html;
+mod identity;
 mod inputs;
 mod intent;
 mod links;
@@ -101,6 +107,9 @@ pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
 pub use extract::{Extraction, Extractor, FAULT_INJECTION, FAULT_MARKER};
 pub use header_block::{HeaderFilter, DEFAULT_VERDICT_HEADERS};
+pub use identity::{
+    read as identity_readings, IdentityReadings, Reader, Reading, MAX_READINGS, MAX_READING_BYTES,
+};
 pub use inputs::{DomainStatus, Inputs};
 pub use intent::IntentCategory;
 pub use lookalike::permutation::{

@@ -152,6 +152,22 @@ feature_schema! {
         "DNS says the envelope sender's domain does not exist (NXDOMAIN); 0 when not asked or the lookup failed.";
     SenderDomainNoMailHost = "sender_domain_no_mail_host_flag", SenderPath,
         "DNS says the From or envelope domain exists but has no MX and no A or AAAA: no reply or bounce can reach it; 0 when unknown.";
+    IdentityReadersDisagree = "identity_readers_disagree_flag", SenderPath,
+        "The readers of the sender (mail-parser, a strict RFC 5322 reader, mailparse, first and last From field, Sender fallback, decoded encoded-words, route, comment, quoted local part, NUL-terminated, bidi-rendered) name different registrable domains.";
+    FromEmpty = "from_empty_flag", SenderPath,
+        "A From header is present but holds no address, so some clients show Sender or Resent-From instead.";
+    IdentityHeaderControlChar = "identity_header_control_char_flag", SenderPath,
+        "A From, Sender or Resent-From value holds a NUL byte or another control character (folding aside), where C clients and parsers part ways.";
+    IdentityBidiControl = "identity_bidi_control_flag", SenderPath,
+        "A From, Sender or Resent-From value holds a Unicode bidi embedding, override or isolate control (U+202A–U+202E, U+2066–U+2069) that reorders what the reader sees.";
+    FromQuotedLocalPartAddress = "from_quoted_local_part_address_flag", SenderPath,
+        "The From address's local part is a quoted string that is itself an address (\"ceo@kestrelfoods.com\"@evil.example).";
+    FromCommentAddress = "from_comment_address_flag", SenderPath,
+        "A comment in From holds an address on another registrable domain than the From address.";
+    IdentityHeaderSpaceBeforeColon = "identity_header_space_before_colon_flag", SenderPath,
+        "A From, Sender or Resent-From field has white space before its colon (\"From :\"), which some readers take and others skip.";
+    FromDomainNotAuthenticatedDomain = "from_domain_not_authenticated_domain_flag", SenderPath,
+        "The displayed From domain is not the one authentication was about: DMARC's header.from is another organisation, or SPF/DKIM passed for the domain another reader takes for the sender and not for the displayed one.";
     // display name
     VipDisplayName = "vip_display_name_flag", DisplayName,
         "The From display name is a high-profile user's name or alias (order, case, diacritics and titles ignored).";

@@ -1,6 +1,7 @@
 //! The sender path: who the envelope, the From, the DKIM signers and the
-//! route say sent the message, whether the trusted verdicts agree, and the
-//! header tricks that make clients and verifiers see different senders.
+//! route say sent the message, and whether the trusted verdicts agree. The
+//! header tricks that make clients and verifiers see different senders are
+//! `crate::identity`'s.
 
 use crate::auth_results::{AuthResult, AuthResults, AuthVerdict, DmarcPolicy};
 use crate::context::Context;
@@ -146,7 +147,6 @@ pub(crate) fn extract(
     log: &mut EvidenceLog,
 ) {
     let auth = &view.auth;
-    let from = view.from();
     let from_domain = view.from_domain();
     let env_domain = view.envelope_domain();
     let env_aligned = match (from_domain, env_domain) {
@@ -392,109 +392,9 @@ pub(crate) fn extract(
         }
     }
 
-    // Header ambiguity.
-    let anomalies = &view.anomalies;
-    if anomalies.from_header_count > 1 {
-        v.set_flag(Feature::FromHeaderMultiple, true);
-        let shown: Vec<String> = view
-            .from_headers
-            .iter()
-            .filter_map(|h| h.first())
-            .map(|i| i.describe())
-            .collect();
-        log.add(
-            Feature::FromHeaderMultiple,
-            Some(Technique::HeaderFromSpoof),
-            format!(
-                "{} From headers: {}",
-                anomalies.from_header_count,
-                shown.join(" / ")
-            ),
-        );
-    }
-    if view.from_headers.first().is_some_and(|h| h.len() > 1) {
-        v.set_flag(Feature::FromAddressMultiple, true);
-        log.add(
-            Feature::FromAddressMultiple,
-            Some(Technique::HeaderFromSpoof),
-            "one From header holds several addresses".into(),
-        );
-    }
-    if let (Some(from), Some(f)) = (from, from_domain) {
-        let embedded = from.name.as_deref().and_then(|n| {
-            n.split(|c: char| c.is_whitespace() || "<>\"'()[],;".contains(c))
-                .filter(|t| t.contains('@'))
-                .find_map(address_domain)
-        });
-        if let Some(e) = embedded.filter(|e| !relaxed_aligned(e, f)) {
-            v.set_flag(Feature::DisplayNameEmbeddedAddressMismatch, true);
-            log.add(
-                Feature::DisplayNameEmbeddedAddressMismatch,
-                Some(Technique::HeaderFromSpoof),
-                format!("display name shows an address on {e}, the real address is on {f}"),
-            );
-        }
-    }
-    if let Some(raw) = anomalies.encoded_word_tricks.first() {
-        v.set_flag(Feature::FromEncodedWordTrick, true);
-        log.add(
-            Feature::FromEncodedWordTrick,
-            Some(Technique::HeaderFromSpoof),
-            format!("From hides an address in an encoded-word: {raw}"),
-        );
-    }
-    if let Some(name) = anomalies.route_syntax.first() {
-        v.set_flag(Feature::FromRouteSyntax, true);
-        log.add(
-            Feature::FromRouteSyntax,
-            Some(Technique::HeaderFromSpoof),
-            format!("{name} uses obsolete route syntax (<@host:address>)"),
-        );
-    }
-    if anomalies.from_header_count == 0 && (view.sender.is_some() || !view.resent_from.is_empty()) {
-        v.set_flag(Feature::SenderWithoutFrom, true);
-        log.add(
-            Feature::SenderWithoutFrom,
-            Some(Technique::HeaderFromSpoof),
-            "Sender or Resent-From present without a From header".into(),
-        );
-    }
-    if let Some(name) = anomalies.space_before_colon.first() {
-        v.set_flag(Feature::HeaderSpaceBeforeColon, true);
-        let identity = ["from", "sender", "reply-to", "resent-from", "return-path"]
-            .contains(&name.to_ascii_lowercase().as_str());
-        log.add(
-            Feature::HeaderSpaceBeforeColon,
-            identity.then_some(Technique::HeaderFromSpoof),
-            format!("header \"{name} :\" has white space before its colon"),
-        );
-    }
-    let others = [
-        (
-            "Sender",
-            view.sender.as_ref(),
-            Feature::SenderDomainMismatch,
-        ),
-        (
-            "Resent-From",
-            view.resent_from.first(),
-            Feature::ResentFromDomainMismatch,
-        ),
-    ];
-    for (which, identity, feature) in others {
-        let Some(d) = identity.and_then(|i| i.domain.as_deref()) else {
-            continue;
-        };
-        if from_domain.is_some_and(|f| !relaxed_aligned(f, d)) {
-            v.set_flag(feature, true);
-            let ours = ctx.is_internal(d) || ctx.is_protected(d);
-            log.add(
-                feature,
-                ours.then_some(Technique::HeaderFromSpoof),
-                format!("{which} is on {d}, From on {}", from_domain.unwrap_or("")),
-            );
-        }
-    }
+    // Header ambiguity (several From, Sender without From, encoded-word,
+    // route, comment and NUL tricks) and the readers' disagreement are
+    // `crate::identity`'s, run right after this family.
     if let (Some(m), Some(f)) = (view.message_id_domain.as_deref(), from_domain) {
         v.set_flag(Feature::MessageIdDomainMismatch, !relaxed_aligned(m, f));
     }

@@ -526,6 +526,33 @@ mod tests {
     }
 
     #[test]
+    fn floors_survive_the_round_trip_and_an_unknown_one_is_refused_by_code() {
+        let (_tmp, dir) = written();
+        let a = load(&dir).unwrap();
+        let floored: Vec<&str> = a
+            .model
+            .rules()
+            .iter()
+            .filter(|r| r.floor.is_some())
+            .map(|r| r.text.code.as_str())
+            .collect();
+        assert!(
+            floored.contains(&"identity_readers_disagree"),
+            "{floored:?}"
+        );
+        resign(&dir, |v| {
+            let rules = v["model"]["rules"]["rules"].as_array_mut().unwrap();
+            let rule = rules
+                .iter_mut()
+                .find(|r| r["rule"]["code"] == "from_empty")
+                .unwrap();
+            rule["rule"]["floor"] = serde_json::json!("sometimes");
+        });
+        let e = refusal(&dir);
+        assert!(e.contains("from_empty") && e.contains("sometimes"), "{e}");
+    }
+
+    #[test]
     fn an_unknown_format_version_is_refused() {
         let (_tmp, dir) = written();
         resign(&dir, |v| {

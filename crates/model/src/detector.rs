@@ -38,29 +38,42 @@ impl Detector {
     /// evidence behind what raised the score, plus the technique an
     /// evidence-only rule that raised it is filed under; sorted, each once,
     /// and none when the level is [`Level::None`].
+    ///
+    /// A floor rule that fired ([`crate::rules::Floor`]) lifts the score to
+    /// its level's threshold when it is lower ([`Model::floored`]); its
+    /// technique, its evidence's techniques and its reason are reported
+    /// even when its learned weight is 0.
     pub fn verdict(&self, extraction: &Extraction) -> Verdict {
         let v = &extraction.vector;
         let mut fired = Vec::new();
         let score = self.model.score_with(v, &mut fired);
-        let level = self.model.level(score.probability);
+        let (probability, level) = self.model.floored(score.probability, &fired);
 
         let mut reasons: Vec<Reason> = Vec::new();
+        // The codes of the floor rules that fired: their reasons are kept
+        // whatever their weight.
+        let mut floor_codes: Vec<&str> = Vec::new();
         let mut techniques: Vec<Technique> = Vec::new();
         let mut explained: Vec<Feature> = Vec::new();
         for &i in &fired {
             let contribution = self.model.rule_contribution(i);
-            if contribution == 0.0 {
+            let rule = &self.model.rules()[i];
+            let floor = rule.floor.is_some();
+            if contribution == 0.0 && !floor {
                 continue;
             }
-            let rule = &self.model.rules()[i];
             let details = evidence_of(&extraction.evidence, &rule.features);
-            if contribution > 0.0 {
+            if contribution > 0.0 || floor {
                 techniques.extend(details.iter().filter_map(|e| e.technique));
             }
             // A rule that may also fire on legitimate mail (SPF passed, say)
-            // is no evidence of the technique it is filed under.
-            if rule.text.evidence_only && contribution > 0.0 {
+            // is no evidence of the technique it is filed under; a floor
+            // rule always is.
+            if rule.text.evidence_only && (contribution > 0.0 || floor) {
                 techniques.extend(rule.text.indicates.technique());
+            }
+            if floor {
+                floor_codes.push(&rule.text.code);
             }
             explained.extend(rule.features.iter().copied());
             reasons.push(Reason {
@@ -89,12 +102,14 @@ impl Detector {
                 contribution,
             });
         }
-        // The weightiest reasons either way, then ranked by contribution:
-        // what raised the score first, what lowered it last.
+        // The floor rules' reasons and the weightiest others either way,
+        // then ranked by contribution: what raised the score first, what
+        // lowered it last.
+        let is_floor = |r: &Reason| floor_codes.contains(&r.code.as_str());
         reasons.sort_by(|a, b| {
-            b.contribution
-                .abs()
-                .total_cmp(&a.contribution.abs())
+            is_floor(b)
+                .cmp(&is_floor(a))
+                .then_with(|| b.contribution.abs().total_cmp(&a.contribution.abs()))
                 .then_with(|| a.code.cmp(&b.code))
         });
         reasons.truncate(MAX_REASONS);
@@ -113,12 +128,16 @@ impl Detector {
         techniques.sort();
         techniques.dedup();
         Verdict {
-            score: score.probability,
+            score: probability,
             level,
             flagged: level >= self.model.default_level(),
             techniques,
             reasons,
             auth: extraction.auth.summary(),
+            identity: extraction
+                .identity
+                .disagree()
+                .then(|| extraction.identity.clone()),
         }
     }
 }
@@ -201,6 +220,132 @@ mod tests {
         assert!(v.techniques.contains(&Technique::EnvelopeFromSpoof));
         assert!(v.techniques.contains(&Technique::LookalikeDomain));
         assert!(v.techniques.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    fn with_weight(code: &str, weight: f64) -> Detector {
+        let mut p = example_params();
+        let rule = p
+            .rules
+            .rules
+            .iter_mut()
+            .find(|r| r.rule.code == code)
+            .unwrap();
+        rule.weight = weight;
+        Detector::new(Model::new(p).unwrap())
+    }
+
+    #[test]
+    fn a_floor_rule_raises_a_low_score_to_the_flagging_level_even_at_weight_zero() {
+        let detector = with_weight("identity_readers_disagree", 0.0);
+        let detail = "readers see different senders: mail-parser shows <x@evil.example>, \
+                      a C client stopping at NUL shows <ceo@kestrelfoods.com>";
+        let x = extraction(
+            &[Feature::IdentityReadersDisagree],
+            vec![Evidence {
+                feature: Feature::IdentityReadersDisagree,
+                technique: Some(Technique::HeaderFromSpoof),
+                detail: detail.into(),
+            }],
+        );
+        let unfloored = detector.model().score(&x.vector).probability;
+        assert!(
+            unfloored < 0.5,
+            "the learned score alone is low: {unfloored}"
+        );
+        let v = detector.verdict(&x);
+        assert_eq!(v.level, detector.model().default_level());
+        assert!(v.flagged);
+        assert_eq!(v.score, detector.model().params().levels.medium.threshold);
+        assert_eq!(v.techniques, [Technique::HeaderFromSpoof]);
+        let reason = v
+            .reasons
+            .iter()
+            .find(|r| r.code == "identity_readers_disagree")
+            .expect("the floor rule is a reason");
+        assert_eq!(reason.contribution, 0.0);
+        assert!(reason.detail.contains(detail), "{}", reason.detail);
+    }
+
+    #[test]
+    fn a_floor_never_lowers_a_verdict_and_a_named_level_floors_there() {
+        let mut p = example_params();
+        for r in &mut p.rules.rules {
+            if r.rule.code == "from_empty" {
+                r.rule.floor = Some("high".into());
+                r.weight = 0.0;
+            }
+        }
+        let detector = Detector::new(Model::new(p).unwrap());
+        let v = detector.verdict(&extraction(&[Feature::FromEmpty], vec![]));
+        assert_eq!(v.level, Level::High);
+        assert_eq!(v.score, 0.99);
+        // Already above the floor: the score stays as scored.
+        let detector = with_weight("identity_readers_disagree", 20.0);
+        let x = extraction(&[Feature::IdentityReadersDisagree], vec![]);
+        let v = detector.verdict(&x);
+        assert_eq!(v.score, detector.model().score(&x.vector).probability);
+        assert_eq!(v.level, Level::High);
+    }
+
+    /// The header-ambiguity fixtures of datasets/examples/ambiguity, as
+    /// (file name, extraction) pairs, read with the Kestrel Foods profile.
+    fn ambiguity_fixtures() -> Vec<(String, Extraction)> {
+        use impostor_features::{Context, Envelope, Extractor, Inputs, OrgProfile};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let org_path = root.join("datasets/orgs/kestrel-foods.toml");
+        let org =
+            OrgProfile::from_toml(&std::fs::read_to_string(&org_path).unwrap(), &org_path).unwrap();
+        let ctx = Context::builder(org).build().unwrap();
+        let mut files: Vec<_> = std::fs::read_dir(root.join("datasets/examples/ambiguity"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let bytes = std::fs::read(&path).unwrap();
+                let (_, x) = Extractor::new(&ctx)
+                    .extract_bytes(&bytes, &Inputs::new(Envelope::default()))
+                    .unwrap();
+                (path.file_name().unwrap().to_string_lossy().into_owned(), x)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_ambiguity_fixture_is_flagged_header_from_spoof_by_its_floor_alone() {
+        // Every floor rule at weight 0: only the floor can flag.
+        let mut p = example_params();
+        let mut floor_codes = Vec::new();
+        for r in &mut p.rules.rules {
+            if r.rule.floor.is_some() {
+                r.weight = 0.0;
+                floor_codes.push(r.rule.code.clone());
+            }
+        }
+        let detector = Detector::new(Model::new(p).unwrap());
+        let fixtures = ambiguity_fixtures();
+        assert!(fixtures.len() >= 15, "{} fixtures", fixtures.len());
+        for (name, x) in &fixtures {
+            let v = detector.verdict(x);
+            let floored: Vec<&str> = v
+                .reasons
+                .iter()
+                .map(|r| r.code.as_str())
+                .filter(|c| floor_codes.iter().any(|f| f == c))
+                .collect();
+            if name.starts_with("attack-") {
+                assert!(v.flagged, "{name}: {v:?}");
+                assert!(
+                    v.techniques.contains(&Technique::HeaderFromSpoof),
+                    "{name}: {v:?}"
+                );
+                assert!(!floored.is_empty(), "{name}: no floor reason in {v:?}");
+            } else {
+                assert!(floored.is_empty(), "{name}: {floored:?}");
+            }
+        }
     }
 
     #[test]

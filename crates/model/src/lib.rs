@@ -4,9 +4,12 @@
 //! written.
 //!
 //! - [`rules`]: the expert rules, read from a declarative file and resolved
-//!   against the feature schema (an unknown feature is refused at load).
+//!   against the feature schema (an unknown feature is refused at load);
+//!   some set a floor (`floor = "flagged"`): evidence that is declared, not
+//!   learned.
 //! - [`model`]: the learned numbers and the one scoring implementation
-//!   (rule hits and classifier → calibrated probability → level).
+//!   (rule hits and classifier → calibrated probability → level), and
+//!   [`Model::floored`], the one place the fired rules' floors apply.
 //! - [`detector`]: a model turned into verdicts with ranked reasons.
 //! - [`verdict`]: the scan output contract of design.md §5.
 //! - [`artifact`]: the model artifact of design.md §6, written whole or not
@@ -85,6 +88,6 @@ pub use artifact::Artifact;
 pub use detector::Detector;
 pub use error::ModelError;
 pub use model::{Model, ModelParams, Score};
-pub use rules::{RuleSet, BUILTIN_RULES};
+pub use rules::{Floor, RuleSet, BUILTIN_RULES};
 pub use stats::{Interval, Rate};
 pub use verdict::{Level, Reason, ScanRecord, Verdict};

@@ -399,6 +399,40 @@ impl Model {
     pub fn default_level(&self) -> Level {
         self.params.levels.default_level
     }
+
+    /// The highest floor among the fired rules (indices into
+    /// [`Model::rules`], as [`Model::rules_logit`] reports them); None
+    /// when no floor rule fired.
+    pub fn floor(&self, fired: &[usize]) -> Option<Level> {
+        fired
+            .iter()
+            .filter_map(|&i| self.rules.get(i)?.floor)
+            .map(|f| f.level(self.default_level()))
+            .max()
+    }
+
+    /// A score's probability and level with the fired rules' floors
+    /// applied: below the highest floor, the probability is raised to that
+    /// level's threshold (so the level is that level); otherwise both stay
+    /// as scored. The one place floors apply: `scan`, the HTTP service, the
+    /// milter and evaluation all reach it through
+    /// [`crate::Detector::verdict`]. Training fits and chooses levels on
+    /// [`Model::score`], which floors do not touch: they are declared, not
+    /// learned.
+    pub fn floored(&self, probability: f64, fired: &[usize]) -> (f64, Level) {
+        let level = self.level(probability);
+        match self.floor(fired) {
+            Some(floor) if floor > level => {
+                let threshold = self
+                    .params
+                    .levels
+                    .point(floor)
+                    .map_or(probability, |p| p.threshold);
+                (probability.max(threshold), floor)
+            }
+            _ => (probability, level),
+        }
+    }
 }
 
 /// A small hand-made model for the crate's tests: every built-in rule at

@@ -21,8 +21,17 @@
 //! refused with the rule's code and the name. `evidence_only = false` lets
 //! training give the rule a negative weight (a sign of legitimate mail);
 //! by default a rule can only add to the score.
+//!
+//! `floor = "flagged"` makes the rule a floor: when it fires, the verdict is
+//! at least the model's default (flagging) level, with the rule's technique
+//! and its reason, whatever the learned weights say (`floor = "low"`,
+//! `"medium"` or `"high"` name a level instead). Floors are for evidence
+//! that is never honest (header ambiguity), so a floor rule must be
+//! evidence-only and indicate a technique. An unknown floor is refused
+//! with the rule's code.
 
 use crate::error::ModelError;
+use crate::verdict::Level;
 use impostor_features::{Feature, FeatureVector, IntentCategory, Technique};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -85,8 +94,53 @@ pub struct RuleText {
     /// it may learn a negative weight (a sign of legitimate mail).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub evidence_only: bool,
+    /// `flagged`, `low`, `medium` or `high`: when the rule fires the
+    /// verdict is at least that level (`flagged`: the model's default
+    /// level). Absent for an ordinary, purely weighted rule (and then not
+    /// written, so artifacts without floors keep their bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<String>,
     /// When it fires.
     pub when: ConditionText,
+}
+
+/// The least a firing floor rule lets the verdict be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Floor {
+    /// The model's default level: the message is flagged.
+    Flagged,
+    /// A named level.
+    Level(Level),
+}
+
+impl Floor {
+    /// The floor of a rule file's word; None for anything else.
+    pub fn parse(word: &str) -> Option<Floor> {
+        Some(match word {
+            "flagged" => Floor::Flagged,
+            "low" => Floor::Level(Level::Low),
+            "medium" => Floor::Level(Level::Medium),
+            "high" => Floor::Level(Level::High),
+            _ => return None,
+        })
+    }
+
+    /// The level it guarantees under a model whose default level is
+    /// `default_level`.
+    pub fn level(self, default_level: Level) -> Level {
+        match self {
+            Floor::Flagged => default_level,
+            Floor::Level(l) => l,
+        }
+    }
+
+    /// The rule file's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Floor::Flagged => "flagged",
+            Floor::Level(l) => l.as_str(),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -212,13 +266,16 @@ pub struct Rule {
     pub condition: Condition,
     /// The features its condition reads (for explanations).
     pub features: Vec<Feature>,
+    /// The level a firing sets at the least, from `text.floor`.
+    pub floor: Option<Floor>,
 }
 
 impl Rule {
     /// Checks and resolves one rule: the code's spelling, a non-empty
     /// `says`, features the schema knows (`flag` only on a `_flag`
     /// feature), finite thresholds, no empty `all`/`any`, nesting at most
-    /// eight deep. An error is [`ModelError::Rule`] naming the code.
+    /// eight deep, a floor only on an evidence-only rule that indicates a
+    /// technique. An error is [`ModelError::Rule`] naming the code.
     pub fn resolve(text: RuleText) -> Result<Rule, ModelError> {
         let bad = |problem: &str| ModelError::Rule {
             code: text.code.clone(),
@@ -237,6 +294,27 @@ impl Rule {
                 "`says` is empty; write what the rule means for an administrator",
             ));
         }
+        let floor = match text.floor.as_deref() {
+            None => None,
+            Some(word) => {
+                let floor = Floor::parse(word).ok_or_else(|| {
+                    bad(&format!(
+                        "floor `{word}` is none of flagged, low, medium, high"
+                    ))
+                })?;
+                if !text.evidence_only {
+                    return Err(bad(
+                        "a floor needs an evidence-only rule: drop `evidence_only = false` or the floor",
+                    ));
+                }
+                if text.indicates.technique().is_none() {
+                    return Err(bad(
+                        "a floor rule must indicate a technique, which the floored verdict names",
+                    ));
+                }
+                Some(floor)
+            }
+        };
         let condition = Condition::resolve(&text.when, &text.code, 0)?;
         let mut features = Vec::new();
         condition.features(&mut features);
@@ -244,6 +322,7 @@ impl Rule {
             text,
             condition,
             features,
+            floor,
         })
     }
 
@@ -299,6 +378,11 @@ impl RuleSet {
     /// Whether it holds no rule.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// The rules that set a floor, in file order.
+    pub fn floors(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.floor.is_some())
     }
 
     /// Whether each rule fires, in rule order.
@@ -406,6 +490,76 @@ indicates = "phishing"
 when.flag = "vip_display_name_flag"
 "#);
         assert!(bad_indicates.is_err());
+    }
+
+    #[test]
+    fn an_unknown_floor_is_refused_with_the_rules_code() {
+        let err = one(r#"[[rule]]
+code = "two_froms"
+says = "Two From headers"
+indicates = "header_from_spoof"
+floor = "flaged"
+when.flag = "from_header_multiple_flag"
+"#)
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("two_froms") && err.contains("flaged"), "{err}");
+    }
+
+    #[test]
+    fn a_floor_needs_an_evidence_only_rule_that_indicates_a_technique() {
+        let learned = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "header_from_spoof"
+evidence_only = false
+floor = "flagged"
+when.flag = "from_header_multiple_flag"
+"#);
+        assert!(learned.unwrap_err().to_string().contains("evidence-only"));
+        let intent = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "payment"
+floor = "high"
+when.flag = "from_header_multiple_flag"
+"#);
+        assert!(intent.unwrap_err().to_string().contains("technique"));
+    }
+
+    #[test]
+    fn floors_are_read_by_word_and_kept_as_written() {
+        let set = one(r#"[[rule]]
+code = "a"
+says = "x"
+indicates = "header_from_spoof"
+floor = "flagged"
+when.flag = "from_header_multiple_flag"
+[[rule]]
+code = "b"
+says = "y"
+indicates = "header_from_spoof"
+floor = "high"
+when.flag = "from_empty_flag"
+[[rule]]
+code = "c"
+says = "z"
+indicates = "header_from_spoof"
+when.flag = "from_empty_flag"
+"#)
+        .unwrap();
+        let floors: Vec<_> = set.rules().iter().map(|r| r.floor).collect();
+        assert_eq!(
+            floors,
+            [Some(Floor::Flagged), Some(Floor::Level(Level::High)), None]
+        );
+        assert_eq!(Floor::Flagged.level(Level::Medium), Level::Medium);
+        assert_eq!(set.floors().count(), 2);
+        // A rule without a floor is written as before: no `floor` key.
+        let json = serde_json::to_string(&set.rules()[2].text).unwrap();
+        assert!(!json.contains("floor"), "{json}");
+        let json = serde_json::to_string(&set.rules()[1].text).unwrap();
+        assert!(json.contains("\"floor\":\"high\""), "{json}");
     }
 
     #[test]

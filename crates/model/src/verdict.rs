@@ -1,7 +1,7 @@
 //! Verdicts and the scan record: what every front end reports about one
 //! message (design.md §5).
 
-use impostor_features::{AuthSummary, Technique};
+use impostor_features::{AuthSummary, IdentityReadings, Technique};
 use serde::{Deserialize, Serialize};
 
 /// How suspicious a message is, in the artifact's operating points.
@@ -61,6 +61,10 @@ pub struct Verdict {
     /// The authentication verdicts the score read, and whether they were
     /// verified live or read from trusted headers.
     pub auth: AuthSummary,
+    /// How each reader of the header block saw the sender, present only
+    /// when they disagree (the ambiguity attacks live in that gap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityReadings>,
 }
 
 /// One line of `impostor scan --format ndjson`.
@@ -132,6 +136,7 @@ mod tests {
                     arc: AuthResult::None,
                     source: AuthSource::Live,
                 },
+                identity: None,
             }),
             error: None,
         }

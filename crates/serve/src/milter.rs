@@ -716,6 +716,7 @@ mod tests {
                 },
             ],
             auth: Default::default(),
+            identity: None,
         }
     }
 

@@ -53,6 +53,11 @@ fn a_run_writes_an_artifact_recording_the_command_its_caller_gave() {
         card.contains("Command: `impostor bench --seed 3`"),
         "{card}"
     );
+    // The card says which rules set a floor.
+    assert!(
+        card.contains("Floors:") && card.contains("| `identity_readers_disagree` | flagged |"),
+        "{card}"
+    );
 }
 
 #[test]

@@ -222,6 +222,48 @@ pub struct MessageView {
     pub anomalies: HeaderAnomalies,
     /// What DNS said of the sender domains ([`crate::Inputs::domains`]).
     pub domain_status: Vec<crate::inputs::DomainStatus>,
+    /// The From, Sender and Resent-From fields as written, for the
+    /// identity readers (`crate::identity`), which must see what a forgiving
+    /// parser smooths over.
+    #[serde(skip)]
+    pub(crate) identity_fields: IdentityFields,
+}
+
+/// Longest identity field value kept for the readers, in bytes: a From
+/// longer than this is hostile, and the readers' work stays bounded.
+pub(crate) const MAX_IDENTITY_FIELD_BYTES: usize = 2048;
+/// From fields kept for the readers.
+pub(crate) const MAX_IDENTITY_FROM_FIELDS: usize = 8;
+
+/// One identity field as written: its value (folding kept, cut at
+/// [`MAX_IDENTITY_FIELD_BYTES`]) and whether white space stood before its
+/// colon.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RawIdentityField {
+    pub value: Vec<u8>,
+    pub space_before_colon: bool,
+    /// The value was longer than the limit and was cut.
+    pub truncated: bool,
+}
+
+impl RawIdentityField {
+    fn of(field: &RawField<'_>) -> RawIdentityField {
+        let keep = field.value.len().min(MAX_IDENTITY_FIELD_BYTES);
+        RawIdentityField {
+            value: field.value.get(..keep).unwrap_or_default().to_vec(),
+            space_before_colon: field.space_before_colon,
+            truncated: keep < field.value.len(),
+        }
+    }
+}
+
+/// The raw From (every one, top first, at most
+/// [`MAX_IDENTITY_FROM_FIELDS`]), first Sender and first Resent-From fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IdentityFields {
+    pub from: Vec<RawIdentityField>,
+    pub sender: Option<RawIdentityField>,
+    pub resent_from: Option<RawIdentityField>,
 }
 
 impl MessageView {
@@ -344,6 +386,9 @@ impl MessageView {
             lower.make_ascii_lowercase();
             match lower.as_str() {
                 "from" => {
+                    if self.identity_fields.from.len() < MAX_IDENTITY_FROM_FIELDS {
+                        self.identity_fields.from.push(RawIdentityField::of(field));
+                    }
                     let decoded = self.from_headers.get(self.anomalies.from_header_count);
                     self.anomalies.from_header_count += 1;
                     if has_encoded_word_trick(field, decoded) {
@@ -353,7 +398,20 @@ impl MessageView {
                         self.anomalies.route_syntax.push("From".into());
                     }
                 }
-                "sender" | "reply-to" | "resent-from" if has_route_syntax(field) => {
+                "sender" | "resent-from" => {
+                    let slot = if lower == "sender" {
+                        &mut self.identity_fields.sender
+                    } else {
+                        &mut self.identity_fields.resent_from
+                    };
+                    if slot.is_none() {
+                        *slot = Some(RawIdentityField::of(field));
+                    }
+                    if has_route_syntax(field) {
+                        self.anomalies.route_syntax.push(name.to_string());
+                    }
+                }
+                "reply-to" if has_route_syntax(field) => {
                     self.anomalies.route_syntax.push(name.to_string());
                 }
                 "dkim-signature" if self.dkim_signatures.len() < 16 => {

@@ -112,6 +112,27 @@ pub fn render(
             r.rule.code, r.weight, r.rule.says
         );
     }
+    let floors: Vec<_> = params
+        .rules
+        .rules
+        .iter()
+        .filter_map(|r| r.rule.floor.as_deref().map(|f| (r, f)))
+        .collect();
+    if !floors.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nFloors: when one of these rules fires the verdict is at least the level named (`flagged`: the default level), with its technique and reason, whatever its weight. Declared in the rule file, not learned.\n"
+        );
+        let _ = writeln!(s, "| rule | floor | weight | says |");
+        let _ = writeln!(s, "|---|---|---:|---|");
+        for (r, floor) in floors {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {:.3} | {} |",
+                r.rule.code, floor, r.weight, r.rule.says
+            );
+        }
+    }
     let _ = writeln!(s, "\n## Cross-validation\n");
     let _ = writeln!(s, "| fold | fitted on | held out | attacks | AUC |");
     let _ = writeln!(s, "|---:|---:|---:|---:|---:|");
