@@ -75,8 +75,13 @@ pub(crate) fn extract(
             .find(|s| s.signed_count(name) == 0)
         {
             v.set_flag(feature, true);
-            // A missing Subject lets the text change, not the sender.
-            let technique = (name == "from").then(|| spoof_if(&sig.domain)).flatten();
+            // A missing Subject lets the text change, not the sender: a
+            // replay only where the org guards the signer (its own or a
+            // partner's mail re-sent under another Subject).
+            let guarded = ctx.is_internal(&sig.domain) || ctx.is_protected(&sig.domain);
+            let technique = (name == "from" || guarded)
+                .then(|| spoof_if(&sig.domain))
+                .flatten();
             log.add(
                 feature,
                 technique,

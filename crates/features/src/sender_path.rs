@@ -166,7 +166,9 @@ pub(crate) fn extract(
             // A list or a trusted forwarder rewrites the envelope of a
             // partner's mail; the org's own domains get no such excuse. An
             // authenticated From (an ESP sending for it) claims nothing.
-            let claims_ours = (ctx.is_internal(f) || (ctx.is_protected(f) && !explained.dmarc()))
+            let list_mail = list_evidence(view).is_some();
+            let claims_ours = (ctx.is_internal(f)
+                || (ctx.is_protected(f) && !explained.dmarc() && !list_mail))
                 && !authenticated_for(auth, f, Some(f));
             let technique = (claims_ours || dmarc_failed).then_some(Technique::HeaderFromSpoof);
             log.add(

@@ -135,7 +135,28 @@ pub(super) fn quoted_local_part_address(text: &str) -> Option<String> {
         }
         rest = after;
     }
-    None
+    escaped_at_local_part_address(text)
+}
+
+/// `d.brandt\@kestrelfoods.com@evil.example`: an '@' escaped as a
+/// quoted-pair in an unquoted local part (obsolete syntax) hides an address
+/// that a reader dropping the backslash shows.
+fn escaped_at_local_part_address(text: &str) -> Option<String> {
+    let (before, after) = text.split_once("\\@")?;
+    let local = before
+        .rsplit(|c: char| c.is_whitespace() || "<\"(,;:".contains(c))
+        .next()
+        .unwrap_or("");
+    let (domain, rest) = after.split_once('@')?;
+    let real_domain = rest
+        .split(|c: char| c.is_whitespace() || ">),;".contains(c))
+        .next()
+        .unwrap_or("");
+    let shown = format!("{local}@{domain}");
+    // The hidden domain and the real one are one token with the local part.
+    let one_token = !domain.contains(|c: char| c.is_whitespace() || "<>\"(),;".contains(c));
+    (one_token && !local.is_empty() && !domain.is_empty() && !real_domain.is_empty())
+        .then_some(shown)
 }
 
 /// The route's first host of an angle address `<@a,@b:user@c>`: what a
@@ -197,6 +218,11 @@ mod tests {
             quoted_local_part_address("\"ceo@kestrelfoods.com\" <ceo@kestrelfoods.com>"),
             None
         );
+        assert_eq!(
+            quoted_local_part_address("Dan <d.brandt\\@kestrelfoods.com@evil.example>").as_deref(),
+            Some("d.brandt@kestrelfoods.com")
+        );
+        assert_eq!(quoted_local_part_address("a\\@b <x@y.com>"), None);
         assert_eq!(
             route_first_host("<@kestrelfoods.com,@any.example:x@evil.example>")
                 .unwrap()

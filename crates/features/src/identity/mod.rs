@@ -806,10 +806,17 @@ fn header_tricks(
         };
         if from_domain.is_some_and(|f| !relaxed_aligned(f, d)) {
             v.set_flag(feature, true);
+            // Our domain in Sender or Resent-From is a claim only from
+            // outside and unauthenticated: an internal user forwarding or
+            // sending on behalf of someone comes over the org's own route.
             let ours = ctx.is_internal(d) || ctx.is_protected(d);
+            let internal_route = !view.hops.is_empty() && view.first_external_hop.is_none();
+            let claim = ours
+                && !internal_route
+                && !crate::sender_path::authenticated_for(&view.auth, d, from_domain);
             log.add(
                 feature,
-                ours.then_some(Technique::HeaderFromSpoof),
+                claim.then_some(Technique::HeaderFromSpoof),
                 format!("{which} is on {d}, From on {}", from_domain.unwrap_or("")),
             );
         }

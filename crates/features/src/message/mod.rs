@@ -677,6 +677,8 @@ fn has_encoded_word_trick(field: &RawField<'_>, decoded: Option<&Vec<Identity>>)
     decoded
         .into_iter()
         .flatten()
+        // A name that shows the sender's own address hides nothing.
+        .filter(|i| !name_is_own_address(i))
         .filter_map(|i| i.name.as_deref())
         .any(|name| {
             special
@@ -685,6 +687,17 @@ fn has_encoded_word_trick(field: &RawField<'_>, decoded: Option<&Vec<Identity>>)
                 .any(|(c, n)| count(name, *c) > n)
                 || name.chars().any(|c| c.is_control() && c != '\t')
         })
+}
+
+/// Whether the display name is the address itself ("a@x.com" <a@x.com>),
+/// brackets and quotes aside, case-insensitively.
+fn name_is_own_address(identity: &Identity) -> bool {
+    let (Some(name), Some(address)) = (identity.name.as_deref(), identity.address.as_deref())
+    else {
+        return false;
+    };
+    let bare = name.trim_matches(|c: char| c.is_whitespace() || "<>\"'".contains(c));
+    bare.eq_ignore_ascii_case(address.trim())
 }
 
 /// `<@relay.example:user@domain>`: obsolete source routes.
