@@ -7,7 +7,7 @@ use crate::evidence::{Evidence, EvidenceLog, Technique};
 use crate::inputs::Inputs;
 use crate::intent::IntentCategory;
 use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
-use crate::message::MessageView;
+use crate::message::{Envelope, MessageView};
 use crate::schema::{Feature, FeatureVector};
 use crate::{display_name, intent, links, sender_path};
 use serde::Serialize;
@@ -71,6 +71,16 @@ impl<'c> Extractor<'c> {
         bytes: &[u8],
         inputs: &Inputs,
     ) -> Result<(MessageView, Extraction), ParseError> {
+        let view = self.parse(bytes, &inputs.envelope)?;
+        self.extract_view(view, inputs)
+    }
+
+    /// Parses one message into the view features read, for a caller that
+    /// needs the view before extraction (live verification reads its
+    /// boundary hop and envelope sender) and then extracts from the same
+    /// view with [`Extractor::extract_view`], so the message is parsed
+    /// once. A panic while parsing is contained: [`ParseError::Internal`].
+    pub fn parse(&self, bytes: &[u8], envelope: &Envelope) -> Result<MessageView, ParseError> {
         contain_panic(|| {
             // Tests make a marked message panic here (the `failpoints`
             // feature and FAILPOINTS=extract-message=panic); nothing
@@ -80,7 +90,20 @@ impl<'c> Extractor<'c> {
                 memchr::memmem::find(bytes, FAULT_MARKER).is_some(),
                 |_| Err(ParseError::Internal("fail point".into()))
             );
-            let mut view = MessageView::parse(bytes, &inputs.envelope, self.ctx)?;
+            MessageView::parse(bytes, envelope, self.ctx)
+        })
+    }
+
+    /// Extracts from a view [`Extractor::parse`] made, with what `inputs`
+    /// adds to it: the live authentication results (replacing the trusted
+    /// headers' when set) and the sender domains' DNS status. A panic
+    /// while extracting is contained: [`ParseError::Internal`].
+    pub fn extract_view(
+        &self,
+        mut view: MessageView,
+        inputs: &Inputs,
+    ) -> Result<(MessageView, Extraction), ParseError> {
+        contain_panic(|| {
             if let Some(live) = &inputs.auth {
                 view.auth = live.clone();
             }
