@@ -169,10 +169,7 @@ mod tests {
             parse_resolver("127.0.0.1:5353").unwrap(),
             "127.0.0.1:5353".parse().unwrap()
         );
-        assert_eq!(
-            parse_resolver("::1").unwrap(),
-            "[::1]:53".parse().unwrap()
-        );
+        assert_eq!(parse_resolver("::1").unwrap(), "[::1]:53".parse().unwrap());
         assert!(matches!(
             parse_resolver("localhost:53"),
             Err(AuthError::ResolverAddress { .. })
@@ -200,7 +197,10 @@ mod tests {
         assert!(matches!(c.check(), Err(AuthError::AuthservId(_))));
         let mut c = ok;
         c.trusted_arc_sealers = vec!["Lists.Example.ORG.".into()];
-        assert_eq!(c.check().unwrap().trusted_arc_sealers, ["lists.example.org"]);
+        assert_eq!(
+            c.check().unwrap().trusted_arc_sealers,
+            ["lists.example.org"]
+        );
     }
 
     #[test]
@@ -208,7 +208,10 @@ mod tests {
         let t: DnsSection =
             toml::from_str("resolver = \"127.0.0.1:53\"\ntimeout_ms = 250\ncache_entries = 7\n")
                 .unwrap();
-        let c = t.config(Some("127.0.0.2:5300"), &[], Some("mx.example.org")).unwrap().unwrap();
+        let c = t
+            .config(Some("127.0.0.2:5300"), &[], Some("mx.example.org"))
+            .unwrap()
+            .unwrap();
         assert_eq!(c.resolver, "127.0.0.2:5300".parse().unwrap());
         assert_eq!(c.timeout, Duration::from_millis(250));
         assert_eq!(c.cache_entries, 7);

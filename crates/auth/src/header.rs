@@ -172,10 +172,22 @@ mod tests {
 
     #[test]
     fn a_copy_claiming_our_authserv_id_is_recognised() {
-        assert!(claims_authserv_id("mx.example.net; dkim=pass", "MX.example.net"));
-        assert!(claims_authserv_id(" mx.example.net 1; spf=pass", "mx.example.net"));
-        assert!(claims_authserv_id("(forged) mx.example.net; spf=pass", "mx.example.net"));
-        assert!(!claims_authserv_id("mx.example.net.evil; spf=pass", "mx.example.net"));
+        assert!(claims_authserv_id(
+            "mx.example.net; dkim=pass",
+            "MX.example.net"
+        ));
+        assert!(claims_authserv_id(
+            " mx.example.net 1; spf=pass",
+            "mx.example.net"
+        ));
+        assert!(claims_authserv_id(
+            "(forged) mx.example.net; spf=pass",
+            "mx.example.net"
+        ));
+        assert!(!claims_authserv_id(
+            "mx.example.net.evil; spf=pass",
+            "mx.example.net"
+        ));
         assert!(!claims_authserv_id("other; spf=pass", "mx.example.net"));
     }
 }

@@ -63,7 +63,9 @@ impl Zone {
         let mut data = String::new();
         let bytes = text.as_bytes();
         for chunk in bytes.chunks(255) {
-            let s = String::from_utf8_lossy(chunk).replace('\\', "\\\\").replace('"', "\\\"");
+            let s = String::from_utf8_lossy(chunk)
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"");
             let _ = write!(data, "\"{s}\" ");
         }
         self.record(name, "TXT", data.trim_end())
@@ -193,6 +195,28 @@ impl Drop for KnotServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A business message of about 3 KB from alice@sender.test, received from
+/// mx.sender.test [192.0.2.10]: the usual headers and a text body (the
+/// benchmarks' message; sign it with a key of sender.test).
+pub fn business_message() -> Vec<u8> {
+    let mut body = String::new();
+    for i in 0..24 {
+        body.push_str(&format!(
+            "Paragraph {i}: please review the attached quarterly figures before Friday's \
+             meeting; the board asked for the regional breakdown and the updated forecast.\r\n"
+        ));
+    }
+    format!(
+        "Received: from mx.sender.test (mx.sender.test [192.0.2.10]) by mx.receiver.test \
+         with ESMTPS id 4Q1; Fri, 04 Dec 2026 10:00:01 +0000\r\n\
+         From: Alice Martin <alice@sender.test>\r\nTo: Bob <bob@receiver.test>\r\n\
+         Subject: Quarterly figures for review\r\nDate: Fri, 04 Dec 2026 10:00:00 +0000\r\n\
+         Message-ID: <20261204100000.1@sender.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+    )
+    .into_bytes()
 }
 
 /// A loopback port free for both UDP and TCP right now.

@@ -215,7 +215,11 @@ impl Verifier {
     /// `spawn_blocking`); must not be called from inside an async task
     /// (use [`Verifier::verify`] there). A panic while verifying is
     /// contained: [`AuthError::Internal`].
-    pub fn verify_blocking(&self, bytes: &[u8], subject: &Subject) -> Result<Enrichment, AuthError> {
+    pub fn verify_blocking(
+        &self,
+        bytes: &[u8],
+        subject: &Subject,
+    ) -> Result<Enrichment, AuthError> {
         let Some(rt) = self.runtime.as_ref() else {
             return Err(AuthError::Internal("the DNS runtime is shut down".into()));
         };
@@ -486,9 +490,7 @@ fn arc_outcome(arc: &ArcOutput<'_>) -> (AuthResult, Vec<String>) {
         DkimResult::Pass => AuthResult::Pass,
         DkimResult::None => AuthResult::None,
         DkimResult::TempError(_) => AuthResult::TempError,
-        DkimResult::Fail(_) | DkimResult::Neutral(_) | DkimResult::PermError(_) => {
-            AuthResult::Fail
-        }
+        DkimResult::Fail(_) | DkimResult::Neutral(_) | DkimResult::PermError(_) => AuthResult::Fail,
     };
     let sealers = arc
         .sets()

@@ -44,7 +44,10 @@ fn world() -> &'static World {
         let sealer = DkimKey::rsa("lists.test", "arc", 2048);
         let mut loops = Zone::new("spf-loop.test");
         for i in 0..12 {
-            loops = loops.txt(&format!("l{i}"), &format!("v=spf1 include:l{}.spf-loop.test -all", i + 1));
+            loops = loops.txt(
+                &format!("l{i}"),
+                &format!("v=spf1 include:l{}.spf-loop.test -all", i + 1),
+            );
         }
         loops = loops
             .txt("@", "v=spf1 include:l0.spf-loop.test -all")
@@ -159,12 +162,16 @@ fn subject(ip: &str, mail_from: &str, from_domain: &str) -> Subject {
 }
 
 fn verify(bytes: &[u8], s: &Subject) -> Enrichment {
-    verifier().verify_blocking(bytes, s).expect("verification runs")
+    verifier()
+        .verify_blocking(bytes, s)
+        .expect("verification runs")
 }
 
 fn spf_of(ip: &str, domain: &str) -> AuthResult {
     let m = message(&format!("a@{domain}"), "SPF");
-    verify(&m, &subject(ip, &format!("bounce@{domain}"), domain)).auth.spf
+    verify(&m, &subject(ip, &format!("bounce@{domain}"), domain))
+        .auth
+        .spf
 }
 
 fn replace(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
@@ -235,7 +242,11 @@ fn a_tampered_body_or_header_fails_every_signature() {
     let s = subject(OTHER_IP, "bounce@other.test", "dkim.test");
     for tampered in [
         replace(&signed, "quarterly figures", "new bank details"),
-        replace(&signed, "Subject: Quarterly figures", "Subject: Urgent wire"),
+        replace(
+            &signed,
+            "Subject: Quarterly figures",
+            "Subject: Urgent wire",
+        ),
     ] {
         let e = verify(&tampered, &s);
         assert_eq!(e.auth.dkim.len(), 2);
@@ -282,7 +293,9 @@ fn dmarc_reports_each_policy_the_zone_publishes_when_nothing_aligns() {
     }
     // And each passes when its own key signs.
     for key in [&w.none_key, &w.quarantine_key, &w.reject_key] {
-        let m = key.sign(&message(&format!("ceo@{}", key.domain), "Hi")).unwrap();
+        let m = key
+            .sign(&message(&format!("ceo@{}", key.domain), "Hi"))
+            .unwrap();
         let e = verify(&m, &subject(OTHER_IP, "bounce@other.test", &key.domain));
         assert_eq!(e.auth.dmarc, AuthResult::Pass, "{}", key.domain);
     }
@@ -291,12 +304,21 @@ fn dmarc_reports_each_policy_the_zone_publishes_when_nothing_aligns() {
 #[test]
 fn a_subdomain_gets_the_organisational_domains_sp_policy() {
     let m = message("ceo@sub.p-reject.test", "Wire today");
-    let e = verify(&m, &subject(GOOD_IP, "bounce@other.test", "sub.p-reject.test"));
+    let e = verify(
+        &m,
+        &subject(GOOD_IP, "bounce@other.test", "sub.p-reject.test"),
+    );
     assert_eq!(e.auth.dmarc, AuthResult::Fail);
     assert_eq!(e.auth.dmarc_policy, Some(DmarcPolicy::None));
-    assert_eq!(e.auth.dmarc_header_from.as_deref(), Some("sub.p-reject.test"));
+    assert_eq!(
+        e.auth.dmarc_header_from.as_deref(),
+        Some("sub.p-reject.test")
+    );
     // SPF of the organisational domain aligns (relaxed) with the subdomain.
-    let e = verify(&m, &subject(GOOD_IP, "bounce@p-reject.test", "sub.p-reject.test"));
+    let e = verify(
+        &m,
+        &subject(GOOD_IP, "bounce@p-reject.test", "sub.p-reject.test"),
+    );
     assert_eq!(e.auth.dmarc, AuthResult::Pass);
 }
 
@@ -307,14 +329,20 @@ fn strict_alignment_refuses_a_parent_domain_signature_that_relaxed_accepts() {
         .strict_key
         .sign(&message("ceo@mail.strict.test", "Hi"))
         .unwrap();
-    let e = verify(&strict, &subject(OTHER_IP, "bounce@other.test", "mail.strict.test"));
+    let e = verify(
+        &strict,
+        &subject(OTHER_IP, "bounce@other.test", "mail.strict.test"),
+    );
     assert_eq!(e.auth.dkim[0].result, AuthResult::Pass);
     assert_eq!(e.auth.dmarc, AuthResult::Fail);
     let relaxed = w
         .relaxed_key
         .sign(&message("ceo@mail.relaxed.test", "Hi"))
         .unwrap();
-    let e = verify(&relaxed, &subject(OTHER_IP, "bounce@other.test", "mail.relaxed.test"));
+    let e = verify(
+        &relaxed,
+        &subject(OTHER_IP, "bounce@other.test", "mail.relaxed.test"),
+    );
     assert_eq!(e.auth.dkim[0].result, AuthResult::Pass);
     assert_eq!(e.auth.dmarc, AuthResult::Pass);
 }
@@ -349,7 +377,10 @@ fn nxdomain_no_mail_host_null_mx_and_address_fallback_match_the_zone() {
 #[test]
 fn an_arc_seal_by_a_published_sealer_verifies_and_a_broken_one_fails() {
     let w = world();
-    let signed = w.rsa.sign(&message("alice@dkim.test", "List post")).unwrap();
+    let signed = w
+        .rsa
+        .sign(&message("alice@dkim.test", "List post"))
+        .unwrap();
     let sealed = w
         .sealer
         .seal(&signed, "mx.lists.test", &ArcOutput::default())
@@ -375,13 +406,23 @@ fn an_arc_seal_by_a_published_sealer_verifies_and_a_broken_one_fails() {
 
 /// Nothing in an outage may read as a failure: no false spoof.
 fn assert_nothing_fails(e: &Enrichment) {
-    let bad = [AuthResult::Fail, AuthResult::SoftFail, AuthResult::PermError];
+    let bad = [
+        AuthResult::Fail,
+        AuthResult::SoftFail,
+        AuthResult::PermError,
+    ];
     assert!(!bad.contains(&e.auth.spf), "spf {:?}", e.auth.spf);
-    assert!(e.auth.dkim.iter().all(|d| !bad.contains(&d.result)), "{:?}", e.auth.dkim);
+    assert!(
+        e.auth.dkim.iter().all(|d| !bad.contains(&d.result)),
+        "{:?}",
+        e.auth.dkim
+    );
     assert!(!bad.contains(&e.auth.dmarc), "dmarc {:?}", e.auth.dmarc);
     assert!(!bad.contains(&e.auth.arc), "arc {:?}", e.auth.arc);
     assert!(
-        e.domains.iter().all(|d| d.exists.is_none() && d.accepts_mail.is_none()),
+        e.domains
+            .iter()
+            .all(|d| d.exists.is_none() && d.accepts_mail.is_none()),
         "{:?}",
         e.domains
     );
@@ -400,24 +441,37 @@ fn a_resolver_at_a_closed_port_gives_temperror_and_no_failure() {
     let port = free_port().unwrap();
     let v = Verifier::new(outage_config(([127, 0, 0, 1], port).into())).unwrap();
     let signed = w.rsa.sign(&message("alice@dkim.test", "Hi")).unwrap();
-    let sealed = w.sealer.seal(&signed, "mx.lists.test", &ArcOutput::default()).unwrap();
+    let sealed = w
+        .sealer
+        .seal(&signed, "mx.lists.test", &ArcOutput::default())
+        .unwrap();
     let started = Instant::now();
     let e = v
-        .verify_blocking(&sealed, &subject(OTHER_IP, "bounce@spf-fail.test", "p-reject.test"))
+        .verify_blocking(
+            &sealed,
+            &subject(OTHER_IP, "bounce@spf-fail.test", "p-reject.test"),
+        )
         .unwrap();
     assert_nothing_fails(&e);
     assert_eq!(e.auth.spf, AuthResult::TempError);
     assert_eq!(e.auth.dkim[0].result, AuthResult::TempError);
     assert_eq!(e.auth.dmarc, AuthResult::TempError);
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn a_server_that_stops_gives_temperror_and_no_failure() {
     let w = world();
-    let mut server = KnotServer::start(&[Zone::new("test"), Zone::new("p-reject.test")
-        .txt("_dmarc", "v=DMARC1; p=reject")
-        .txt("@", &format!("v=spf1 ip4:{GOOD_IP} -all"))])
+    let mut server = KnotServer::start(&[
+        Zone::new("test"),
+        Zone::new("p-reject.test")
+            .txt("_dmarc", "v=DMARC1; p=reject")
+            .txt("@", &format!("v=spf1 ip4:{GOOD_IP} -all")),
+    ])
     .expect("a second server starts");
     let v = Verifier::new(outage_config(server.addr())).unwrap();
     let m = message("ceo@p-reject.test", "Wire today");
@@ -452,7 +506,9 @@ fn a_file_without_an_envelope_is_checked_from_its_boundary_hop_and_return_path()
     assert_eq!(s.client_ip, Some(GOOD_IP.parse().unwrap()));
     assert_eq!(s.helo.as_deref(), Some("mx.dkim.test"));
     assert_eq!(s.mail_from.as_deref(), Some("bounce@dkim.test"));
-    let e = verifier().verify_view_blocking(&file, &view, &Envelope::default()).unwrap();
+    let e = verifier()
+        .verify_view_blocking(&file, &view, &Envelope::default())
+        .unwrap();
     assert_eq!(e.auth.spf, AuthResult::Pass);
     assert_eq!(e.auth.dkim[0].result, AuthResult::Pass);
     assert_eq!(e.auth.dmarc, AuthResult::Pass);

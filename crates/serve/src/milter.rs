@@ -682,7 +682,8 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
                             let v = String::from_utf8_lossy(value.to_bytes());
                             // Bounded: a client sending thousands gets the
                             // first thousand removed, like recipients.
-                            if claims_authserv_id(&v, id) && m.forged_auth_results.len() < MAX_RCPT {
+                            if claims_authserv_id(&v, id) && m.forged_auth_results.len() < MAX_RCPT
+                            {
                                 m.forged_auth_results.push(m.auth_results_seen);
                             }
                         }

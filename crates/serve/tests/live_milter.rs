@@ -142,7 +142,13 @@ fn read_reply(s: &mut TcpStream) -> (u8, Vec<u8>) {
 fn step(s: &mut TcpStream, cmd: u8, data: &[u8]) {
     s.write_all(&packet(cmd, data)).unwrap();
     let (r, body) = read_reply(s);
-    assert_eq!(r, b'c', "reply to {:?}: {:?}", cmd as char, String::from_utf8_lossy(&body));
+    assert_eq!(
+        r,
+        b'c',
+        "reply to {:?}: {:?}",
+        cmd as char,
+        String::from_utf8_lossy(&body)
+    );
 }
 
 fn cstr(parts: &[&[u8]]) -> Vec<u8> {
@@ -255,9 +261,15 @@ fn the_milter_adds_its_authentication_results_with_the_live_dkim_and_dmarc_resul
         .into_bytes();
     let replies = run_through_milter(&tampered, &[]);
     let (_, _, value) = &modifications(&replies, b'i')[0];
-    assert!(value.contains("dkim=fail header.d=sender.test header.s=s1"), "{value}");
+    assert!(
+        value.contains("dkim=fail header.d=sender.test header.s=s1"),
+        "{value}"
+    );
     // SPF still passes and aligns: DMARC passes on it, as the zone says.
-    assert!(value.contains("spf=pass") && value.contains("dmarc=pass"), "{value}");
+    assert!(
+        value.contains("spf=pass") && value.contains("dmarc=pass"),
+        "{value}"
+    );
 }
 
 #[test]
@@ -267,9 +279,15 @@ fn forged_authentication_results_claiming_our_authserv_id_are_removed_and_others
     let replies = run_through_milter(
         &signed,
         &[
-            ("Authentication-Results", "mx.receiver.test; dkim=pass header.d=bank.example"),
+            (
+                "Authentication-Results",
+                "mx.receiver.test; dkim=pass header.d=bank.example",
+            ),
             ("Authentication-Results", "relay.partner.example; spf=pass"),
-            ("Authentication-Results", "MX.Receiver.Test 1; dmarc=pass header.from=bank.example"),
+            (
+                "Authentication-Results",
+                "MX.Receiver.Test 1; dmarc=pass header.from=bank.example",
+            ),
         ],
     );
     let removed: Vec<(u32, String, String)> = modifications(&replies, b'm')
