@@ -542,3 +542,45 @@ fn a_warm_cache_answers_without_asking_the_server_again() {
     // 50 warm verifications of an RSA-2048 message: well under a second.
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 }
+
+#[test]
+fn a_message_with_hundreds_of_signatures_costs_at_most_sixteen_checks() {
+    let w = world();
+    let mut m = Vec::new();
+    for i in 0..300 {
+        m.extend_from_slice(
+            format!(
+                "DKIM-Signature: v=1; a=rsa-sha256; d=dkim.test; s=missing{i}; c=relaxed/relaxed; \
+                 h=from; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AAAA\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    m.extend_from_slice(&message("alice@dkim.test", "Hi"));
+    let started = Instant::now();
+    let e = verify(&m, &subject(GOOD_IP, "bounce@dkim.test", "dkim.test"));
+    assert!(e.auth.dkim.len() <= impostor_auth::verifier::MAX_DKIM_SIGNATURES, "{}", e.auth.dkim.len());
+    assert!(e.auth.dkim.iter().all(|d| d.result != AuthResult::Pass));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[test]
+fn garbage_and_headerless_input_verifies_nothing_and_fails_nothing() {
+    let s = subject(OTHER_IP, "bounce@p-reject.test", "p-reject.test");
+    for bytes in [
+        &b""[..],
+        b"\x00\xff\xfe garbage without any header",
+        b"From \x00\r\n\r\n",
+        b"DKIM-Signature: v=1; d=\xff\xfe; s=\x00\r\n\r\nbody",
+        b"ARC-Seal: i=1; cv=none; a=rsa-sha256; d=lists.test; s=arc; b=\r\n\r\n",
+    ] {
+        let e = verify(bytes, &s);
+        assert!(
+            e.auth.dkim.iter().all(|d| d.result != AuthResult::Pass),
+            "{:?}",
+            e.auth.dkim
+        );
+        assert_ne!(e.auth.dmarc, AuthResult::Pass);
+        assert_ne!(e.auth.arc, AuthResult::Pass);
+    }
+}

@@ -213,3 +213,34 @@ fn lookalike_identities(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth_results::{AuthResult, AuthSource};
+    use crate::context::OrgProfile;
+
+    const MESSAGE: &[u8] = b"From: Alice <alice@example.org>\r\nTo: bob@example.net\r\n\
+        Subject: Invoice\r\nAuthentication-Results: mx.example.net; dkim=fail header.d=example.org\r\n\r\n\
+        Please pay the attached invoice today.\r\n";
+
+    #[test]
+    fn parsing_once_then_extracting_the_view_equals_extracting_the_bytes() {
+        let ctx = Context::builder(OrgProfile::default()).build().unwrap();
+        let x = Extractor::new(&ctx);
+        let mut inputs = Inputs::new(Envelope::default());
+        inputs.auth = Some(AuthResults {
+            dmarc: AuthResult::Pass,
+            source: AuthSource::Live,
+            ..AuthResults::default()
+        });
+        let (_, whole) = x.extract_bytes(MESSAGE, &inputs).unwrap();
+        let view = x.parse(MESSAGE, &inputs.envelope).unwrap();
+        let (view, split) = x.extract_view(view, &inputs).unwrap();
+        assert_eq!(whole.vector.values(), split.vector.values());
+        assert_eq!(whole.auth, split.auth);
+        // The live results replace what the headers said.
+        assert_eq!(view.auth.source, AuthSource::Live);
+        assert_eq!(split.auth.dmarc, AuthResult::Pass);
+    }
+}
