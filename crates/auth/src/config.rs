@@ -9,7 +9,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// The default per-query time limit, in milliseconds.
-pub const DEFAULT_TIMEOUT_MS: u64 = 800;
+pub const DEFAULT_TIMEOUT_MS: u64 = 500;
+/// The default time limit of one message's verification, in milliseconds:
+/// under the milter's default scan limit (2 s), so that during a DNS
+/// outage a message is still scored (its checks temperror) in time.
+pub const DEFAULT_MESSAGE_TIMEOUT_MS: u64 = 1500;
 /// The default number of tries per query.
 pub const DEFAULT_ATTEMPTS: usize = 2;
 /// The default cache size, in entries per record kind.
@@ -28,6 +32,9 @@ pub struct VerifierConfig {
     pub timeout: Duration,
     /// Tries per query (1 = no retry).
     pub attempts: usize,
+    /// Time limit of one message's whole verification; past it every
+    /// check still open is `temperror`.
+    pub message_timeout: Duration,
     /// Records kept per kind (TXT, MX, A, AAAA, PTR) and answers kept by
     /// the resolver; the least recently stored go first.
     pub cache_entries: usize,
@@ -46,6 +53,7 @@ impl VerifierConfig {
             resolver,
             timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
             attempts: DEFAULT_ATTEMPTS,
+            message_timeout: Duration::from_millis(DEFAULT_MESSAGE_TIMEOUT_MS),
             cache_entries: DEFAULT_CACHE_ENTRIES,
             trusted_arc_sealers: Vec::new(),
             authserv_id: DEFAULT_AUTHSERV_ID.to_string(),
@@ -58,7 +66,7 @@ impl VerifierConfig {
         if self.resolver.port() == 0 {
             return Err(AuthError::ResolverPort(self.resolver));
         }
-        if self.timeout.is_zero() {
+        if self.timeout.is_zero() || self.message_timeout.is_zero() {
             return Err(AuthError::ZeroTimeout);
         }
         if self.attempts == 0 {
@@ -110,8 +118,9 @@ pub fn parse_resolver(s: &str) -> Result<SocketAddr, AuthError> {
 /// ```toml
 /// [dns]
 /// resolver = "127.0.0.1:53"
-/// timeout_ms = 800
+/// timeout_ms = 500
 /// attempts = 2
+/// message_timeout_ms = 1500
 /// cache_entries = 10000
 /// ```
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -123,6 +132,8 @@ pub struct DnsSection {
     pub timeout_ms: Option<u64>,
     /// Tries per query.
     pub attempts: Option<usize>,
+    /// Time limit of one message's verification, milliseconds.
+    pub message_timeout_ms: Option<u64>,
     /// Cache entries per record kind.
     pub cache_entries: Option<usize>,
 }
@@ -147,6 +158,9 @@ impl DnsSection {
         }
         if let Some(a) = self.attempts {
             c.attempts = a;
+        }
+        if let Some(ms) = self.message_timeout_ms {
+            c.message_timeout = Duration::from_millis(ms);
         }
         if let Some(n) = self.cache_entries {
             c.cache_entries = n;

@@ -17,7 +17,7 @@ pub enum AuthError {
     #[error("resolver {0} has port 0; give the port the DNS server listens on")]
     ResolverPort(SocketAddr),
     /// A zero per-query time limit would fail every lookup.
-    #[error("the DNS timeout must be at least 1 ms")]
+    #[error("the DNS timeouts (timeout_ms per query, message_timeout_ms per message) must be at least 1 ms")]
     ZeroTimeout,
     /// A query must be sent at least once.
     #[error("DNS attempts must be at least 1")]

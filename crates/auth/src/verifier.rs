@@ -264,7 +264,7 @@ impl Verifier {
             return e;
         };
         message.dkim_headers.truncate(MAX_DKIM_SIGNATURES);
-        let limit = self.config.message_time_limit();
+        let limit = self.config.message_timeout;
         match tokio::time::timeout(limit, self.check(&message, subject)).await {
             Ok(e) => e,
             Err(_) => Enrichment::unknown(subject, message.dkim_headers.len()),
@@ -432,16 +432,6 @@ impl Drop for Verifier {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
-    }
-}
-
-impl VerifierConfig {
-    /// The time limit of one message's verification: every query's tries,
-    /// a few in a row (DKIM and SPF run side by side, DMARC after them).
-    pub fn message_time_limit(&self) -> std::time::Duration {
-        self.timeout
-            .saturating_mul(u32::try_from(self.attempts).unwrap_or(u32::MAX))
-            .saturating_mul(4)
     }
 }
 
