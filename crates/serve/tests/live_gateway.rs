@@ -1,4 +1,4 @@
-//! The engine and the milter verifying live against a real authoritative
+//! The engine, the HTTP service and the milter verifying live against a real authoritative
 //! DNS server (Knot on loopback, zones written by the test): the verdict
 //! reads the live results, and the milter adds its own
 //! Authentication-Results header after removing forged copies claiming
@@ -8,6 +8,7 @@ use impostor_auth::loopback::{DkimKey, KnotServer, Zone};
 use impostor_auth::{Verifier, VerifierConfig};
 use impostor_features::{AuthResult, AuthSource, Context, Envelope, OrgProfile};
 use impostor_model::artifact;
+use impostor_serve::http;
 use impostor_serve::milter::{self, MilterConfig};
 use impostor_serve::{Engine, SharedEngine};
 use std::io::{Read, Write};
@@ -22,6 +23,7 @@ struct World {
     key: DkimKey,
     engine: Arc<Engine>,
     milter: SocketAddr,
+    http: SocketAddr,
 }
 
 fn world() -> &'static World {
@@ -51,6 +53,17 @@ fn world() -> &'static World {
         let milter = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
         let shared = SharedEngine::new(engine());
+        let http_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let http = http_listener.local_addr().unwrap();
+        http_listener.set_nonblocking(true).unwrap();
+        let service = http::Service::new(
+            engine(),
+            http::HttpConfig {
+                max_message_bytes: 1 << 20,
+                token: None,
+                scan_timeout: Duration::from_secs(20),
+            },
+        );
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -58,6 +71,12 @@ fn world() -> &'static World {
                 .build()
                 .unwrap();
             rt.block_on(async move {
+                let http_listener = tokio::net::TcpListener::from_std(http_listener).unwrap();
+                tokio::spawn(async move {
+                    axum::serve(http_listener, http::router(service))
+                        .await
+                        .unwrap();
+                });
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 let config = MilterConfig {
                     quiet: true,
@@ -77,6 +96,7 @@ fn world() -> &'static World {
             key,
             engine: Arc::new(engine()),
             milter,
+            http,
         }
     })
 }
@@ -118,6 +138,33 @@ fn the_engine_scores_with_the_live_results_it_verified() {
     let j = w.engine.judge(&tampered, &env).unwrap();
     assert_eq!(j.verdict.auth.dkim[0].result, AuthResult::Fail);
     assert_eq!(j.verdict.auth.dmarc.result, AuthResult::Fail);
+}
+
+#[test]
+fn the_http_service_answers_with_the_live_results_for_the_envelope_in_the_query() {
+    let w = world();
+    let signed = w.key.sign(&message()).unwrap();
+    let mut s = TcpStream::connect(w.http).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut request = format!(
+        "POST /v1/scan?mail_from=bounce@sender.test&client_ip=127.0.0.1&helo=mx.sender.test HTTP/1.1\r\n\
+         Host: localhost\r\nContent-Type: message/rfc822\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        signed.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&signed);
+    s.write_all(&request).unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let body = response.split_once("\r\n\r\n").unwrap().1;
+    let answer: serde_json::Value = serde_json::from_str(body).unwrap();
+    let auth = &answer["auth"];
+    assert_eq!(auth["source"], "live", "{answer}");
+    assert_eq!(auth["spf"], "pass", "{answer}");
+    assert_eq!(auth["dkim"][0]["domain"], "sender.test", "{answer}");
+    assert_eq!(auth["dkim"][0]["result"], "pass", "{answer}");
+    assert_eq!(auth["dmarc"]["result"], "pass", "{answer}");
 }
 
 // ---- a milter client (the MTA side of the protocol, version 6) ----
