@@ -72,9 +72,10 @@ impl Subject {
     /// host wrote about an outside client) and the Return-Path.
     pub fn from_view(view: &MessageView, envelope: &Envelope) -> Subject {
         let hop = view.first_external();
+        // A HELO name is a domain; an address literal has no SPF record.
         let clean = |s: &str| {
             let s = s.trim().trim_matches(|c| c == '[' || c == ']');
-            (!s.is_empty()).then(|| s.to_string())
+            (!s.is_empty() && s.parse::<IpAddr>().is_err()).then(|| s.to_string())
         };
         Subject {
             client_ip: envelope.client_ip.or(hop.and_then(|h| h.ip)),

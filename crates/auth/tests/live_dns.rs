@@ -509,6 +509,14 @@ fn a_file_without_an_envelope_is_checked_from_its_boundary_hop_and_return_path()
     let e = verifier()
         .verify_view_blocking(&file, &view, &Envelope::default())
         .unwrap();
+    // A hop named only by its address literal gives no HELO name to check.
+    let literal = String::from_utf8(file.clone())
+        .unwrap()
+        .replace("from mx.dkim.test (mx.dkim.test [", "from [192.0.2.99] ([");
+    let lview = MessageView::parse(literal.as_bytes(), &Envelope::default(), &ctx).unwrap();
+    let ls = Subject::from_view(&lview, &Envelope::default());
+    assert_eq!(ls.client_ip, Some(GOOD_IP.parse().unwrap()));
+    assert_eq!(ls.helo, None);
     assert_eq!(e.auth.spf, AuthResult::Pass);
     assert_eq!(e.auth.dkim[0].result, AuthResult::Pass);
     assert_eq!(e.auth.dmarc, AuthResult::Pass);
