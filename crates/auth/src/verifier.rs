@@ -21,11 +21,9 @@ use mail_auth::{
     MessageAuthenticator, Parameters, RecordSet, SpfOutput, SpfResult, Txt, MX,
 };
 use serde::Serialize;
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
+use std::sync::Arc;
 
 /// DKIM signatures verified per message, top first; the rest are ignored
 /// (each costs a DNS query and a signature check: a hostile message must
@@ -228,12 +226,25 @@ impl Verifier {
             .map_err(|p| AuthError::Internal(panic_text(&p)))
     }
 
-    /// Verifies one message inside an async task. A panic while verifying
-    /// is contained: [`AuthError::Internal`].
-    pub async fn verify(&self, bytes: &[u8], subject: &Subject) -> Result<Enrichment, AuthError> {
-        CatchUnwind(Box::pin(self.run(bytes, subject)))
+    /// Verifies one message from inside an async task: the work runs on
+    /// the verifier's own runtime (where its DNS connections live), so the
+    /// caller's runtime may come and go. A panic while verifying is
+    /// contained: [`AuthError::Internal`].
+    pub async fn verify(
+        self: &Arc<Self>,
+        bytes: Arc<[u8]>,
+        subject: Subject,
+    ) -> Result<Enrichment, AuthError> {
+        let Some(rt) = self.runtime.as_ref() else {
+            return Err(AuthError::Internal("the DNS runtime is shut down".into()));
+        };
+        let this = Arc::clone(self);
+        rt.spawn(async move { this.run(&bytes, &subject).await })
             .await
-            .map_err(|p| AuthError::Internal(panic_text(&p)))
+            .map_err(|e| match e.try_into_panic() {
+                Ok(p) => AuthError::Internal(panic_text(&p)),
+                Err(e) => AuthError::Internal(e.to_string()),
+            })
     }
 
     /// Parses `bytes` with `envelope` under `view`'s reading of the
@@ -506,21 +517,4 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into())
-}
-
-/// Polls a future inside `catch_unwind`, so a panic in it (a bug a hostile
-/// message found in the verifier) becomes an error of that message.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn std::any::Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-            Err(p) => Poll::Ready(Err(p)),
-        }
-    }
 }

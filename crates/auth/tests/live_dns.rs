@@ -9,7 +9,7 @@ use impostor_features::{
 };
 use mail_auth::ArcOutput;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 const GOOD_IP: &str = "192.0.2.10";
@@ -532,8 +532,14 @@ fn the_async_api_agrees_with_the_blocking_one() {
         .enable_all()
         .build()
         .unwrap();
-    let live = rt.block_on(verifier().verify(&signed, &s)).unwrap();
+    let v = Arc::new(Verifier::new(VerifierConfig::new(w.server.addr())).unwrap());
+    let live = rt
+        .block_on(v.verify(signed.clone().into(), s.clone()))
+        .unwrap();
     assert_eq!(live, blocking);
+    // The caller's runtime is gone; the verifier's connections are not.
+    drop(rt);
+    assert_eq!(v.verify_blocking(&signed, &s).unwrap(), blocking);
 }
 
 #[test]
@@ -640,4 +646,23 @@ fn a_resolver_that_never_answers_is_cut_off_at_the_message_time_limit() {
     assert_eq!(e.auth.dkim[0].result, AuthResult::TempError);
     assert_eq!(e.auth.dmarc, AuthResult::TempError);
     drop(udp);
+}
+
+#[test]
+fn a_verifier_dropped_inside_an_async_task_does_not_panic() {
+    // A model reload can drop the last engine (and its verifier) in a task.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let v = Arc::new(Verifier::new(VerifierConfig::new(world().server.addr())).unwrap());
+        let s = subject(GOOD_IP, "bounce@dkim.test", "dkim.test");
+        let e = v
+            .verify(message("alice@dkim.test", "Hi").into(), s)
+            .await
+            .unwrap();
+        assert_eq!(e.auth.spf, AuthResult::Pass);
+        drop(v);
+    });
 }
