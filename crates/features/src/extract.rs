@@ -8,7 +8,7 @@ use crate::identity::IdentityReadings;
 use crate::inputs::Inputs;
 use crate::intent::IntentCategory;
 use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
-use crate::message::MessageView;
+use crate::message::{Envelope, MessageView};
 use crate::schema::{Feature, FeatureVector};
 use crate::{display_name, identity, intent, links, sender_path};
 use serde::Serialize;
@@ -75,6 +75,16 @@ impl<'c> Extractor<'c> {
         bytes: &[u8],
         inputs: &Inputs,
     ) -> Result<(MessageView, Extraction), ParseError> {
+        let view = self.parse(bytes, &inputs.envelope)?;
+        self.extract_view(view, inputs)
+    }
+
+    /// Parses one message into the view features read, for a caller that
+    /// needs the view before extraction (live verification reads its
+    /// boundary hop and envelope sender) and then extracts from the same
+    /// view with [`Extractor::extract_view`], so the message is parsed
+    /// once. A panic while parsing is contained: [`ParseError::Internal`].
+    pub fn parse(&self, bytes: &[u8], envelope: &Envelope) -> Result<MessageView, ParseError> {
         contain_panic(|| {
             // Tests make a marked message panic here (the `failpoints`
             // feature and FAILPOINTS=extract-message=panic); nothing
@@ -84,7 +94,20 @@ impl<'c> Extractor<'c> {
                 memchr::memmem::find(bytes, FAULT_MARKER).is_some(),
                 |_| Err(ParseError::Internal("fail point".into()))
             );
-            let mut view = MessageView::parse(bytes, &inputs.envelope, self.ctx)?;
+            MessageView::parse(bytes, envelope, self.ctx)
+        })
+    }
+
+    /// Extracts from a view [`Extractor::parse`] made, with what `inputs`
+    /// adds to it: the live authentication results (replacing the trusted
+    /// headers' when set) and the sender domains' DNS status. A panic
+    /// while extracting is contained: [`ParseError::Internal`].
+    pub fn extract_view(
+        &self,
+        mut view: MessageView,
+        inputs: &Inputs,
+    ) -> Result<(MessageView, Extraction), ParseError> {
+        contain_panic(|| {
             if let Some(live) = &inputs.auth {
                 view.auth = live.clone();
             }
@@ -194,5 +217,36 @@ fn lookalike_identities(
                 format!("{which} {}", m.describe()),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth_results::{AuthResult, AuthSource};
+    use crate::context::OrgProfile;
+
+    const MESSAGE: &[u8] = b"From: Alice <alice@example.org>\r\nTo: bob@example.net\r\n\
+        Subject: Invoice\r\nAuthentication-Results: mx.example.net; dkim=fail header.d=example.org\r\n\r\n\
+        Please pay the attached invoice today.\r\n";
+
+    #[test]
+    fn parsing_once_then_extracting_the_view_equals_extracting_the_bytes() {
+        let ctx = Context::builder(OrgProfile::default()).build().unwrap();
+        let x = Extractor::new(&ctx);
+        let mut inputs = Inputs::new(Envelope::default());
+        inputs.auth = Some(AuthResults {
+            dmarc: AuthResult::Pass,
+            source: AuthSource::Live,
+            ..AuthResults::default()
+        });
+        let (_, whole) = x.extract_bytes(MESSAGE, &inputs).unwrap();
+        let view = x.parse(MESSAGE, &inputs.envelope).unwrap();
+        let (view, split) = x.extract_view(view, &inputs).unwrap();
+        assert_eq!(whole.vector.values(), split.vector.values());
+        assert_eq!(whole.auth, split.auth);
+        // The live results replace what the headers said.
+        assert_eq!(view.auth.source, AuthSource::Live);
+        assert_eq!(split.auth.dmarc, AuthResult::Pass);
     }
 }

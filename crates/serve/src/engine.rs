@@ -1,6 +1,8 @@
-//! The engine every front end shares: raw message + envelope → features
-//! (impostor-features, under the org's Context) → Verdict (the Detector).
+//! The engine every front end shares: raw message + envelope → (live
+//! verification, when a Verifier is set) → features (impostor-features,
+//! under the org's Context) → Verdict (the Detector).
 
+use impostor_auth::{Enrichment, Verifier};
 use impostor_features::{contain_panic, Context, Envelope, Extractor, Inputs, ParseError};
 use impostor_model::artifact::{self, Artifact};
 use impostor_model::detector::Detector;
@@ -18,6 +20,20 @@ pub struct Engine {
     model_dir: Option<PathBuf>,
     /// SHA-256 of the model's manifest.json.
     model_id: String,
+    /// Live SPF/DKIM/DMARC/ARC over DNS before extraction, when set;
+    /// otherwise the trusted Authentication-Results headers are read.
+    verifier: Option<Arc<Verifier>>,
+}
+
+/// One message judged: the verdict, and what live verification found
+/// (`None` without a Verifier).
+#[derive(Clone, Debug)]
+pub struct Judgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The live results the features read, for a front end that reports
+    /// them (the milter's Authentication-Results header).
+    pub enrichment: Option<Enrichment>,
 }
 
 impl Engine {
@@ -30,7 +46,20 @@ impl Engine {
             model_id: artifact.manifest_sha256,
             detector: Detector::new(artifact.model),
             model_dir,
+            verifier: None,
         }
+    }
+
+    /// The same engine verifying every message live first (HTTP, milter,
+    /// and `scan` with a resolver).
+    pub fn with_verifier(mut self, verifier: Arc<Verifier>) -> Engine {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// The live verifier, when set.
+    pub fn verifier(&self) -> Option<&Arc<Verifier>> {
+        self.verifier.as_ref()
     }
 
     /// The same Context with another (verified) model: a hot reload.
@@ -40,6 +69,7 @@ impl Engine {
             model_id: artifact.manifest_sha256,
             detector: Detector::new(artifact.model),
             model_dir: self.model_dir.clone(),
+            verifier: self.verifier.clone(),
         }
     }
 
@@ -50,12 +80,34 @@ impl Engine {
     /// it: [`ParseError::Internal`], which front ends tell apart with
     /// [`ParseError::is_internal`].
     pub fn scan(&self, bytes: &[u8], envelope: &Envelope) -> Result<Verdict, ParseError> {
+        self.judge(bytes, envelope).map(|j| j.verdict)
+    }
+
+    /// The verdict and the live results behind it. The message is parsed
+    /// once: the view gives live verification its boundary hop and
+    /// envelope sender, then features are extracted from the same view.
+    /// Runs on a blocking thread (rayon, `spawn_blocking`), never inside
+    /// an async task: live verification waits for DNS there.
+    pub fn judge(&self, bytes: &[u8], envelope: &Envelope) -> Result<Judgement, ParseError> {
         contain_panic(|| {
-            // The gateway's enrichment (live authentication, sender
-            // history) fills more of the Inputs here, before extraction.
-            let inputs = Inputs::new(envelope.clone());
-            let (_, extraction) = Extractor::new(&self.context).extract_bytes(bytes, &inputs)?;
-            Ok(self.detector.verdict(&extraction))
+            let extractor = Extractor::new(&self.context);
+            let view = extractor.parse(bytes, envelope)?;
+            let mut inputs = Inputs::new(envelope.clone());
+            let enrichment = match &self.verifier {
+                Some(v) => {
+                    let e = v
+                        .verify_view_blocking(bytes, &view, envelope)
+                        .map_err(|e| ParseError::Internal(e.to_string()))?;
+                    e.apply(&mut inputs);
+                    Some(e)
+                }
+                None => None,
+            };
+            let (_, extraction) = extractor.extract_view(view, &inputs)?;
+            Ok(Judgement {
+                verdict: self.detector.verdict(&extraction),
+                enrichment,
+            })
         })
     }
 

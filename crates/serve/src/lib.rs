@@ -2,13 +2,16 @@
 //! and envelope → verdict) behind `scan`, an HTTP service and a milter,
 //! with hot reload of a verified model.
 //!
-//! - [`engine`]: raw message + envelope → verdict, under an org's Context;
+//! - [`engine`]: raw message + envelope → verdict, under an org's Context,
+//!   verified live first when an [`impostor_auth::Verifier`] is set;
 //!   the [`engine::SharedEngine`] every front end holds it in, and
 //!   [`engine::watch_model`] (reload on SIGHUP or a changed artifact,
 //!   verified first).
 //! - [`http`]: the HTTP service (axum): /v1/scan, /healthz, /metrics.
 //! - [`milter`]: the milter front end (Postfix / Sendmail): headers,
-//!   quarantine or an SMTP rejection by level, bounded and time-limited.
+//!   quarantine or an SMTP rejection by level, bounded and time-limited;
+//!   with a Verifier, its own Authentication-Results header (forged copies
+//!   claiming its authserv-id removed).
 //!
 //! What it deliberately does not do: score, verify artifacts or define
 //! verdicts (all `impostor-model`, which training and evaluation share), or
@@ -22,4 +25,4 @@ pub mod engine;
 pub mod http;
 pub mod milter;
 
-pub use engine::{Engine, SharedEngine};
+pub use engine::{Engine, Judgement, SharedEngine};

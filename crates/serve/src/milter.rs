@@ -8,7 +8,16 @@
 //! message alone, and what happens then is the operator's choice
 //! ([`ErrorPolicy`]). Text that reaches the MTA (headers, reply) is ASCII
 //! without control characters, whatever the message held.
+//!
+//! With a live [`impostor_auth::Verifier`] in the engine, the milter
+//! passes its SMTP envelope (client IP, HELO, MAIL FROM) to it and adds its
+//! own `Authentication-Results: <authserv-id>; spf=…; dkim=…; dmarc=…;
+//! arc=…` at the top of the header, after removing incoming copies that
+//! claim the same authserv-id (forged), so the MTA and mailbox rules
+//! downstream see the results.
 
+use crate::engine::Judgement;
+use impostor_auth::header::{authentication_results, claims_authserv_id, AUTHENTICATION_RESULTS};
 use impostor_features::Envelope;
 use impostor_model::verdict::{Level, Verdict};
 use indymilter::{
@@ -280,6 +289,11 @@ struct Message {
     body_start: Option<usize>,
     /// How many copies of each of our headers arrived (to delete them).
     own_headers: [i32; 4],
+    /// Authentication-Results fields seen so far.
+    auth_results_seen: i32,
+    /// The indices (1-based, among Authentication-Results fields) of those
+    /// claiming our authserv-id: forged, removed before ours is added.
+    forged_auth_results: Vec<i32>,
     /// Why this message cannot be judged (too large), once known.
     error: Option<String>,
 }
@@ -387,6 +401,9 @@ fn crlf(value: &[u8]) -> Vec<u8> {
 
 struct Shared {
     engine: SharedEngine,
+    /// The live verifier's authserv-id (None without a verifier): the
+    /// Authentication-Results header this milter writes.
+    authserv_id: Option<String>,
     config: MilterConfig,
     /// Scans running at once: a scan that outlives its time limit keeps its
     /// permit until it ends, so timed-out work cannot pile up unbounded.
@@ -395,7 +412,7 @@ struct Shared {
 
 /// The outcome of one scan attempt.
 enum Judged {
-    Verdict(Verdict),
+    Verdict(Box<Judgement>),
     /// The message could not be judged (unreadable, over the time limit).
     Error(String),
     /// A fault of ours while judging it (a contained panic).
@@ -412,10 +429,10 @@ async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope) -> Judged {
         };
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            engine.scan(&bytes, &envelope)
+            engine.judge(&bytes, &envelope)
         });
         match task.await {
-            Ok(Ok(v)) => Judged::Verdict(v),
+            Ok(Ok(j)) => Judged::Verdict(Box::new(j)),
             Ok(Err(e)) if e.is_internal() => Judged::Internal(e.to_string()),
             Ok(Err(e)) => Judged::Error(format!("unreadable message: {e}")),
             Err(e) if e.is_panic() => Judged::Internal("internal error: the scan panicked".into()),
@@ -509,6 +526,7 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
         rcpt,
         bytes,
         own_headers,
+        forged_auth_results,
         error,
         ..
     } = message;
@@ -524,8 +542,8 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
         rcpt,
         mbox_sender: None,
     };
-    let verdict = match judge(&shared, bytes, envelope).await {
-        Judged::Verdict(v) => v,
+    let judgement = match judge(&shared, bytes, envelope).await {
+        Judged::Verdict(j) => j,
         Judged::Error(e) => {
             let (status, action) = fail(&mut cx.reply, config.on_error, &e);
             log(config, format_args!("{qid} error=\"{e}\" action={action}"));
@@ -537,6 +555,10 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
             return status;
         }
     };
+    let Judgement {
+        verdict,
+        enrichment,
+    } = *judgement;
     let d = decide(&verdict, config);
     let level = verdict.level.as_str();
     let score = verdict.score;
@@ -569,6 +591,33 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
             }
         }
     }
+    if let (Some(e), Some(id)) = (&enrichment, &shared.authserv_id) {
+        // Forged copies claiming our authserv-id go first, last index down
+        // so the indices hold; ours goes on top, where readers look first.
+        for index in forged_auth_results.iter().rev() {
+            if let Err(err) = cx
+                .actions
+                .change_header(AUTHENTICATION_RESULTS, *index, None::<&str>)
+                .await
+            {
+                log(
+                    config,
+                    format_args!("{qid} cannot remove a forged {AUTHENTICATION_RESULTS}: {err}"),
+                );
+            }
+        }
+        let value = authentication_results(id, e);
+        if let Err(err) = cx
+            .actions
+            .insert_header(0, AUTHENTICATION_RESULTS, value.as_str())
+            .await
+        {
+            log(
+                config,
+                format_args!("{qid} cannot add {AUTHENTICATION_RESULTS}: {err}"),
+            );
+        }
+    }
     if let Some(reason) = &d.quarantine {
         if let Err(e) = cx.actions.quarantine(reason.as_str()).await {
             log(config, format_args!("{qid} cannot quarantine: {e}"));
@@ -579,6 +628,7 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
 
 fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
     let max = shared.config.max_message_size;
+    let authserv_id: Arc<Option<String>> = Arc::new(shared.authserv_id.clone());
     let eom_shared = shared.clone();
     Callbacks::new()
         .on_negotiate(|cx, actions, _opts| Box::pin(on_negotiate(cx, actions)))
@@ -622,9 +672,22 @@ fn callbacks(shared: Arc<Shared>) -> Callbacks<Session> {
         })
         .on_header(
             move |cx: &mut Context<Session>, name: CString, value: CString| {
+                let authserv_id = authserv_id.clone();
                 Box::pin(async move {
                     let m = &mut session(&mut cx.data).message;
                     let n = name.to_bytes();
+                    if n.eq_ignore_ascii_case(AUTHENTICATION_RESULTS.as_bytes()) {
+                        m.auth_results_seen = m.auth_results_seen.saturating_add(1);
+                        if let Some(id) = authserv_id.as_deref() {
+                            let v = String::from_utf8_lossy(value.to_bytes());
+                            // Bounded: a client sending thousands gets the
+                            // first thousand removed, like recipients.
+                            if claims_authserv_id(&v, id) && m.forged_auth_results.len() < MAX_RCPT
+                            {
+                                m.forged_auth_results.push(m.auth_results_seen);
+                            }
+                        }
+                    }
                     for (i, own) in OWN_HEADERS.iter().enumerate() {
                         if n.eq_ignore_ascii_case(own.as_bytes()) {
                             m.own_headers[i] = m.own_headers[i].saturating_add(1);
@@ -673,7 +736,12 @@ pub async fn run(
         // an idle connection beyond that is a dead or hostile peer.
         connection_timeout: Duration::from_secs(330),
     };
+    let authserv_id = engine
+        .current()
+        .verifier()
+        .map(|v| v.config().authserv_id.clone());
     let shared = Arc::new(Shared {
+        authserv_id,
         engine,
         config,
         scans: Arc::new(Semaphore::new(workers * 2)),
