@@ -3,7 +3,10 @@
 //! under the org's Context) → Verdict (the Detector).
 
 use impostor_auth::{Enrichment, Verifier};
-use impostor_features::{contain_panic, Context, Envelope, Extractor, Inputs, ParseError};
+use impostor_features::{
+    contain_panic, AuthResult, AuthResults, AuthSource, Context, DmarcPolicy, Envelope, Extraction,
+    Extractor, Feature, Inputs, ParseError,
+};
 use impostor_model::artifact::{self, Artifact};
 use impostor_model::detector::Detector;
 use impostor_model::verdict::Verdict;
@@ -34,6 +37,53 @@ pub struct Judgement {
     /// The live results the features read, for a front end that reports
     /// them (the milter's Authentication-Results header).
     pub enrichment: Option<Enrichment>,
+    /// The From domain's DMARC policy asks receivers to act on this
+    /// message (quarantine or reject), as verified live and not explained
+    /// by forwarding; `None` otherwise, and always without a Verifier.
+    pub dmarc_failure: Option<DmarcFailure>,
+}
+
+/// A message that failed DMARC, verified live, for a domain whose
+/// effective policy (p, or sp for a subdomain, as DMARC's policy discovery
+/// found it) is quarantine or reject, with nothing that explains the
+/// failure: the domain's owner asked receivers to refuse or hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DmarcFailure {
+    /// The From domain DMARC was evaluated on (lower case).
+    pub domain: String,
+    /// Quarantine or Reject (never None).
+    pub policy: DmarcPolicy,
+}
+
+impl DmarcFailure {
+    /// The failure `auth` shows, unless it is not one to enforce: results
+    /// read from headers (the milter acts only on what it verified), a
+    /// temperror or permerror (unknown, never a failure), p=none, or a
+    /// failure the features explained (mailing-list mail, or ARC from a
+    /// trusted sealer that saw DMARC pass: forwarding breaks DMARC).
+    pub fn of(auth: &AuthResults, extraction: &Extraction) -> Option<DmarcFailure> {
+        if auth.source != AuthSource::Live || auth.dmarc != AuthResult::Fail {
+            return None;
+        }
+        let policy = auth
+            .dmarc_policy
+            .filter(|p| matches!(p, DmarcPolicy::Quarantine | DmarcPolicy::Reject))?;
+        let explained = [
+            Feature::DmarcFailureExplainedByList,
+            Feature::AuthFailureExplainedByArc,
+        ]
+        .iter()
+        .any(|f| extraction.vector.get(*f) != 0.0);
+        if explained {
+            return None;
+        }
+        let domain = auth
+            .dmarc_header_from
+            .as_deref()
+            .filter(|d| !d.is_empty())?
+            .to_ascii_lowercase();
+        Some(DmarcFailure { domain, policy })
+    }
 }
 
 impl Engine {
@@ -104,9 +154,13 @@ impl Engine {
                 None => None,
             };
             let (_, extraction) = extractor.extract_view(view, &inputs)?;
+            let dmarc_failure = enrichment
+                .as_ref()
+                .and_then(|e| DmarcFailure::of(&e.auth, &extraction));
             Ok(Judgement {
                 verdict: self.detector.verdict(&extraction),
                 enrichment,
+                dmarc_failure,
             })
         })
     }
@@ -231,6 +285,66 @@ pub async fn watch_model(
         match tokio::task::spawn_blocking(move || e.reload()).await {
             Ok(outcome) => report(outcome),
             Err(e) => report(Err(format!("reload failed: {e}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(policy: Option<DmarcPolicy>) -> AuthResults {
+        AuthResults {
+            source: AuthSource::Live,
+            dmarc: AuthResult::Fail,
+            dmarc_policy: policy,
+            dmarc_header_from: Some("Bank.Test".into()),
+            ..AuthResults::default()
+        }
+    }
+
+    #[test]
+    fn a_live_dmarc_failure_under_reject_or_quarantine_is_one_to_enforce() {
+        let x = Extraction::default();
+        for p in [DmarcPolicy::Reject, DmarcPolicy::Quarantine] {
+            assert_eq!(
+                DmarcFailure::of(&failed(Some(p)), &x),
+                Some(DmarcFailure {
+                    domain: "bank.test".into(),
+                    policy: p
+                })
+            );
+        }
+        assert_eq!(DmarcFailure::of(&failed(Some(DmarcPolicy::None)), &x), None);
+        assert_eq!(DmarcFailure::of(&failed(None), &x), None);
+    }
+
+    #[test]
+    fn header_results_temperror_and_explained_failures_are_not_enforced() {
+        let x = Extraction::default();
+        let mut from_headers = failed(Some(DmarcPolicy::Reject));
+        from_headers.source = AuthSource::Header;
+        assert_eq!(DmarcFailure::of(&from_headers, &x), None);
+        for r in [
+            AuthResult::TempError,
+            AuthResult::PermError,
+            AuthResult::Pass,
+        ] {
+            let mut a = failed(Some(DmarcPolicy::Reject));
+            a.dmarc = r;
+            assert_eq!(DmarcFailure::of(&a, &x), None, "{r:?}");
+        }
+        for f in [
+            Feature::DmarcFailureExplainedByList,
+            Feature::AuthFailureExplainedByArc,
+        ] {
+            let mut x = Extraction::default();
+            x.vector.set_flag(f, true);
+            assert_eq!(
+                DmarcFailure::of(&failed(Some(DmarcPolicy::Reject)), &x),
+                None,
+                "{f:?}"
+            );
         }
     }
 }

@@ -25,4 +25,4 @@ pub mod engine;
 pub mod http;
 pub mod milter;
 
-pub use engine::{Engine, Judgement, SharedEngine};
+pub use engine::{DmarcFailure, Engine, Judgement, SharedEngine};

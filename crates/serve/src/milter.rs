@@ -15,10 +15,18 @@
 //! arc=…` at the top of the header, after removing incoming copies that
 //! claim the same authserv-id (forged), so the MTA and mailbox rules
 //! downstream see the results.
+//!
+//! It also honours the sender's DMARC policy
+//! ([`MilterConfig::honour_dmarc`]): a message whose DMARC check it
+//! verified live and saw fail, for a From domain publishing p=reject, is
+//! refused at SMTP time whatever its score; under p=quarantine it is held
+//! when quarantine is on. Nothing else triggers this: results read from
+//! headers, a DNS failure (temperror), p=none, and a failure explained by
+//! a mailing list or a trusted forwarder's ARC seal ([`DmarcFailure`]).
 
-use crate::engine::Judgement;
+use crate::engine::{DmarcFailure, Judgement};
 use impostor_auth::header::{authentication_results, claims_authserv_id, AUTHENTICATION_RESULTS};
-use impostor_features::Envelope;
+use impostor_features::{DmarcPolicy, Envelope};
 use impostor_model::verdict::{Level, Verdict};
 use indymilter::{
     Actions, Callbacks, Config, Context, ContextActions, EomContext, NegotiateContext,
@@ -93,6 +101,11 @@ pub struct MilterConfig {
     pub quiet: bool,
     /// Simultaneous MTA connections.
     pub max_connections: usize,
+    /// Act on the From domain's DMARC policy when a live check fails:
+    /// p=reject refuses the message (550 5.7.1) even below `reject_at`,
+    /// p=quarantine holds it when `quarantine_at` is set. On by default;
+    /// only live results count (never headers, never a temperror).
+    pub honour_dmarc: bool,
 }
 
 impl Default for MilterConfig {
@@ -107,6 +120,7 @@ impl Default for MilterConfig {
             max_message_size: 20 * 1024 * 1024,
             quiet: false,
             max_connections: 100,
+            honour_dmarc: true,
         }
     }
 }
@@ -205,6 +219,15 @@ fn token(s: &str) -> String {
         .collect()
 }
 
+/// A domain the message named (DMARC's From domain) as MTA-safe ASCII:
+/// letters, digits and `.-`, at most 253 bytes, the longest DNS name.
+fn domain_token(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        .take(253)
+        .collect()
+}
+
 /// The verdict's technique codes, comma-separated.
 fn techniques(v: &Verdict) -> String {
     let t: Vec<String> = v.techniques.iter().map(|t| token(t.code())).collect();
@@ -269,6 +292,37 @@ pub fn decide(v: &Verdict, config: &MilterConfig) -> Decision {
         d.reject = Some(format!("Rejected by Impostor: {why} (score {score:.3})"));
     }
     d
+}
+
+/// The actions a judged message calls for under `config`: those of its
+/// verdict ([`decide`]), and, when [`MilterConfig::honour_dmarc`], those
+/// its From domain's DMARC policy asks for after a live failure (their
+/// text replaces the verdict's: the domain owner's instruction is the
+/// more precise reason).
+pub fn decide_judged(j: &Judgement, config: &MilterConfig) -> Decision {
+    let mut d = decide(&j.verdict, config);
+    if let (true, Some(failure)) = (config.honour_dmarc, &j.dmarc_failure) {
+        apply_dmarc(&mut d, failure, config);
+    }
+    d
+}
+
+/// Adds the DMARC policy's action to `d`.
+fn apply_dmarc(d: &mut Decision, failure: &DmarcFailure, config: &MilterConfig) {
+    let domain = domain_token(&failure.domain);
+    match failure.policy {
+        DmarcPolicy::Reject => {
+            d.reject = Some(format!(
+                "Rejected by Impostor: DMARC failed for {domain}, whose policy is p=reject"
+            ));
+        }
+        DmarcPolicy::Quarantine if config.quarantine_at.is_some() => {
+            d.quarantine = Some(format!(
+                "Impostor: DMARC failed for {domain}, whose policy is p=quarantine"
+            ));
+        }
+        DmarcPolicy::Quarantine | DmarcPolicy::None => {}
+    }
 }
 
 /// One connection's state: the client, and the message being received.
@@ -555,17 +609,31 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
             return status;
         }
     };
+    let d = decide_judged(&judgement, config);
     let Judgement {
         verdict,
         enrichment,
+        dmarc_failure,
     } = *judgement;
-    let d = decide(&verdict, config);
     let level = verdict.level.as_str();
     let score = verdict.score;
     let action = d.action();
+    // Which DMARC policy was acted on, when one was: the operator sees why
+    // a message with a low score was refused or held.
+    let dmarc = match (&dmarc_failure, config.honour_dmarc) {
+        (Some(f), true) => {
+            let p = match f.policy {
+                DmarcPolicy::Reject => "reject",
+                DmarcPolicy::Quarantine => "quarantine",
+                DmarcPolicy::None => "none",
+            };
+            format!(" dmarc_policy={p} dmarc_domain={}", domain_token(&f.domain))
+        }
+        _ => String::new(),
+    };
     log(
         config,
-        format_args!("{qid} level={level} score={score:.3} action={action}"),
+        format_args!("{qid} level={level} score={score:.3} action={action}{dmarc}"),
     );
     if let Some(text) = &d.reject {
         if let Err(e) = cx
@@ -831,6 +899,72 @@ mod tests {
             ..MilterConfig::default()
         };
         assert_eq!(decide(&verdict(Level::High), &off), Decision::default());
+    }
+
+    fn judged(level: Level, policy: Option<DmarcPolicy>) -> Judgement {
+        Judgement {
+            verdict: verdict(level),
+            enrichment: None,
+            dmarc_failure: policy.map(|policy| DmarcFailure {
+                domain: "bank.test\r\n550 x".into(),
+                policy,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_dmarc_reject_failure_is_refused_below_every_level_and_names_the_domain() {
+        let off = MilterConfig {
+            tag_at: None,
+            quarantine_at: None,
+            reject_at: None,
+            ..MilterConfig::default()
+        };
+        let d = decide_judged(&judged(Level::None, Some(DmarcPolicy::Reject)), &off);
+        assert_eq!(
+            d.reject.as_deref(),
+            Some("Rejected by Impostor: DMARC failed for bank.test550x, whose policy is p=reject")
+        );
+        assert_eq!(d.action(), "reject");
+        // The domain owner's reason replaces the model's.
+        let d = decide_judged(
+            &judged(Level::High, Some(DmarcPolicy::Reject)),
+            &MilterConfig::default(),
+        );
+        assert!(d.reject.unwrap().contains("p=reject"));
+    }
+
+    #[test]
+    fn a_dmarc_quarantine_failure_is_held_only_when_quarantine_is_on() {
+        let on = MilterConfig::default();
+        let d = decide_judged(&judged(Level::None, Some(DmarcPolicy::Quarantine)), &on);
+        assert_eq!(d.action(), "quarantine");
+        assert!(d.quarantine.unwrap().contains("p=quarantine"));
+        let off = MilterConfig {
+            quarantine_at: None,
+            ..MilterConfig::default()
+        };
+        let d = decide_judged(&judged(Level::None, Some(DmarcPolicy::Quarantine)), &off);
+        assert_eq!(d, Decision::default());
+    }
+
+    #[test]
+    fn with_dmarc_policy_ignored_only_the_level_decides() {
+        let ignore = MilterConfig {
+            honour_dmarc: false,
+            ..MilterConfig::default()
+        };
+        for policy in [DmarcPolicy::Reject, DmarcPolicy::Quarantine] {
+            let j = judged(Level::Low, Some(policy));
+            assert_eq!(decide_judged(&j, &ignore), decide(&j.verdict, &ignore));
+            assert_eq!(decide_judged(&j, &ignore).action(), "tag");
+        }
+        // And with no failure to enforce, honouring changes nothing.
+        let j = judged(Level::Medium, None);
+        assert_eq!(
+            decide_judged(&j, &MilterConfig::default()),
+            decide(&j.verdict, &MilterConfig::default())
+        );
     }
 
     #[test]

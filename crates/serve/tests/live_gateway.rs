@@ -2,15 +2,18 @@
 //! DNS server (Knot on loopback, zones written by the test): the verdict
 //! reads the live results, and the milter adds its own
 //! Authentication-Results header after removing forged copies claiming
-//! its authserv-id. Fails loudly when knotd is missing.
+//! its authserv-id; it refuses (p=reject) or holds (p=quarantine) what
+//! fails DMARC live, unless told to ignore the policy, and never on a DNS
+//! failure. Fails loudly when knotd is missing.
 
 use impostor_auth::loopback::{DkimKey, KnotServer, Zone};
 use impostor_auth::{Verifier, VerifierConfig};
-use impostor_features::{AuthResult, AuthSource, Context, Envelope, OrgProfile};
+use impostor_features::{AuthResult, AuthSource, Context, DmarcPolicy, Envelope, OrgProfile};
 use impostor_model::artifact;
+use impostor_model::Level;
 use impostor_serve::http;
 use impostor_serve::milter::{self, MilterConfig};
-use impostor_serve::{Engine, SharedEngine};
+use impostor_serve::{DmarcFailure, Engine, SharedEngine};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, OnceLock};
@@ -23,7 +26,19 @@ struct World {
     key: DkimKey,
     engine: Arc<Engine>,
     milter: SocketAddr,
+    /// Honours DMARC policies; rejects and quarantines by level are off
+    /// (high) so that what it refuses or holds, DMARC decided.
+    enforcing: SocketAddr,
+    /// Told to ignore DMARC policies (`honour_dmarc: false`).
+    ignoring: SocketAddr,
     http: SocketAddr,
+}
+
+fn bind() -> (std::net::TcpListener, SocketAddr) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    (listener, addr)
 }
 
 fn world() -> &'static World {
@@ -39,6 +54,16 @@ fn world() -> &'static World {
                 .record("@", "MX", "10 mx.sender.test.")
                 .record("mx", "A", "127.0.0.1")
                 .dkim_key(&key),
+            // Domains the client at 127.0.0.1 may not send for: its mail
+            // (MAIL FROM bounce@sender.test, unsigned) fails DMARC.
+            Zone::new("reject.test")
+                .txt("@", "v=spf1 -all")
+                .txt("_dmarc", "v=DMARC1; p=reject")
+                .record("@", "A", "192.0.2.1"),
+            Zone::new("quarantine.test")
+                .txt("@", "v=spf1 -all")
+                .txt("_dmarc", "v=DMARC1; p=quarantine")
+                .record("@", "A", "192.0.2.1"),
         ];
         let server = KnotServer::start(&zones)
             .unwrap_or_else(|e| panic!("these tests need a real DNS server: {e}"));
@@ -49,9 +74,9 @@ fn world() -> &'static World {
             let ctx = Context::builder(OrgProfile::default()).build().unwrap();
             Engine::new(ctx, artifact::builtin().unwrap(), None).with_verifier(verifier.clone())
         };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let milter = listener.local_addr().unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let (listener, milter) = bind();
+        let (enforcing_listener, enforcing) = bind();
+        let (ignoring_listener, ignoring) = bind();
         let shared = SharedEngine::new(engine());
         let http_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let http = http_listener.local_addr().unwrap();
@@ -77,6 +102,37 @@ fn world() -> &'static World {
                         .await
                         .unwrap();
                 });
+                let run = |l: std::net::TcpListener, config: MilterConfig| {
+                    let l = tokio::net::TcpListener::from_std(l).unwrap();
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        milter::run(l, shared, config, std::future::pending::<()>())
+                            .await
+                            .unwrap();
+                    });
+                };
+                let quiet = MilterConfig {
+                    quiet: true,
+                    timeout: Duration::from_secs(20),
+                    ..MilterConfig::default()
+                };
+                run(
+                    enforcing_listener,
+                    MilterConfig {
+                        reject_at: None,
+                        quarantine_at: Some(Level::High),
+                        ..quiet.clone()
+                    },
+                );
+                run(
+                    ignoring_listener,
+                    MilterConfig {
+                        reject_at: None,
+                        quarantine_at: None,
+                        honour_dmarc: false,
+                        ..quiet.clone()
+                    },
+                );
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 let config = MilterConfig {
                     quiet: true,
@@ -96,6 +152,8 @@ fn world() -> &'static World {
             key,
             engine: Arc::new(engine()),
             milter,
+            enforcing,
+            ignoring,
             http,
         }
     })
@@ -207,10 +265,10 @@ fn cstr(parts: &[&[u8]]) -> Vec<u8> {
     v
 }
 
-/// One message through a session; the end-of-message replies.
-fn send(headers: &[(&str, &str)], body: &str) -> Vec<(u8, Vec<u8>)> {
-    let w = world();
-    let mut s = TcpStream::connect(w.milter).unwrap();
+/// One message through a session with the milter at `to`; the
+/// end-of-message replies.
+fn send(to: SocketAddr, headers: &[(&str, &str)], body: &str) -> Vec<(u8, Vec<u8>)> {
+    let mut s = TcpStream::connect(to).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut neg = Vec::new();
     neg.extend_from_slice(&6u32.to_be_bytes());
@@ -277,10 +335,14 @@ fn modifications(replies: &[(u8, Vec<u8>)], kind: u8) -> Vec<(u32, String, Strin
 }
 
 fn run_through_milter(raw: &[u8], extra: &[(&str, &str)]) -> Vec<(u8, Vec<u8>)> {
+    run_through(world().milter, raw, extra)
+}
+
+fn run_through(to: SocketAddr, raw: &[u8], extra: &[(&str, &str)]) -> Vec<(u8, Vec<u8>)> {
     let (f, body) = fields(raw);
     let mut headers: Vec<(&str, &str)> = extra.to_vec();
     headers.extend(f.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-    send(&headers, &body)
+    send(to, &headers, &body)
 }
 
 #[test]
@@ -351,4 +413,124 @@ fn forged_authentication_results_claiming_our_authserv_id_are_removed_and_others
         ]
     );
     assert_eq!(modifications(&replies, b'i').len(), 1);
+}
+
+/// An unsigned message from `from`, sent by the client at 127.0.0.1 with
+/// MAIL FROM bounce@sender.test: SPF passes for sender.test, which is not
+/// aligned with the From domain.
+fn unsigned_from(from: &str) -> Vec<u8> {
+    format!(
+        "From: The CEO <{from}>\r\nTo: bob@receiver.test\r\nSubject: Quarterly figures\r\n\
+         Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <2@sender.test>\r\n\r\n\
+         The figures are attached.\r\n"
+    )
+    .into_bytes()
+}
+
+/// The final reply and, when the message was held, the hold reason.
+fn outcome(replies: &[(u8, Vec<u8>)]) -> (u8, String, Option<String>) {
+    let (last, data) = replies.last().expect("a final reply");
+    let held = replies.iter().find(|(r, _)| *r == b'q').map(|(_, d)| {
+        String::from_utf8_lossy(d)
+            .trim_end_matches('\0')
+            .to_string()
+    });
+    (
+        *last,
+        String::from_utf8_lossy(data)
+            .trim_end_matches('\0')
+            .to_string(),
+        held,
+    )
+}
+
+#[test]
+fn the_engine_names_a_live_dmarc_failure_under_reject_with_its_domain() {
+    let w = world();
+    let j = w
+        .engine
+        .judge(&unsigned_from("ceo@reject.test"), &envelope())
+        .unwrap();
+    assert_eq!(
+        j.dmarc_failure,
+        Some(DmarcFailure {
+            domain: "reject.test".into(),
+            policy: DmarcPolicy::Reject
+        }),
+        "{:?}",
+        j.enrichment
+    );
+    // DMARC passes for a signed message of sender.test: nothing to enforce.
+    let signed = w.key.sign(&message()).unwrap();
+    assert_eq!(
+        w.engine.judge(&signed, &envelope()).unwrap().dmarc_failure,
+        None
+    );
+}
+
+#[test]
+fn the_milter_refuses_a_message_failing_dmarc_under_p_reject_and_names_the_domain() {
+    let w = world();
+    let (reply, text, held) = outcome(&run_through(
+        w.enforcing,
+        &unsigned_from("ceo@reject.test"),
+        &[],
+    ));
+    assert_eq!(reply, b'y', "an SMTP reply: {text}");
+    assert!(
+        text.starts_with("550 5.7.1 ")
+            && text.contains("DMARC failed for reject.test, whose policy is p=reject"),
+        "{text}"
+    );
+    assert_eq!(held, None);
+    // A genuine, signed message through the same milter is accepted.
+    let signed = w.key.sign(&message()).unwrap();
+    let (reply, text, held) = outcome(&run_through(w.enforcing, &signed, &[]));
+    assert_eq!((reply, held), (b'c', None), "{text}");
+}
+
+#[test]
+fn the_milter_holds_a_message_failing_dmarc_under_p_quarantine() {
+    let w = world();
+    let (reply, text, held) = outcome(&run_through(
+        w.enforcing,
+        &unsigned_from("ceo@quarantine.test"),
+        &[],
+    ));
+    assert_eq!(reply, b'c', "accepted, then held: {text}");
+    let held = held.expect("a quarantine request");
+    assert!(
+        held.contains("DMARC failed for quarantine.test, whose policy is p=quarantine"),
+        "{held}"
+    );
+}
+
+#[test]
+fn a_milter_told_to_ignore_dmarc_policies_accepts_what_fails_them() {
+    let w = world();
+    for from in ["ceo@reject.test", "ceo@quarantine.test"] {
+        let (reply, text, held) = outcome(&run_through(w.ignoring, &unsigned_from(from), &[]));
+        assert_eq!((reply, held), (b'c', None), "{from}: {text}");
+    }
+}
+
+#[test]
+fn a_dns_outage_is_temperror_and_never_enforces_a_dmarc_policy() {
+    let port = impostor_auth::loopback::free_port().unwrap();
+    let mut c = VerifierConfig::new(([127, 0, 0, 1], port).into());
+    c.timeout = Duration::from_millis(200);
+    c.attempts = 1;
+    let verifier = Arc::new(Verifier::new(c).unwrap());
+    let ctx = Context::builder(OrgProfile::default()).build().unwrap();
+    let engine = Engine::new(ctx, artifact::builtin().unwrap(), None).with_verifier(verifier);
+    let j = engine
+        .judge(&unsigned_from("ceo@reject.test"), &envelope())
+        .unwrap();
+    assert_eq!(j.verdict.auth.dmarc.result, AuthResult::TempError);
+    assert_eq!(j.dmarc_failure, None);
+    let d = milter::decide_judged(&j, &MilterConfig::default());
+    assert!(
+        d.reject.as_deref().is_none_or(|r| !r.contains("DMARC")),
+        "{d:?}"
+    );
 }
