@@ -128,6 +128,17 @@ pub struct MilterArgs {
     /// How often to look for a changed model directory, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 2000)]
     reload_poll_ms: u64,
+    /// What to do when a message fails DMARC as verified live (with a
+    /// resolver) and its From domain publishes p=reject or p=quarantine.
+    /// honour: p=reject is refused at SMTP time (`550 5.7.1 Rejected by
+    /// Impostor: DMARC failed for DOMAIN, whose policy is p=reject`) even
+    /// when the score is low or --reject-at is off, and p=quarantine is put
+    /// on hold unless --quarantine-at is off. ignore: only the score
+    /// decides. Never acted on: results read from headers (no resolver), a
+    /// DNS failure (temperror), p=none, and mailing-list or forwarded mail
+    /// whose failure is explained (ARC sealed by a trusted sealer).
+    #[arg(long, value_enum, value_name = "ACTION", default_value = "honour")]
+    dmarc_policy: DmarcPolicyAction,
 }
 
 fn threshold(flag: &str, value: &str) -> Result<Option<Level>> {
@@ -155,6 +166,7 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
         max_message_size: args.max_message_size,
         quiet: args.quiet,
         max_connections: args.max_connections,
+        honour_dmarc: args.dmarc_policy == DmarcPolicyAction::Honour,
     };
     config.validate().map_err(|e| match e {
         MilterConfigError::QuarantineAboveReject { quarantine, reject } => anyhow!(
@@ -214,4 +226,13 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
             _ = int.recv() => {}
         }
     })
+}
+
+/// `--dmarc-policy`: whether the From domain's DMARC policy is acted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DmarcPolicyAction {
+    /// Refuse (p=reject) or hold (p=quarantine) what fails DMARC live.
+    Honour,
+    /// Let only the score decide.
+    Ignore,
 }
