@@ -2,14 +2,20 @@
 //! queue and Maildir in a temporary directory, listening on loopback only)
 //! hands the seed scenarios to `impostor milter`; attacks are rejected at
 //! SMTP time, tagged, or held, and genuine mail is delivered untouched.
+//! With `--resolver` pointing at a real DNS server (Knot on loopback,
+//! zones written by the test), the milter verifies live: a message signed
+//! at run time is delivered with the milter's own Authentication-Results
+//! (dkim=pass), and one failing DMARC under p=reject is refused at SMTP
+//! time.
 //!
-//! Needs the Debian `postfix` package and root (Postfix's daemons drop to
-//! the postfix user; .ci/run installs it). Neither is optional: a missing
-//! one fails the test rather than skipping it.
+//! Needs the Debian `postfix` and `knot` packages and root (Postfix's
+//! daemons drop to the postfix user; .ci/setup installs both). None is
+//! optional: a missing one fails the test rather than skipping it.
 
 mod support;
 use support::free_port;
 
+use impostor_auth::loopback::{DkimKey, KnotServer, Zone};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -297,8 +303,15 @@ fn return_path(raw: &[u8]) -> String {
         .unwrap_or_else(|| "sender@example.org".into())
 }
 
-/// Sends one message; the reply to the end of DATA.
+/// Sends one message, MAIL FROM its Return-Path; the reply to the end of
+/// DATA.
 fn smtp_send(port: u16, raw: &[u8]) -> (u16, String) {
+    smtp_send_from(port, &return_path(raw), raw)
+}
+
+/// Sends one message with MAIL FROM `mail_from`; the reply to the end of
+/// DATA.
+fn smtp_send_from(port: u16, mail_from: &str, raw: &[u8]) -> (u16, String) {
     let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
@@ -309,7 +322,7 @@ fn smtp_send(port: u16, raw: &[u8]) -> (u16, String) {
     w.write_all(b"EHLO client.impostor-test.invalid\r\n")
         .unwrap();
     expect(&mut r, 250, "EHLO");
-    w.write_all(format!("MAIL FROM:<{}>\r\n", return_path(raw)).as_bytes())
+    w.write_all(format!("MAIL FROM:<{mail_from}>\r\n").as_bytes())
         .unwrap();
     expect(&mut r, 250, "MAIL FROM");
     w.write_all(format!("RCPT TO:<{RCPT}>\r\n").as_bytes())
@@ -521,6 +534,159 @@ fn postfix_rejects_tags_and_holds_attacks_and_delivers_genuine_mail() {
     );
     eprintln!(
         "postfix end-to-end took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// A message from `from` to the test's recipient, CRLF line ends.
+fn live_message(from: &str, subject: &str, body: &str) -> Vec<u8> {
+    let domain = from.rsplit_once('@').map_or("", |(_, d)| d);
+    format!(
+        "From: {from}\r\nTo: Jessie <{RCPT}>\r\nSubject: {subject}\r\n\
+         Date: Fri, 04 Dec 2026 10:00:00 +0000\r\nMessage-ID: <{subject_id}@{domain}>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        subject_id = subject.len()
+    )
+    .into_bytes()
+}
+
+/// A header block's fields, continuation lines unfolded: (name, value).
+fn header_fields(message: &str) -> Vec<(String, String)> {
+    let message = message.replace("\r\n", "\n");
+    let head = message
+        .split_once("\n\n")
+        .map_or(message.as_str(), |(h, _)| h);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = fields.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+        } else if let Some((n, v)) = line.split_once(':') {
+            fields.push((n.to_string(), v.trim().to_string()));
+        }
+    }
+    fields
+}
+
+#[test]
+fn with_a_resolver_postfix_delivers_live_verified_mail_with_its_results_and_refuses_a_dmarc_reject_failure(
+) {
+    let started = Instant::now();
+    // The zones are the truth: signed.test lets the test's client
+    // (127.0.0.1) send and publishes the key signing its mail;
+    // reject.test lets only 192.0.2.1 send and asks for rejection. The
+    // parent `test` zone answers DMARC's walk towards the organisational
+    // domain (without it the walk gets no answer: temperror).
+    let key = DkimKey::rsa("signed.test", "mail2026", 2048);
+    let knot = KnotServer::start(&[
+        Zone::new("test"),
+        Zone::new("signed.test")
+            .txt("@", "v=spf1 ip4:127.0.0.1 -all")
+            .txt("_dmarc", "v=DMARC1; p=reject")
+            .record("@", "MX", "10 mx.signed.test.")
+            .record("mx", "A", "127.0.0.1")
+            .dkim_key(&key),
+        Zone::new("reject.test")
+            .txt("@", "v=spf1 ip4:192.0.2.1 -all")
+            .txt("_dmarc", "v=DMARC1; p=reject")
+            .record("@", "MX", "10 mx.reject.test.")
+            .record("mx", "A", "192.0.2.1"),
+    ])
+    .unwrap_or_else(|e| panic!("this test needs a real DNS server (knot, see .ci/setup): {e}"));
+    let resolver = knot.addr().to_string();
+    // Rejection and quarantine by score are off: what is refused here, the
+    // sender's DMARC policy refused (--dmarc-policy honour, the default).
+    let milter = Milter::start(&[
+        "--resolver",
+        &resolver,
+        "--reject-at",
+        "off",
+        "--quarantine-at",
+        "off",
+        "--timeout-ms",
+        "20000",
+    ]);
+    let pf = Postfix::new(milter.addr.port());
+
+    // 1. Spoofed: reject.test's name, sent from an address its SPF does
+    // not list, unsigned: DMARC fails under p=reject.
+    let spoof = live_message(
+        "The CEO <ceo@reject.test>",
+        "Wire transfer today",
+        "Please wire the amount below before noon and keep this between us.",
+    );
+    let (code, text) = smtp_send_from(pf.port, "ceo@reject.test", &spoof);
+    assert_eq!(
+        code,
+        550,
+        "a DMARC p=reject failure is refused: {text}\n{}\n{}",
+        milter.log(),
+        pf.log()
+    );
+    assert!(
+        text.starts_with("550 5.7.1 ")
+            && text.contains("DMARC failed for reject.test, whose policy is p=reject"),
+        "the reply names the domain and its policy: {text}"
+    );
+
+    // 2. Genuine: signed at run time with signed.test's key, from an
+    // address its SPF lists.
+    let genuine = key
+        .sign(&live_message(
+            "Alice Martin <alice@signed.test>",
+            "Quarterly figures",
+            "The figures you asked for are attached; the board meets on Friday.",
+        ))
+        .unwrap();
+    let (code, text) = smtp_send_from(pf.port, "bounce@signed.test", &genuine);
+    assert_eq!(
+        code,
+        250,
+        "the signed message is accepted: {text}\n{}",
+        milter.log()
+    );
+    pf.delivered(1);
+    // A spoof wrongly queued would arrive about as fast: give it a moment.
+    std::thread::sleep(Duration::from_secs(1));
+    let delivered = pf.delivered(0);
+    assert_eq!(
+        delivered.len(),
+        1,
+        "only the genuine message is delivered:\n{delivered:?}"
+    );
+    let got = delivered_copy(&delivered, &genuine, "the signed message");
+    let results: Vec<String> = header_fields(got)
+        .into_iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Authentication-Results"))
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(
+        results.len(),
+        1,
+        "the milter adds one Authentication-Results:\n{got}"
+    );
+    let ours = &results[0];
+    let authserv_id = ours.split(';').next().unwrap_or_default().trim();
+    assert!(
+        !authserv_id.is_empty() && !authserv_id.contains('='),
+        "it opens with the milter's authserv-id: {ours}"
+    );
+    for part in [
+        "spf=pass smtp.mailfrom=bounce@signed.test",
+        "dkim=pass header.d=signed.test header.s=mail2026",
+        "dmarc=pass (p=reject) header.from=signed.test",
+    ] {
+        assert!(ours.contains(part), "{part:?} in {ours:?}\n{got}");
+    }
+    assert!(
+        pf.log().contains("milter-reject") && pf.log().contains("reject.test"),
+        "Postfix logs the milter's rejection\n{}",
+        pf.log()
+    );
+    eprintln!(
+        "postfix end-to-end with live verification took {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }
