@@ -1,23 +1,13 @@
 //! How live verification is set up: the one resolver it asks, time limits,
 //! cache size, trusted ARC sealers and the authserv-id a gateway writes.
 //! The command line's `--resolver IP:PORT` and the org TOML's `[dns]`
-//! table ([`DnsSection`]) both end here.
+//! table (read by impostor-features into [`DnsSettings`]) both end here.
 
 use crate::error::AuthError;
-use serde::Deserialize;
+use impostor_features::DnsSettings;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-/// The default per-query time limit, in milliseconds.
-pub const DEFAULT_TIMEOUT_MS: u64 = 500;
-/// The default time limit of one message's verification, in milliseconds:
-/// under the milter's default scan limit (2 s), so that during a DNS
-/// outage a message is still scored (its checks temperror) in time.
-pub const DEFAULT_MESSAGE_TIMEOUT_MS: u64 = 1500;
-/// The default number of tries per query.
-pub const DEFAULT_ATTEMPTS: usize = 2;
-/// The default cache size, in entries per record kind.
-pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
 /// The default authserv-id of the Authentication-Results header written.
 pub const DEFAULT_AUTHSERV_ID: &str = "impostor";
 
@@ -47,14 +37,15 @@ pub struct VerifierConfig {
 }
 
 impl VerifierConfig {
-    /// Defaults for everything but the resolver.
+    /// Defaults for everything but the resolver (those of
+    /// [`DnsSettings`], and the authserv-id `impostor`).
     pub fn new(resolver: SocketAddr) -> VerifierConfig {
         VerifierConfig {
             resolver,
-            timeout: Duration::from_millis(DEFAULT_TIMEOUT_MS),
-            attempts: DEFAULT_ATTEMPTS,
-            message_timeout: Duration::from_millis(DEFAULT_MESSAGE_TIMEOUT_MS),
-            cache_entries: DEFAULT_CACHE_ENTRIES,
+            timeout: Duration::from_millis(DnsSettings::DEFAULT_TIMEOUT_MS),
+            attempts: DnsSettings::DEFAULT_ATTEMPTS,
+            message_timeout: Duration::from_millis(DnsSettings::DEFAULT_MESSAGE_TIMEOUT_MS),
+            cache_entries: DnsSettings::DEFAULT_CACHE_ENTRIES,
             trusted_arc_sealers: Vec::new(),
             authserv_id: DEFAULT_AUTHSERV_ID.to_string(),
         }
@@ -113,58 +104,26 @@ pub fn parse_resolver(s: &str) -> Result<SocketAddr, AuthError> {
         })
 }
 
-/// The org TOML's `[dns]` table:
-///
-/// ```toml
-/// [dns]
-/// resolver = "127.0.0.1:53"
-/// timeout_ms = 500
-/// attempts = 2
-/// message_timeout_ms = 1500
-/// cache_entries = 10000
-/// ```
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct DnsSection {
-    /// `IP:PORT` or `IP` of the resolver.
-    pub resolver: Option<String>,
-    /// Per-query time limit, milliseconds.
-    pub timeout_ms: Option<u64>,
-    /// Tries per query.
-    pub attempts: Option<usize>,
-    /// Time limit of one message's verification, milliseconds.
-    pub message_timeout_ms: Option<u64>,
-    /// Cache entries per record kind.
-    pub cache_entries: Option<usize>,
-}
-
-impl DnsSection {
-    /// The settings this table and a command line's `--resolver` (which
-    /// wins) make, checked; `Ok(None)` when neither names a resolver (no
-    /// live verification). The sealers and authserv-id come from the rest
-    /// of the org profile and the gateway's options.
-    pub fn config(
-        &self,
-        cli_resolver: Option<&str>,
+impl VerifierConfig {
+    /// The settings of the org profile's `[dns]` table (checked by
+    /// impostor-features: [`DnsSettings`]) and a command line's
+    /// `--resolver` (which wins), checked; `Ok(None)` when neither names a
+    /// resolver (no live verification). The sealers come from the rest of
+    /// the org profile, the authserv-id from the gateway's options.
+    pub fn from_settings(
+        dns: &DnsSettings,
+        cli_resolver: Option<SocketAddr>,
         trusted_arc_sealers: &[String],
         authserv_id: Option<&str>,
     ) -> Result<Option<VerifierConfig>, AuthError> {
-        let Some(r) = cli_resolver.or(self.resolver.as_deref()) else {
+        let Some(resolver) = cli_resolver.or(dns.resolver) else {
             return Ok(None);
         };
-        let mut c = VerifierConfig::new(parse_resolver(r)?);
-        if let Some(ms) = self.timeout_ms {
-            c.timeout = Duration::from_millis(ms);
-        }
-        if let Some(a) = self.attempts {
-            c.attempts = a;
-        }
-        if let Some(ms) = self.message_timeout_ms {
-            c.message_timeout = Duration::from_millis(ms);
-        }
-        if let Some(n) = self.cache_entries {
-            c.cache_entries = n;
-        }
+        let mut c = VerifierConfig::new(resolver);
+        c.timeout = dns.timeout;
+        c.attempts = dns.attempts;
+        c.message_timeout = dns.message_timeout;
+        c.cache_entries = dns.cache_entries;
         c.trusted_arc_sealers = trusted_arc_sealers.to_vec();
         if let Some(id) = authserv_id {
             c.authserv_id = id.to_string();
@@ -219,18 +178,25 @@ mod tests {
 
     #[test]
     fn the_command_line_resolver_wins_over_the_dns_table() {
-        let t: DnsSection =
-            toml::from_str("resolver = \"127.0.0.1:53\"\ntimeout_ms = 250\ncache_entries = 7\n")
-                .unwrap();
-        let c = t
-            .config(Some("127.0.0.2:5300"), &[], Some("mx.example.org"))
+        let org = impostor_features::OrgProfile::from_toml(
+            "name = \"x\"\n[dns]\nresolver = \"127.0.0.1:53\"\ntimeout_ms = 250\ncache_entries = 7\n",
+            std::path::Path::new("org.toml"),
+        )
+        .unwrap();
+        let dns = org.dns_settings().unwrap();
+        let cli = Some("127.0.0.2:5300".parse().unwrap());
+        let c = VerifierConfig::from_settings(&dns, cli, &[], Some("mx.example.org"))
             .unwrap()
             .unwrap();
         assert_eq!(c.resolver, "127.0.0.2:5300".parse().unwrap());
         assert_eq!(c.timeout, Duration::from_millis(250));
         assert_eq!(c.cache_entries, 7);
         assert_eq!(c.authserv_id, "mx.example.org");
-        assert_eq!(DnsSection::default().config(None, &[], None).unwrap(), None);
-        assert!(toml::from_str::<DnsSection>("resolvr = \"x\"").is_err());
+        let from_table = VerifierConfig::from_settings(&dns, None, &[], None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(from_table.resolver, "127.0.0.1:53".parse().unwrap());
+        let none = VerifierConfig::from_settings(&DnsSettings::default(), None, &[], None);
+        assert_eq!(none.unwrap(), None);
     }
 }

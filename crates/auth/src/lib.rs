@@ -17,8 +17,9 @@
 //! (the features crate's trust chain does), sign, seal or send mail, or
 //! cache anything on disk.
 //!
-//! - [`config`]: [`VerifierConfig`] (checked at construction) and the org
-//!   TOML's `[dns]` table ([`DnsSection`]).
+//! - [`config`]: [`VerifierConfig`] (checked at construction), built from
+//!   the org TOML's `[dns]` table ([`impostor_features::DnsSettings`]) and
+//!   `--resolver`.
 //! - [`verifier`]: [`Verifier`] (async [`Verifier::verify`] and
 //!   [`Verifier::verify_blocking`] for worker threads), [`Subject`] (what
 //!   is checked: client IP, HELO, MAIL FROM, the From domain) and
@@ -40,6 +41,6 @@ pub mod header;
 pub mod loopback;
 pub mod verifier;
 
-pub use config::{DnsSection, VerifierConfig};
+pub use config::{parse_resolver, VerifierConfig, DEFAULT_AUTHSERV_ID};
 pub use error::AuthError;
 pub use verifier::{Enrichment, Subject, Verifier};

@@ -342,6 +342,8 @@ impl Verifier {
         }
         let (arc_result, sealers) = arc_outcome(&arc);
         auth.arc = arc_result;
+        // Features read the sealers most recent first.
+        auth.arc_sealers = sealers.iter().rev().cloned().collect();
         let arc_trusted_sealer = arc_result == AuthResult::Pass
             && sealers
                 .last()

@@ -1,12 +1,16 @@
-//! What the gateway commands (scan, serve, milter) share: the model option
-//! and building the Engine.
+//! What the gateway commands (scan, serve, milter) share: the model option,
+//! live authentication, and building the Engine.
 
 use crate::org::OrgArgs;
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context as _, Result};
 use clap::Args;
+use impostor_auth::{parse_resolver, Verifier, VerifierConfig};
+use impostor_features::Envelope;
 use impostor_model::artifact;
 use impostor_serve::Engine;
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The model option of the gateway commands.
 #[derive(Args, Debug, Clone)]
@@ -29,8 +33,84 @@ impl ModelArgs {
     }
 }
 
-/// The org's Context and the verified model, as one Engine.
-pub fn engine(org: &OrgArgs, model: &ModelArgs) -> Result<Engine> {
+/// Live authentication: SPF, DKIM, DMARC and ARC verified over DNS before
+/// the features are read.
+#[derive(Args, Debug, Clone, Default)]
+pub struct LiveArgs {
+    /// Verify SPF, DKIM, DMARC and ARC live, asking only this DNS server
+    /// (IP:PORT, or an IP for port 53; a recursive resolver, or one
+    /// authoritative for the zones asked). Default: the org profile's
+    /// [dns] resolver. Without either, the verdicts that the org's trusted
+    /// receivers wrote into Authentication-Results are read instead. A DNS
+    /// failure is a temperror (unknown), never a fail.
+    #[arg(long, value_name = "IP:PORT")]
+    pub resolver: Option<String>,
+}
+
+impl LiveArgs {
+    /// The verifier these options and the org profile ask for; `None`
+    /// when no resolver is named (header mode).
+    pub fn verifier(&self, org: &OrgArgs, authserv_id: Option<&str>) -> Result<Option<Verifier>> {
+        let profile = org.profile()?;
+        let dns = profile
+            .dns_settings()
+            .map_err(|e| anyhow!("{e}; fix the [dns] table of the org profile"))?;
+        let cli = self
+            .resolver
+            .as_deref()
+            .map(parse_resolver)
+            .transpose()
+            .context("--resolver")?;
+        let config =
+            VerifierConfig::from_settings(&dns, cli, &profile.trusted_arc_sealers, authserv_id)
+                .context("setting up live authentication")?;
+        config
+            .map(|c| Verifier::new(c).context("starting the DNS resolver of live authentication"))
+            .transpose()
+    }
+}
+
+/// The SMTP envelope of messages read from files, for live SPF.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FileEnvelopeArgs {
+    /// The SMTP client's IP address for live SPF (with --resolver).
+    /// Default: the address the boundary hop's Received header recorded
+    /// (the first host outside the organisation).
+    #[arg(long, value_name = "IP")]
+    pub client_ip: Option<IpAddr>,
+    /// The name the client gave in HELO/EHLO. Default: the boundary hop's.
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
+    /// The SMTP MAIL FROM address. Default: the topmost Return-Path.
+    #[arg(long, value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+}
+
+impl FileEnvelopeArgs {
+    /// The envelope of one message read from a file.
+    pub fn envelope(&self, mbox_sender: Option<String>) -> Envelope {
+        Envelope {
+            mail_from: self.mail_from.clone(),
+            client_ip: self.client_ip,
+            helo: self.helo.clone(),
+            mbox_sender,
+            ..Envelope::default()
+        }
+    }
+}
+
+/// The org's Context and the verified model, as one Engine; verifying live
+/// when a resolver is named.
+pub fn engine(
+    org: &OrgArgs,
+    model: &ModelArgs,
+    live: &LiveArgs,
+    authserv_id: Option<&str>,
+) -> Result<Engine> {
     let artifact = model.load()?;
-    Ok(Engine::new(org.build()?, artifact, model.model.clone()))
+    let engine = Engine::new(org.build()?, artifact, model.model.clone());
+    Ok(match live.verifier(org, authserv_id)? {
+        Some(v) => engine.with_verifier(Arc::new(v)),
+        None => engine,
+    })
 }

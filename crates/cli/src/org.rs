@@ -12,7 +12,8 @@ const EXAMPLE_ORG: &str = include_str!("../../../datasets/orgs/kestrel-foods.tom
 #[derive(Args, Debug, Clone, Default)]
 pub struct OrgArgs {
     /// Org profile (TOML: internal_domains, trusted_authserv_ids,
-    /// protected_domains, [[vip]]). Default: the example organisation of
+    /// trusted_receivers, trusted_arc_sealers, protected_domains, [dns],
+    /// [[vip]]). Default: the example organisation of
     /// datasets/orgs/kestrel-foods.toml, built in.
     #[arg(long, value_name = "FILE")]
     pub org: Option<PathBuf>,
@@ -49,14 +50,23 @@ pub struct OrgArgs {
 }
 
 impl OrgArgs {
-    pub fn build(&self) -> Result<Context> {
-        let org = match &self.org {
+    /// The org profile given, or the built-in example.
+    pub fn profile(&self) -> Result<OrgProfile> {
+        Ok(match &self.org {
             Some(path) => OrgProfile::load(path)?,
             None => OrgProfile::from_toml(
                 EXAMPLE_ORG,
                 Path::new("datasets/orgs/kestrel-foods.toml (built in)"),
             )?,
-        };
+        })
+    }
+
+    pub fn build(&self) -> Result<Context> {
+        self.context(self.profile()?)
+    }
+
+    /// The Context of `org` with the lists and filters these options name.
+    pub fn context(&self, org: OrgProfile) -> Result<Context> {
         let patterns = DEFAULT_VERDICT_HEADERS
             .iter()
             .copied()

@@ -95,13 +95,22 @@ pub struct OrgProfile {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DnsProfile {
-    /// `IP:PORT` of the resolver to ask; the system's when absent.
+    /// `IP:PORT` of the one resolver live verification asks. Absent: no
+    /// live verification unless a command names one (`--resolver`); the
+    /// system's resolver is never used.
     #[serde(default)]
     pub resolver: Option<String>,
-    /// How long one lookup may take, in milliseconds.
+    /// How long one try of one lookup may take, in milliseconds.
     #[serde(default)]
     pub timeout_ms: Option<u64>,
-    /// How many answers the resolver cache keeps.
+    /// Tries per lookup (1 = no retry).
+    #[serde(default)]
+    pub attempts: Option<u64>,
+    /// How long one message's whole verification may take, in
+    /// milliseconds; checks still open then are temperror.
+    #[serde(default)]
+    pub message_timeout_ms: Option<u64>,
+    /// How many answers the resolver cache keeps (per record kind).
     #[serde(default)]
     pub cache_entries: Option<u64>,
 }
@@ -110,17 +119,29 @@ pub struct DnsProfile {
 /// the gateway. Features never use it (they do no I/O).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsSettings {
-    /// The resolver to ask; None means the system's configuration.
+    /// The resolver to ask; None: no live verification unless a command
+    /// names one.
     pub resolver: Option<std::net::SocketAddr>,
-    /// How long one lookup may take; past it the check is a temperror.
+    /// How long one try of one lookup may take; past it the check is a
+    /// temperror.
     pub timeout: std::time::Duration,
-    /// How many answers the cache keeps.
+    /// Tries per lookup.
+    pub attempts: usize,
+    /// How long one message's whole verification may take.
+    pub message_timeout: std::time::Duration,
+    /// How many answers the cache keeps (per record kind).
     pub cache_entries: usize,
 }
 
 impl DnsSettings {
-    /// The default lookup timeout in milliseconds.
-    pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
+    /// The default per-try lookup timeout in milliseconds.
+    pub const DEFAULT_TIMEOUT_MS: u64 = 500;
+    /// The default tries per lookup.
+    pub const DEFAULT_ATTEMPTS: usize = 2;
+    /// The default time limit of one message's verification in
+    /// milliseconds: under the milter's default scan limit (2 s), so that
+    /// during an outage a message is still scored in time.
+    pub const DEFAULT_MESSAGE_TIMEOUT_MS: u64 = 1500;
     /// The default cache size.
     pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
 }
@@ -130,6 +151,10 @@ impl Default for DnsSettings {
         DnsSettings {
             resolver: None,
             timeout: std::time::Duration::from_millis(DnsSettings::DEFAULT_TIMEOUT_MS),
+            attempts: DnsSettings::DEFAULT_ATTEMPTS,
+            message_timeout: std::time::Duration::from_millis(
+                DnsSettings::DEFAULT_MESSAGE_TIMEOUT_MS,
+            ),
             cache_entries: DnsSettings::DEFAULT_CACHE_ENTRIES,
         }
     }
@@ -144,23 +169,45 @@ impl DnsProfile {
                 format!("[dns] resolver {r:?} is not IP:PORT (write \"192.0.2.53:53\" or \"[2001:db8::53]:53\")")
             })?),
         };
-        let timeout_ms = self.timeout_ms.unwrap_or(DnsSettings::DEFAULT_TIMEOUT_MS);
-        if !(1..=60_000).contains(&timeout_ms) {
-            return Err(format!(
-                "[dns] timeout_ms = {timeout_ms} is out of range: give 1 to 60000 milliseconds"
-            ));
-        }
-        let cache = self
-            .cache_entries
-            .unwrap_or(DnsSettings::DEFAULT_CACHE_ENTRIES as u64);
-        if !(1..=10_000_000).contains(&cache) {
-            return Err(format!(
-                "[dns] cache_entries = {cache} is out of range: give 1 to 10000000"
-            ));
-        }
+        let ranged = |key: &str, value: Option<u64>, default: u64, max: u64| {
+            let v = value.unwrap_or(default);
+            if (1..=max).contains(&v) {
+                Ok(v)
+            } else {
+                Err(format!(
+                    "[dns] {key} = {v} is out of range: give 1 to {max}"
+                ))
+            }
+        };
+        let timeout_ms = ranged(
+            "timeout_ms",
+            self.timeout_ms,
+            DnsSettings::DEFAULT_TIMEOUT_MS,
+            60_000,
+        )?;
+        let attempts = ranged(
+            "attempts",
+            self.attempts,
+            DnsSettings::DEFAULT_ATTEMPTS as u64,
+            10,
+        )?;
+        let message_ms = ranged(
+            "message_timeout_ms",
+            self.message_timeout_ms,
+            DnsSettings::DEFAULT_MESSAGE_TIMEOUT_MS,
+            600_000,
+        )?;
+        let cache = ranged(
+            "cache_entries",
+            self.cache_entries,
+            DnsSettings::DEFAULT_CACHE_ENTRIES as u64,
+            10_000_000,
+        )?;
         Ok(DnsSettings {
             resolver,
             timeout: std::time::Duration::from_millis(timeout_ms),
+            attempts: usize::try_from(attempts).unwrap_or(DnsSettings::DEFAULT_ATTEMPTS),
+            message_timeout: std::time::Duration::from_millis(message_ms),
             cache_entries: usize::try_from(cache).unwrap_or(DnsSettings::DEFAULT_CACHE_ENTRIES),
         })
     }

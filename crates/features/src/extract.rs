@@ -109,7 +109,17 @@ impl<'c> Extractor<'c> {
     ) -> Result<(MessageView, Extraction), ParseError> {
         contain_panic(|| {
             if let Some(live) = &inputs.auth {
-                view.auth = live.clone();
+                let read = std::mem::replace(&mut view.auth, live.clone());
+                // What the ARC sets recorded is read from the message; live
+                // verification says whether the chain holds (`arc`).
+                let auth = &mut view.auth;
+                if auth.arc_sealers.is_empty() {
+                    auth.arc_sealers = read.arc_sealers;
+                }
+                if auth.arc_sealer_dmarc.is_none() {
+                    auth.arc_sealer_dmarc = read.arc_sealer_dmarc;
+                    auth.arc_sealer_dmarc_header_from = read.arc_sealer_dmarc_header_from;
+                }
             }
             view.domain_status.clone_from(&inputs.domains);
             let extraction = self.extract(&view);

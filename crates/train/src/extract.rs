@@ -3,7 +3,7 @@
 //! bounded whatever the corpus size.
 
 use crate::feature_table::FeatureRow;
-use impostor_features::{Envelope, Extractor, Inputs};
+use impostor_features::{Envelope, Extractor, Inputs, MessageView};
 use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -15,6 +15,23 @@ const BATCH_BYTES: usize = 64 << 20;
 /// Batches the reader may have ready ahead of the workers.
 const BATCHES_AHEAD: usize = 2;
 
+/// What a caller adds to a message before its features are read, after
+/// it is parsed: live authentication verdicts and DNS facts
+/// ([`Inputs::auth`], [`Inputs::domains`]), computed by whoever does the
+/// I/O (impostor-auth); this crate does none.
+pub type Enrich<'a> = dyn Fn(&[u8], &MessageView, &mut Inputs) + Sync + 'a;
+
+/// What every message read from files gets besides its bytes: an SMTP
+/// envelope given once for all (its mbox sender filled per message), and
+/// an optional enrichment step.
+#[derive(Clone, Copy, Default)]
+pub struct FileInputs<'a> {
+    /// MAIL FROM, client IP and HELO to assume for every message.
+    pub envelope: Option<&'a Envelope>,
+    /// Live verification, run on the parsed view before extraction.
+    pub enrich: Option<&'a Enrich<'a>>,
+}
+
 /// Extracts every message of `paths` on `pool`, in input order, one row
 /// each (an error row for a message that cannot be read or parsed);
 /// `progress` hears how many are done after each batch.
@@ -25,12 +42,32 @@ pub fn extract_all(
     pool: &rayon::ThreadPool,
     progress: &dyn Fn(u64),
 ) -> Vec<FeatureRow> {
+    extract_all_with(
+        paths,
+        extractor,
+        FileInputs::default(),
+        options,
+        pool,
+        progress,
+    )
+}
+
+/// [`extract_all`] with an envelope and an enrichment step for every
+/// message.
+pub fn extract_all_with(
+    paths: &[PathBuf],
+    extractor: &Extractor<'_>,
+    inputs: FileInputs<'_>,
+    options: &ReadOptions,
+    pool: &rayon::ThreadPool,
+    progress: &dyn Fn(u64),
+) -> Vec<FeatureRow> {
     let mut rows: Vec<FeatureRow> = Vec::new();
     for_each_batch(
         paths,
         options,
         pool,
-        |m| extract_one(extractor, m),
+        |m| extract_one_with(extractor, inputs, m),
         |done| {
             rows.extend(done);
             progress(rows.len() as u64);
@@ -86,12 +123,22 @@ fn next_batch(messages: &mut impl Iterator<Item = RawMessage>) -> Vec<RawMessage
 
 /// One message's row: its place, and its features or its error.
 pub fn extract_one(extractor: &Extractor<'_>, m: &RawMessage) -> FeatureRow {
+    extract_one_with(extractor, FileInputs::default(), m)
+}
+
+/// [`extract_one`] with an envelope and an enrichment step.
+pub fn extract_one_with(
+    extractor: &Extractor<'_>,
+    inputs: FileInputs<'_>,
+    m: &RawMessage,
+) -> FeatureRow {
     let mut row = FeatureRow {
         path: m.origin.path.display().to_string(),
         member: m.origin.member.clone(),
         index: m.origin.index.map(|i| i as u64),
         error: None,
         techniques: Vec::new(),
+        identity: None,
         values: None,
     };
     match &m.bytes {
@@ -99,11 +146,24 @@ pub fn extract_one(extractor: &Extractor<'_>, m: &RawMessage) -> FeatureRow {
         Ok(bytes) => {
             let envelope = Envelope {
                 mbox_sender: m.mbox_sender.clone(),
-                ..Envelope::default()
+                ..inputs.envelope.cloned().unwrap_or_default()
             };
-            match extractor.extract_bytes(bytes, &Inputs::new(envelope)) {
+            let mut message_inputs = Inputs::new(envelope);
+            let extracted = match inputs.enrich {
+                None => extractor.extract_bytes(bytes, &message_inputs),
+                Some(enrich) => extractor
+                    .parse(bytes, &message_inputs.envelope)
+                    .and_then(|view| {
+                        enrich(bytes, &view, &mut message_inputs);
+                        extractor.extract_view(view, &message_inputs)
+                    }),
+            };
+            match extracted {
                 Ok((_, x)) => {
                     row.techniques = x.techniques();
+                    if x.identity.disagree() {
+                        row.identity = Some(x.identity);
+                    }
                     row.values = Some(x.vector);
                 }
                 Err(e) => row.error = Some(e.to_string()),

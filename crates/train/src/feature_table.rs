@@ -2,12 +2,14 @@
 //! where the message came from and why it failed if it did.
 //!
 //! Columns, in order: `path`, `member`, `index`, `error`, `techniques`
-//! (technique codes the evidence points to, comma-separated), then every
-//! feature of the schema in [`Feature::ALL`] order as Float32. A failed
+//! (technique codes the evidence points to, comma-separated), `identity`
+//! (how each reader saw the sender, when they disagree: JSON text in
+//! Parquet, an object in NDJSON; null otherwise), then every feature of
+//! the schema in [`Feature::ALL`] order as Float32. A failed
 //! message has its error set and every feature null.
 
 use crate::error::TrainError;
-use impostor_features::{Feature, FeatureVector, Technique};
+use impostor_features::{Feature, FeatureVector, IdentityReadings, Technique};
 use impostor_model::atomic::write_file;
 use polars::prelude::*;
 use serde::Serialize;
@@ -27,6 +29,8 @@ pub struct FeatureRow {
     pub error: Option<String>,
     /// The techniques its evidence points to.
     pub techniques: Vec<Technique>,
+    /// How each reader saw the sender, when they disagree.
+    pub identity: Option<IdentityReadings>,
     /// Every named feature; `None` when it could not be read or parsed.
     pub values: Option<FeatureVector>,
 }
@@ -64,7 +68,7 @@ fn techniques_text(t: &[Technique]) -> String {
 
 /// The rows as a polars DataFrame with the columns described above.
 pub fn to_dataframe(rows: &[FeatureRow]) -> PolarsResult<DataFrame> {
-    let mut columns: Vec<Column> = Vec::with_capacity(5 + Feature::ALL.len());
+    let mut columns: Vec<Column> = Vec::with_capacity(6 + Feature::ALL.len());
     columns.push(Column::new(
         "path".into(),
         rows.iter().map(|r| r.path.as_str()).collect::<Vec<_>>(),
@@ -87,6 +91,16 @@ pub fn to_dataframe(rows: &[FeatureRow]) -> PolarsResult<DataFrame> {
         "techniques".into(),
         rows.iter()
             .map(|r| techniques_text(&r.techniques))
+            .collect::<Vec<_>>(),
+    ));
+    columns.push(Column::new(
+        "identity".into(),
+        rows.iter()
+            .map(|r| {
+                r.identity
+                    .as_ref()
+                    .and_then(|i| serde_json::to_string(i).ok())
+            })
             .collect::<Vec<_>>(),
     ));
     for f in Feature::ALL {
@@ -152,6 +166,8 @@ fn write_ndjson_row<W: Write>(mut w: W, row: &FeatureRow) -> std::io::Result<()>
     w.write_all(b",\"techniques\":")?;
     let codes: Vec<&str> = row.techniques.iter().map(|t| t.code()).collect();
     value(&mut w, &codes)?;
+    w.write_all(b",\"identity\":")?;
+    value(&mut w, &row.identity)?;
     for f in Feature::ALL {
         w.write_all(b",\"")?;
         w.write_all(f.name().as_bytes())?;
@@ -178,6 +194,17 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, TrainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use impostor_features::{Reader, Reading};
+
+    fn reading(reader: Reader, address: &str) -> Reading {
+        Reading {
+            reader,
+            name: None,
+            address: Some(address.into()),
+            domain: address.split_once('@').map(|(_, d)| d.to_string()),
+            refused: None,
+        }
+    }
 
     fn rows() -> Vec<FeatureRow> {
         let mut v = FeatureVector::default();
@@ -190,6 +217,12 @@ mod tests {
                 index: Some(2),
                 error: None,
                 techniques: vec![Technique::FreemailImpersonation],
+                identity: Some(IdentityReadings {
+                    readings: vec![
+                        reading(Reader::MailParser, "ceo@kestrelfoods.com"),
+                        reading(Reader::LastFromField, "x@evil.example"),
+                    ],
+                }),
                 values: Some(v),
             },
             FeatureRow {
@@ -198,6 +231,7 @@ mod tests {
                 index: None,
                 error: Some("the message is empty".into()),
                 techniques: vec![],
+                identity: None,
                 values: None,
             },
         ]
@@ -210,7 +244,13 @@ mod tests {
         write_table(&rows(), &path).unwrap();
         let df = read_parquet(&path).unwrap();
         assert_eq!(df.height(), 2);
-        assert_eq!(df.width(), 5 + Feature::ALL.len());
+        assert_eq!(df.width(), 6 + Feature::ALL.len());
+        let identity = df.column("identity").unwrap().str().unwrap();
+        assert!(identity
+            .get(0)
+            .unwrap()
+            .contains("\"reader\":\"last_from_field\""));
+        assert_eq!(identity.get(1), None);
         let links = df.column("link_count").unwrap().f32().unwrap();
         assert_eq!(links.get(0), Some(3.0));
         assert_eq!(links.get(1), None);
@@ -234,6 +274,11 @@ mod tests {
         assert_eq!(lines[0]["vip_name_freemail_flag"], 1.0);
         assert_eq!(lines[0]["index"], 2);
         assert_eq!(lines[1]["member"], "x/1.eml");
+        assert_eq!(
+            lines[0]["identity"]["readings"][1]["address"],
+            "x@evil.example"
+        );
+        assert!(lines[1]["identity"].is_null());
         assert!(lines[1]["link_count"].is_null());
     }
 
@@ -254,6 +299,7 @@ mod tests {
         map.serialize_entry("error", &row.error).unwrap();
         let codes: Vec<&str> = row.techniques.iter().map(|t| t.code()).collect();
         map.serialize_entry("techniques", &codes).unwrap();
+        map.serialize_entry("identity", &row.identity).unwrap();
         for f in Feature::ALL {
             map.serialize_entry(f.name(), &row.values.as_ref().map(|v| v.get(*f)))
                 .unwrap();

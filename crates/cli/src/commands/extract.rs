@@ -1,11 +1,13 @@
 //! `impostor extract`: messages → a feature table.
 
+use crate::gateway::{FileEnvelopeArgs, LiveArgs};
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 use impostor_features::Extractor;
+use impostor_features::{Inputs, MessageView};
 use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
-use impostor_train::extract::extract_all;
+use impostor_train::extract::{extract_all_with, FileInputs};
 use impostor_train::{feature_table, FeatureRow, TableFormat};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -18,13 +20,18 @@ const ERRORS_SHOWN: usize = 10;
 /// Extract the named features of every message into a table.
 ///
 /// Writes one row per message (path, member inside an archive, index inside
-/// an mbox, error, techniques, then every feature of `impostor features`).
+/// an mbox, error, techniques, identity: how each reader saw the sender
+/// when they disagree, then every feature of `impostor features`).
 /// The format follows OUT's extension: .parquet (polars) or .ndjson. The
 /// file is written atomically: an interrupted run leaves no partial table.
 ///
 /// PATH may be an .eml file, a directory (walked recursively, Maildirs
 /// included), an mbox, or a .tar.gz/.tgz of these, read as a stream.
 /// A message that cannot be read or parsed becomes a row with an error.
+///
+/// Authentication features read the Authentication-Results of the org's
+/// trusted receivers, or with --resolver (or [dns] resolver in the org
+/// profile) SPF, DKIM, DMARC and ARC verified live over DNS.
 ///
 /// Example, a corpus into a Parquet table for training:
 ///
@@ -33,6 +40,10 @@ const ERRORS_SHOWN: usize = 10;
 pub struct ExtractArgs {
     #[command(flatten)]
     pub org: OrgArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    #[command(flatten)]
+    pub envelope: FileEnvelopeArgs,
     /// Messages to read: .eml, directories, mbox, Maildir, .tar.gz.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -82,7 +93,22 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
     );
     let started = Instant::now();
     let cpu_started = cpu_time::ProcessTime::try_now().ok();
-    let rows = extract_all(&args.paths, &extractor, &options, &pool, &|n| {
+    let verifier = args.live.verifier(&args.org, None)?;
+    let enrich = |bytes: &[u8], view: &MessageView, inputs: &mut Inputs| {
+        if let Some(v) = &verifier {
+            // A verification error leaves the message in header mode: the
+            // features then read what the org's trusted receivers wrote.
+            if let Ok(e) = v.verify_view_blocking(bytes, view, &inputs.envelope) {
+                e.apply(inputs);
+            }
+        }
+    };
+    let envelope = args.envelope.envelope(None);
+    let inputs = FileInputs {
+        envelope: Some(&envelope),
+        enrich: verifier.is_some().then_some(&enrich as _),
+    };
+    let rows = extract_all_with(&args.paths, &extractor, inputs, &options, &pool, &|n| {
         progress.set_position(n)
     });
     let elapsed = started.elapsed();

@@ -1,6 +1,6 @@
 //! `impostor milter`: the detector as a Postfix / Sendmail milter.
 
-use crate::gateway::{engine, ModelArgs};
+use crate::gateway::{engine, LiveArgs, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, ValueEnum};
@@ -64,6 +64,14 @@ impl OnError {
 /// verified first, and one that fails is refused while the old one keeps
 /// judging.
 ///
+/// With --resolver (or [dns] resolver in the org profile), SPF (client IP,
+/// HELO, MAIL FROM), every DKIM signature, DMARC (with its policy) and ARC
+/// are verified live before scoring, and the milter adds its own
+/// Authentication-Results header (authserv-id --authserv-id) so Postfix
+/// and mailbox rules downstream see the results; incoming copies claiming
+/// that authserv-id are removed as forged. A DNS failure is a temperror,
+/// never a fail.
+///
 /// Postfix (main.cf), for a milter on the default address:
 ///
 ///     smtpd_milters = inet:127.0.0.1:7357
@@ -86,6 +94,12 @@ pub struct MilterArgs {
     org: OrgArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    live: LiveArgs,
+    /// The authserv-id of the Authentication-Results header the milter adds
+    /// with --resolver (usually this MTA's host name).
+    #[arg(long, value_name = "ID", default_value = impostor_auth::DEFAULT_AUTHSERV_ID)]
+    authserv_id: String,
     /// Address to listen on, HOST:PORT with an IP address (Postfix's
     /// inet:PORT@HOST form is for main.cf). Port 0 picks a free port; the
     /// address bound is printed on standard error.
@@ -180,7 +194,12 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
     let addr = listen_addr(&args.listen)?;
     // The model first: a bad artifact must stop us before the MTA can
     // connect to a milter that cannot judge.
-    let engine = SharedEngine::new(engine(&args.org, &args.model)?);
+    let engine = SharedEngine::new(engine(
+        &args.org,
+        &args.model,
+        &args.live,
+        Some(&args.authserv_id),
+    )?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,10 +1,9 @@
 //! `impostor scan`: a verdict for every message, with its reasons.
 
-use crate::gateway::{engine, ModelArgs};
+use crate::gateway::{engine, FileEnvelopeArgs, LiveArgs, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, ValueEnum};
-use impostor_features::Envelope;
 use impostor_mailsource::{RawMessage, ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use impostor_model::{Level, ScanRecord};
 use impostor_serve::Engine;
@@ -35,6 +34,16 @@ enum Format {
 /// read or parsed gets `error` set and the scan goes on. Messages are
 /// judged in parallel; output keeps input order.
 ///
+/// Authentication: with --resolver (or [dns] resolver in the org
+/// profile), SPF, DKIM, DMARC and ARC are verified live over DNS (SPF from
+/// --client-ip/--helo/--mail-from, by default the boundary hop's Received
+/// header and Return-Path); otherwise only the Authentication-Results and
+/// Received-SPF that the org's trusted receivers added above the boundary
+/// are believed. Each record's `auth` says which (`source`: live or
+/// header) and what was found; `identity.readings` appears when readers of
+/// the sender (mail-parser, strict RFC 5322, mailparse, lenient readings)
+/// disagree.
+///
 /// Exit status: 0 when every message was scanned (whatever the verdicts),
 /// 1 when some could not be read, 2 for a usage or configuration error
 /// (an unreadable org file, an artifact that fails verification).
@@ -44,12 +53,18 @@ enum Format {
 ///     impostor scan --org org.toml inbox.mbox
 ///
 ///     impostor scan --format text --model models/mine suspicious.eml
+///
+///     impostor scan --resolver 127.0.0.1:53 --client-ip 192.0.2.7 --helo mx.example.org message.eml
 #[derive(Args, Debug)]
 pub struct ScanArgs {
     #[command(flatten)]
     org: OrgArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    live: LiveArgs,
+    #[command(flatten)]
+    envelope: FileEnvelopeArgs,
     /// Messages: .eml, directories, mbox, Maildir, .tar.gz.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -68,7 +83,7 @@ pub struct ScanArgs {
 }
 
 /// The verdict (or error) of one message read from a file.
-fn judge(engine: &Engine, m: &RawMessage) -> ScanRecord {
+fn judge(engine: &Engine, envelope: &FileEnvelopeArgs, m: &RawMessage) -> ScanRecord {
     let mut record = ScanRecord {
         path: m.origin.path.display().to_string(),
         member: m.origin.member.clone(),
@@ -79,10 +94,7 @@ fn judge(engine: &Engine, m: &RawMessage) -> ScanRecord {
     match &m.bytes {
         Err(e) => record.error = Some(e.describe()),
         Ok(bytes) => {
-            let envelope = Envelope {
-                mbox_sender: m.mbox_sender.clone(),
-                ..Envelope::default()
-            };
+            let envelope = envelope.envelope(m.mbox_sender.clone());
             match engine.scan(bytes, &envelope) {
                 Ok(v) => record.verdict = Some(v),
                 Err(e) => record.error = Some(e.to_string()),
@@ -141,7 +153,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             );
         }
     }
-    let engine = engine(&args.org, &args.model)?;
+    let engine = engine(&args.org, &args.model, &args.live, None)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -157,7 +169,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         &args.paths,
         &options,
         &pool,
-        |m| judge(&engine, m),
+        |m| judge(&engine, &args.envelope, m),
         |records| {
             for r in records {
                 scanned += 1;

@@ -1,6 +1,6 @@
 //! `impostor serve`: the detector as an HTTP service.
 
-use crate::gateway::{engine, ModelArgs};
+use crate::gateway::{engine, LiveArgs, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
@@ -24,6 +24,12 @@ use std::time::Duration;
 ///     GET  /metrics     Prometheus text: requests by outcome, a latency
 ///                       histogram, verdicts by level and technique, reloads
 ///
+/// With --resolver (or [dns] resolver in the org profile), SPF, DKIM,
+/// DMARC and ARC are verified live for every message (the query's
+/// client_ip, helo and mail_from are the SMTP envelope), and the answer's
+/// `auth.source` is `live`; otherwise the org's trusted receivers'
+/// Authentication-Results are read (`header`).
+///
 /// Binds 127.0.0.1 unless --listen says otherwise. With --model DIR, the
 /// model is reloaded on SIGHUP and when the directory's artifact changes;
 /// the new one is verified first, and one that fails verification is
@@ -40,6 +46,8 @@ pub struct ServeArgs {
     org: OrgArgs,
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    live: LiveArgs,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8025")]
     listen: SocketAddr,
@@ -83,7 +91,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         bail!("--max-message-size must be at least 1 byte");
     }
     // The model is verified before anything binds: a bad artifact exits 2.
-    let engine = engine(&args.org, &args.model)?;
+    let engine = engine(&args.org, &args.model, &args.live, None)?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = args.workers.unwrap_or(cores).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
