@@ -4,7 +4,7 @@
 //! they must be removed before the real one is added).
 
 use crate::verifier::Enrichment;
-use impostor_features::{AuthResult, DmarcPolicy};
+use impostor_features::AuthResult;
 
 /// The header's name.
 pub const AUTHENTICATION_RESULTS: &str = "Authentication-Results";
@@ -42,11 +42,7 @@ pub fn authentication_results(authserv_id: &str, e: &Enrichment) -> String {
     }
     let mut dmarc = format!("dmarc={}", a.dmarc.as_str());
     if let Some(p) = a.dmarc_policy {
-        dmarc.push_str(match p {
-            DmarcPolicy::None => " (p=none)",
-            DmarcPolicy::Quarantine => " (p=quarantine)",
-            DmarcPolicy::Reject => " (p=reject)",
-        });
+        dmarc.push_str(&format!(" (p={})", p.as_str()));
     }
     if let Some(f) = &a.dmarc_header_from {
         push_prop(&mut dmarc, "header.from", f);
@@ -113,7 +109,7 @@ fn token(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use impostor_features::{AuthResults, AuthSource, DkimResult};
+    use impostor_features::{AuthResults, AuthSource, DkimResult, DmarcPolicy};
 
     fn enrichment() -> Enrichment {
         Enrichment {

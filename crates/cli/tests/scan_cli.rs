@@ -30,7 +30,12 @@ fn examples_get_one_record_each_in_order() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(records.len(), 4);
+    // The four examples and the header-ambiguity fixtures below them.
+    let ambiguity = std::fs::read_dir(examples.join("ambiguity"))
+        .unwrap()
+        .count();
+    assert!(ambiguity >= 17, "{ambiguity} ambiguity fixtures");
+    assert_eq!(records.len(), 4 + ambiguity);
     let members: Vec<&str> = records
         .iter()
         .map(|r| r["member"].as_str().unwrap())

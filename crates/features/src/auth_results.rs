@@ -108,6 +108,15 @@ impl DmarcPolicy {
             _ => None,
         }
     }
+
+    /// The policy's word as a DMARC record writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DmarcPolicy::None => "none",
+            DmarcPolicy::Quarantine => "quarantine",
+            DmarcPolicy::Reject => "reject",
+        }
+    }
 }
 
 /// Where the verdicts came from.

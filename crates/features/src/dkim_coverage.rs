@@ -68,20 +68,18 @@ pub(crate) fn extract(
             "does not sign Subject, which can be replaced",
         ),
     ];
+    // A missing Subject lets the text change, not the sender: a replay
+    // only where the org guards the signer (its own or a partner's mail
+    // re-sent under another Subject). Elsewhere it is common and honest.
+    let guarded = |d: &str| ctx.is_internal(d) || ctx.is_protected(d);
     for (name, feature, says) in checks {
         if let Some(sig) = view
             .dkim_signatures
             .iter()
-            .find(|s| s.signed_count(name) == 0)
+            .find(|s| s.signed_count(name) == 0 && (name == "from" || guarded(&s.domain)))
         {
             v.set_flag(feature, true);
-            // A missing Subject lets the text change, not the sender: a
-            // replay only where the org guards the signer (its own or a
-            // partner's mail re-sent under another Subject).
-            let guarded = ctx.is_internal(&sig.domain) || ctx.is_protected(&sig.domain);
-            let technique = (name == "from" || guarded)
-                .then(|| spoof_if(&sig.domain))
-                .flatten();
+            let technique = spoof_if(&sig.domain);
             log.add(
                 feature,
                 technique,

@@ -132,6 +132,8 @@ feature_schema! {
         "An authenticated internal sender sends a credential lure, a bank-detail change, a gift-card request or a link to a brand on an unrelated host.";
     DmarcFailureExplainedByList = "dmarc_failure_explained_by_list_flag", SenderPath,
         "DMARC failed under p=none (or an unknown policy) for a non-internal From, and the message is mailing-list mail (List-Id, or List-Unsubscribe with a list Sender on the envelope's domain), which rewrites what DMARC checks.";
+    DmarcFailEnforcedPolicy = "dmarc_fail_enforced_policy_flag", SenderPath,
+        "DMARC failed, the From domain's record asks receivers to reject or quarantine such mail (p= or sp=), and neither mailing-list mail nor a trusted ARC seal explains it.";
     AuthFailureExplainedByArc = "auth_failure_explained_by_arc_flag", SenderPath,
         "SPF or DMARC failed, and the ARC chain passed, sealed last by a trusted sealer (`trusted_arc_sealers`) that did not record a DMARC failure: forwarding explains it (under p=reject or quarantine only when the sealer recorded a DMARC pass).";
     DkimBodyLengthLimit = "dkim_body_length_limit_flag", SenderPath,
@@ -141,7 +143,7 @@ feature_schema! {
     DkimFromNotSigned = "dkim_from_not_signed_flag", SenderPath,
         "A DKIM signature does not list From in h=, so the From can be replaced without breaking it.";
     DkimSubjectNotSigned = "dkim_subject_not_signed_flag", SenderPath,
-        "A DKIM signature does not list Subject in h=, so the Subject can be replaced without breaking it.";
+        "A DKIM signature by an internal or protected domain does not list Subject in h=, so its mail can be re-sent under another Subject (other signers leave Subject out for honest reasons: a list adds \"(no subject)\" to mail signed without one).";
     DkimFromNotOversigned = "dkim_from_not_oversigned_flag", SenderPath,
         "A DKIM signature lists From only once in h=, so a second From can be added without breaking it (common in honest mail; evidence with several From fields).";
     OwnDomainSignatureForeignRoute = "own_domain_signature_foreign_route_flag", SenderPath,

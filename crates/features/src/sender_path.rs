@@ -289,6 +289,16 @@ pub(crate) fn extract(
                 Some(spoof_kind),
                 format!("DMARC failed for {what}"),
             );
+            // The domain's owner asked receivers to refuse exactly this:
+            // evidence that holds whatever training saw.
+            if let Some(p @ (DmarcPolicy::Reject | DmarcPolicy::Quarantine)) = auth.dmarc_policy {
+                v.set_flag(Feature::DmarcFailEnforcedPolicy, true);
+                log.add(
+                    Feature::DmarcFailEnforcedPolicy,
+                    Some(spoof_kind),
+                    format!("DMARC failed for {what}, whose policy is p={}", p.as_str()),
+                );
+            }
         }
     }
     if let (Some(why), true) = (

@@ -128,11 +128,27 @@ fn a_signature_that_does_not_sign_from_is_flagged() {
 }
 
 #[test]
-fn a_signature_that_does_not_sign_subject_is_flagged_without_a_technique() {
+fn subject_left_unsigned_counts_only_for_a_signer_the_organisation_guards() {
+    // Another signer: common and honest (a list adds "(no subject)" to mail
+    // signed without one), so no flag at all.
     let x = Mail::from(NEWS)
         .trace(
             "DKIM-Signature",
             &signature("supplier.example", "from:from:to:date", None),
+        )
+        .extract();
+    assert_eq!(
+        value(&x, Feature::DkimSubjectNotSigned),
+        0.0,
+        "{}",
+        dump(&x)
+    );
+    // The organisation's own signature: its mail can be re-sent under
+    // another Subject.
+    let x = Mail::from("Daniel Brandt <d.brandt@kestrelfoods.com>")
+        .trace(
+            "DKIM-Signature",
+            &signature("kestrelfoods.com", "from:from:to:date", None),
         )
         .extract();
     assert_eq!(
@@ -144,7 +160,7 @@ fn a_signature_that_does_not_sign_subject_is_flagged_without_a_technique() {
     assert_eq!(value(&x, Feature::DkimFromNotSigned), 0.0);
     assert_eq!(
         evidence(&x, Feature::DkimSubjectNotSigned)[0].technique,
-        None
+        Some(Technique::HeaderFromSpoof)
     );
 }
 

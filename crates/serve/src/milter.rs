@@ -622,12 +622,11 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
     // a message with a low score was refused or held.
     let dmarc = match (&dmarc_failure, config.honour_dmarc) {
         (Some(f), true) => {
-            let p = match f.policy {
-                DmarcPolicy::Reject => "reject",
-                DmarcPolicy::Quarantine => "quarantine",
-                DmarcPolicy::None => "none",
-            };
-            format!(" dmarc_policy={p} dmarc_domain={}", domain_token(&f.domain))
+            format!(
+                " dmarc_policy={} dmarc_domain={}",
+                f.policy.as_str(),
+                domain_token(&f.domain)
+            )
         }
         _ => String::new(),
     };

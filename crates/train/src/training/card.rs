@@ -86,7 +86,7 @@ pub fn render(
     );
     let _ = writeln!(
         s,
-        "- linfa-logistic over {} standardised features (ln(1 + x) for counts, rates and lengths), L2 {}.",
+        "- linfa-logistic over {} features: counts, rates and lengths as ln(1 + x), standardised; flags centred, not scaled (a rare flag keeps the L2 penalty of any 0/1 input); L2 {}.",
         params.classifier.inputs.len(),
         params.classifier.l2
     );

@@ -1,6 +1,6 @@
 //! The classifier: linfa-logistic over the whole feature vector, each
 //! feature transformed (ln(1 + x) for counts, rates and lengths) and
-//! standardised on the training rows.
+//! standardised on the training rows (flags only centred).
 
 use crate::error::TrainError;
 use impostor_features::{Feature, FeatureVector};
@@ -57,7 +57,7 @@ impl ClassifierParams {
             .map(|f| Transform::for_feature(*f))
             .collect();
         // Mean and spread over the rows as given (unrepeated).
-        let (mean, scale) = standardiser(
+        let (mean, mut scale) = standardiser(
             rows.iter().map(|r| {
                 features
                     .iter()
@@ -66,6 +66,16 @@ impl ClassifierParams {
             }),
             d,
         );
+        // Flags are centred, not scaled. Dividing a 0/1 flag by its spread
+        // multiplies a rare flag by up to 1/√p, which shrinks its L2 penalty
+        // by as much: a sign seen in a handful of synthetic attacks and one
+        // real ham then carries a log-odds of 20 on that ham. Unscaled, a
+        // flag's penalty is that of any 0/1 input.
+        for (c, t) in transforms.iter().enumerate() {
+            if *t == Transform::Identity {
+                scale[c] = 1.0;
+            }
+        }
         let total: usize = repeat.iter().sum();
         // Column-major: linfa-logistic's gradient is Xᵀ·r, which then reads
         // contiguous columns.
