@@ -67,9 +67,11 @@ impl Subject {
     /// From a parsed message and its envelope: the SMTP session's client,
     /// HELO and MAIL FROM when known (a milter, `--client-ip` …);
     /// otherwise the boundary hop (the first Received header a trusted
-    /// host wrote about an outside client) and the Return-Path.
+    /// host wrote about an outside client) and the Return-Path. Without a
+    /// boundary (no trusted receiver wrote the top outside hop, or the
+    /// org lists none) the first hop from outside is all there is.
     pub fn from_view(view: &MessageView, envelope: &Envelope) -> Subject {
-        let hop = view.first_external();
+        let hop = view.boundary_hop().or_else(|| view.first_external());
         // A HELO name is a domain; an address literal has no SPF record.
         let clean = |s: &str| {
             let s = s.trim().trim_matches(|c| c == '[' || c == ']');
@@ -122,7 +124,7 @@ impl Enrichment {
 
     /// Every check unknown (`temperror`), as after a DNS outage or a time
     /// limit: never a fail.
-    fn unknown(subject: &Subject, dkim_count: usize) -> Enrichment {
+    fn unknown(subject: &Subject, message: &AuthenticatedMessage<'_>) -> Enrichment {
         let mut auth = AuthResults {
             source: AuthSource::Live,
             dmarc: AuthResult::TempError,
@@ -132,13 +134,22 @@ impl Enrichment {
             auth.spf = AuthResult::TempError;
             auth.spf_mailfrom = subject.mail_from.clone();
         }
-        auth.dkim = (0..dkim_count)
-            .map(|_| FeatureDkim {
+        // What the message says is known without DNS: each signature's
+        // d= and s=, the From domain DMARC would have been evaluated on.
+        auth.dkim = message
+            .dkim_headers
+            .iter()
+            .map(|h| FeatureDkim {
                 result: AuthResult::TempError,
-                domain: None,
-                selector: None,
+                domain: Some(h.header.d.to_ascii_lowercase()),
+                selector: Some(h.header.s.clone()),
             })
             .collect();
+        auth.dmarc_header_from = message
+            .from
+            .first()
+            .and_then(|f| f.rsplit_once('@'))
+            .map(|(_, d)| d.to_ascii_lowercase());
         Enrichment {
             auth,
             ..Enrichment::default()
@@ -279,7 +290,7 @@ impl Verifier {
         let limit = self.config.message_timeout;
         match tokio::time::timeout(limit, self.check(&message, subject)).await {
             Ok(e) => e,
-            Err(_) => Enrichment::unknown(subject, message.dkim_headers.len()),
+            Err(_) => Enrichment::unknown(subject, &message),
         }
     }
 

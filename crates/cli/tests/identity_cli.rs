@@ -503,15 +503,17 @@ fn scan_gives_a_reason_when_the_sender_domain_does_not_exist() {
 /// 200 ms per lookup, a second per message.
 fn impatient_org(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(kestrel_org()).unwrap();
-    let old = "timeout_ms = 1500\n";
-    assert!(
-        text.contains(old),
-        "the Kestrel profile has a [dns] timeout"
-    );
-    let text = text.replacen(
-        old,
-        "timeout_ms = 200\nattempts = 1\nmessage_timeout_ms = 1000\n",
-        1,
+    // Its [dns] table runs from the header to the next blank line.
+    let start = text
+        .find("[dns]\n")
+        .expect("the Kestrel profile has a [dns] table");
+    let end = text[start..]
+        .find("\n\n")
+        .map_or(text.len(), |e| start + e + 1);
+    let text = format!(
+        "{}[dns]\ntimeout_ms = 200\nattempts = 1\nmessage_timeout_ms = 1000\n{}",
+        &text[..start],
+        &text[end..]
     );
     let path = dir.join("org.toml");
     std::fs::write(&path, text).unwrap();
@@ -570,12 +572,123 @@ fn scan_during_a_dns_outage_reports_temperror_and_no_spoof() {
             );
             assert_eq!(r["flagged"], false, "{outage} {name}: {r:#}");
         }
+        // What the message itself says is known without DNS: the
+        // signature's domain, the From domain DMARC would be evaluated on.
         assert_eq!(
-            dkim(&records[0]).len(),
-            1,
-            "{outage}: the signed message's signature is reported: {:#}",
+            dkim(&records[0]),
+            [("signed.test".to_string(), "temperror".to_string())],
+            "{outage}: the signed message's signature is reported with its domain: {:#}",
             records[0]
         );
+        for r in &records {
+            assert_eq!(
+                r["auth"]["dmarc"]["domain"], "signed.test",
+                "{outage}: {r:#}"
+            );
+        }
     }
     drop(silent);
+}
+
+/// A partner's post to an outside list, as Kestrel's MX received it: DMARC
+/// fails under `policy` because the list rewrote the envelope and body.
+fn list_post(policy: &str) -> Vec<u8> {
+    format!(
+        "Return-Path: <cold-users-bounces@lists.example>\r\n\
+         Authentication-Results: mx.kestrelfoods.com; spf=pass smtp.mailfrom=lists.example;\r\n\
+         \tdkim=fail header.d=coldchain-partners.eu;\r\n\
+         \tdmarc=fail ({policy}) header.from=coldchain-partners.eu\r\n\
+         Received: from mail.lists.example (mail.lists.example [203.0.113.40])\r\n\
+         \tby mx.kestrelfoods.com (Postfix) with ESMTPS id 4T2;\r\n\
+         \tTue, 2 Jan 2024 09:59:58 +0000\r\n\
+         From: Anna Berg <a.berg@coldchain-partners.eu>\r\n\
+         Sender: cold-users <cold-users-bounces@lists.example>\r\n\
+         To: cold-users@lists.example\r\n\
+         List-Id: Cold chain users <cold-users.lists.example>\r\n\
+         List-Unsubscribe: <mailto:cold-users-leave@lists.example>\r\n\
+         Subject: [cold-users] Sensor firmware 2.1\r\n\
+         Date: Tue, 2 Jan 2024 09:59:50 +0000\r\n\
+         Message-ID: <fw21.4411@coldchain-partners.eu>\r\n\
+         \r\n\
+         Firmware 2.1 for the door sensors is out; the release notes are on the wiki.\r\n"
+    )
+    .into_bytes()
+}
+
+/// A partner's message forwarded by an alias hosted at `sealer`, which
+/// sealed with ARC that it saw DMARC pass; Kestrel's MX saw SPF and DMARC
+/// fail (the forwarder is not the partner's host) and the chain pass.
+fn forwarded(sealer: &str) -> Vec<u8> {
+    format!(
+        "Return-Path: <anna+caf_=ap=kestrelfoods.com@forwarder.example>\r\n\
+         Authentication-Results: mx.kestrelfoods.com; spf=fail smtp.mailfrom=coldchain-partners.eu;\r\n\
+         \tdkim=fail header.d=coldchain-partners.eu;\r\n\
+         \tdmarc=fail (p=REJECT) header.from=coldchain-partners.eu; arc=pass\r\n\
+         Received: from mail-sor-f41.{sealer} (mail-sor-f41.{sealer} [209.85.220.41])\r\n\
+         \tby mx.kestrelfoods.com (Postfix) with ESMTPS id 4T3;\r\n\
+         \tTue, 2 Jan 2024 09:59:58 +0000\r\n\
+         ARC-Seal: i=1; a=rsa-sha256; t=1704189598; cv=none; d={sealer}; s=arc-20160816;\r\n\
+         \tb=c2VhbA==\r\n\
+         ARC-Authentication-Results: i=1; mx.{sealer};\r\n\
+         \tdkim=pass header.d=coldchain-partners.eu;\r\n\
+         \tdmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=coldchain-partners.eu\r\n\
+         From: Anna Berg <a.berg@coldchain-partners.eu>\r\n\
+         To: ap@kestrelfoods.com\r\n\
+         Subject: Delivery schedule\r\n\
+         Date: Tue, 2 Jan 2024 09:59:50 +0000\r\n\
+         Message-ID: <ds.9921@coldchain-partners.eu>\r\n\
+         \r\n\
+         The January deliveries move to Tuesdays; the schedule is unchanged otherwise.\r\n"
+    )
+    .into_bytes()
+}
+
+const SPOOF: [&str; 2] = ["envelope_from_spoof", "header_from_spoof"];
+
+#[test]
+fn scan_does_not_flag_list_mail_or_mail_a_trusted_sealer_forwarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = kestrel_org();
+    let org = org.to_str().unwrap();
+    let args = ["--org", org];
+    for (name, message, why) in [
+        (
+            "list-p-none.eml",
+            list_post("p=NONE sp=NONE dis=NONE"),
+            "dmarc_failure_explained_by_list",
+        ),
+        (
+            "forwarded-google.eml",
+            forwarded("google.com"),
+            "auth_failure_explained_by_arc",
+        ),
+    ] {
+        let r = scan_one(dir.path(), name, &message, &args);
+        assert_eq!(r["flagged"], false, "{name} is not flagged: {r:#}");
+        assert!(
+            !techniques(&r).iter().any(|t| SPOOF.contains(t)),
+            "{name}: no spoofing technique: {r:#}"
+        );
+        assert!(
+            reason_codes(&r).contains(&why),
+            "{name}: a reason says what explains the failure ({why}): {r:#}"
+        );
+    }
+    // The same failures with nothing to explain them stay evidence: a list
+    // cannot excuse p=reject, and a seal by an untrusted forwarder vouches
+    // for nothing.
+    for (name, message) in [
+        (
+            "list-p-reject.eml",
+            list_post("p=REJECT sp=REJECT dis=REJECT"),
+        ),
+        ("forwarded-untrusted.eml", forwarded("forwarder.example")),
+    ] {
+        let r = scan_one(dir.path(), name, &message, &args);
+        assert_eq!(r["flagged"], true, "{name} is flagged: {r:#}");
+        assert!(
+            techniques(&r).iter().any(|t| SPOOF.contains(t)),
+            "{name}: a spoofing technique: {r:#}"
+        );
+    }
 }

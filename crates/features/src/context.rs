@@ -53,10 +53,13 @@ pub struct Vip {
 ///   forwarded or mailing-list mail.
 /// - `protected_domains`: internal domains, partners and brands to guard.
 /// - `[[vip]]`: high-profile users.
-/// - `[dns]`: the resolver of live verification (used by the gateway, not
-///   by features): `resolver = "IP:PORT"` (default: the system's),
-///   `timeout_ms` (default 2000, 1 to 60000), `cache_entries` (default
-///   10000, 1 to 10000000).
+/// - `[dns]`: live verification's resolver (read by impostor-auth, never
+///   by features): `resolver = "IP:PORT"` (without it, and without
+///   `--resolver`, nothing is verified live; the system's resolver is never
+///   asked), `timeout_ms` per try (default 500, 1 to 60000), `attempts`
+///   (default 2, 1 to 10), `message_timeout_ms` for all of one message's
+///   lookups (default 1500, 1 to 600000), `cache_entries` (default 10000,
+///   1 to 10000000).
 ///
 /// The trust boundary is the topmost Received hop by which a trusted host
 /// (a `trusted_receivers` host, a host under an internal domain, or one
@@ -661,7 +664,13 @@ mod tests {
         assert!(ctx.is_trusted_arc_sealer("google.com"));
         assert!(!ctx.is_trusted_arc_sealer("evil.example"));
         assert_eq!(ctx.dns().resolver, None);
-        assert_eq!(ctx.dns().timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(ctx.dns().timeout, std::time::Duration::from_millis(500));
+        assert_eq!(ctx.dns().attempts, 2);
+        assert_eq!(
+            ctx.dns().message_timeout,
+            std::time::Duration::from_millis(1500)
+        );
+        assert_eq!(ctx.dns().cache_entries, 20_000);
         assert!(ctx.is_freemail("gmail.com") && ctx.is_freemail("yahoo.co.jp"));
         assert!(ctx.is_disposable("mailinator.com"));
         assert!(ctx.is_shortener("bit.ly"));

@@ -479,11 +479,9 @@ pub(crate) fn extract(
         log.add(
             Feature::IdentityReadersDisagree,
             Some(Technique::HeaderFromSpoof),
-            format!(
-                "readers see different senders: {}, {}",
-                a.describe(),
-                b.describe()
-            ),
+            // The rule's sentence already says readers disagree: the
+            // detail names the two readings.
+            format!("{}, {}", a.describe(), b.describe()),
         );
     }
 
