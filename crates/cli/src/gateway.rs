@@ -70,6 +70,18 @@ impl LiveArgs {
     }
 }
 
+/// One line for the gateway's start: where authentication comes from, so
+/// an operator sees at once whether mail is verified live.
+pub fn authentication_line(engine: &Engine) -> String {
+    match engine.verifier() {
+        Some(v) => format!(
+            "SPF, DKIM, DMARC and ARC verified live through the resolver at {}",
+            v.config().resolver
+        ),
+        None => "no resolver: authentication is read from the trusted receivers' headers; give --resolver (or [dns] resolver in the org profile) to verify SPF, DKIM, DMARC and ARC live".into(),
+    }
+}
+
 /// The SMTP envelope of messages read from files, for live SPF.
 #[derive(Args, Debug, Clone, Default)]
 pub struct FileEnvelopeArgs {

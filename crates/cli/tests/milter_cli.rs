@@ -171,6 +171,13 @@ fn start() -> Milter {
 #[test]
 fn proper_sessions_tag_reject_and_pass() {
     let mut m = start();
+    // Without a resolver it says so at start, and how to verify live.
+    assert!(
+        m.log()
+            .contains("impostor milter: no resolver: authentication is read from the trusted receivers' headers; give --resolver"),
+        "{}",
+        m.log()
+    );
     assert_serves(&mut m);
     // Tagging: reject and quarantine off, the attack gets the headers.
     let t = start_with(&["--reject-at", "off", "--quarantine-at", "off"]);

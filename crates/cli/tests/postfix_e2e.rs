@@ -608,6 +608,13 @@ fn with_a_resolver_postfix_delivers_live_verified_mail_with_its_results_and_refu
         "--timeout-ms",
         "20000",
     ]);
+    assert!(
+        milter.log().contains(&format!(
+            "impostor milter: SPF, DKIM, DMARC and ARC verified live through the resolver at {resolver}"
+        )),
+        "the milter says at start that it verifies live:\n{}",
+        milter.log()
+    );
     let pf = Postfix::new(milter.addr.port());
 
     // 1. Spoofed: reject.test's name, sent from an address its SPF does

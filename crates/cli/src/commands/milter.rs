@@ -1,6 +1,6 @@
 //! `impostor milter`: the detector as a Postfix / Sendmail milter.
 
-use crate::gateway::{engine, LiveArgs, ModelArgs};
+use crate::gateway::{authentication_line, engine, LiveArgs, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, ValueEnum};
@@ -194,12 +194,9 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
     let addr = listen_addr(&args.listen)?;
     // The model first: a bad artifact must stop us before the MTA can
     // connect to a milter that cannot judge.
-    let engine = SharedEngine::new(engine(
-        &args.org,
-        &args.model,
-        &args.live,
-        Some(&args.authserv_id),
-    )?);
+    let built = engine(&args.org, &args.model, &args.live, Some(&args.authserv_id))?;
+    eprintln!("impostor milter: {}", authentication_line(&built));
+    let engine = SharedEngine::new(built);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,6 +1,6 @@
 //! `impostor serve`: the detector as an HTTP service.
 
-use crate::gateway::{engine, LiveArgs, ModelArgs};
+use crate::gateway::{authentication_line, engine, LiveArgs, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
@@ -121,6 +121,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                     .map_or("built in".into(), |d| d.display().to_string()),
                 e.model_id()
             );
+            eprintln!("impostor serve: {}", authentication_line(&e));
         }
         let counted = service.clone();
         tokio::spawn(watch_model(
