@@ -383,3 +383,76 @@ fn mutated_sender_headers_never_panic_the_readers() {
     }
     assert!(read > 1000, "only {read} mutated messages were read");
 }
+
+/// A message from `from` (the From field's value as written), over no
+/// route: only the headers matter here.
+fn with_from(ctx: &Context, from: &str) -> Extraction {
+    let raw = format!(
+        "From: {from}\r\nTo: ap@kestrelfoods.com\r\nSubject: Invoice\r\n\
+         Date: Tue, 2 Jan 2024 10:00:00 +0000\r\nMessage-ID: <x1@example.net>\r\n\r\nPlease pay.\r\n"
+    );
+    extract(ctx, raw.as_bytes())
+}
+
+/// Variants of the classes the generator produces and the fixtures do
+/// not show: each must still make the readers disagree (or set the
+/// display-name floor's two flags).
+#[test]
+fn hidden_variants_of_the_classes_are_read_too() {
+    let ctx = context();
+    let rules = floor_rules();
+    // An encoded-word glued to the domain as the local part, ending in NUL.
+    let x = with_from(
+        &ctx,
+        "=?utf-8?b?ZS5zb3JlbnNlbkBrZXN0cmVsZm9vZHMuY29tAA==?=@secure-notify.net",
+    );
+    assert_eq!(
+        org_of(&x, Reader::DecodedEncodedWords).as_deref(),
+        Some("kestrelfoods.com")
+    );
+    assert!(fired_floors(&x, &rules).contains(&"identity_readers_disagree".to_string()));
+    // A right-to-left override inside an encoded-word display name.
+    let x = with_from(
+        &ctx,
+        "=?UTF-8?B?T2xpdmlhIEdyYW50IOKArnVlLnNyZW50cmFwLW5pYWhjZGxvY0B0bmFyZy5v4oCs?= <o.grant@mailrelay-hub.com>",
+    );
+    assert_eq!(
+        org_of(&x, Reader::BidiRendered).as_deref(),
+        Some("coldchain-partners.eu")
+    );
+    assert!(fired_floors(&x, &rules).contains(&"identity_readers_disagree".to_string()));
+    // Several mailboxes in one From: the first the attacker's, the last
+    // the partner's.
+    let x = with_from(
+        &ctx,
+        "Karl Meier <billing@mailrelay-hub.com>, Karl Meier <billing@coldchain-partners.eu>",
+    );
+    assert_eq!(
+        org_of(&x, Reader::LastMailbox).as_deref(),
+        Some("coldchain-partners.eu")
+    );
+    assert!(fired_floors(&x, &rules).contains(&"identity_readers_disagree".to_string()));
+    // A partner's address as an encoded display name over another address.
+    let x = with_from(
+        &ctx,
+        "=?UTF-8?q?sam.patel=40harvestbank.com?= <sam.patel@bizcloud-mailer.com>",
+    );
+    assert!(
+        fired_floors(&x, &rules).contains(&"from_encoded_word_display_address".to_string()),
+        "{:?}",
+        fired_floors(&x, &rules)
+    );
+    // The honest forms stay quiet: an encoded name, a name with a comma.
+    for honest in [
+        "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <t.yamada@kestrelfoods.co.jp>",
+        "\"Brandt, Daniel\" <d.brandt@kestrelfoods.com>",
+        "=?UTF-8?Q?Brandt=2C_Daniel?= <d.brandt@kestrelfoods.com>",
+    ] {
+        let x = with_from(&ctx, honest);
+        assert!(
+            fired_floors(&x, &rules).is_empty(),
+            "{honest}: {:?}",
+            fired_floors(&x, &rules)
+        );
+    }
+}

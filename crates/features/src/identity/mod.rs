@@ -55,6 +55,9 @@ pub enum Reader {
     FirstFromField,
     /// The last From field, read forgivingly: what some clients show.
     LastFromField,
+    /// The last mailbox of a From field holding several: some clients
+    /// show the first, others the last.
+    LastMailbox,
     /// Sender, else Resent-From: what some clients show when From is
     /// missing or holds no address.
     SenderOrResentFrom,
@@ -83,6 +86,7 @@ impl Reader {
             Reader::Mailparse => "mailparse",
             Reader::FirstFromField => "first_from_field",
             Reader::LastFromField => "last_from_field",
+            Reader::LastMailbox => "last_mailbox",
             Reader::SenderOrResentFrom => "sender_or_resent_from",
             Reader::DecodedEncodedWords => "decoded_encoded_words",
             Reader::RouteFirstHost => "route_first_host",
@@ -101,6 +105,7 @@ impl Reader {
             Reader::Mailparse => "mailparse",
             Reader::FirstFromField => "the first From field",
             Reader::LastFromField => "the last From field",
+            Reader::LastMailbox => "a client showing the last mailbox of the From list",
             Reader::SenderOrResentFrom => "a client falling back to Sender/Resent-From",
             Reader::DecodedEncodedWords => "a client decoding encoded-words first",
             Reader::RouteFirstHost => "a reader taking the route's first host",
@@ -307,6 +312,12 @@ pub fn read(view: &MessageView) -> IdentityReadings {
             ));
         }
     }
+    // Several mailboxes in one From: the last one with an address.
+    if let Some(list) = view.from_headers.first().filter(|l| l.len() > 1) {
+        if let Some(last) = list.iter().rev().find(|i| i.address.is_some()) {
+            out.push(Reading::of_identity(Reader::LastMailbox, last));
+        }
+    }
     let from_has_address = view.from().is_some_and(|i| i.address.is_some());
     if !from_has_address {
         let fallback = view.sender.as_ref().or(view.resent_from.first());
@@ -346,8 +357,14 @@ pub fn read(view: &MessageView) -> IdentityReadings {
             address.as_deref(),
         ));
     }
-    if first.chars().any(is_bidi_control) {
-        let rendered = lenient::bidi_rendered(first);
+    // Bidi controls written plainly, or hidden in an encoded-word.
+    let decoded = first.contains("=?").then(|| decode_words(first)).flatten();
+    let shown = [Some(first), decoded.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|t| t.chars().any(is_bidi_control));
+    if let Some(text) = shown {
+        let rendered = lenient::bidi_rendered(text);
         let address = lenient::first_address_word(&rendered);
         out.push(Reading::new(Reader::BidiRendered, None, address));
     }
@@ -429,17 +446,61 @@ fn first_single(list: mailparse::MailAddrList) -> Option<mailparse::SingleInfo> 
     })
 }
 
+/// The value with its encoded-words decoded; None when nothing decoded.
+/// RFC 2047 allows them only as whole words, so mailparse leaves one glued
+/// to an address (`=?utf-8?b?…?=@host`) alone; a careless client decodes
+/// it anyway, so each such word is decoded on its own too.
+fn decode_words(value: &str) -> Option<String> {
+    let decode = |text: &str| -> Option<String> {
+        let line = header_line(text);
+        let (header, _) = mailparse::parse_header(&line).ok()?;
+        Some(header.get_value())
+    };
+    let whole = decode(value)?;
+    if whole.trim() != value.trim() {
+        return Some(whole);
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    let mut changed = false;
+    // At most a few dozen words: a header is bounded, and so is this.
+    for _ in 0..64 {
+        let Some((before, after)) = rest.split_once("=?") else {
+            break;
+        };
+        out.push_str(before);
+        // `charset?e?text?=`: otherwise not an encoded-word, kept as it is.
+        let word = after.split_once('?').and_then(|(charset, r)| {
+            let (encoding, r) = r.split_once('?')?;
+            let (text, tail) = r.split_once("?=")?;
+            (encoding.len() == 1).then(|| (format!("=?{charset}?{encoding}?{text}?="), tail))
+        });
+        let Some((word, tail)) = word else {
+            out.push_str("=?");
+            rest = after;
+            continue;
+        };
+        match decode(&word) {
+            Some(d) if d != word => {
+                out.push_str(&d);
+                changed = true;
+            }
+            _ => out.push_str(&word),
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
 /// Encoded-words decoded first, then the whole re-read as an address list:
 /// an encoded `<ceo@kestrelfoods.com>` becomes a mailbox of its own. None
 /// when nothing decoded.
 fn decoded_encoded_words(value: &str) -> Option<Reading> {
-    let line = header_line(value);
-    let (header, _) = mailparse::parse_header(&line).ok()?;
-    let decoded = header.get_value();
-    if decoded.trim() == value.trim() {
-        return None;
-    }
-    let reading = mailparse::addrparse(&decoded).ok().and_then(first_single);
+    let decoded = decode_words(value)?;
+    // A client showing the decoded text as a C string stops at NUL.
+    let decoded = decoded.split('\0').next().unwrap_or_default();
+    let reading = mailparse::addrparse(decoded).ok().and_then(first_single);
     Some(match reading {
         Some(s) => Reading::new(
             Reader::DecodedEncodedWords,
@@ -447,7 +508,7 @@ fn decoded_encoded_words(value: &str) -> Option<Reading> {
             Some(&s.addr),
         ),
         None => {
-            let (name, address) = lenient::loose_mailbox(&decoded);
+            let (name, address) = lenient::loose_mailbox(decoded);
             Reading::new(
                 Reader::DecodedEncodedWords,
                 name.as_deref(),
