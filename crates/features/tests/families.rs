@@ -5,7 +5,7 @@
 mod support;
 
 use impostor_features::{Envelope, Extraction, Extractor, Feature, MessageView, Technique};
-use support::{ctx, Mail, EXTERNAL_HOP, INTERNAL_HOP};
+use support::{ctx, dump, Mail, EXTERNAL_HOP, INTERNAL_HOP};
 
 /// Senders the fixtures use again and again.
 const DANIEL: &str = "Daniel Brandt <d.brandt@kestrelfoods.com>";
@@ -16,23 +16,6 @@ const PAYPAL: &str = "PayPal <service@paypal-support.example>";
 
 const SPOOF: Option<Technique> = Some(Technique::HeaderFromSpoof);
 const LOOKALIKE: Option<Technique> = Some(Technique::LookalikeDomain);
-
-fn dump(x: &Extraction) -> String {
-    let mut s: String = x
-        .vector
-        .nonzero()
-        .map(|(f, v)| format!("  {} = {v}\n", f.name()))
-        .collect();
-    for e in &x.evidence {
-        s.push_str(&format!(
-            "  [{} {:?}] {}\n",
-            e.feature.name(),
-            e.technique,
-            e.detail
-        ));
-    }
-    s
-}
 
 /// Asserts every (feature, value) pair, with the whole extraction on failure.
 fn expect(x: &Extraction, pairs: &[(Feature, f32)]) {

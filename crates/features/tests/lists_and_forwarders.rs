@@ -12,7 +12,7 @@ use impostor_features::{
 };
 use std::path::Path;
 use std::sync::OnceLock;
-use support::{Mail, EXTERNAL_HOP};
+use support::{dump, value, Mail, EXTERNAL_HOP};
 
 const ORG: &str = r#"
 name = "Kestrel Foods"
@@ -34,27 +34,6 @@ fn run(mail: &Mail) -> (MessageView, Extraction) {
     Extractor::new(ctx())
         .extract_bytes(&mail.bytes(), &Inputs::default())
         .unwrap_or_else(|e| panic!("message does not parse: {e}"))
-}
-
-fn dump(x: &Extraction) -> String {
-    let mut s: String = x
-        .vector
-        .nonzero()
-        .map(|(f, v)| format!("  {} = {v}\n", f.name()))
-        .collect();
-    for e in &x.evidence {
-        s.push_str(&format!(
-            "  [{} {:?}] {}\n",
-            e.feature.name(),
-            e.technique,
-            e.detail
-        ));
-    }
-    s
-}
-
-fn value(x: &Extraction, f: Feature) -> f32 {
-    x.vector.get(f)
 }
 
 /// A partner's post to an outside list, delivered by the list's server.

@@ -6,32 +6,7 @@
 mod support;
 
 use impostor_features::{DomainStatus, Extraction, Extractor, Feature, Inputs, Technique};
-use support::{ctx, Mail, EXTERNAL_HOP, INTERNAL_HOP};
-
-fn dump(x: &Extraction) -> String {
-    let mut s: String = x
-        .vector
-        .nonzero()
-        .map(|(f, v)| format!("  {} = {v}\n", f.name()))
-        .collect();
-    for e in &x.evidence {
-        s.push_str(&format!(
-            "  [{} {:?}] {}\n",
-            e.feature.name(),
-            e.technique,
-            e.detail
-        ));
-    }
-    s
-}
-
-fn value(x: &Extraction, f: Feature) -> f32 {
-    x.vector.get(f)
-}
-
-fn evidence(x: &Extraction, f: Feature) -> Vec<&impostor_features::Evidence> {
-    x.evidence.iter().filter(|e| e.feature == f).collect()
-}
+use support::{ctx, dump, evidence, value, Mail, EXTERNAL_HOP, INTERNAL_HOP};
 
 const NEWS: &str = "Supplier News <news@supplier.example>";
 

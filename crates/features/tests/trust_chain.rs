@@ -11,7 +11,7 @@ use impostor_features::{
 };
 use std::path::Path;
 use std::sync::OnceLock;
-use support::{Mail, EXTERNAL_HOP, INTERNAL_HOP};
+use support::{dump, value, Mail, EXTERNAL_HOP, INTERNAL_HOP};
 
 /// Kestrel Foods with Microsoft 365 in front of its Japanese office.
 const ORG: &str = r#"
@@ -39,27 +39,6 @@ fn run_with(ctx: &Context, mail: &Mail) -> (MessageView, Extraction) {
 
 fn run(mail: &Mail) -> (MessageView, Extraction) {
     run_with(ctx(), mail)
-}
-
-fn dump(x: &Extraction) -> String {
-    let mut s: String = x
-        .vector
-        .nonzero()
-        .map(|(f, v)| format!("  {} = {v}\n", f.name()))
-        .collect();
-    for e in &x.evidence {
-        s.push_str(&format!(
-            "  [{} {:?}] {}\n",
-            e.feature.name(),
-            e.technique,
-            e.detail
-        ));
-    }
-    s
-}
-
-fn value(x: &Extraction, f: Feature) -> f32 {
-    x.vector.get(f)
 }
 
 const DANIEL: &str = "Daniel Brandt <d.brandt@kestrelfoods.com>";

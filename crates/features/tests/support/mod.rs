@@ -7,10 +7,41 @@
 #![allow(dead_code)]
 
 use impostor_features::{
-    Context, Extraction, Extractor, Inputs, MessageView, OrgProfile, ParseError,
+    Context, Evidence, Extraction, Extractor, Feature, Inputs, MessageView, OrgProfile, ParseError,
 };
 use std::path::Path;
 use std::sync::OnceLock;
+
+// ------------------------------------------------------------ reading results
+
+/// An extraction's non-zero features and its evidence, one per line: what a
+/// failing assertion prints.
+pub fn dump(x: &Extraction) -> String {
+    let mut s: String = x
+        .vector
+        .nonzero()
+        .map(|(f, v)| format!("  {} = {v}\n", f.name()))
+        .collect();
+    for e in &x.evidence {
+        s.push_str(&format!(
+            "  [{} {:?}] {}\n",
+            e.feature.name(),
+            e.technique,
+            e.detail
+        ));
+    }
+    s
+}
+
+/// One feature's value.
+pub fn value(x: &Extraction, f: Feature) -> f32 {
+    x.vector.get(f)
+}
+
+/// The evidence about one feature.
+pub fn evidence(x: &Extraction, f: Feature) -> Vec<&Evidence> {
+    x.evidence.iter().filter(|e| e.feature == f).collect()
+}
 
 // ------------------------------------------------------------ organisation
 
