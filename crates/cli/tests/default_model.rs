@@ -34,9 +34,54 @@ fn the_committed_default_model_loads_with_this_build() {
         "injected-into-real-ham",
         "kestrel-generated",
         "spamassassin-2002",
+        "lists-2019-2026",
     ] {
         assert!(card.contains(source), "the card does not name {source}");
     }
+}
+
+/// The shipped weights an attacker reads: nothing the sender writes may
+/// lower a score. Every classifier input and every rule reading a feature
+/// of direction `raises` weighs zero or more; Platt's slopes too.
+#[test]
+fn no_sender_written_feature_lowers_the_default_models_score() {
+    use impostor_features::{Direction, Feature};
+    let artifact = impostor_model::artifact::load(&repo().join("models/default")).unwrap();
+    let model = &artifact.manifest.model;
+    let mut negative = Vec::new();
+    for input in &model.classifier.inputs {
+        let feature = Feature::from_name(&input.feature).expect("a known feature");
+        assert!(
+            feature.is_model_input(),
+            "{} is not a model input",
+            input.feature
+        );
+        if feature.direction() == Direction::Raises && input.weight < 0.0 {
+            negative.push(format!(
+                "classifier input {} = {}",
+                input.feature, input.weight
+            ));
+        }
+    }
+    for r in &model.rules.rules {
+        let rule = impostor_model::rules::Rule::resolve(r.rule.clone()).unwrap();
+        if !rule.may_lower_score() && r.weight < 0.0 {
+            negative.push(format!("rule {} = {}", r.rule.code, r.weight));
+        }
+        let reads_sender_written = rule
+            .features
+            .iter()
+            .any(|f| f.direction() == Direction::Raises);
+        if reads_sender_written && r.weight < 0.0 {
+            negative.push(format!(
+                "rule {} reads what the sender writes and weighs {}",
+                r.rule.code, r.weight
+            ));
+        }
+    }
+    assert!(negative.is_empty(), "negative weights: {negative:#?}");
+    assert!(model.calibration.rules_coef >= 0.0 && model.calibration.classifier_coef >= 0.0);
+    assert_eq!(model.calibration.prior, Some(1e-3));
 }
 
 /// Runs the commands of models/train-default.sh in a scratch copy of the
@@ -55,6 +100,7 @@ fn the_documented_command_reproduces_the_default_model() {
     let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
     let corpora = [
         c("csdmc2010-a.tar.gz"),
+        c("lists-2019-2026.tar.gz"),
         c("phishing-pot-2022-2025.tar.gz"),
         c("spamassassin-2002.tar.gz"),
     ];
@@ -74,6 +120,8 @@ fn the_documented_command_reproduces_the_default_model() {
         "models/default",
         "--hold-out-after",
         "phishing-pot-2022-2025=2025-01-01",
+        "--hold-out-folder",
+        "lists-2019-2026/jailhouse-dev.googlegroups.com=validation",
     ]);
     train.extend(corpora);
     train.extend(words(&[
@@ -156,4 +204,115 @@ fn the_default_model_judges_the_seed_scenarios() {
             assert!(!v["reasons"].as_array().unwrap().is_empty());
         }
     }
+}
+
+/// The out-of-source gate, on models/default's own training rows: a model
+/// retrained without each real source (lists-2019-2026 one list at a time)
+/// flags that source's ham at most 0.5% of the time, and detects its
+/// attacks within 15 points of what the shipped model detects of them in
+/// source. Every later retrain keeps it.
+#[test]
+fn the_default_model_transfers_to_each_real_source_it_never_saw() {
+    let artifact = impostor_model::artifact::load(&repo().join("models/default")).unwrap();
+    let t = impostor_eval::transfer::measure(&artifact, &impostor_corpus::Silent).unwrap();
+    let names: Vec<&str> = t.units.iter().map(|u| u.unit.name.as_str()).collect();
+    for want in [
+        "csdmc2010-a",
+        "phishing-pot-2022-2025",
+        "spamassassin-2002",
+        "lists-2019-2026/usrp-users.lists.ettus.com",
+        "lists-2019-2026/jailhouse-dev.googlegroups.com",
+        "lists-2019-2026/clang-built-linux.googlegroups.com",
+    ] {
+        assert!(names.contains(&want), "no unit {want}: {names:?}");
+    }
+    // The one gate this model misses, kept from getting worse: ham of 2002
+    // scored by a model that never saw any (issue 17 stays open on it).
+    const KNOWN_GAP: (&str, f64) = ("spamassassin-2002", 0.01);
+    let mut failures = Vec::new();
+    for u in &t.units {
+        assert!(
+            u.not_trained.is_none(),
+            "{}: {:?}",
+            u.unit.name,
+            u.not_trained
+        );
+        let at = u
+            .levels
+            .iter()
+            .find(|l| l.level == t.default_level)
+            .expect("the default level");
+        if u.ham > 0 {
+            let fpr = at.false_positive_rate.out_of_source.value.unwrap_or(1.0);
+            let limit = if u.unit.name == KNOWN_GAP.0 {
+                KNOWN_GAP.1
+            } else {
+                0.005
+            };
+            if fpr > limit {
+                failures.push(format!(
+                    "{} held out: {:.3}% of its ham flagged",
+                    u.unit.name,
+                    100.0 * fpr
+                ));
+            }
+        }
+        if u.attacks > 0 {
+            let gap = -at.detection_rate.difference_points.unwrap_or(-100.0);
+            if gap > 15.0 {
+                failures.push(format!(
+                    "{} held out: detection {gap:.1} points below in source",
+                    u.unit.name
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The confound table's promise: a feature listed as confounded with the
+/// source or era weighs at most the stated bound in the classifier (or is
+/// not an input), and a rule reading one stays within it unless the card
+/// lists it as a floor or ceiling (declared, with its reason).
+#[test]
+fn no_confounded_feature_weighs_more_than_the_cards_bound() {
+    let dir = repo().join("models/default");
+    let artifact = impostor_model::artifact::load(&dir).unwrap();
+    let m = &artifact.manifest;
+    let report = &m.training.details["report"];
+    let bound = report["confound_bound"].as_f64().expect("a bound");
+    let card = std::fs::read_to_string(dir.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains("## Confound audit"),
+        "the card has no confound table"
+    );
+    let confounded: Vec<&str> = report["confound"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["confounded"].as_bool() == Some(true))
+        .map(|f| f["feature"].as_str().unwrap())
+        .collect();
+    assert!(!confounded.is_empty(), "the audit found nothing to list");
+    let mut heavy = Vec::new();
+    for input in &m.model.classifier.inputs {
+        if confounded.contains(&input.feature.as_str()) && input.weight.abs() > bound + 1e-9 {
+            heavy.push(format!("classifier {} = {}", input.feature, input.weight));
+        }
+        assert!(
+            card.contains(&format!("`{}`", input.feature))
+                || !confounded.contains(&input.feature.as_str()),
+            "the card's table does not list {}",
+            input.feature
+        );
+    }
+    for r in &m.model.rules.rules {
+        let rule = impostor_model::rules::Rule::resolve(r.rule.clone()).unwrap();
+        let reads = rule.features.iter().any(|f| confounded.contains(&f.name()));
+        let declared = rule.floor.is_some() || rule.ceiling.is_some();
+        if reads && !declared && r.weight.abs() > bound + 1e-9 {
+            heavy.push(format!("rule {} = {}", r.rule.code, r.weight));
+        }
+    }
+    assert!(heavy.is_empty(), "above the bound {bound}: {heavy:#?}");
 }

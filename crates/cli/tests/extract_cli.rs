@@ -218,5 +218,15 @@ fn features_lists_the_schema() {
     assert_eq!(o.status.code(), Some(0));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["schema_version"], impostor_features::SCHEMA_VERSION);
-    assert!(doc["features"].as_array().unwrap().len() > 50);
+    let features = doc["features"].as_array().unwrap();
+    assert!(features.len() > 50);
+    let of = |name: &str| features.iter().find(|f| f["name"] == name).unwrap().clone();
+    assert_eq!(
+        of("resent_from_domain_mismatch_flag")["direction"],
+        "raises"
+    );
+    assert_eq!(of("auth_dmarc_pass_flag")["direction"], "either");
+    assert_eq!(of("intent_payment_per_kchar")["model_input"], false);
+    let text = impostor(&["features"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("raises"));
 }

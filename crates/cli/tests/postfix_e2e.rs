@@ -390,14 +390,15 @@ fn postfix_rejects_tags_and_holds_attacks_and_delivers_genuine_mail() {
     let started = Instant::now();
     let org = seed_dir().join("org.toml");
     let org = org.to_str().unwrap();
-    // 1. Reject at high (the default model puts the six attacks there).
+    // 1. Reject at medium, the default flagging level (the default model
+    // flags the six attacks; the genuine two stay below low).
     let reject = Milter::start(&[
         "--org",
         org,
         "--quarantine-at",
-        "medium",
+        "low",
         "--reject-at",
-        "high",
+        "medium",
     ]);
     let pf = Postfix::new(reject.addr.port());
     for (name, raw) in seeds() {
@@ -477,7 +478,11 @@ fn postfix_rejects_tags_and_holds_attacks_and_delivers_genuine_mail() {
     let delivered = pf.delivered(GENUINE.len() + attacks.len());
     for (name, raw) in &attacks {
         let got = delivered_copy(&delivered, raw, name);
-        assert!(got.contains("\nX-Impostor-Level: high\n"), "{name}:\n{got}");
+        assert!(
+            got.contains("\nX-Impostor-Level: high\n")
+                || got.contains("\nX-Impostor-Level: medium\n"),
+            "{name} is tagged at the flagging level or above:\n{got}"
+        );
         let score = header(got, "X-Impostor-Score", name);
         assert!(
             score.len() == 5 && score.parse::<f64>().is_ok_and(|s| (0.0..=1.0).contains(&s)),

@@ -648,11 +648,15 @@ fn the_walkthrough_notebook_handles_no_false_positives_and_misses() {
         "scores.csv's columns changed: {header}"
     );
     let (mut doctored, mut missed) = (format!("{header}\n"), 0);
+    // Exactly three misses and no false positive, whatever the model did:
+    // the notebook's handling of both cases is what is tested.
     for line in lines {
         let mut f: Vec<&str> = line.splitn(9, ',').collect();
         if f[3] == "false" || missed < 3 {
             missed += usize::from(f[3] == "true");
             f[7] = "false";
+        } else {
+            f[7] = "true";
         }
         doctored.push_str(&f.join(","));
         doctored.push('\n');

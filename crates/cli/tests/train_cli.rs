@@ -113,7 +113,18 @@ fn training_is_reproducible_and_reports_folds_and_levels() {
     assert!(m.model.rules.rules.len() >= 40);
     let report = &m.training.details["report"];
     assert_eq!(report["folds"].as_array().unwrap().len(), 5);
-    assert!(report["class_balance"]["repeat"].as_u64().unwrap() >= 1);
+    // Each class weighs half: the shares within a class sum to one.
+    let groups = report["sample_weights"]["groups"].as_array().unwrap();
+    for class in ["ham", "attack"] {
+        let share: f64 = groups
+            .iter()
+            .filter(|g| g["class"] == class)
+            .map(|g| g["share_of_class"].as_f64().unwrap())
+            .sum();
+        assert!((share - 1.0).abs() < 1e-9, "{class}: {share}");
+    }
+    assert_eq!(m.model.calibration.prior, Some(1e-3));
+    assert_eq!(m.training.details["settings"]["balance"], "sources");
     let card = std::fs::read_to_string(m1.join("MODEL_CARD.md")).unwrap();
     for want in [
         "## Data",
@@ -158,6 +169,8 @@ fn retraining_compares_on_the_regression_set_and_refuses_a_collapse() {
         "{err}"
     );
     assert!(err.contains("AUC") && err.contains(" → "), "{err}");
+    // Each source of the regression set is judged on its own too.
+    assert!(err.contains("  source "), "{err}");
     let retrained = impostor_model::artifact::load(&out).unwrap();
     let base_rows = impostor_model::artifact::load(&base)
         .unwrap()
@@ -208,6 +221,8 @@ fn retraining_compares_on_the_regression_set_and_refuses_a_collapse() {
         err.contains("detection rate") && err.contains("--force"),
         "{err}"
     );
+    // The worst source is named, not only the pool.
+    assert!(err.contains("source "), "{err}");
     assert!(!bad.exists());
     let mut forced = args.to_vec();
     forced.push("--force");

@@ -63,7 +63,7 @@ impl fmt::Display for Label {
 /// `hard_ham`, each optionally followed by `-N` / `_N` (`easy-ham-2`,
 /// `spam_1`). A name that merely starts with one ("spamassassin-2002")
 /// is not a label.
-fn folder_label(name: &str) -> Option<Label> {
+pub fn folder_label(name: &str) -> Option<Label> {
     let lower = name.to_ascii_lowercase();
     let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit());
     let stem = stem

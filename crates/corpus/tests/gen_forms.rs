@@ -6,7 +6,7 @@
 
 use impostor_corpus::gen::ambiguity::SpoofForm;
 use impostor_corpus::gen::unusual::HamVariant;
-use impostor_corpus::gen::{write_corpus, Generated, Generator};
+use impostor_corpus::gen::{write_corpus, GenConfig, Generated, Generator};
 use impostor_corpus::Label;
 use impostor_features::{Context, Extractor, Inputs, OrgProfile, Technique};
 use std::collections::BTreeMap;
@@ -16,7 +16,12 @@ use std::sync::OnceLock;
 /// The embedded default corpus's sizes (`GenConfig::default()`), seed 7.
 fn corpus() -> &'static [Generated] {
     static CORPUS: OnceLock<Vec<Generated>> = OnceLock::new();
-    CORPUS.get_or_init(|| Generator::new(7).unwrap().default_corpus(3000, 1500))
+    CORPUS.get_or_init(|| {
+        let sizes = GenConfig::default();
+        Generator::new(7)
+            .unwrap()
+            .default_corpus(sizes.ham, sizes.attacks)
+    })
 }
 
 /// Header fields of `bytes` as (name as written, unfolded value), in order.
@@ -356,7 +361,8 @@ fn honest_mail_with_unusual_headers_is_labelled_ham_and_every_kind_of_it_is_writ
         .sum();
     assert!(
         (300..=1200).contains(&unusual),
-        "a sensible share of ham is unusual: {unusual} of 3000"
+        "a sensible share of ham is unusual: {unusual} of {}",
+        GenConfig::default().ham
     );
     // No attack is written with a ham variant's code.
     let ham_codes: Vec<&str> = HamVariant::ALL.iter().map(|v| v.code()).collect();
@@ -430,16 +436,31 @@ fn each_unusual_ham_variant_is_shaped_as_its_name_says() {
         let envelope = named(&f, "Return-Path").concat();
         assert_eq!(domain_in(&resent), domain_in(&envelope), "{}", m.member);
     }
+    // A self-hosted list seals as its own domain (the List-Id's host).
     for (variant, sealer) in [
         ("forwarded_arc", "microsoft.com"),
         ("list_arc_dmarc_none", "google.com"),
         ("list_from_rewritten", "google.com"),
+        ("list_sealed_dmarc_none", "own"),
     ] {
         for m in of_variant(corpus, variant) {
             let f = fields(&m.bytes);
             let seal = named(&f, "ARC-Seal");
             assert_eq!(seal.len(), 1, "{}", m.member);
-            assert_eq!(tag(seal[0], "d"), Some(sealer), "{}", m.member);
+            let list_id = named(&f, "List-Id").concat();
+            let sealed_by = tag(seal[0], "d").unwrap_or("");
+            let own = !sealed_by.is_empty() && list_id.ends_with(&format!(".{sealed_by}>"));
+            assert!(
+                sealed_by == sealer || (variant == "list_from_rewritten" || sealer == "own") && own,
+                "{}: sealed by {sealed_by}, List-Id {list_id}",
+                m.member
+            );
+            if variant == "list_sealed_dmarc_none" {
+                let ar = named(&f, "Authentication-Results")[0];
+                assert!(ar.contains("dmarc=fail (p=none"), "{}: {ar}", m.member);
+                assert!(ar.contains("arc=pass"), "{}: {ar}", m.member);
+                assert!(own && sealed_by != "google.com", "{}", m.member);
+            }
             let ar = named(&f, "Authentication-Results")[0];
             assert!(ar.contains("arc=pass"), "{}: {ar}", m.member);
             if variant == "list_arc_dmarc_none" {
@@ -501,7 +522,10 @@ fn every_generated_message_parses_and_extracts_without_error() {
 
 #[test]
 fn the_same_seed_writes_the_same_forms_and_labels() {
-    let again = Generator::new(7).unwrap().default_corpus(3000, 1500);
+    let sizes = GenConfig::default();
+    let again = Generator::new(7)
+        .unwrap()
+        .default_corpus(sizes.ham, sizes.attacks);
     for (a, b) in corpus().iter().zip(&again) {
         assert_eq!(a.variant, b.variant, "{}", a.member);
         assert!(a.bytes == b.bytes, "{} differs between two runs", a.member);

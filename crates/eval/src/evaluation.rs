@@ -90,6 +90,10 @@ pub struct EvalConfig {
     pub selection: Option<String>,
     /// The command the report records as the one that made it.
     pub command: String,
+    /// Retrain without each real source and across eras
+    /// ([`crate::transfer`]): a full training fit per source left out and
+    /// two for the eras, one after another.
+    pub transfer: bool,
 }
 
 impl Default for EvalConfig {
@@ -106,6 +110,7 @@ impl Default for EvalConfig {
             hide_headers: Vec::new(),
             selection: None,
             command: String::new(),
+            transfer: false,
         }
     }
 }
@@ -208,6 +213,14 @@ pub fn evaluate(
     };
     // Scores come in reading order; put the items in the same order.
     let items: Vec<Item> = order.iter().map(|&i| selection.items[i].clone()).collect();
+    let transfer = if config.transfer {
+        progress.say(
+            "transfer: retraining on the model's training data without each real source, then across eras (a full fit each)",
+        );
+        Some(pool.install(|| crate::transfer::measure(artifact, progress))?)
+    } else {
+        None
+    };
 
     let levels = &artifact.model.params().levels;
     let level_infos: Vec<LevelInfo> = [
@@ -248,6 +261,7 @@ pub fn evaluate(
         items,
         scores,
         concurrency: pool.current_num_threads(),
+        transfer,
     };
     report::write(&config.output, &input)
 }

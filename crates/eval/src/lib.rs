@@ -15,7 +15,9 @@
 //! operating point, source, technique, label and origin (the intervals and
 //! curves are `impostor_model::stats`); [`figures`] and [`plot`] the
 //! figures (plotters, PNG and SVG); [`report`] `report.md`, `report.html`
-//! and the atomic writer.
+//! and the atomic writer. [`transfer`] retrains on the model's own
+//! training data without each real source, and across eras, to measure
+//! how the model does on mail unlike what it was fitted on.
 //!
 //! What it deliberately does not do: parse mail or compute features or
 //! scores of its own. Impostor's scores come from `impostor-model`'s
@@ -36,6 +38,7 @@ pub mod plot;
 pub mod report;
 pub mod run;
 pub mod selection;
+pub mod transfer;
 
 pub use detector::{Detector, DetectorError, Judgement, Sample};
 pub use error::EvalError;

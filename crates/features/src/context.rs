@@ -53,6 +53,11 @@ pub struct Vip {
 ///   forwarded or mailing-list mail.
 /// - `protected_domains`: internal domains, partners and brands to guard.
 /// - `[[vip]]`: high-profile users.
+/// - `tenant_hosts`: the org's own tenants on SaaS platforms
+///   (`kestrelfoods.okta.com`); links there do not borrow its name.
+/// - `report_mailboxes`: addresses staff forward suspicious mail to (the
+///   security desk); a message only for them is a report, not an attack
+///   on its readers.
 /// - `[dns]`: live verification's resolver (read by impostor-auth, never
 ///   by features): `resolver = "IP:PORT"` (without it, and without
 ///   `--resolver`, nothing is verified live; the system's resolver is never
@@ -92,6 +97,15 @@ pub struct OrgProfile {
     /// High-profile users (`[[vip]]` tables).
     #[serde(default, rename = "vip")]
     pub vips: Vec<Vip>,
+    /// The mailboxes staff report suspicious mail to (the security desk,
+    /// abuse@): mail only for them reaches no victim.
+    #[serde(default)]
+    pub report_mailboxes: Vec<String>,
+    /// The org's own tenants on others' platforms
+    /// (`kestrelfoods.okta.com`): a link there is the org's, not its name
+    /// borrowed by a stranger.
+    #[serde(default)]
+    pub tenant_hosts: Vec<String>,
 }
 
 /// The `[dns]` table as written.
@@ -332,6 +346,29 @@ impl Context {
     /// partner or a brand.
     pub fn is_protected(&self, domain: &str) -> bool {
         self.protected.contains(domain)
+    }
+
+    /// Whether an address is one of the org's report mailboxes
+    /// (`report_mailboxes`, compared without case).
+    pub fn is_report_mailbox(&self, address: &str) -> bool {
+        self.org
+            .report_mailboxes
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(address.trim_matches(['<', '>'])))
+    }
+
+    /// Whether a normalised host is (under) one of the org's tenants on
+    /// another platform (`tenant_hosts`).
+    pub fn is_tenant_host(&self, host: &str) -> bool {
+        self.org.tenant_hosts.iter().any(|t| {
+            let t = t.trim().trim_end_matches('.');
+            host.eq_ignore_ascii_case(t)
+                || host
+                    .len()
+                    .checked_sub(t.len())
+                    .and_then(|at| Some((host.get(..at)?, host.get(at..)?)))
+                    .is_some_and(|(head, tail)| head.ends_with('.') && tail.eq_ignore_ascii_case(t))
+        })
     }
 
     /// Whether a normalised domain is (under) a free-mail provider's.

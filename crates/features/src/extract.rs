@@ -146,9 +146,16 @@ impl<'c> Extractor<'c> {
                 IntentCategory::BankChange,
                 IntentCategory::GiftCard,
             ];
+            // A credential lure harvests through a link off the org's own
+            // hosts; the IT desk's notices link to its own sign-in pages.
+            let link_leaves_org = view.links.iter().any(|l| match l.host.as_deref() {
+                Some(h) if !l.host_is_ip => !(ctx.is_internal(h) || ctx.is_tenant_host(h)),
+                _ => true,
+            });
             let mut why: Vec<String> = lures
                 .iter()
                 .filter(|c| intents.count(**c) > 0)
+                .filter(|c| **c != IntentCategory::CredentialLure || link_leaves_org)
                 .map(|c| c.label().to_string())
                 .collect();
             if v.get(Feature::LinkBrandUnrelatedHostCount) > 0.0 {

@@ -121,7 +121,7 @@ pub use lookalike::{
     DEFAULT_WORDS as DEFAULT_LOOKALIKE_WORDS,
 };
 pub use message::{Envelope, Hop, Identity, Link, MessageView, ParseLimits};
-pub use schema::{Family, Feature, FeatureVector, FEATURE_COUNT, SCHEMA_VERSION};
+pub use schema::{Direction, Family, Feature, FeatureVector, FEATURE_COUNT, SCHEMA_VERSION};
 
 /// The three archives of ../shared/corpora, for the tests that read every
 /// message of them; they fail loudly without ../shared.

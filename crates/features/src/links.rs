@@ -33,7 +33,7 @@ fn text_domain(text: &str) -> Option<String> {
 /// stand inside a label.
 fn unrelated_brand<'a>(host: &str, ctx: &'a Context) -> Option<&'a str> {
     let reg = registrable_domain(host)?;
-    if ctx.is_protected(reg) {
+    if ctx.is_protected(reg) || ctx.is_tenant_host(host) {
         return None;
     }
     let reg_label = reg.split('.').next().unwrap_or(reg);

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// Bumped whenever a feature is added, removed, renamed or changes meaning.
 /// Artifacts record it and refuse a vector of another version.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The group a feature belongs to; each group has its own module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -129,7 +129,7 @@ feature_schema! {
     InternalAuthenticatedSender = "internal_authenticated_sender_flag", SenderPath,
         "The From address is internal and a trusted verdict authenticated it (DMARC pass, or aligned DKIM or SPF pass).";
     InternalSenderLure = "internal_sender_lure_flag", SenderPath,
-        "An authenticated internal sender sends a credential lure, a bank-detail change, a gift-card request or a link to a brand on an unrelated host.";
+        "An authenticated internal sender sends a credential lure with a link off the org's own hosts and tenants, a bank-detail change, a gift-card request or a link to a brand on an unrelated host.";
     DmarcFailureExplainedByList = "dmarc_failure_explained_by_list_flag", SenderPath,
         "DMARC failed under p=none (or an unknown policy) for a non-internal From, and the message is mailing-list mail (List-Id, or List-Unsubscribe with a list Sender on the envelope's domain), which rewrites what DMARC checks.";
     DmarcFailEnforcedPolicy = "dmarc_fail_enforced_policy_flag", SenderPath,
@@ -168,6 +168,8 @@ feature_schema! {
         "A comment in From holds an address on another registrable domain than the From address.";
     IdentityHeaderSpaceBeforeColon = "identity_header_space_before_colon_flag", SenderPath,
         "A From, Sender or Resent-From field has white space before its colon (\"From :\"), which some readers take and others skip.";
+    OnlyToReportMailbox = "only_to_report_mailbox_flag", SenderPath,
+        "Every recipient is one of the org's report mailboxes (the security desk): the SMTP recipients when the gateway gives them, else To and Cc. A report of suspicious mail reaches no victim.";
     FromDomainNotAuthenticatedDomain = "from_domain_not_authenticated_domain_flag", SenderPath,
         "The displayed From domain is not the one authentication was about: DMARC's header.from is another organisation, or SPF/DKIM passed for the domain another reader takes for the sender and not for the displayed one.";
     // display name
@@ -281,6 +283,55 @@ impl Feature {
     }
 }
 
+/// Which way a feature may move a score: the monotonicity the training
+/// enforces (a sign constraint on every weight that reads it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Written by the sender (headers, text, links, the domains it picks)
+    /// or evidence of an attack: a larger value never lowers the score,
+    /// so an attacker cannot buy a lower score by adding something.
+    Raises,
+    /// A fact someone other than the sender vouches for (a trusted
+    /// receiver's pass verdict, a trusted ARC sealer): training may weigh
+    /// it either way.
+    Either,
+}
+
+impl Feature {
+    /// The features a party other than the sender vouches for and that may
+    /// lower a score. Everything else the sender can add at will.
+    const EXCULPATORY: &'static [Feature] = &[
+        Feature::AuthSpfPass,
+        Feature::AuthDkimPass,
+        Feature::AuthDmarcPass,
+        Feature::AuthArcPass,
+        Feature::AuthCompauthPass,
+        Feature::InternalAuthenticatedSender,
+        Feature::AuthFailureExplainedByArc,
+        // Mail for the security desk alone harms nobody, whatever it holds;
+        // in a gateway the recipients are the MTA's, not the sender's.
+        Feature::OnlyToReportMailbox,
+    ];
+
+    /// Which way the feature may move a score.
+    pub fn direction(self) -> Direction {
+        if Self::EXCULPATORY.contains(&self) {
+            Direction::Either
+        } else {
+            Direction::Raises
+        }
+    }
+
+    /// Whether a model may read the feature. Rates per 1,000 characters
+    /// are not model inputs: a sender dilutes them by adding text, so a
+    /// rate's weight could never be non-negative and monotone at once (the
+    /// counts beside them carry the same phrases).
+    pub fn is_model_input(self) -> bool {
+        !self.name().ends_with("_per_kchar")
+    }
+}
+
 /// One value per [`Feature`], in [`Feature::ALL`] order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureVector {
@@ -363,6 +414,37 @@ mod tests {
         for (i, f) in Feature::ALL.iter().enumerate() {
             assert_eq!(f.index(), i);
         }
+    }
+
+    #[test]
+    fn only_verified_pass_verdicts_may_lower_a_score() {
+        let either: Vec<&str> = Feature::ALL
+            .iter()
+            .filter(|f| f.direction() == Direction::Either)
+            .map(|f| f.name())
+            .collect();
+        assert!(
+            either.iter().all(|n| n.starts_with("auth_")
+                || n.starts_with("internal_authenticated")
+                || *n == "only_to_report_mailbox_flag"),
+            "{either:?}"
+        );
+        for sender_written in [
+            Feature::ResentFromDomainMismatch,
+            Feature::SenderDomainMismatch,
+            Feature::LinkHttpOnlyCount,
+            Feature::LinkCount,
+            Feature::BodyTextChars,
+            Feature::DmarcFailureExplainedByList,
+        ] {
+            assert_eq!(sender_written.direction(), Direction::Raises);
+        }
+    }
+
+    #[test]
+    fn rates_that_added_text_dilutes_are_not_model_inputs() {
+        assert!(!Feature::IntentPaymentRate.is_model_input());
+        assert!(Feature::IntentPaymentCount.is_model_input());
     }
 
     #[test]

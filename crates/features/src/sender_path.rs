@@ -122,14 +122,34 @@ fn list_evidence(view: &MessageView) -> Option<String> {
             .rsplit_once('<')
             .map_or(id, |(_, rest)| rest.split('>').next().unwrap_or(rest))
             .trim();
-        let on_list_domain = sender_domain.is_some_and(|d| {
-            crate::domain::normalize_domain(name).is_some_and(|n| relaxed_aligned(d, &n))
-        });
-        return Some(if on_list_domain {
-            format!("mailing list {name} (List-Id, Sender {sender_address})")
-        } else {
-            format!("mailing list {name} (List-Id)")
-        });
+        let list_domain = crate::domain::normalize_domain(name);
+        let on_list_domain = |d: Option<&str>| {
+            d.zip(list_domain.as_deref())
+                .is_some_and(|(d, n)| relaxed_aligned(d, n))
+        };
+        // A List-Id alone is one header anyone can add. A list that re-sent
+        // the message also put its own domain on the envelope, the Sender
+        // or a DKIM signature.
+        if on_list_domain(sender_domain) {
+            return Some(format!(
+                "mailing list {name} (List-Id, Sender {sender_address})"
+            ));
+        }
+        if on_list_domain(view.envelope_domain()) {
+            return Some(format!(
+                "mailing list {name} (List-Id, envelope on the list's domain)"
+            ));
+        }
+        if let Some(sig) = view
+            .dkim_signatures
+            .iter()
+            .find(|s| on_list_domain(Some(s.domain.as_str())))
+        {
+            return Some(format!(
+                "mailing list {name} (List-Id, DKIM signature by {})",
+                sig.domain
+            ));
+        }
     }
     let unsubscribe = view.list_headers.iter().any(|h| h == "list-unsubscribe");
     let list_sender = match (sender_domain, view.from_domain(), view.envelope_domain()) {
@@ -146,6 +166,17 @@ pub(crate) fn extract(
     v: &mut FeatureVector,
     log: &mut EvidenceLog,
 ) {
+    if !view.recipients.is_empty() && view.recipients.iter().all(|r| ctx.is_report_mailbox(r)) {
+        v.set_flag(Feature::OnlyToReportMailbox, true);
+        log.add(
+            Feature::OnlyToReportMailbox,
+            None,
+            format!(
+                "the message is only for the report mailbox {}",
+                view.recipients.join(", ")
+            ),
+        );
+    }
     let auth = &view.auth;
     let from_domain = view.from_domain();
     let env_domain = view.envelope_domain();

@@ -43,9 +43,10 @@ struct FloorRule {
 fn floor_rules() -> Vec<FloorRule> {
     let text = std::fs::read_to_string(root().join("datasets/rules.toml")).unwrap();
     let file: toml::Value = toml::from_str(&text).unwrap();
+    // A `not` entry of an `all` is not a flag that must be set.
     let flag = |v: &toml::Value| {
-        let name = v.get("flag").and_then(|f| f.as_str()).unwrap();
-        Feature::from_name(name).unwrap_or_else(|| panic!("unknown feature {name}"))
+        let name = v.get("flag").and_then(|f| f.as_str())?;
+        Some(Feature::from_name(name).unwrap_or_else(|| panic!("unknown feature {name}")))
     };
     let rules: Vec<FloorRule> = file["rule"]
         .as_array()
@@ -55,8 +56,8 @@ fn floor_rules() -> Vec<FloorRule> {
         .map(|r| {
             let when = &r["when"];
             let flags = match when.get("all") {
-                Some(all) => all.as_array().unwrap().iter().map(flag).collect(),
-                None => vec![flag(when)],
+                Some(all) => all.as_array().unwrap().iter().filter_map(flag).collect(),
+                None => vec![flag(when).expect("a floor on one flag")],
             };
             FloorRule {
                 code: r["code"].as_str().unwrap().to_string(),

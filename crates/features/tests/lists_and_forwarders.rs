@@ -148,6 +148,26 @@ fn list_unsubscribe_alone_does_not_make_a_spoof_list_mail() {
 }
 
 #[test]
+fn a_list_id_the_sender_added_explains_nothing() {
+    // The header alone is free to write: a list that re-sent the message
+    // also puts its domain on the envelope, the Sender or a signature.
+    let mail = Mail::from("Anna Berg <a.berg@coldchain-partners.eu>")
+        .return_path("<x@bulk-sender.example>")
+        .auth("mx.kestrelfoods.com; spf=pass smtp.mailfrom=bulk-sender.example; dmarc=fail (p=NONE) header.from=coldchain-partners.eu")
+        .received(EXTERNAL_HOP)
+        .field("List-Id", "<announce.lists.example.org>")
+        .subject("Invoice");
+    let (_, x) = run(&mail);
+    assert_eq!(
+        value(&x, Feature::DmarcFailureExplainedByList),
+        0.0,
+        "{}",
+        dump(&x)
+    );
+    assert_eq!(value(&x, Feature::AuthDmarcFail), 1.0, "{}", dump(&x));
+}
+
+#[test]
 fn the_orgs_own_domain_gets_no_list_excuse() {
     let mail = Mail::from("Daniel Brandt <d.brandt@kestrelfoods.com>")
         .return_path("<cold-users-bounces@lists.example>")

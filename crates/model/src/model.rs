@@ -112,6 +112,11 @@ pub struct Calibration {
     pub offset: f64,
     /// What the calibration was fitted on.
     pub fitted_on: String,
+    /// The share of attacks among messages the score is a probability
+    /// for (the base rate the trainer stated); absent in artifacts that
+    /// predate it, whose scores hold at the training data's prevalence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<f64>,
 }
 
 /// A level's threshold and how it was chosen.
@@ -411,18 +416,19 @@ impl Model {
             .max()
     }
 
-    /// A score's probability and level with the fired rules' floors
-    /// applied: below the highest floor, the probability is raised to that
-    /// level's threshold (so the level is that level); otherwise both stay
-    /// as scored. The one place floors apply: `scan`, the HTTP service, the
+    /// A score's probability and level with the fired rules' floors and
+    /// ceilings applied: below the highest floor, the probability is raised
+    /// to that level's threshold (so the level is that level); with no
+    /// floor, above the lowest ceiling it is lowered to just under the
+    /// next level's threshold; otherwise both stay as scored. The one place floors apply: `scan`, the HTTP service, the
     /// milter and evaluation all reach it through
     /// [`crate::Detector::verdict`]. Training fits and chooses levels on
     /// [`Model::score`], which floors do not touch: they are declared, not
     /// learned.
     pub fn floored(&self, probability: f64, fired: &[usize]) -> (f64, Level) {
         let level = self.level(probability);
-        match self.floor(fired) {
-            Some(floor) if floor > level => {
+        match (self.floor(fired), self.ceiling(fired)) {
+            (Some(floor), _) if floor > level => {
                 let threshold = self
                     .params
                     .levels
@@ -430,8 +436,33 @@ impl Model {
                     .map_or(probability, |p| p.threshold);
                 (probability.max(threshold), floor)
             }
+            (Some(_), _) => (probability, level),
+            (None, Some(ceiling)) if ceiling < level => {
+                // Just below the threshold of the level above the ceiling.
+                let above = match ceiling {
+                    Level::None => Level::Low,
+                    Level::Low => Level::Medium,
+                    Level::Medium | Level::High => Level::High,
+                };
+                let cap = self
+                    .params
+                    .levels
+                    .point(above)
+                    .map_or(probability, |p| p.threshold.next_down());
+                (probability.min(cap), ceiling)
+            }
             _ => (probability, level),
         }
+    }
+
+    /// The lowest ceiling among the fired rules; None when no ceiling rule
+    /// fired. A floor that fires wins over it ([`Model::floored`]): header
+    /// ambiguity is evidence wherever the mail goes.
+    pub fn ceiling(&self, fired: &[usize]) -> Option<Level> {
+        fired
+            .iter()
+            .filter_map(|&i| self.rules.get(i)?.ceiling)
+            .min()
     }
 }
 
@@ -487,6 +518,7 @@ pub(crate) fn example_params() -> ModelParams {
             classifier_coef: 1.0,
             offset: 0.0,
             fitted_on: "hand-made".into(),
+            prior: None,
         },
         levels: Levels {
             low: point(0.5, 1e-2),
@@ -518,6 +550,34 @@ mod tests {
         let s = model.score(&v);
         assert!(s.rules_logit > 0.0);
         assert!(model.level(s.probability) >= Level::Medium);
+    }
+
+    #[test]
+    fn a_ceiling_caps_the_level_unless_a_floor_fires() {
+        let model = Model::new(example_params()).unwrap();
+        let index = |code: &str| {
+            model
+                .rules()
+                .iter()
+                .position(|r| r.text.code == code)
+                .unwrap()
+        };
+        let report = index("report_to_security_desk");
+        let ambiguity = index("identity_readers_disagree");
+        let low = model.params().levels.low.threshold;
+        // A high score for mail only to the security desk: capped at none,
+        // just under the low threshold.
+        let (p, level) = model.floored(0.999, &[report]);
+        assert_eq!(level, Level::None);
+        assert!(p < low && p > 0.0, "{p}");
+        // Header ambiguity is evidence wherever the mail goes: the floor wins.
+        let (_, level) = model.floored(0.999, &[report, ambiguity]);
+        assert_eq!(level, Level::High);
+        let (p, level) = model.floored(0.01, &[report, ambiguity]);
+        assert_eq!(level, model.default_level());
+        assert_eq!(p, model.params().levels.medium.threshold);
+        // Below the ceiling nothing moves.
+        assert_eq!(model.floored(0.01, &[report]), (0.01, Level::None));
     }
 
     #[test]

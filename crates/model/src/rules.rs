@@ -32,7 +32,7 @@
 
 use crate::error::ModelError;
 use crate::verdict::Level;
-use impostor_features::{Feature, FeatureVector, IntentCategory, Technique};
+use impostor_features::{Direction, Feature, FeatureVector, IntentCategory, Technique};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -100,6 +100,12 @@ pub struct RuleText {
     /// written, so artifacts without floors keep their bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<String>,
+    /// `none` or `low`: when the rule fires (and no floor does) the
+    /// verdict is at most that level. Only for a rule that reads verified
+    /// facts alone and names mail that reaches no victim (a report to the
+    /// security desk); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling: Option<String>,
     /// When it fires.
     pub when: ConditionText,
 }
@@ -268,6 +274,8 @@ pub struct Rule {
     pub features: Vec<Feature>,
     /// The level a firing sets at the least, from `text.floor`.
     pub floor: Option<Floor>,
+    /// The level a firing allows at the most, from `text.ceiling`.
+    pub ceiling: Option<Level>,
 }
 
 impl Rule {
@@ -318,17 +326,57 @@ impl Rule {
         let condition = Condition::resolve(&text.when, &text.code, 0)?;
         let mut features = Vec::new();
         condition.features(&mut features);
+        if let Some(rate) = features.iter().find(|f| !f.is_model_input()) {
+            return Err(bad(&format!(
+                "reads {}, a rate the sender dilutes by adding text (so the rule would switch off as a message grows); use the count beside it",
+                rate.name()
+            )));
+        }
+        let ceiling = match text.ceiling.as_deref() {
+            None => None,
+            Some(word) => {
+                let level = match word {
+                    "none" => Level::None,
+                    "low" => Level::Low,
+                    _ => return Err(bad(&format!("ceiling `{word}` is neither none nor low"))),
+                };
+                if floor.is_some() {
+                    return Err(bad("a rule is a floor or a ceiling, not both"));
+                }
+                let verified = !text.evidence_only
+                    && features.iter().all(|f| f.direction() == Direction::Either);
+                if !verified {
+                    return Err(bad(
+                        "a ceiling needs `evidence_only = false` and a condition on verified facts only (what the sender writes must never lower a verdict)",
+                    ));
+                }
+                Some(level)
+            }
+        };
         Ok(Rule {
             text,
             condition,
             features,
             floor,
+            ceiling,
         })
     }
 
     /// Whether the rule fires on a message's feature vector.
     pub fn fires(&self, v: &FeatureVector) -> bool {
         self.condition.holds(v)
+    }
+
+    /// Whether training may give the rule a negative weight: it says
+    /// `evidence_only = false` and reads only features someone other than
+    /// the sender vouches for ([`Direction::Either`]). A rule reading
+    /// anything the sender writes only adds to a score.
+    pub fn may_lower_score(&self) -> bool {
+        !self.text.evidence_only
+            && self
+                .features
+                .iter()
+                .all(|f| f.direction() == Direction::Either)
     }
 }
 
@@ -525,6 +573,86 @@ floor = "high"
 when.flag = "from_header_multiple_flag"
 "#);
         assert!(intent.unwrap_err().to_string().contains("technique"));
+    }
+
+    #[test]
+    fn a_ceiling_needs_a_rule_on_verified_facts_and_no_floor() {
+        let sender_written = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "account_compromise"
+evidence_only = false
+ceiling = "none"
+when.flag = "sender_domain_mismatch_flag"
+"#);
+        assert!(sender_written.unwrap_err().to_string().contains("verified"));
+        let word = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "account_compromise"
+evidence_only = false
+ceiling = "medium"
+when.flag = "only_to_report_mailbox_flag"
+"#);
+        assert!(word
+            .unwrap_err()
+            .to_string()
+            .contains("neither none nor low"));
+        let ok = one(r#"[[rule]]
+code = "c"
+says = "x"
+indicates = "account_compromise"
+evidence_only = false
+ceiling = "low"
+when.flag = "only_to_report_mailbox_flag"
+"#)
+        .unwrap();
+        assert_eq!(ok.rules()[0].ceiling, Some(Level::Low));
+    }
+
+    #[test]
+    fn a_rule_reading_a_rate_the_sender_dilutes_is_refused() {
+        let rate = one(r#"[[rule]]
+code = "dense"
+says = "x"
+indicates = "urgency"
+when.at_least = ["intent_urgency_per_kchar", 4]
+"#);
+        let err = rate.unwrap_err().to_string();
+        assert!(
+            err.contains("dense") && err.contains("intent_urgency_per_kchar"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_a_rule_reading_verified_facts_alone_may_lower_a_score() {
+        let set = RuleSet::from_toml(
+            r#"[[rule]]
+code = "spf"
+says = "x"
+indicates = "envelope_from_spoof"
+evidence_only = false
+when.flag = "auth_spf_pass_flag"
+
+[[rule]]
+code = "mixed"
+says = "x"
+indicates = "envelope_from_spoof"
+evidence_only = false
+when.all = [{ flag = "auth_spf_pass_flag" }, { flag = "sender_domain_mismatch_flag" }]
+
+[[rule]]
+code = "evidence"
+says = "x"
+indicates = "envelope_from_spoof"
+when.flag = "auth_spf_pass_flag"
+"#,
+            "t",
+        )
+        .unwrap();
+        let may: Vec<bool> = set.rules().iter().map(|r| r.may_lower_score()).collect();
+        assert_eq!(may, [true, false, false]);
     }
 
     #[test]

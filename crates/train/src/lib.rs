@@ -28,4 +28,4 @@ pub mod training;
 
 pub use error::TrainError;
 pub use feature_table::{FeatureRow, TableFormat};
-pub use run::{CheckedTrain, HoldOut, Retrain, TrainConfig, TrainOutcome};
+pub use run::{artifact_rules, CheckedTrain, HoldOut, Retrain, TrainConfig, TrainOutcome};

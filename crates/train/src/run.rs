@@ -16,7 +16,7 @@ use crate::error::TrainError;
 use crate::extract::extract_one;
 use crate::training::export::{write_artifact, RunSettings};
 use crate::training::{
-    self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Example,
+    self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Balance, Example,
     HeldOutMetrics, Rate, Role, TrainParams, Trained,
 };
 use impostor_corpus::manifest::LabelEntry;
@@ -107,6 +107,16 @@ pub struct TrainConfig {
     /// Sources held out by date instead, `(source, YYYY-MM-DD)`; `hold_out`
     /// then applies to the other sources only.
     pub hold_out_after: Vec<(String, String)>,
+    /// Folders of a source (a list of a list archive: `ham/<folder>/…`)
+    /// given a whole role: `(source, folder, role)`. The source's other
+    /// folders train, so none of its folders is split by message.
+    pub hold_out_folders: Vec<(String, String, Role)>,
+    /// How rows are weighted; default: the base's when retraining, else
+    /// [`TrainParams`]'s.
+    pub balance: Option<Balance>,
+    /// The base rate the score is stated at; default: the base's when
+    /// retraining, else [`TrainParams`]'s.
+    pub prior: Option<f64>,
     /// Target false-positive rates of low, medium and high.
     pub targets: [f64; 3],
     /// The level at and above which a message is flagged.
@@ -131,6 +141,9 @@ impl Default for TrainConfig {
             seed: None,
             hold_out: HoldOut::default(),
             hold_out_after: Vec::new(),
+            hold_out_folders: Vec::new(),
+            balance: None,
+            prior: None,
             targets: params.targets,
             default_level: params.default_level,
             retrain: None,
@@ -182,6 +195,8 @@ pub struct Regression {
     pub before: HeldOutMetrics,
     /// The retrained model's metrics.
     pub after: HeldOutMetrics,
+    /// Per source of the regression set: its name, before and after.
+    pub by_source: Vec<(String, HeldOutMetrics, HeldOutMetrics)>,
     /// What got worse at the default level beyond the base's interval.
     pub worse: Vec<String>,
 }
@@ -223,15 +238,7 @@ impl TrainConfig {
                 })?;
                 RuleSet::from_toml(&text, &path.display().to_string())?
             }
-            (None, Some(b)) => RuleSet::from_texts(
-                b.manifest
-                    .model
-                    .rules
-                    .rules
-                    .iter()
-                    .map(|r| r.rule.clone())
-                    .collect(),
-            )?,
+            (None, Some(b)) => artifact_rules(b)?,
             (None, None) => RuleSet::from_toml(BUILTIN_RULES, "datasets/rules.toml (built in)")?,
         };
         let defaults = TrainParams::default();
@@ -243,6 +250,17 @@ impl TrainConfig {
             seed: self.seed.or(setting_u64("seed")).unwrap_or(defaults.seed),
             targets: self.targets,
             default_level: self.default_level,
+            balance: self
+                .balance
+                .or(base_settings
+                    .as_ref()
+                    .and_then(|s| s["balance"].as_str())
+                    .and_then(Balance::parse))
+                .unwrap_or(defaults.balance),
+            prior: self
+                .prior
+                .or(base_settings.as_ref().and_then(|s| s["prior"].as_f64()))
+                .unwrap_or(defaults.prior),
             ..defaults
         };
         params.check()?;
@@ -308,7 +326,20 @@ impl CheckedTrain {
                 for (e, r) in new.iter_mut().zip(roles) {
                     e.role = r;
                 }
-                (new, rule.to_string())
+                let mut rule = rule.to_string();
+                if !config.hold_out_folders.is_empty() {
+                    assign_folder_roles(&mut new, &config.hold_out_folders)?;
+                    rule = format!(
+                        "{rule}; folders given whole roles: {} (the other folders of those sources train)",
+                        config
+                            .hold_out_folders
+                            .iter()
+                            .map(|(s, f, r)| format!("{s}/{f} = {}", r.as_str()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                (new, rule)
             }
             Some(b) => {
                 let path = b.dir.join(data_table::FILE);
@@ -383,6 +414,8 @@ impl CheckedTrain {
             validation_rule,
             targets: params.targets,
             rules_sha256: artifact::sha256_hex(rules_text.as_bytes()),
+            balance: params.balance.as_str().into(),
+            prior: params.prior,
             excluded: serde_json::to_value(&excluded)
                 .map_err(|e| TrainError::Invalid(format!("recording the exclusions: {e}")))?,
         };
@@ -459,8 +492,69 @@ impl CheckedTrain {
     }
 }
 
+/// The rules an artifact was trained with, as its manifest records them
+/// (retraining and the transfer evaluation fit with these).
+pub fn artifact_rules(artifact: &Artifact) -> Result<RuleSet, TrainError> {
+    Ok(RuleSet::from_texts(
+        artifact
+            .manifest
+            .model
+            .rules
+            .rules
+            .iter()
+            .map(|r| r.rule.clone())
+            .collect(),
+    )?)
+}
+
+/// Gives each named folder of a source its role; the source's other
+/// folders train. Refuses a folder that holds no example.
+fn assign_folder_roles(
+    examples: &mut [Example],
+    folders: &[(String, String, Role)],
+) -> Result<(), TrainError> {
+    for (source, folder, _) in folders {
+        if !examples
+            .iter()
+            .any(|e| &e.source == source && e.folder() == Some(folder.as_str()))
+        {
+            let mut known: Vec<&str> = examples
+                .iter()
+                .filter(|e| &e.source == source)
+                .filter_map(|e| e.folder())
+                .collect();
+            known.sort_unstable();
+            known.dedup();
+            return Err(TrainError::Invalid(format!(
+                "--hold-out-folder {source}/{folder}: no labelled message of source {source} lies in a folder {folder} (its folders: {})",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )));
+        }
+    }
+    let mut by_group: HashMap<String, Role> = HashMap::new();
+    for e in examples.iter_mut() {
+        if !folders.iter().any(|(s, _, _)| s == &e.source) {
+            continue;
+        }
+        e.role = folders
+            .iter()
+            .find(|(s, f, _)| s == &e.source && e.folder() == Some(f.as_str()))
+            .map_or(Role::Train, |(_, _, r)| *r);
+        by_group.insert(e.group.clone(), e.role);
+    }
+    // An attack injected into a folder's message shares its carrier's
+    // duplicate group: it takes the carrier's role, as in every split.
+    for e in examples.iter_mut() {
+        if let Some(role) = by_group.get(&e.group) {
+            e.role = *role;
+        }
+    }
+    Ok(())
+}
+
 /// The base's test role scored by the base and by the retrained model,
-/// and what got worse at the default level.
+/// and what got worse at the default level: in the pool, and in every
+/// source on its own (so the worst source is judged, not only the mean).
 fn regression(
     pool: &rayon::ThreadPool,
     examples: &[Example],
@@ -468,20 +562,42 @@ fn regression(
     retrained: &Model,
 ) -> Regression {
     let test: Vec<&Example> = examples.iter().filter(|e| e.role == Role::Test).collect();
-    let y: Vec<bool> = test.iter().map(|e| e.is_attack()).collect();
-    let score = |m: &Model| -> Vec<f64> {
+    let score = |m: &Model, rows: &[&Example]| -> Vec<f64> {
         pool.install(|| {
-            test.par_iter()
+            rows.par_iter()
                 .map(|e| m.score(&e.values).probability)
                 .collect()
         })
     };
-    let before = held_out_metrics(base, Role::Test, &score(base), &y);
-    let after = held_out_metrics(retrained, Role::Test, &score(retrained), &y);
-    let worse = training::regressions(&before, &after, retrained.default_level());
+    let y: Vec<bool> = test.iter().map(|e| e.is_attack()).collect();
+    let before = held_out_metrics(base, Role::Test, &score(base, &test), &y);
+    let after = held_out_metrics(retrained, Role::Test, &score(retrained, &test), &y);
+    let level = retrained.default_level();
+    let mut worse = training::regressions(&before, &after, level);
+    let mut sources: Vec<&str> = test.iter().map(|e| e.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let mut by_source = Vec::new();
+    for source in sources {
+        let rows: Vec<&Example> = test
+            .iter()
+            .copied()
+            .filter(|e| e.source == source)
+            .collect();
+        let y: Vec<bool> = rows.iter().map(|e| e.is_attack()).collect();
+        let b = held_out_metrics(base, Role::Test, &score(base, &rows), &y);
+        let a = held_out_metrics(retrained, Role::Test, &score(retrained, &rows), &y);
+        worse.extend(
+            training::regressions(&b, &a, level)
+                .into_iter()
+                .map(|w| format!("source {source}: {w}")),
+        );
+        by_source.push((source.to_string(), b, a));
+    }
     Regression {
         before,
         after,
+        by_source,
         worse,
     }
 }
@@ -649,6 +765,28 @@ fn say_regression(progress: &dyn Progress, r: &Regression) {
             fmt_rate(&x.detection_rate),
             fmt_rate(&y.detection_rate)
         ));
+    }
+    for (source, b, a) in &r.by_source {
+        let (Some(x), Some(y)) = (
+            b.level(Level::Medium).or(b.levels.first()),
+            a.level(Level::Medium).or(a.levels.first()),
+        ) else {
+            continue;
+        };
+        let what = if b.attacks > 0 {
+            format!(
+                "detection {} → {}",
+                fmt_rate(&x.detection_rate),
+                fmt_rate(&y.detection_rate)
+            )
+        } else {
+            format!(
+                "false positives {} → {}",
+                fmt_rate(&x.false_positive_rate),
+                fmt_rate(&y.false_positive_rate)
+            )
+        };
+        progress.say(&format!("  source {source} at {:?}: {what}", x.level));
     }
 }
 

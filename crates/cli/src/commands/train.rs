@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
 use impostor_model::Level;
 use impostor_train::error::TrainError;
-use impostor_train::training::TrainParams;
+use impostor_train::training::{Balance, Role, TrainParams};
 use impostor_train::{HoldOut, Retrain, TrainConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +19,14 @@ enum HoldOutArg {
     Source,
     /// Held out: a seeded --fraction of the duplicate groups.
     Hash,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BalanceArg {
+    /// Every source weighs alike within its class.
+    Sources,
+    /// Every row weighs alike within its class.
+    Classes,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -109,6 +117,26 @@ pub struct TrainArgs {
     /// 2002 by hash.
     #[arg(long, value_name = "SOURCE=YYYY-MM-DD", value_parser = parse_cut)]
     hold_out_after: Vec<(String, String)>,
+    /// Give one folder of SOURCE (a list of a list archive, whose messages
+    /// lie under ham/FOLDER/) a whole role, validation or test
+    /// (repeatable). The source's other folders train: a source split by
+    /// folder is never split by message, so no list is both learned and
+    /// judged. Example: lists-2019-2026/jailhouse-dev=validation.
+    #[arg(long, value_name = "SOURCE/FOLDER=ROLE", value_parser = parse_folder_role)]
+    hold_out_folder: Vec<(String, String, Role)>,
+    /// How training rows are weighted. `sources`: each class weighs half,
+    /// and within a class every source weighs alike, so no corpus (or
+    /// era) dominates what its label looks like. `classes`: each class
+    /// weighs half, rows within a class alike. [default: sources, or the
+    /// base's]
+    #[arg(long, value_enum, value_name = "HOW")]
+    balance: Option<BalanceArg>,
+    /// The share of attacks among the messages the score is a probability
+    /// for: the base rate a deployment expects (0.001 = one message in a
+    /// thousand). Moves the scores, not what each level flags. Recorded in
+    /// the model card. [default: 0.001, or the base's]
+    #[arg(long, value_name = "SHARE")]
+    prior: Option<f64>,
     /// With --hold-out hash: the share of groups held out.
     #[arg(long, default_value_t = HoldOut::DEFAULT_FRACTION, value_name = "SHARE")]
     fraction: f64,
@@ -198,6 +226,12 @@ impl TrainArgs {
             seed: self.seed,
             hold_out,
             hold_out_after: self.hold_out_after,
+            hold_out_folders: self.hold_out_folder,
+            balance: self.balance.map(|b| match b {
+                BalanceArg::Sources => Balance::Sources,
+                BalanceArg::Classes => Balance::Classes,
+            }),
+            prior: self.prior,
             targets,
             default_level: match self.default_level {
                 LevelArg::Low => Level::Low,
@@ -239,6 +273,22 @@ pub fn train(config: TrainConfig, org: &OrgArgs, quiet: bool) -> Result<()> {
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `SOURCE/FOLDER=validation|test` of --hold-out-folder.
+pub(crate) fn parse_folder_role(text: &str) -> Result<(String, String, Role), String> {
+    let help = || format!("{text:?}: write SOURCE/FOLDER=validation or SOURCE/FOLDER=test");
+    let (place, role) = text.rsplit_once('=').ok_or_else(help)?;
+    let (source, folder) = place.split_once('/').ok_or_else(help)?;
+    let role = match role {
+        "validation" => Role::Validation,
+        "test" => Role::Test,
+        _ => return Err(help()),
+    };
+    if source.is_empty() || folder.is_empty() || folder.contains('/') {
+        return Err(help());
+    }
+    Ok((source.to_string(), folder.to_string(), role))
 }
 
 /// `SOURCE=YYYY-MM-DD` of --hold-out-after.

@@ -3,14 +3,16 @@
 //! e-signature notifications, auto-replies and bounces, in English and
 //! Japanese, each with the route and authentication its real kind has, and
 //! some with the unusual but legal headers real mail has
-//! ([`HamVariant`]).
+//! ([`HamVariant`]). A quarter of it is hard ham ([`hard_ham`]): honest
+//! mail that looks like an attack.
 
 use super::carrier::Carrier;
 use super::compose::{
     dkim_signature, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body, Draft,
     Layout,
 };
-use super::template::{Lang, Template, Templates};
+use super::hard_ham::hard_ham;
+use super::template::{Lang, Template, Templates, HARD_HAM_KINDS};
 use super::unusual::{self, HamVariant};
 use super::values::{url, Values};
 use super::verdicts::{arc_set, DkimVerdict, MxVerdicts};
@@ -19,8 +21,9 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-/// Ham kinds and their shares of generated ham.
-const KIND_WEIGHTS: [(&str, u32); 8] = [
+/// Ham kinds and their shares of generated ham: the hard kinds together
+/// a quarter (33 of 133).
+const KIND_WEIGHTS: [(&str, u32); 16] = [
     ("internal_thread", 30),
     ("vendor_invoice", 20),
     ("newsletter", 12),
@@ -29,6 +32,14 @@ const KIND_WEIGHTS: [(&str, u32); 8] = [
     ("esign", 7),
     ("auto_reply", 7),
     ("bounce", 8),
+    ("namesake_freemail_list", 4),
+    ("saas_notification", 5),
+    ("it_notice", 4),
+    ("hr_programme", 4),
+    ("security_forward", 4),
+    ("wire_approval_thread", 4),
+    ("vendor_bank_change_thread", 4),
+    ("list_dmarc_none_failure", 4),
 ];
 
 /// One generated ham message.
@@ -47,7 +58,8 @@ pub fn timestamp(rng: &mut ChaCha8Rng) -> i64 {
     1_704_067_200 + rng.gen_range(0..(600 * 86_400))
 }
 
-fn people(world: &World, lang: Lang) -> &[Person] {
+/// The staff who write in `lang`.
+pub(super) fn people(world: &World, lang: Lang) -> &[Person] {
     match lang {
         Lang::En => &world.employee,
         Lang::Ja => &world.employee_ja,
@@ -79,6 +91,9 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
             }
         })
         .map_or("internal_thread", |(k, _)| k);
+    if HARD_HAM_KINDS.contains(&kind) {
+        return hard_ham(rng, world, templates, kind);
+    }
     let choices: Vec<&Template> = templates.ham.iter().filter(|t| t.kind == kind).collect();
     let template = *choices
         .choose(rng)
@@ -134,7 +149,12 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
             (s, env, false)
         }
         "newsletter" | "esign" | "mailing_list" => {
-            let bulk = world.bulk_of(kind);
+            let mut bulk = world.bulk_of(kind);
+            // Members post to the lists of their language.
+            let code = if lang == Lang::Ja { "ja" } else { "en" };
+            if kind == "mailing_list" && bulk.iter().any(|b| b.lang == code) {
+                bulk.retain(|b| b.lang == code);
+            }
             let b = *bulk.choose(rng).expect("bulk senders of each kind");
             let mut s = Person {
                 name: b.name.clone(),

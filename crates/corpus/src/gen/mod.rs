@@ -16,6 +16,7 @@ pub mod attack;
 pub mod carrier;
 pub mod compose;
 pub mod ham;
+pub mod hard_ham;
 pub mod template;
 pub mod unusual;
 pub mod values;
@@ -65,7 +66,7 @@ impl Default for GenConfig {
         GenConfig {
             output: PathBuf::new(),
             seed: 1,
-            ham: 3000,
+            ham: 4000,
             attacks: 1500,
             carriers: Vec::new(),
         }

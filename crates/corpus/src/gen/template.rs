@@ -30,6 +30,10 @@ pub const PLACEHOLDERS: &[&str] = &[
     "meeting_time",
     "product",
     "city",
+    "service",
+    "ticket_no",
+    "list_name",
+    "forwarded_subject",
 ];
 
 /// Lure categories.
@@ -54,7 +58,32 @@ pub const HAM_KINDS: &[&str] = &[
     "esign",
     "auto_reply",
     "bounce",
+    "namesake_freemail_list",
+    "saas_notification",
+    "it_notice",
+    "hr_programme",
+    "security_forward",
+    "wire_approval_thread",
+    "vendor_bank_change_thread",
+    "list_dmarc_none_failure",
 ];
+
+/// The ham kinds that look like attacks and are not (see
+/// [`hard_ham`](super::hard_ham)): a quarter of generated ham.
+pub const HARD_HAM_KINDS: &[&str] = &[
+    "namesake_freemail_list",
+    "saas_notification",
+    "it_notice",
+    "hr_programme",
+    "security_forward",
+    "wire_approval_thread",
+    "vendor_bank_change_thread",
+    "list_dmarc_none_failure",
+];
+
+/// The kinds of notification a `saas_notification` template may be for
+/// (its `notice`), one per provider.
+pub const SAAS_NOTICES: &[&str] = &["share", "ticket", "signature", "mention"];
 
 /// The language a message is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +106,10 @@ pub struct Template {
     pub subject: String,
     /// Body text, with `{placeholder}`s.
     pub body: String,
+    /// A `saas_notification`'s kind of notification, one of
+    /// [`SAAS_NOTICES`]; empty for every other template.
+    #[serde(default)]
+    pub notice: String,
     /// The language of the file it came from.
     #[serde(skip, default = "default_lang")]
     pub lang: Lang,
@@ -135,6 +168,13 @@ impl Templates {
                 t.lang = lang;
                 if !kinds.contains(&t.kind.as_str()) {
                     return Err(bad(format!("{}: unknown kind {:?}", t.id, t.kind)));
+                }
+                let wants_notice = t.kind == "saas_notification";
+                if wants_notice != SAAS_NOTICES.contains(&t.notice.as_str()) {
+                    return Err(bad(format!(
+                        "{}: notice {:?}: a saas_notification names one of {SAAS_NOTICES:?}, other templates none",
+                        t.id, t.notice
+                    )));
                 }
                 for name in placeholders(&t.subject).chain(placeholders(&t.body)) {
                     if !PLACEHOLDERS.contains(&name) {
@@ -197,6 +237,25 @@ mod tests {
         }
         for k in HAM_KINDS {
             assert!(t.ham.iter().any(|h| h.kind == *k), "{k}");
+        }
+        for k in HARD_HAM_KINDS {
+            assert!(HAM_KINDS.contains(k));
+            for lang in [Lang::En, Lang::Ja] {
+                let n = t
+                    .ham
+                    .iter()
+                    .filter(|h| h.kind == *k && h.lang == lang)
+                    .count();
+                assert!(n >= 2, "{k} {lang:?}: {n} templates");
+            }
+        }
+        for notice in SAAS_NOTICES {
+            for lang in [Lang::En, Lang::Ja] {
+                assert!(
+                    t.ham.iter().any(|h| h.notice == *notice && h.lang == lang),
+                    "{notice} {lang:?}"
+                );
+            }
         }
         let ids: std::collections::HashSet<&str> = t
             .lures

@@ -42,11 +42,16 @@ pub enum HamVariant {
     /// The same list rewrote the From of a poster whose domain enforces
     /// DMARC (`'Name' via list <list@…>`), the poster in Reply-To.
     ListFromRewritten,
+    /// A self-hosted list (Mailman 3) re-sent a post with its footer and
+    /// subject tag: the poster's DKIM broke, DMARC failed under the
+    /// poster's `p=none`, and the list sealed ARC as its own domain (a
+    /// sealer the org does not list as trusted).
+    ListSealedDmarcNone,
 }
 
 impl HamVariant {
     /// Every variant.
-    pub const ALL: [HamVariant; 10] = [
+    pub const ALL: [HamVariant; 11] = [
         HamVariant::Plain,
         HamVariant::QuotedCommaName,
         HamVariant::EncodedName,
@@ -57,6 +62,7 @@ impl HamVariant {
         HamVariant::ForwardedArc,
         HamVariant::ListArcDmarcNone,
         HamVariant::ListFromRewritten,
+        HamVariant::ListSealedDmarcNone,
     ];
 
     /// The code written in labels.tsv's `variant` column.
@@ -72,6 +78,7 @@ impl HamVariant {
             HamVariant::ForwardedArc => "forwarded_arc",
             HamVariant::ListArcDmarcNone => "list_arc_dmarc_none",
             HamVariant::ListFromRewritten => "list_from_rewritten",
+            HamVariant::ListSealedDmarcNone => "list_sealed_dmarc_none",
         }
     }
 }

@@ -140,7 +140,16 @@ impl Values {
             "city",
             pick(rng, if ja { &world.cities_ja } else { &world.cities }),
         );
+        // Set by the kinds that use them (`set`).
+        for name in ["service", "ticket_no", "list_name", "forwarded_subject"] {
+            v.insert(name, String::new());
+        }
         Values(v)
+    }
+
+    /// Sets the value of placeholder `name`.
+    pub fn set(&mut self, name: &'static str, value: impl Into<String>) {
+        self.0.insert(name, value.into());
     }
 
     /// The template's subject and body, filled.

@@ -82,11 +82,13 @@ impl MxVerdicts {
     }
 }
 
-/// How a provider names itself when it seals.
-fn sealer_names(sealer: &str) -> (&'static str, &'static str) {
+/// How a sealer names itself when it seals: its selector and authserv-id
+/// (a self-hosted list's server is its own authserv-id).
+fn sealer_names(sealer: &str) -> (&'static str, String) {
     match sealer {
-        "microsoft.com" => ("arcselector10001", "mx.microsoft.com 1"),
-        _ => ("arc-20240605", "mx.google.com"),
+        "microsoft.com" => ("arcselector10001", "mx.microsoft.com 1".into()),
+        "google.com" => ("arc-20240605", "mx.google.com".into()),
+        own => ("arc", own.to_string()),
     }
 }
 
@@ -196,5 +198,15 @@ mod tests {
             1_700_000_000,
         );
         assert!(fields[0].1.contains("d=microsoft.com; s=arcselector10001"));
+        let (fields, comment) = arc_set(
+            &mut rng,
+            "lists.haccp-network.org",
+            "poster.example",
+            "none",
+            1_700_000_000,
+        );
+        assert!(fields[0].1.contains("d=lists.haccp-network.org; s=arc;"));
+        assert!(fields[2].1.starts_with("i=1; lists.haccp-network.org;"));
+        assert!(comment.contains("d=lists.haccp-network.org"));
     }
 }

@@ -43,7 +43,8 @@ impl Person {
 /// A newsletter, list, or service that mails the org in bulk.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Bulk {
-    /// `newsletter`, `mailing_list` or `esign`.
+    /// `newsletter`, `mailing_list`, `sealed_list` (a self-hosted list
+    /// that seals ARC as its own domain) or `esign`.
     pub kind: String,
     /// Display name.
     pub name: String,
@@ -59,6 +60,60 @@ pub struct Bulk {
     /// for a list that keeps the poster's DKIM intact.
     #[serde(default)]
     pub arc_sealer: String,
+    /// The language its members write in: `en` (the default) or `ja`.
+    #[serde(default = "english")]
+    pub lang: String,
+}
+
+fn english() -> String {
+    "en".into()
+}
+
+/// A role mailbox of the org (IT, HR, security) and who also sends its
+/// notices from their own mailbox.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Desk {
+    /// `it`, `hr` or `security`.
+    pub role: String,
+    /// `en` or `ja`: the office it serves.
+    pub lang: String,
+    /// Display name.
+    pub name: String,
+    /// The role mailbox.
+    pub address: String,
+    /// An employee's address, or empty.
+    #[serde(default)]
+    pub staff: String,
+}
+
+/// A SaaS provider that notifies the org's staff of what a colleague did
+/// (datasets/gen/world.toml says what each field means).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Saas {
+    /// The product's name, for `{service}`.
+    pub product: String,
+    /// `share`, `ticket`, `signature` or `mention`.
+    pub notice: String,
+    /// The From address: the provider's domain or the org's tenant on it.
+    pub address: String,
+    /// What follows the colleague's name in the display name; empty: the
+    /// name alone.
+    #[serde(default)]
+    pub via: String,
+    /// The envelope sender.
+    pub return_path: String,
+    /// The DKIM signing domain.
+    pub dkim: String,
+    /// The domain of the provider's sending hosts.
+    pub mta: String,
+    /// Where its links point.
+    pub link_host: String,
+    /// Whether Reply-To is the colleague who acted.
+    #[serde(default)]
+    pub reply_to_actor: bool,
+    /// Whether it offers List-Unsubscribe.
+    #[serde(default)]
+    pub unsubscribe: bool,
 }
 
 /// Everyone and everything the generator writes about
@@ -106,6 +161,25 @@ pub struct World {
     /// publishes; a domain not listed publishes `none`.
     #[serde(default)]
     pub dmarc_policy: BTreeMap<String, String>,
+    /// Hosts of the org's sign-in (its identity provider's tenant too).
+    #[serde(default)]
+    pub sso_hosts: Vec<String>,
+    /// Hosts of the org's intranet.
+    #[serde(default)]
+    pub intranet_hosts: Vec<String>,
+    /// The org's role mailboxes.
+    #[serde(default)]
+    pub desk: Vec<Desk>,
+    /// People outside the org who share a high-profile employee's name
+    /// and write from free mail.
+    #[serde(default)]
+    pub namesake: Vec<Person>,
+    /// Members of public lists at domains with DMARC p=none.
+    #[serde(default)]
+    pub list_member: Vec<Person>,
+    /// SaaS providers that notify staff.
+    #[serde(default)]
+    pub saas: Vec<Saas>,
 }
 
 impl World {
@@ -128,6 +202,11 @@ impl World {
             ("attacker_domains", world.attacker_domains.is_empty()),
             ("freemail", world.freemail.is_empty()),
             ("phish_hosts", world.phish_hosts.is_empty()),
+            ("sso_hosts", world.sso_hosts.is_empty()),
+            ("intranet_hosts", world.intranet_hosts.is_empty()),
+            ("namesake", world.namesake.is_empty()),
+            ("list_member", world.list_member.is_empty()),
+            ("saas", world.saas.is_empty()),
         ];
         if let Some((name, _)) = empty.iter().find(|(_, e)| *e) {
             return Err(CorpusError::Invalid(format!(
@@ -156,6 +235,32 @@ impl World {
     /// The bulk senders of `kind` (see [`Bulk::kind`]).
     pub fn bulk_of(&self, kind: &str) -> Vec<&Bulk> {
         self.bulk.iter().filter(|b| b.kind == kind).collect()
+    }
+
+    /// The role mailbox of `role` for the office writing `lang` (`en`,
+    /// `ja`), as a person; `None` when the world has none.
+    pub fn desk(&self, role: &str, lang: &str) -> Option<Person> {
+        self.desk
+            .iter()
+            .find(|d| d.role == role && d.lang == lang)
+            .map(|d| Person {
+                name: d.name.clone(),
+                address: d.address.clone(),
+                title: String::new(),
+                company: String::new(),
+            })
+    }
+
+    /// The employee who also sends the notices of `role` for `lang`.
+    pub fn desk_staff(&self, role: &str, lang: &str) -> Option<&Person> {
+        let d = self
+            .desk
+            .iter()
+            .find(|d| d.role == role && d.lang == lang)?;
+        self.employee
+            .iter()
+            .chain(&self.employee_ja)
+            .find(|p| p.address == d.staff)
     }
 }
 
@@ -191,5 +296,22 @@ mod tests {
         assert_eq!(w.dmarc_policy_of("mail.kestrelfoods.com"), "reject");
         assert_eq!(w.dmarc_policy_of("greenvale-produce.com"), "none");
         assert!(w.bulk.iter().any(|b| b.arc_sealer == "google.com"));
+        for role in ["it", "hr", "security"] {
+            for lang in ["en", "ja"] {
+                let desk = w.desk(role, lang).unwrap();
+                assert!(desk.domain().starts_with("kestrelfoods."), "{role} {lang}");
+            }
+        }
+        assert_eq!(w.desk_staff("it", "en").unwrap().name, "Grace Liu");
+        assert!(w.desk_staff("security", "en").is_none());
+        assert_eq!(w.dmarc_policy_of("kestrelfoods.atlassian.net"), "none");
+        for s in &w.saas {
+            let (_, d) = s.address.rsplit_once('@').unwrap();
+            assert!(
+                d.ends_with(&s.dkim),
+                "{}: DKIM aligned with From",
+                s.product
+            );
+        }
     }
 }

@@ -12,13 +12,14 @@ mod outline;
 mod render;
 
 pub use csv::scores_csv;
-pub use outline::{figure_caption, outline, Block};
+pub use outline::{figure_caption, outline, Block, TRANSFER_HEADING};
 pub use render::{render_html, render_markdown};
 
 use crate::error::EvalError;
 use crate::metrics::{
     detector_metrics, technique_key, Cut, DetectorMetrics, DetectorScores, Item, PointSpec,
 };
+use crate::transfer::Transfer;
 use impostor_model::atomic::{self, StagedDir, WriteError};
 use impostor_model::stats::rates::Rate;
 use serde::Serialize;
@@ -104,6 +105,8 @@ pub struct ReportInput {
     pub points: Vec<PointSpec>,
     /// Threads scoring at once (throughput is per thread).
     pub concurrency: usize,
+    /// Out-of-source and cross-era transfer, when measured.
+    pub transfer: Option<Transfer>,
 }
 
 /// The operating points every report has: the native decision, the
@@ -182,6 +185,9 @@ pub struct MetricsFile {
     pub detectors: Vec<DetectorMetrics>,
     /// Figure files (stems; each has .png and .svg).
     pub figures: Vec<String>,
+    /// Out-of-source and cross-era transfer, when measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Transfer>,
 }
 
 /// The file name of the metrics in a report directory.
@@ -247,6 +253,7 @@ pub fn metrics(input: &ReportInput) -> MetricsFile {
             .map(|d| detector_metrics(&input.items, d, &input.points))
             .collect(),
         figures: Vec::new(),
+        transfer: input.transfer.clone(),
     }
 }
 
@@ -427,6 +434,7 @@ mod tests {
             ],
             items,
             concurrency: 2,
+            transfer: None,
         }
     }
 
@@ -481,6 +489,170 @@ mod tests {
         assert!(html.contains("<title>A &lt;test&gt; report</title>"));
         assert!(html.contains("src=\"data:image/png;base64,AQID\""));
         assert!(html.contains("src=\"techniques_native.png\""));
+    }
+
+    /// A transfer with one unit trained (its in-source test role empty),
+    /// one unit that could not be trained, and one era each way.
+    fn transfer() -> Transfer {
+        use crate::transfer::{
+            Comparison, EraTransfer, SourceRates, Unit, UnitLevel, UnitTransfer,
+        };
+        use impostor_model::Level;
+        let unit = |name: &str| Unit {
+            name: name.into(),
+            source: name.split('/').next().unwrap().into(),
+            folder: name.split_once('/').map(|(_, f)| f.to_string()),
+        };
+        let comparison = |o: (u64, u64), i: (u64, u64)| Comparison {
+            out_of_source: Rate::new(o.0, o.1),
+            in_source: Rate::new(i.0, i.1),
+            difference_points: (i.1 > 0 && o.1 > 0)
+                .then(|| 100.0 * (o.0 as f64 / o.1 as f64 - i.0 as f64 / i.1 as f64)),
+        };
+        let rates = |source: &str, fp: (u64, u64), tp: (u64, u64)| SourceRates {
+            source: source.into(),
+            false_positive_rate: Rate::new(fp.0, fp.1),
+            detection_rate: Rate::new(tp.0, tp.1),
+        };
+        Transfer {
+            default_level: Level::Medium,
+            era_cut: "2015-01-01".into(),
+            real_sources: vec!["lists".into(), "pot".into()],
+            synthetic_rows: 10,
+            undated_rows: 2,
+            units: vec![
+                UnitTransfer {
+                    unit: unit("lists/dev"),
+                    ham: 40,
+                    attacks: 0,
+                    in_source_test_rows: 0,
+                    held_out_with_group: 3,
+                    not_trained: None,
+                    levels: vec![UnitLevel {
+                        level: Level::Medium,
+                        false_positive_rate: comparison((4, 40), (0, 0)),
+                        detection_rate: comparison((0, 0), (0, 0)),
+                    }],
+                },
+                UnitTransfer {
+                    unit: unit("old"),
+                    ham: 1000,
+                    attacks: 0,
+                    in_source_test_rows: 1000,
+                    held_out_with_group: 0,
+                    not_trained: None,
+                    levels: vec![UnitLevel {
+                        level: Level::Medium,
+                        false_positive_rate: comparison((5, 1000), (3, 1000)),
+                        detection_rate: comparison((0, 0), (0, 0)),
+                    }],
+                },
+                UnitTransfer {
+                    unit: unit("pot"),
+                    ham: 0,
+                    attacks: 50,
+                    in_source_test_rows: 10,
+                    held_out_with_group: 0,
+                    not_trained: Some("could not train without it: no attacks".into()),
+                    levels: Vec::new(),
+                },
+            ],
+            eras: vec![
+                EraTransfer {
+                    trained_on: "before 2015-01-01".into(),
+                    tested_on: "2015-01-01 or later".into(),
+                    training_rows: 30,
+                    training_synthetic: 5,
+                    held_out_with_group: 0,
+                    not_trained: Some("cannot be trained: 0 attacks".into()),
+                    overall: rates("all real rows", (0, 0), (0, 0)),
+                    by_source: Vec::new(),
+                },
+                EraTransfer {
+                    trained_on: "2015-01-01 or later".into(),
+                    tested_on: "before 2015-01-01".into(),
+                    training_rows: 90,
+                    training_synthetic: 5,
+                    held_out_with_group: 1,
+                    not_trained: None,
+                    overall: rates("all real rows", (3, 30), (0, 0)),
+                    by_source: vec![rates("old", (3, 30), (0, 0))],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn transfer_is_a_section_after_the_levels_and_a_field_of_the_metrics() {
+        let mut with = input();
+        with.transfer = Some(transfer());
+        let m = metrics(&with);
+        let blocks = outline(&with, &m);
+        let h = headings(&blocks);
+        let at = h
+            .iter()
+            .position(|t| t == TRANSFER_HEADING)
+            .expect("the section");
+        assert_eq!(h[at - 1], "Impostor's levels");
+        let md = render_markdown(&blocks);
+        for needle in [
+            "| lists/dev (40, 0) | false positives | 10.0% [3.96–23.1%] (4/40) | no test-role rows in source | — |",
+            "| old (1000, 0) | false positives | 0.500% [0.214–1.17%] (5/1000) | 0.300% [0.102–0.878%] (3/1000) | +0.20 points |",
+            "| pot (0, 50) | — | could not train without it: no attacks | — | — |",
+            "without lists/dev: 3 rows of other sources held out with it",
+            "| before 2015-01-01 → 2015-01-01 or later | 30 (5 synthetic) | — | cannot be trained: 0 attacks | — |",
+            "| 2015-01-01 or later → before 2015-01-01 | 90 (5 synthetic; 1 held out with a tested group) | old | 10.0% [3.46–25.6%] (3/30) | — |",
+            "Rows without a date (2) are left out of both sides.",
+        ] {
+            assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
+        }
+        // One tested source: no total row repeating it.
+        assert!(!md.contains("all real rows"), "{md}");
+        let json: serde_json::Value = serde_json::to_value(&m).unwrap();
+        let unit = &json["transfer"]["units"][0];
+        assert_eq!(unit["name"], "lists/dev");
+        assert_eq!(
+            unit["levels"][0]["false_positive_rate"]["out_of_source"]["count"],
+            4
+        );
+        assert_eq!(json["transfer"]["eras"][1]["by_source"][0]["source"], "old");
+        // Without transfer, neither the section nor the field.
+        let plain = input();
+        assert!(
+            !headings(&outline(&plain, &metrics(&plain))).contains(&TRANSFER_HEADING.to_string())
+        );
+        assert!(serde_json::to_value(metrics(&plain))
+            .unwrap()
+            .get("transfer")
+            .is_none());
+    }
+
+    #[test]
+    fn transfer_without_a_real_source_says_so_in_one_line() {
+        let mut t = transfer();
+        t.real_sources.clear();
+        t.units.clear();
+        t.eras.clear();
+        let mut input = input();
+        input.transfer = Some(t);
+        let m = metrics(&input);
+        let blocks = outline(&input, &m);
+        let at = blocks
+            .iter()
+            .position(|b| matches!(b, Block::Heading(2, t) if t == TRANSFER_HEADING))
+            .expect("the section");
+        assert!(
+            matches!(blocks[at + 2], Block::Heading(..)),
+            "{:?}",
+            &blocks[at..]
+        );
+        let Block::Paragraph(line) = &blocks[at + 1] else {
+            panic!("{:?}", blocks[at + 1]);
+        };
+        assert!(
+            line.contains("no real source (all 10 rows are synthetic)"),
+            "{line}"
+        );
     }
 
     #[test]

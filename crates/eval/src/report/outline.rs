@@ -3,6 +3,7 @@
 
 use super::{rate_cell, MetricsFile, ReportInput};
 use crate::metrics::{Cut, DetectorMetrics, PointMetrics, PointSpec, SliceMetrics};
+use crate::transfer::{Comparison, Transfer};
 use std::fmt::Write as _;
 
 /// One piece of the report's outline.
@@ -47,6 +48,7 @@ pub fn outline(input: &ReportInput, m: &MetricsFile) -> Vec<Block> {
         per_source(m),
         real_and_synthetic(m),
         levels(m),
+        transfer(m),
         figures(m),
         data_and_splits(m),
         leakage_checks(m),
@@ -346,6 +348,164 @@ fn levels(m: &MetricsFile) -> Vec<Block> {
         });
     }
     b
+}
+
+/// The section's heading.
+pub const TRANSFER_HEADING: &str = "Transfer: out-of-source and cross-era";
+
+/// Leave one source out and the cross-era test; nothing when transfer was
+/// not measured, one line when the training data holds no real source.
+fn transfer(m: &MetricsFile) -> Vec<Block> {
+    let Some(t) = &m.transfer else {
+        return Vec::new();
+    };
+    let mut b = vec![Block::Heading(2, TRANSFER_HEADING.into())];
+    if t.real_sources.is_empty() {
+        b.push(Block::Paragraph(format!(
+            "The model's training data holds no real source (all {} rows are synthetic), so there is no source to leave out and no real mail to test across eras.",
+            t.synthetic_rows
+        )));
+        return b;
+    }
+    let level = t.default_level.as_str();
+    b.push(Block::Paragraph(format!(
+        "Leave one source out: each real source of the model's training data (a source none of whose rows is synthetic; one whose messages lie in per-list folders below their label folder, one folder at a time) is moved to the test role and the model retrained on the rest (training.parquet: the same features, rules, folds, seed and targets, the other rows keeping their roles; rows sharing a duplicate group with it held out too). Out of source: that model on all of the unit's rows. In source: the model of this report on the unit's rows of its test role, the same source's mail it never fitted on. Flagged at the default level ({level}), floors applied, with 95% Wilson intervals; the difference is out of source minus in source, in percentage points. metrics.json has every level."
+    )));
+    b.push(Block::Table {
+        head: [
+            "unit left out (ham, attacks)",
+            "rate",
+            "out of source",
+            "in source (its test role)",
+            "difference",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: unit_rows(t),
+    });
+    let held: Vec<String> = t
+        .units
+        .iter()
+        .filter(|u| u.held_out_with_group > 0)
+        .map(|u| {
+            format!(
+                "without {}: {} rows of other sources held out with it (a shared duplicate group: a copy, or an attack injected into one of its messages)",
+                u.unit.name, u.held_out_with_group
+            )
+        })
+        .collect();
+    if !held.is_empty() {
+        b.push(Block::List(held));
+    }
+    b.push(Block::Paragraph(format!(
+        "Across eras: rows dated before {cut} and from {cut} on, by their Date header. A model trained on one period's rows (their roles kept, the other period's rows removed, as are rows sharing a duplicate group with a tested row) judges the other period's real rows at the default level ({level}), per source. Synthetic rows fall in the period of their own date (an attack injected into real ham is dated just after its carrier; generated mail is dated 2024–2025): they train on their side and are never tested. Rows without a date ({undated}) are left out of both sides.",
+        cut = t.era_cut,
+        undated = t.undated_rows
+    )));
+    let mut rows = Vec::new();
+    for e in &t.eras {
+        let direction = format!("{} → {}", e.trained_on, e.tested_on);
+        let trained = format!(
+            "{} ({} synthetic{})",
+            e.training_rows,
+            e.training_synthetic,
+            if e.held_out_with_group > 0 {
+                format!("; {} held out with a tested group", e.held_out_with_group)
+            } else {
+                String::new()
+            }
+        );
+        if let Some(why) = &e.not_trained {
+            rows.push(vec![
+                direction,
+                trained,
+                "—".into(),
+                why.clone(),
+                "—".into(),
+            ]);
+            continue;
+        }
+        // The total only when it adds up more than one source.
+        let overall = (e.by_source.len() > 1).then_some(&e.overall);
+        for s in e.by_source.iter().chain(overall) {
+            rows.push(vec![
+                direction.clone(),
+                trained.clone(),
+                s.source.clone(),
+                cell_if(&s.false_positive_rate),
+                cell_if(&s.detection_rate),
+            ]);
+        }
+    }
+    b.push(Block::Table {
+        head: [
+            "trained on → tested on",
+            "training rows",
+            "tested source",
+            "false positives",
+            "detection",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    });
+    b
+}
+
+/// A rate's cell, or — when its class is absent.
+fn cell_if(r: &impostor_model::stats::Rate) -> String {
+    if r.total == 0 {
+        "—".into()
+    } else {
+        rate_cell(r)
+    }
+}
+
+/// The leave-one-source-out table's rows: a unit's false positives when
+/// it holds ham, its detection when it holds attacks.
+fn unit_rows(t: &Transfer) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for u in &t.units {
+        let name = format!("{} ({}, {})", u.unit.name, u.ham, u.attacks);
+        if let Some(why) = &u.not_trained {
+            rows.push(vec![name, "—".into(), why.clone(), "—".into(), "—".into()]);
+            continue;
+        }
+        let Some(l) = u.at(t.default_level) else {
+            continue;
+        };
+        for (what, c, n) in [
+            ("false positives", &l.false_positive_rate, u.ham),
+            ("detection", &l.detection_rate, u.attacks),
+        ] {
+            if n > 0 {
+                rows.push(comparison_row(&name, what, c));
+            }
+        }
+    }
+    rows
+}
+
+fn comparison_row(name: &str, what: &str, c: &Comparison) -> Vec<String> {
+    vec![
+        name.to_string(),
+        what.to_string(),
+        rate_cell(&c.out_of_source),
+        if c.in_source.total == 0 {
+            "no test-role rows in source".into()
+        } else {
+            rate_cell(&c.in_source)
+        },
+        c.difference_points.map_or("—".into(), |d| {
+            // Small differences keep a second decimal, so they do not read
+            // as none.
+            if d.abs() < 1.0 {
+                format!("{d:+.2} points")
+            } else {
+                format!("{d:+.1} points")
+            }
+        }),
+    ]
 }
 
 /// Every figure drawn, with its caption.

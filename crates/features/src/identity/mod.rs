@@ -61,6 +61,10 @@ pub enum Reader {
     /// Sender, else Resent-From: what some clients show when From is
     /// missing or holds no address.
     SenderOrResentFrom,
+    /// The last of several Sender (else Resent-From) fields, when From is
+    /// missing or holds no address: a header an attacker adds above or
+    /// below the first one is what some clients show.
+    LastSenderField,
     /// A client that decodes encoded-words before it parses the address.
     DecodedEncodedWords,
     /// A reader that takes the first '@' of a route address
@@ -88,6 +92,7 @@ impl Reader {
             Reader::LastFromField => "last_from_field",
             Reader::LastMailbox => "last_mailbox",
             Reader::SenderOrResentFrom => "sender_or_resent_from",
+            Reader::LastSenderField => "last_sender_field",
             Reader::DecodedEncodedWords => "decoded_encoded_words",
             Reader::RouteFirstHost => "route_first_host",
             Reader::CommentAddress => "comment_address",
@@ -107,6 +112,7 @@ impl Reader {
             Reader::LastFromField => "the last From field",
             Reader::LastMailbox => "a client showing the last mailbox of the From list",
             Reader::SenderOrResentFrom => "a client falling back to Sender/Resent-From",
+            Reader::LastSenderField => "a client falling back to the last Sender/Resent-From field",
             Reader::DecodedEncodedWords => "a client decoding encoded-words first",
             Reader::RouteFirstHost => "a reader taking the route's first host",
             Reader::CommentAddress => "a reader taking the address in a comment",
@@ -323,6 +329,19 @@ pub fn read(view: &MessageView) -> IdentityReadings {
         let fallback = view.sender.as_ref().or(view.resent_from.first());
         if let Some(identity) = fallback {
             out.push(Reading::of_identity(Reader::SenderOrResentFrom, identity));
+        }
+        let last = if view.sender.is_some() {
+            fields.sender_last.as_ref()
+        } else {
+            fields.resent_from_last.as_ref()
+        };
+        if let Some(last) = last {
+            let (name, address) = lenient::loose_mailbox(&unfold(&last.value));
+            out.push(Reading::new(
+                Reader::LastSenderField,
+                name.as_deref(),
+                address.as_deref(),
+            ));
         }
     }
     let Some(first) = raw.first.as_deref() else {

@@ -29,13 +29,15 @@ enum FieldKind {
     ContentType,
 }
 
-/// The fields the MIME parser reads: the identities, Message-ID, Subject
-/// and the MIME fields. It skips every other.
-const PARSED_FIELDS: [HeaderName<'static>; 12] = [
+/// The fields the MIME parser reads: the identities, the recipients,
+/// Message-ID, Subject and the MIME fields. It skips every other.
+const PARSED_FIELDS: [HeaderName<'static>; 14] = [
     HeaderName::From,
     HeaderName::Sender,
     HeaderName::ReplyTo,
     HeaderName::ResentFrom,
+    HeaderName::To,
+    HeaderName::Cc,
     HeaderName::MessageId,
     HeaderName::Subject,
     HeaderName::ContentType,
@@ -48,9 +50,12 @@ const PARSED_FIELDS: [HeaderName<'static>; 12] = [
 
 fn field_kind(name: &HeaderName<'_>) -> Option<FieldKind> {
     Some(match name {
-        HeaderName::From | HeaderName::Sender | HeaderName::ReplyTo | HeaderName::ResentFrom => {
-            FieldKind::Address
-        }
+        HeaderName::From
+        | HeaderName::Sender
+        | HeaderName::ReplyTo
+        | HeaderName::ResentFrom
+        | HeaderName::To
+        | HeaderName::Cc => FieldKind::Address,
         HeaderName::MessageId | HeaderName::ContentId => FieldKind::Id,
         HeaderName::Subject
         | HeaderName::ContentDescription

@@ -188,6 +188,9 @@ pub struct MessageView {
     pub resent_from: Vec<Identity>,
     /// The first Reply-To header's addresses.
     pub reply_to: Vec<Identity>,
+    /// Who the message is for, lower-cased: the SMTP RCPT TO addresses
+    /// when the gateway gave them, else the To and Cc headers' (bounded).
+    pub recipients: Vec<String>,
     /// DKIM-Signature fields that parse (at most 16), top first. Not
     /// verified: what a trusted server found is in `auth`.
     pub dkim_signatures: Vec<DkimSignature>,
@@ -264,6 +267,9 @@ pub(crate) struct IdentityFields {
     pub from: Vec<RawIdentityField>,
     pub sender: Option<RawIdentityField>,
     pub resent_from: Option<RawIdentityField>,
+    /// The last Sender / Resent-From field when there are several.
+    pub sender_last: Option<RawIdentityField>,
+    pub resent_from_last: Option<RawIdentityField>,
 }
 
 impl MessageView {
@@ -295,6 +301,15 @@ impl MessageView {
         view.read_identities(&message, limits);
         view.read_raw_fields(&block);
         view.envelope_sender = envelope_sender(envelope, &block, mbox_line_sender, ctx);
+        if !envelope.rcpt.is_empty() {
+            // The MTA accepted these: who the message really goes to.
+            view.recipients = envelope
+                .rcpt
+                .iter()
+                .take(limits.max_addresses)
+                .map(|r| r.trim_matches(['<', '>']).to_ascii_lowercase())
+                .collect();
+        }
         let route = view.read_route(&block, ctx);
         view.auth = trust::believed_verdicts(&block, &route, ctx);
         if view.dkim_signatures.iter().any(|s| s.body_length.is_some()) {
@@ -366,6 +381,13 @@ impl MessageView {
                     self.resent_from = identities
                 }
                 HeaderName::ReplyTo if self.reply_to.is_empty() => self.reply_to = identities,
+                HeaderName::To | HeaderName::Cc => {
+                    for address in identities.into_iter().filter_map(|i| i.address) {
+                        if self.recipients.len() < limits.max_addresses {
+                            self.recipients.push(address.to_ascii_lowercase());
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -399,13 +421,16 @@ impl MessageView {
                     }
                 }
                 "sender" | "resent-from" => {
-                    let slot = if lower == "sender" {
-                        &mut self.identity_fields.sender
+                    let fields = &mut self.identity_fields;
+                    let (slot, last) = if lower == "sender" {
+                        (&mut fields.sender, &mut fields.sender_last)
                     } else {
-                        &mut self.identity_fields.resent_from
+                        (&mut fields.resent_from, &mut fields.resent_from_last)
                     };
                     if slot.is_none() {
                         *slot = Some(RawIdentityField::of(field));
+                    } else {
+                        *last = Some(RawIdentityField::of(field));
                     }
                     if has_route_syntax(field) {
                         self.anomalies.route_syntax.push(name.to_string());

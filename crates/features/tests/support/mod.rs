@@ -51,6 +51,7 @@ name = "Kestrel Foods"
 internal_domains = ["kestrelfoods.com", "kestrelfoods.co.jp"]
 trusted_authserv_ids = ["mx.kestrelfoods.com"]
 protected_domains = ["kestrelfoods.com", "coldchain-partners.eu"]
+report_mailboxes = ["security@kestrelfoods.com"]
 
 [[vip]]
 name = "Daniel Brandt"

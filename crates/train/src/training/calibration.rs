@@ -15,46 +15,80 @@ pub struct Platt {
     pub offset: f64,
 }
 
-/// Fits Platt scaling by Newton's method with step halving. Targets are
-/// Platt's smoothed ones, (N₊ + 1) / (N₊ + 2) and 1 / (N₋ + 2), so that
-/// separable scores still give finite coefficients.
-pub fn fit_platt(inputs: &[(f64, f64)], y: &[bool]) -> Result<Platt, TrainError> {
-    let n_pos = y.iter().filter(|v| **v).count() as f64;
-    let n_neg = y.len() as f64 - n_pos;
-    if inputs.len() != y.len() || n_pos == 0.0 || n_neg == 0.0 {
+/// Fits Platt scaling by Newton's method with step halving, each row
+/// counting `w[i]` (the source balance). Targets are Platt's smoothed ones,
+/// (N₊ + 1) / (N₊ + 2) and 1 / (N₋ + 2) over the weighted counts, so that
+/// separable scores still give finite coefficients. Both slopes stay at or
+/// above zero (a slope that would turn negative is held at zero and the
+/// rest refitted): a part's log-odds never lowers the calibrated score,
+/// which keeps the score as monotone as the parts are.
+pub fn fit_platt(inputs: &[(f64, f64)], y: &[bool], w: &[f64]) -> Result<Platt, TrainError> {
+    let n_pos: f64 = y.iter().zip(w).filter(|(v, _)| **v).map(|(_, w)| w).sum();
+    let n_neg: f64 = y.iter().zip(w).filter(|(v, _)| !**v).map(|(_, w)| w).sum();
+    if inputs.len() != y.len() || w.len() != y.len() || n_pos <= 0.0 || n_neg <= 0.0 {
         return Err(TrainError::Invalid(
             "calibration needs out-of-fold scores of both ham and attacks".into(),
         ));
     }
+    let mut free = [true, true];
+    loop {
+        let theta = newton(inputs, y, w, (n_pos, n_neg), free)?;
+        match (0..2).find(|&i| free[i] && theta[i] < 0.0) {
+            Some(i) => free[i] = false,
+            None => {
+                return Ok(Platt {
+                    rules_coef: theta[0],
+                    classifier_coef: theta[1],
+                    offset: theta[2],
+                })
+            }
+        }
+    }
+}
+
+/// Weighted Platt fit with the slopes not `free` held at zero.
+fn newton(
+    inputs: &[(f64, f64)],
+    y: &[bool],
+    w: &[f64],
+    (n_pos, n_neg): (f64, f64),
+    free: [bool; 2],
+) -> Result<[f64; 3], TrainError> {
     let t_pos = (n_pos + 1.0) / (n_pos + 2.0);
     let t_neg = 1.0 / (n_neg + 2.0);
     let target = |v: bool| if v { t_pos } else { t_neg };
+    let mask = [
+        if free[0] { 1.0 } else { 0.0 },
+        if free[1] { 1.0 } else { 0.0 },
+        1.0,
+    ];
     // A whisper of ridge keeps the Hessian invertible when the parts agree.
     const RIDGE: f64 = 1e-9;
     let loss = |theta: &[f64; 3]| -> f64 {
         let mut l = 0.0;
-        for ((r, c), &v) in inputs.iter().zip(y) {
+        for (((r, c), &v), &wi) in inputs.iter().zip(y).zip(w) {
             let z = theta[0] * r + theta[1] * c + theta[2];
             let t = target(v);
             // −[t ln p + (1 − t) ln(1 − p)], stably.
-            l += if z >= 0.0 {
-                (1.0 - t) * z + (-z).exp().ln_1p()
-            } else {
-                -t * z + z.exp().ln_1p()
-            };
+            l += wi
+                * if z >= 0.0 {
+                    (1.0 - t) * z + (-z).exp().ln_1p()
+                } else {
+                    -t * z + z.exp().ln_1p()
+                };
         }
         l + 0.5 * RIDGE * (theta[0] * theta[0] + theta[1] * theta[1])
     };
-    let mut theta = [1.0, 1.0, 0.0];
+    let mut theta = [mask[0], mask[1], 0.0];
     let mut current = loss(&theta);
     for _ in 0..100 {
         let mut g = [RIDGE * theta[0], RIDGE * theta[1], 0.0];
         let mut h = [[RIDGE, 0.0, 0.0], [0.0, RIDGE, 0.0], [0.0, 0.0, 1e-12]];
-        for ((r, c), &v) in inputs.iter().zip(y) {
-            let x = [*r, *c, 1.0];
+        for (((r, c), &v), &wi) in inputs.iter().zip(y).zip(w) {
+            let x = [*r * mask[0], *c * mask[1], 1.0];
             let p = sigmoid(theta[0] * r + theta[1] * c + theta[2]);
-            let e = p - target(v);
-            let s = p * (1.0 - p);
+            let e = wi * (p - target(v));
+            let s = wi * p * (1.0 - p);
             for i in 0..3 {
                 g[i] += e * x[i];
                 for j in 0..3 {
@@ -67,8 +101,8 @@ pub fn fit_platt(inputs: &[(f64, f64)], y: &[bool]) -> Result<Platt, TrainError>
         let mut improved = false;
         while scale > 1e-10 {
             let next = [
-                theta[0] - scale * step[0],
-                theta[1] - scale * step[1],
+                theta[0] - scale * step[0] * mask[0],
+                theta[1] - scale * step[1] * mask[1],
                 theta[2] - scale * step[2],
             ];
             let l = loss(&next);
@@ -88,11 +122,7 @@ pub fn fit_platt(inputs: &[(f64, f64)], y: &[bool]) -> Result<Platt, TrainError>
     if !theta.iter().all(|t| t.is_finite()) {
         return Err(TrainError::Invalid("calibration did not converge".into()));
     }
-    Ok(Platt {
-        rules_coef: theta[0],
-        classifier_coef: theta[1],
-        offset: theta[2],
-    })
+    Ok(theta)
 }
 
 /// Solves the 3×3 system by Gaussian elimination with partial pivoting.
@@ -164,7 +194,7 @@ mod tests {
             (inputs, y)
         };
         let (fit_in, fit_y) = draw(200_000);
-        let platt = fit_platt(&fit_in, &fit_y).unwrap();
+        let platt = fit_platt(&fit_in, &fit_y, &vec![1.0; fit_y.len()]).unwrap();
         let (test_in, test_y) = draw(200_000);
         let p: Vec<f64> = test_in
             .iter()
@@ -187,8 +217,35 @@ mod tests {
     fn separable_scores_give_finite_coefficients() {
         let inputs: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, -(i as f64))).collect();
         let y: Vec<bool> = (0..100).map(|i| i >= 50).collect();
-        let platt = fit_platt(&inputs, &y).unwrap();
+        let platt = fit_platt(&inputs, &y, &[1.0; 100]).unwrap();
         assert!(platt.rules_coef.is_finite() && platt.offset.is_finite());
-        assert!(fit_platt(&inputs, &[false; 100]).is_err());
+        // The classifier's log-odds run against the truth: its slope is
+        // held at zero rather than turned negative.
+        assert_eq!(platt.classifier_coef, 0.0);
+        assert!(platt.rules_coef > 0.0);
+        assert!(fit_platt(&inputs, &[false; 100], &[1.0; 100]).is_err());
+    }
+
+    #[test]
+    fn weights_count_like_repeated_rows() {
+        let inputs: Vec<(f64, f64)> = (0..60).map(|i| ((i % 7) as f64, (i % 5) as f64)).collect();
+        let y: Vec<bool> = (0..60).map(|i| (i * 7919) % 11 < 5).collect();
+        let w: Vec<f64> = (0..60)
+            .map(|i| if i % 3 == 0 { 2.0 } else { 1.0 })
+            .collect();
+        let (mut rin, mut ry) = (Vec::new(), Vec::new());
+        for ((x, t), wi) in inputs.iter().zip(&y).zip(&w) {
+            for _ in 0..(*wi as usize) {
+                rin.push(*x);
+                ry.push(*t);
+            }
+        }
+        let weighted = fit_platt(&inputs, &y, &w).unwrap();
+        let repeated = fit_platt(&rin, &ry, &vec![1.0; ry.len()]).unwrap();
+        assert!(
+            (weighted.offset - repeated.offset).abs() < 1e-6,
+            "{weighted:?} {repeated:?}"
+        );
+        assert!((weighted.rules_coef - repeated.rules_coef).abs() < 1e-6);
     }
 }

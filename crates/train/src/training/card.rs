@@ -70,32 +70,91 @@ pub fn render(
         let _ = writeln!(s, "| {source} | {role} | {h} | {a} | {syn} |");
     }
     let _ = writeln!(s, "\nHeld out: {validation_rule}; the held-out groups are halved by a seeded hash into validation (chooses the levels) and test (never used to fit or choose anything). Duplicate groups never straddle roles.");
-    let b = &report.class_balance;
+    let b = &report.sample_weights;
     let _ = writeln!(
         s,
-        "\nClass balance on the train role: {} ham, {} attacks; {}.",
+        "\nSample weights on the train role ({} ham, {} attacks): {}.\n",
         b.ham, b.attacks, b.method
     );
-    let _ = writeln!(s, "\n## Model\n");
     let _ = writeln!(
         s,
-        "- {} expert rules with learned weights (L2 {}, evidence-only rules held non-negative); {} of them got a weight above 0.05.",
+        "| class | source | rows | weight per row | share of class |"
+    );
+    let _ = writeln!(s, "|---|---|---:|---:|---:|");
+    for g in &b.groups {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.3} | {:.1}% |",
+            g.class,
+            g.source,
+            g.rows,
+            g.row_weight,
+            100.0 * g.share_of_class
+        );
+    }
+    let _ = writeln!(s, "\n## Model\n");
+    let may_lower: Vec<&str> = params
+        .rules
+        .rules
+        .iter()
+        .filter(|r| {
+            impostor_model::rules::Rule::resolve(r.rule.clone()).is_ok_and(|r| r.may_lower_score())
+        })
+        .map(|r| r.rule.code.as_str())
+        .collect();
+    let _ = writeln!(
+        s,
+        "- {} expert rules with learned weights (L2 {}); {} of them got a weight above 0.05. Only rules that read verified facts alone may weigh below zero ({}); every other rule, and every rule reading something the sender writes, is held at or above zero.",
         params.rules.rules.len(),
         params.rules.l2,
-        params.rules.rules.iter().filter(|r| r.weight > 0.05).count()
+        params.rules.rules.iter().filter(|r| r.weight > 0.05).count(),
+        if may_lower.is_empty() { "none".to_string() } else { may_lower.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ") }
     );
+    let pinned: Vec<&str> = params
+        .classifier
+        .inputs
+        .iter()
+        .filter(|i| i.weight == 0.0)
+        .map(|i| i.feature.as_str())
+        .collect();
     let _ = writeln!(
         s,
-        "- linfa-logistic over {} features: counts, rates and lengths as ln(1 + x), standardised; flags centred, not scaled (a rare flag keeps the L2 penalty of any 0/1 input); L2 {}.",
+        "- linfa-logistic over {} features: counts and lengths as ln(1 + x), standardised; flags centred, not scaled (a rare flag keeps the L2 penalty of any 0/1 input); L2 {}. Rates per 1,000 characters are not inputs (added text dilutes them). Sign constraints by an active-set refit around linfa-logistic: a feature the sender writes never weighs below zero; {} inputs are held at zero by it{}.",
         params.classifier.inputs.len(),
-        params.classifier.l2
+        params.classifier.l2,
+        pinned.len(),
+        if pinned.is_empty() { String::new() } else { format!(" ({})", pinned.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")) }
     );
     let c = &params.calibration;
     let _ = writeln!(
         s,
-        "- Platt calibration: p = σ({:.4} · rules + {:.4} · classifier + {:.4}), fitted on {}.",
+        "- Platt calibration: p = σ({:.4} · rules + {:.4} · classifier + {:.4}), fitted on {}; slopes held at or above zero.",
         c.rules_coef, c.classifier_coef, c.offset, c.fitted_on
     );
+    if let Some(prior) = c.prior {
+        let _ = writeln!(
+            s,
+            "- The score is the probability that a message is an attack where one message in {:.0} is (prior {prior}). The levels are thresholds on it chosen for their false-positive rates, so the prior moves the scores, not what each level flags.",
+            1.0 / prior
+        );
+    }
+    let _ = writeln!(s, "\n## Confound audit\n");
+    let _ = writeln!(
+        s,
+        "Features whose values tell the corpora or eras apart rather than attacks from ham, measured on the train role. {} A provenance-only feature is not a model input: the classifier does not read it and a rule reading nothing else weighs zero. Any other listed feature keeps a classifier weight of at most {} in size (it is dropped otherwise), and a rule reading one stays within the same bound. Floors and ceilings are exempt: they are declared (listed below with the reason), not learned.\n",
+        report.confound.criteria(),
+        report.confound_bound
+    );
+    let weight_of = |name: &str| {
+        params
+            .classifier
+            .inputs
+            .iter()
+            .find(|i| i.feature == name)
+            .map(|i| i.weight)
+    };
+    let table = report.confound.render_markdown(weight_of);
+    let _ = writeln!(s, "{}", table.trim_end());
     let mut top: Vec<_> = params.rules.rules.iter().collect();
     top.sort_by(|a, b| {
         b.weight
@@ -130,6 +189,31 @@ pub fn render(
                 s,
                 "| `{}` | {} | {:.3} | {} |",
                 r.rule.code, floor, r.weight, r.rule.says
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nFloors are exempt from the confound bound: they are declared evidence (header ambiguity, a DMARC failure the owner asks to refuse, DNS facts), not associations the corpora taught."
+        );
+    }
+    let ceilings: Vec<_> = params
+        .rules
+        .rules
+        .iter()
+        .filter_map(|r| r.rule.ceiling.as_deref().map(|c| (r, c)))
+        .collect();
+    if !ceilings.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nCeilings: when one of these rules fires and no floor does, the verdict is at most the level named. Declared in the rule file for mail that reaches no victim, on verified facts only.\n"
+        );
+        let _ = writeln!(s, "| rule | ceiling | weight | says |");
+        let _ = writeln!(s, "|---|---|---:|---|");
+        for (r, ceiling) in ceilings {
+            let _ = writeln!(
+                s,
+                "| `{}` | {} | {:.3} | {} |",
+                r.rule.code, ceiling, r.weight, r.rule.says
             );
         }
     }
@@ -204,6 +288,26 @@ pub fn render(
                 r(&l.detection_rate)
             );
         }
+    }
+    let _ = writeln!(
+        s,
+        "\n### Each level per source\n\nThe thresholds are chosen on the validation ham of every source pooled; here is what each flags of each source's held-out mail.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| role | source | level | false-positive rate (95% CI) | detection rate (95% CI) |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for r in &report.levels_by_source {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:?} | {} | {} |",
+            r.role,
+            r.source,
+            r.level,
+            rate(&r.false_positive_rate),
+            rate(&r.detection_rate)
+        );
     }
     let _ = writeln!(
         s,

@@ -68,6 +68,32 @@ impl Example {
     pub fn is_attack(&self) -> bool {
         matches!(self.label, Label::Phish | Label::Bec)
     }
+
+    /// The folder a message lies in below its last label folder (a list
+    /// of a list archive: `lists-2019-2026:lists-2019-2026/ham/usrp-users/
+    /// 1.eml` → `usrp-users`); `None` for a message directly under its
+    /// label (`spamassassin-2002/ham/easy-ham-1/0001`: `easy-ham-1` is a
+    /// label folder itself). How a source is split by list, never by
+    /// message (`--hold-out-folder`, the transfer report's units).
+    pub fn folder(&self) -> Option<&str> {
+        let rest = self
+            .id
+            .strip_prefix(self.source.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+            .or_else(|| self.id.split_once(':').map(|(_, r)| r))
+            .unwrap_or(&self.id);
+        // An mbox member carries `#index`.
+        let member = match rest.rsplit_once('#') {
+            Some((m, i)) if !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) => m,
+            _ => rest,
+        };
+        let mut folders: Vec<&str> = member.split('/').collect();
+        folders.pop(); // the file
+        let last_label = folders
+            .iter()
+            .rposition(|f| impostor_corpus::label::folder_label(f).is_some())?;
+        folders.get(last_label + 1).copied()
+    }
 }
 
 /// Roles from a held-out split: the held-out groups are halved, by a seeded
@@ -110,4 +136,42 @@ pub fn data_manifest_sha256(examples: &[Example]) -> String {
         h.update([b'\n']);
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(id: &str) -> Example {
+        Example {
+            id: id.into(),
+            source: "s".into(),
+            group: "g".into(),
+            label: Label::Ham,
+            technique: None,
+            synthetic: false,
+            timestamp: None,
+            sha1: None,
+            role: Role::Train,
+            values: FeatureVector::default(),
+        }
+    }
+
+    #[test]
+    fn a_list_archives_folder_is_the_list() {
+        assert_eq!(
+            example("lists-2019-2026:lists-2019-2026/ham/usrp-users.lists.ettus.com/1.eml")
+                .folder(),
+            Some("usrp-users.lists.ettus.com")
+        );
+        assert_eq!(
+            example("csdmc2010-a:csdmc2010-a/ham/TRAIN_1.eml").folder(),
+            None
+        );
+        assert_eq!(
+            example("spamassassin-2002:spamassassin-2002/ham/easy-ham-1/0001").folder(),
+            None
+        );
+        assert_eq!(example("x.eml").folder(), None);
+    }
 }

@@ -24,6 +24,10 @@ pub struct RunSettings {
     pub targets: [f64; 3],
     /// SHA-256 of the rule file's text.
     pub rules_sha256: String,
+    /// How rows were weighted (`classes` or `sources`).
+    pub balance: String,
+    /// The base rate the score is stated at.
+    pub prior: f64,
     /// What was left out of the data, by reason.
     pub excluded: serde_json::Value,
 }

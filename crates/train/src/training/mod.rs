@@ -11,14 +11,23 @@
 //!    the serving code ([`impostor_model::Model`]).
 //! 5. The test role, untouched so far, gives the held-out metrics.
 //!
-//! Class imbalance: the rarer class is counted `repeat` times (a sample
-//! weight for the rule fit, repeated rows for linfa-logistic), with
-//! `repeat` the rounded ratio of the classes; calibration then sees the
-//! data as it is, so scores are probabilities at the training prevalence.
+//! Sample weights ([`Balance`]): by default every source holds an equal
+//! share of its class and the two classes weigh the same, so no corpus or
+//! era (each corpus is one period) dominates what a label looks like. The
+//! rule fit and Platt scaling take the weights as they are; linfa-logistic,
+//! which takes none, gets each row repeated ⌊w⌋ or ⌈w⌉ times (a seeded hash
+//! of the row decides, so the expected count is w).
+//!
+//! Constraints: whatever the sender writes never lowers a score (rule and
+//! classifier weights ≥ 0, [`impostor_features::Direction`]); Platt's
+//! slopes stay ≥ 0. The calibrated score is a probability at the base rate
+//! the trainer states ([`TrainParams::prior`]): the weighted fit sees a
+//! balanced world, and the offset moves it to the stated one.
 
 pub mod calibration;
 pub mod card;
 pub mod classifier;
+pub mod confound;
 pub mod data_table;
 pub mod example;
 pub mod export;
@@ -27,8 +36,10 @@ pub mod rule_weights;
 
 use crate::error::TrainError;
 use calibration::{fit_platt, reliability};
-use classifier::ClassifierParams;
+use classifier::{ClassifierParams, InputPolicy};
+use confound::{ConfoundAudit, ConfoundParams};
 pub use example::{data_manifest_sha256, roles_from_split, Example, Role};
+use impostor_features::Feature;
 use impostor_model::model::{
     Calibration, ClassifierWeights, Levels, ModelParams, OperatingPoint, RuleWeights,
     WeightedRuleText,
@@ -57,7 +68,52 @@ pub struct TrainParams {
     pub targets: [f64; 3],
     /// The level at and above which a message is flagged.
     pub default_level: Level,
+    /// How rows are weighted.
+    pub balance: Balance,
+    /// The share of attacks among the messages the score is a probability
+    /// for, in (0, 1): the base rate a deployment expects.
+    pub prior: f64,
+    /// What counts as confounded with the source or era.
+    pub confound: ConfoundParams,
+    /// Largest weight, in size, of a confounded feature (classifier input,
+    /// log-odds per standardised unit) or of a rule reading one (floors
+    /// aside: declared evidence).
+    pub confound_bound: f64,
 }
+
+/// The cap on a confounded feature's weight unless told otherwise.
+pub const DEFAULT_CONFOUND_BOUND: f64 = 1.0;
+
+/// How training rows are weighted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Balance {
+    /// Each class weighs half; within a class every row counts alike.
+    Classes,
+    /// Each class weighs half; within a class every source weighs alike.
+    Sources,
+}
+
+impl Balance {
+    /// The name `--balance` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Balance::Classes => "classes",
+            Balance::Sources => "sources",
+        }
+    }
+
+    /// The balance [`Balance::as_str`] names.
+    pub fn parse(s: &str) -> Option<Balance> {
+        [Balance::Classes, Balance::Sources]
+            .into_iter()
+            .find(|b| b.as_str() == s)
+    }
+}
+
+/// The base rate scores are stated at unless told otherwise: one attack in
+/// a thousand messages.
+pub const DEFAULT_PRIOR: f64 = 1e-3;
 
 impl Default for TrainParams {
     fn default() -> Self {
@@ -68,6 +124,10 @@ impl Default for TrainParams {
             classifier: ClassifierParams::default(),
             targets: [1e-2, 1e-3, 1e-4],
             default_level: Level::Medium,
+            balance: Balance::Sources,
+            prior: DEFAULT_PRIOR,
+            confound: ConfoundParams::default(),
+            confound_bound: DEFAULT_CONFOUND_BOUND,
         }
     }
 }
@@ -87,11 +147,24 @@ impl TrainParams {
                 "target false-positive rates must lie in (0, 1) and fall from low to high, not {t:?}"
             )));
         }
+        if !(self.prior > 0.0 && self.prior < 1.0) {
+            return Err(TrainError::Invalid(format!(
+                "the prior (the share of attacks the score is stated at) must lie in (0, 1), not {}",
+                self.prior
+            )));
+        }
         if self.default_level == Level::None {
             return Err(TrainError::Invalid(
                 "the default level is low, medium or high".into(),
             ));
         }
+        if !(self.confound_bound.is_finite() && self.confound_bound > 0.0) {
+            return Err(TrainError::Invalid(format!(
+                "the bound on confounded weights must be positive, not {}",
+                self.confound_bound
+            )));
+        }
+        self.confound.check()?;
         self.rules.check()?;
         self.classifier.check()
     }
@@ -113,19 +186,161 @@ pub struct FoldReport {
     pub auc: Option<f64>,
 }
 
-/// How class imbalance was handled.
+/// One (class, source) group's weight in the fit.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ClassBalance {
+pub struct WeightGroup {
+    /// `ham` or `attack`.
+    pub class: String,
+    /// The source.
+    pub source: String,
+    /// Its rows in the train role.
+    pub rows: usize,
+    /// What each of its rows counts.
+    pub row_weight: f64,
+    /// Its share of the class's total weight.
+    pub share_of_class: f64,
+}
+
+/// How the train role's rows were weighted.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SampleWeights {
     /// Ham in the train role.
     pub ham: usize,
     /// Attacks in the train role.
     pub attacks: usize,
-    /// The rarer class, counted `repeat` times.
-    pub repeated_class: String,
-    /// How many times it counts.
-    pub repeat: usize,
-    /// How the counting is done, in words.
+    /// The balance used.
+    pub balance: Balance,
+    /// Each group's weight.
+    pub groups: Vec<WeightGroup>,
+    /// How the weights are used, in words.
     pub method: String,
+}
+
+/// Each train-role row's weight (0 elsewhere), normalised so the train
+/// role's weights sum to its row count.
+fn row_weights(
+    examples: &[Example],
+    train_idx: &[usize],
+    balance: Balance,
+) -> (Vec<f64>, SampleWeights) {
+    use std::collections::BTreeMap;
+    let class = |e: &Example| if e.is_attack() { "attack" } else { "ham" };
+    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for &i in train_idx {
+        *counts
+            .entry((class(&examples[i]), examples[i].source.as_str()))
+            .or_default() += 1;
+    }
+    let n = train_idx.len() as f64;
+    let in_class = |c: &str| {
+        counts
+            .iter()
+            .filter(|((k, _), _)| *k == c)
+            .map(|(_, v)| *v)
+            .sum::<usize>()
+    };
+    let sources_in = |c: &str| counts.keys().filter(|(k, _)| *k == c).count();
+    let (ham, attacks) = (in_class("ham"), in_class("attack"));
+    let weight_of = |c: &str, rows: usize| -> f64 {
+        match balance {
+            Balance::Classes => n / (2.0 * in_class(c) as f64),
+            Balance::Sources => n / (2.0 * sources_in(c) as f64 * rows as f64),
+        }
+    };
+    let mut w = vec![0.0; examples.len()];
+    for &i in train_idx {
+        let e = &examples[i];
+        let c = class(e);
+        w[i] = weight_of(c, counts[&(c, e.source.as_str())]);
+    }
+    let groups = counts
+        .iter()
+        .map(|((c, source), rows)| {
+            let row_weight = weight_of(c, *rows);
+            WeightGroup {
+                class: c.to_string(),
+                source: source.to_string(),
+                rows: *rows,
+                row_weight,
+                share_of_class: row_weight * *rows as f64 / (n / 2.0),
+            }
+        })
+        .collect();
+    let method = match balance {
+        Balance::Classes => "each class weighs half of the train role; within a class every row counts alike".to_string(),
+        Balance::Sources => "each class weighs half of the train role, and within a class every source weighs alike, so no corpus (and no era: each corpus is one period) dominates what its label looks like".to_string(),
+    } + "; the rule fit and calibration take the weights, linfa-logistic gets each row repeated ⌊w⌋ or ⌈w⌉ times by a seeded hash (expected count w)";
+    (
+        w,
+        SampleWeights {
+            ham,
+            attacks,
+            balance,
+            groups,
+            method,
+        },
+    )
+}
+
+/// A row's repetitions for linfa-logistic: ⌊w⌋, plus one when a seeded
+/// hash of its id falls below w's fraction.
+fn repetitions(id: &str, w: f64, seed: u64) -> usize {
+    let whole = w.floor();
+    let u = xxh3_64_with_seed(id.as_bytes(), seed ^ 0x7e9e_a7ed) as f64 / 2f64.powi(64);
+    whole as usize + usize::from(u < w - whole)
+}
+
+/// Rates at one level for one source of a held-out role.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceLevelRates {
+    /// `validation` or `test`.
+    pub role: String,
+    /// The source.
+    pub source: String,
+    /// The level.
+    pub level: Level,
+    /// Ham flagged at the level, of the source's ham in the role.
+    pub false_positive_rate: Rate,
+    /// Attacks flagged at the level, of the source's attacks in the role.
+    pub detection_rate: Rate,
+}
+
+/// Each level's rates per source on the rows `idx` scored `probs`.
+fn per_source_levels(
+    examples: &[Example],
+    role: Role,
+    idx: &[usize],
+    probs: &[f64],
+    levels: &Levels,
+) -> Vec<SourceLevelRates> {
+    use std::collections::BTreeMap;
+    let mut out = Vec::new();
+    for level in [Level::Low, Level::Medium, Level::High] {
+        let Some(point) = levels.point(level) else {
+            continue;
+        };
+        let mut by: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
+        for (&i, &p) in idx.iter().zip(probs) {
+            let e = &examples[i];
+            let c = by.entry(e.source.as_str()).or_default();
+            let hit = u64::from(p >= point.threshold);
+            if e.is_attack() {
+                c[2] += 1;
+                c[3] += hit;
+            } else {
+                c[0] += 1;
+                c[1] += hit;
+            }
+        }
+        out.extend(by.into_iter().map(|(source, c)| SourceLevelRates {
+            role: role.as_str().into(),
+            source: source.into(),
+            level,
+            false_positive_rate: Rate::new(c[1], c[0]),
+            detection_rate: Rate::new(c[3], c[2]),
+        }));
+    }
+    out
 }
 
 /// Metrics of one level on a held-out role.
@@ -237,8 +452,14 @@ pub struct TrainReport {
     pub folds: Vec<FoldReport>,
     /// ROC AUC of the calibrated out-of-fold scores.
     pub out_of_fold_auc: Option<f64>,
-    /// How class imbalance was handled.
-    pub class_balance: ClassBalance,
+    /// How the rows were weighted.
+    pub sample_weights: SampleWeights,
+    /// Each level's rates per source on the validation and test roles.
+    pub levels_by_source: Vec<SourceLevelRates>,
+    /// Features that mark the source or era rather than the attack.
+    pub confound: ConfoundAudit,
+    /// The bound on a confounded feature's weight.
+    pub confound_bound: f64,
     /// Per role: its name, ham and attacks.
     pub rows_by_role: Vec<(String, usize, usize)>,
     /// The validation role's metrics.
@@ -336,47 +557,24 @@ pub fn train(
             "the validation role holds no ham, so no threshold can be chosen; hold out another time range or source".into(),
         ));
     }
-    let (repeated_class, repeat) = if ham >= attacks {
-        (
-            "attack",
-            ((ham as f64 / attacks as f64).round() as usize).max(1),
-        )
-    } else {
-        (
-            "ham",
-            ((attacks as f64 / ham as f64).round() as usize).max(1),
-        )
-    };
-    let repeat_of = |i: usize| -> usize {
-        if examples[i].is_attack() == (repeated_class == "attack") {
-            repeat
-        } else {
-            1
-        }
-    };
-    let class_balance = ClassBalance {
-        ham,
-        attacks,
-        repeated_class: repeated_class.into(),
-        repeat,
-        method: if repeat == 1 {
-            "the classes are within a factor of 1.5 of each other: every row counts once".into()
-        } else {
-            format!(
-                "each {repeated_class} row counts {repeat} times (a sample weight in the rule fit, repeated rows for linfa-logistic); calibration sees the rows once"
-            )
-        },
-    };
+    let (weights, sample_weights) = row_weights(examples, &train_idx, p.balance);
     log(format!(
-        "train role: {ham} ham, {attacks} attacks; {}; validation: {} rows; test: {} rows",
-        if repeat == 1 {
-            "every row counts once".to_string()
-        } else {
-            format!("{repeated_class} rows count {repeat}×")
-        },
+        "train role: {ham} ham, {attacks} attacks, weighted by {} ({} groups); validation: {} rows; test: {} rows",
+        p.balance.as_str(),
+        sample_weights.groups.len(),
         val_idx.len(),
         test_idx.len()
     ));
+    for g in &sample_weights.groups {
+        log(format!(
+            "  {} {}: {} rows × {:.3} = {:.1}% of its class",
+            g.class,
+            g.source,
+            g.rows,
+            g.row_weight,
+            100.0 * g.share_of_class
+        ));
+    }
 
     let fired: Vec<Vec<u16>> = examples
         .par_iter()
@@ -390,16 +588,65 @@ pub fn train(
                 .collect()
         })
         .collect();
-    let non_negative: Vec<bool> = rules.rules().iter().map(|r| r.text.evidence_only).collect();
+    // The confound audit, on the rows the weights are fitted on.
+    let train_rows: Vec<Example> = train_idx.iter().map(|&i| examples[i].clone()).collect();
+    let confound = confound::audit(&train_rows, &p.confound);
+    drop(train_rows);
+    for line in confound.log_lines() {
+        log(format!("confounded: {line}"));
+    }
+    let policy = InputPolicy {
+        excluded: Feature::ALL
+            .iter()
+            .copied()
+            .filter(|f| confound.provenance_only(*f))
+            .collect(),
+        capped: Feature::ALL
+            .iter()
+            .copied()
+            .filter(|f| confound.confounded(*f) && !confound.provenance_only(*f))
+            .collect(),
+        bound: p.confound_bound,
+    };
+    // Only a rule reading verified facts alone may lower a score; a rule
+    // reading provenance markers alone weighs nothing, one reading a confounded
+    // feature stays within the bound, unless it is a floor or a ceiling
+    // (declared, whatever the corpora say).
+    let bounds: Vec<rule_weights::Bounds> = rules
+        .rules()
+        .iter()
+        .map(|r| {
+            let (lo, hi) = if r.may_lower_score() {
+                rule_weights::UNBOUNDED
+            } else {
+                rule_weights::NON_NEGATIVE
+            };
+            let declared = r.floor.is_some() || r.ceiling.is_some();
+            if declared {
+                (lo, hi)
+            } else if r.features.iter().all(|f| confound.provenance_only(*f)) {
+                // A rule on provenance markers alone is not a model input
+                // either; one that also reads evidence is only capped.
+                (0.0, 0.0)
+            } else if r.features.iter().any(|f| confound.confounded(*f)) {
+                (lo.max(-p.confound_bound), hi.min(p.confound_bound))
+            } else {
+                (lo, hi)
+            }
+        })
+        .collect();
 
     let fit_parts = |idx: &[usize]| -> Result<Parts, TrainError> {
         let hits: Vec<&[u16]> = idx.iter().map(|&i| fired[i].as_slice()).collect();
         let y: Vec<bool> = idx.iter().map(|&i| examples[i].is_attack()).collect();
-        let w: Vec<f64> = idx.iter().map(|&i| repeat_of(i) as f64).collect();
-        let rule_fit = p.rules.fit(&hits, &y, &w, &non_negative)?;
+        let w: Vec<f64> = idx.iter().map(|&i| weights[i]).collect();
+        let rule_fit = p.rules.fit(&hits, &y, &w, &bounds)?;
         let rows: Vec<_> = idx.iter().map(|&i| &examples[i].values).collect();
-        let reps: Vec<usize> = idx.iter().map(|&i| repeat_of(i)).collect();
-        let classifier = p.classifier.fit(&rows, &y, &reps)?;
+        let reps: Vec<usize> = idx
+            .iter()
+            .map(|&i| repetitions(&examples[i].id, weights[i], p.seed))
+            .collect();
+        let classifier = p.classifier.fit(&rows, &y, &reps, &policy)?;
         Ok(Parts {
             rules: rule_fit,
             classifier,
@@ -429,6 +676,7 @@ pub fn train(
         classifier_coef: 1.0,
         offset: 0.0,
         fitted_on: "nothing yet".into(),
+        prior: None,
     };
 
     // 1. Out-of-fold scores.
@@ -476,7 +724,21 @@ pub fn train(
         .iter()
         .map(|(i, _, _)| examples[*i].is_attack())
         .collect();
-    let platt = fit_platt(&inputs, &oof_y)?;
+    let oof_w: Vec<f64> = oof.iter().map(|(i, _, _)| weights[*i]).collect();
+    let mut platt = fit_platt(&inputs, &oof_y, &oof_w)?;
+    // The weighted fit's probabilities hold at the weighted attack share;
+    // moving the offset by the difference in log-odds states them at the
+    // prior (Bayes: the likelihood ratio stays, the prior odds change).
+    let weighted_share = oof_w
+        .iter()
+        .zip(&oof_y)
+        .filter(|(_, y)| **y)
+        .map(|(w, _)| w)
+        .sum::<f64>()
+        / oof_w.iter().sum::<f64>();
+    let logit = |q: f64| (q / (1.0 - q)).ln();
+    let fitted_offset = platt.offset;
+    platt.offset += logit(p.prior) - logit(weighted_share);
     let calibrated = |r: f64, c: f64| {
         impostor_model::model::sigmoid(
             platt.rules_coef * r + platt.classifier_coef * c + platt.offset,
@@ -517,10 +779,14 @@ pub fn train(
         classifier_coef: platt.classifier_coef,
         offset: platt.offset,
         fitted_on: format!(
-            "out-of-fold scores of {}-fold cross-validation on the train role ({} rows)",
+            "weighted out-of-fold scores of {}-fold cross-validation on the train role ({} rows; fitted offset {:.4} at the weighted attack share {:.3}, moved to the prior {})",
             p.folds,
-            oof.len()
+            oof.len(),
+            fitted_offset,
+            weighted_share,
+            p.prior
         ),
+        prior: Some(p.prior),
     };
 
     // 3. Both parts on the whole train role.
@@ -579,7 +845,19 @@ pub fn train(
         .expect("a level")
         .threshold;
     let test_breakdown = breakdown(examples, &test_idx, &test_probs, default_threshold);
-    let validation_reliability = reliability(&val_scores, &val_y)
+    // Scores are stated at the prior; the validation role holds attacks at
+    // its own share, so the reliability table moves them there first.
+    let val_share = val_y.iter().filter(|t| **t).count() as f64 / val_y.len().max(1) as f64;
+    let at_val_share: Vec<f64> = if val_share > 0.0 && val_share < 1.0 {
+        let shift = logit(val_share) - logit(p.prior);
+        val_scores
+            .iter()
+            .map(|q| impostor_model::model::sigmoid(logit(q.clamp(1e-300, 1.0 - 1e-16)) + shift))
+            .collect()
+    } else {
+        val_scores.clone()
+    };
+    let validation_reliability = reliability(&at_val_share, &val_y)
         .into_iter()
         .map(|(m, o, n)| ReliabilityBin {
             mean_predicted: m,
@@ -598,12 +876,29 @@ pub fn train(
         (r.as_str().to_string(), h, a)
     })
     .collect();
+    let mut levels_by_source = per_source_levels(
+        examples,
+        Role::Validation,
+        &val_idx,
+        &val_scores,
+        &model.params().levels,
+    );
+    levels_by_source.extend(per_source_levels(
+        examples,
+        Role::Test,
+        &test_idx,
+        &test_probs,
+        &model.params().levels,
+    ));
     Ok(Trained {
         params,
         report: TrainReport {
             folds,
             out_of_fold_auc,
-            class_balance,
+            sample_weights,
+            levels_by_source,
+            confound,
+            confound_bound: p.confound_bound,
             rows_by_role,
             validation,
             test,

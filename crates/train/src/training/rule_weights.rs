@@ -1,6 +1,7 @@
 //! Rule weights: L2-penalised logistic regression over rule hits, fitted by
-//! cyclic coordinate descent so that evidence-only rules stay non-negative
-//! (a projected Newton step per weight).
+//! cyclic coordinate descent within per-rule bounds (a projected Newton step
+//! per weight): evidence and whatever the sender writes stay non-negative,
+//! and rules reading a confounded feature may be capped.
 //!
 //! Rows that fire the same rules share one log-odds, so the fit runs over
 //! the distinct patterns, each with its summed attack and ham weight: the
@@ -50,6 +51,15 @@ fn sigmoid(z: f64) -> f64 {
     impostor_model::model::sigmoid(z)
 }
 
+/// A weight's allowed range `(lower, upper)`.
+pub type Bounds = (f64, f64);
+
+/// No constraint.
+pub const UNBOUNDED: Bounds = (f64::NEG_INFINITY, f64::INFINITY);
+
+/// At or above zero.
+pub const NON_NEGATIVE: Bounds = (0.0, f64::INFINITY);
+
 /// The rows that fire one set of rules.
 struct Pattern {
     attack_weight: f64,
@@ -74,17 +84,25 @@ impl RuleWeightParams {
     }
 
     /// Fits weights to rows (`fired[i]`: the rules row i fires, indices
-    /// below `non_negative.len()`), targets `y` and sample weights `w`;
-    /// `non_negative[j]` keeps rule j's weight at or above zero.
+    /// below `bounds.len()`), targets `y` and sample weights `w`; rule j's
+    /// weight stays within `bounds[j]`.
     pub fn fit(
         &self,
         fired: &[&[u16]],
         y: &[bool],
         w: &[f64],
-        non_negative: &[bool],
+        bounds: &[Bounds],
     ) -> Result<RuleFit, TrainError> {
         self.check()?;
-        let rules = non_negative.len();
+        let rules = bounds.len();
+        if bounds
+            .iter()
+            .any(|(lo, hi)| lo.is_nan() || hi.is_nan() || lo > hi || *lo > 0.0 || *hi < 0.0)
+        {
+            return Err(TrainError::Invalid(
+                "rule fit: each weight's bounds must hold zero".into(),
+            ));
+        }
         if y.len() != fired.len() || w.len() != fired.len() {
             return Err(TrainError::Invalid(
                 "rule fit: rows, targets and weights disagree in length".into(),
@@ -158,10 +176,8 @@ impl RuleWeightParams {
                     g += gk;
                     h += hk;
                 }
-                let mut next = beta[j] - (g / h).clamp(-MAX_STEP, MAX_STEP);
-                if non_negative[j] && next < 0.0 {
-                    next = 0.0;
-                }
+                let (lo, hi) = bounds[j];
+                let next = (beta[j] - (g / h).clamp(-MAX_STEP, MAX_STEP)).clamp(lo, hi);
                 let step = next - beta[j];
                 if step != 0.0 {
                     for &k in members {
@@ -211,7 +227,7 @@ mod tests {
         let hits: Vec<&[u16]> = fired.iter().map(Vec::as_slice).collect();
         let w = vec![1.0; n];
         let fit = RuleWeightParams::default()
-            .fit(&hits, &y, &w, &[false; 5])
+            .fit(&hits, &y, &w, &[UNBOUNDED; 5])
             .unwrap();
         for (got, want) in fit.weights.iter().zip(truth) {
             assert!((got - want).abs() < 0.1, "{:?} vs {truth:?}", fit.weights);
@@ -220,16 +236,29 @@ mod tests {
 
         // Held at zero: the negative rule, when it may only be evidence of attack.
         let fit = RuleWeightParams::default()
-            .fit(&hits, &y, &w, &[true; 5])
+            .fit(&hits, &y, &w, &[NON_NEGATIVE; 5])
             .unwrap();
         assert_eq!(fit.weights[1], 0.0);
         assert!(fit.weights.iter().all(|w| *w >= 0.0));
+
         // The others keep their order (the clamped rule's effect leaks into them).
-        let w = &fit.weights;
+        let weights = &fit.weights;
         assert!(
-            w[4] > w[0] && w[0] > w[3] && w[3] > 0.5 && w[2] < 0.1,
-            "{w:?}"
+            weights[4] > weights[0]
+                && weights[0] > weights[3]
+                && weights[3] > 0.5
+                && weights[2] < 0.1,
+            "{weights:?}"
         );
+
+        // Capped: the strongest rule stops at its upper bound.
+        let mut capped = [UNBOUNDED; 5];
+        capped[4] = (0.0, 1.0);
+        let fit = RuleWeightParams::default()
+            .fit(&hits, &y, &w, &capped)
+            .unwrap();
+        assert_eq!(fit.weights[4], 1.0);
+        assert!((fit.weights[0] - truth[0]).abs() < 0.3, "{:?}", fit.weights);
     }
 
     #[test]
@@ -240,7 +269,7 @@ mod tests {
         let hits: Vec<&[u16]> = fired.iter().map(Vec::as_slice).collect();
         let w: Vec<f64> = y.iter().map(|a| if *a { 3.0 } else { 1.0 }).collect();
         let weighted = RuleWeightParams::default()
-            .fit(&hits, &y, &w, &[false; 2])
+            .fit(&hits, &y, &w, &[UNBOUNDED; 2])
             .unwrap();
         let mut rep_fired = fired.clone();
         let mut rep_y = y.to_vec();
@@ -254,7 +283,7 @@ mod tests {
         }
         let rep_hits: Vec<&[u16]> = rep_fired.iter().map(Vec::as_slice).collect();
         let repeated = RuleWeightParams::default()
-            .fit(&rep_hits, &rep_y, &vec![1.0; rep_y.len()], &[false; 2])
+            .fit(&rep_hits, &rep_y, &vec![1.0; rep_y.len()], &[UNBOUNDED; 2])
             .unwrap();
         for (a, b) in weighted.weights.iter().zip(&repeated.weights) {
             assert!((a - b).abs() < 1e-5, "{weighted:?} {repeated:?}");
@@ -264,7 +293,8 @@ mod tests {
     #[test]
     fn one_class_or_bad_penalty_is_refused() {
         let hits: Vec<&[u16]> = vec![&[0], &[]];
-        let err = RuleWeightParams::default().fit(&hits, &[false, false], &[1.0, 1.0], &[true]);
+        let err =
+            RuleWeightParams::default().fit(&hits, &[false, false], &[1.0, 1.0], &[NON_NEGATIVE]);
         assert!(err.unwrap_err().to_string().contains("both"));
         let p = RuleWeightParams {
             l2: -1.0,
