@@ -226,9 +226,6 @@ fn the_default_model_transfers_to_each_real_source_it_never_saw() {
     ] {
         assert!(names.contains(&want), "no unit {want}: {names:?}");
     }
-    // The one gate this model misses, kept from getting worse: ham of 2002
-    // scored by a model that never saw any (issue 17 stays open on it).
-    const KNOWN_GAP: (&str, f64) = ("spamassassin-2002", 0.01);
     let mut failures = Vec::new();
     for u in &t.units {
         assert!(
@@ -244,12 +241,7 @@ fn the_default_model_transfers_to_each_real_source_it_never_saw() {
             .expect("the default level");
         if u.ham > 0 {
             let fpr = at.false_positive_rate.out_of_source.value.unwrap_or(1.0);
-            let limit = if u.unit.name == KNOWN_GAP.0 {
-                KNOWN_GAP.1
-            } else {
-                0.005
-            };
-            if fpr > limit {
+            if fpr > 0.005 {
                 failures.push(format!(
                     "{} held out: {:.3}% of its ham flagged",
                     u.unit.name,
