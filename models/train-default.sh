@@ -7,7 +7,12 @@
 #   - 3,000 attacks of the five techniques injected into their ham,
 #   - the embedded default corpus: modern ham of the example organisation
 #     (authenticated by its MX, DKIM-signed newsletters, https links) and
-#     attacks injected into more of it.
+#     attacks injected into more of it, plus a 3,000-message mailbox
+#     timeline of the organisation (takeovers, compromised and lookalike
+#     vendors, impersonation, and hard ham with the same words).
+# Every source is replayed in date order for its sender history (train's
+# default): each message gets the history_* features of what an in-memory
+# store knew strictly before it.
 # Without the modern ham, a model learns the real corpora's eras instead of
 # the attacks (2002 mailing lists against 2025 phishing).
 # Held out: phishing-pot's latest months (from 2025-01-01) by time, the

@@ -126,3 +126,17 @@ pub fn engine(
         None => engine,
     })
 }
+
+/// `engine` judging against the sender history --history names (none:
+/// unchanged), in `mode`; the history too, for the caller to sync and
+/// report.
+pub fn with_history(
+    engine: Engine,
+    history: &crate::commands::history::HistoryArgs,
+    mode: impostor_serve::HistoryMode,
+) -> Result<(Engine, Option<Arc<impostor_history::History>>)> {
+    Ok(match history.open()? {
+        Some(h) => (engine.with_history(Arc::clone(&h), mode), Some(h)),
+        None => (engine, None),
+    })
+}

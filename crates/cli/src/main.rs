@@ -2,6 +2,7 @@
 
 mod commands;
 mod gateway;
+mod history_replay;
 mod org;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,7 @@ enum Command {
     Extract(Box<commands::extract::ExtractArgs>),
     Features(commands::features::FeaturesArgs),
     Gen(commands::gen::GenArgs),
+    History(commands::history::HistoryCommandArgs),
     Lookalike(commands::lookalike::LookalikeArgs),
     Milter(Box<commands::milter::MilterArgs>),
     Scan(Box<commands::scan::ScanArgs>),
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => commands::extract::run(*args),
         Command::Features(args) => commands::features::run(args),
         Command::Gen(args) => commands::gen::run(args),
+        Command::History(args) => commands::history::run(args),
         Command::Lookalike(args) => commands::lookalike::run(args),
         Command::Milter(args) => commands::milter::run(*args),
         Command::Scan(args) => commands::scan::run(*args),

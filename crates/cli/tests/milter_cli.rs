@@ -58,6 +58,17 @@ fn cstr(parts: &[&[u8]]) -> Vec<u8> {
 
 /// Negotiation, connect, HELO, MAIL, RCPT: the start of every session.
 fn open_session(m: &Milter, mail_from: &str) -> TcpStream {
+    open_session_as(m, mail_from, "jessie@interface.com", None)
+}
+
+/// [`open_session`] to `rcpt`, with `daemon_name` sent as the connect
+/// stage's `{daemon_name}` macro (Postfix's milter_macro_daemon_name).
+fn open_session_as(
+    m: &Milter,
+    mail_from: &str,
+    rcpt: &str,
+    daemon_name: Option<&str>,
+) -> TcpStream {
     let mut s = connect(m);
     let mut neg = Vec::new();
     neg.extend_from_slice(&6u32.to_be_bytes());
@@ -72,6 +83,18 @@ fn open_session(m: &Milter, mail_from: &str) -> TcpStream {
         0x31,
         "add/change header and quarantine are requested: {actions:#x}"
     );
+    if let Some(name) = daemon_name {
+        // The daemon name is requested with the connect macros.
+        assert!(
+            body.windows(13).any(|w| w == b"{daemon_name}"),
+            "the milter asks for {{daemon_name}}: {:?}",
+            String::from_utf8_lossy(&body)
+        );
+        let mut macros = vec![b'C'];
+        macros.extend_from_slice(&cstr(&[b"{daemon_name}", name.as_bytes()]));
+        // Macros get no reply.
+        s.write_all(&packet(b'D', &macros)).unwrap();
+    }
     let mut conn = cstr(&[b"client.example"]);
     conn.push(b'4');
     conn.extend_from_slice(&25000u16.to_be_bytes());
@@ -79,7 +102,7 @@ fn open_session(m: &Milter, mail_from: &str) -> TcpStream {
     step(&mut s, b'C', &conn);
     step(&mut s, b'H', &cstr(&[b"client.example"]));
     step(&mut s, b'M', &cstr(&[format!("<{mail_from}>").as_bytes()]));
-    step(&mut s, b'R', &cstr(&[b"<jessie@interface.com>"]));
+    step(&mut s, b'R', &cstr(&[format!("<{rcpt}>").as_bytes()]));
     s
 }
 
@@ -104,7 +127,11 @@ fn split_message(raw: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
 /// The whole of one message through a session: what end-of-message sent
 /// back (modifications, then the final reply).
 fn send_message(m: &Milter, raw: &[u8], mail_from: &str) -> Vec<(u8, String)> {
-    let mut s = open_session(m, mail_from);
+    send_message_in(open_session(m, mail_from), raw)
+}
+
+/// [`send_message`] through a session already open.
+fn send_message_in(mut s: TcpStream, raw: &[u8]) -> Vec<(u8, String)> {
     let (fields, body) = split_message(raw);
     for (n, v) in &fields {
         step(&mut s, b'L', &cstr(&[n.as_bytes(), v.as_bytes()]));
@@ -440,4 +467,80 @@ fn model_reloads_are_verified_first() {
         .success());
     m.wait_log("model reloaded: manifest SHA-256");
     assert_serves(&mut m);
+}
+
+#[test]
+fn mail_submitted_on_the_originating_service_is_never_rejected_and_is_learnt_as_sent_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = support::history_model(&dir.path().join("model"));
+    let store = dir.path().join("history.redb");
+    let org = seed_dir().join("org.toml");
+    let args = [
+        "--org",
+        org.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--history",
+        store.to_str().unwrap(),
+        "--history-delay",
+        "0s",
+    ];
+    let mut m = Milter::start(&args);
+    // The lookalike attack is rejected as arriving mail…
+    let attack = seed("004.eml");
+    let replies = send_message(&m, &attack, "harry.potter@inteirface.com");
+    assert_eq!(replies.last().unwrap().0, b'y', "{replies:?}\n{}", m.log());
+    // …and passes untouched on the submission service.
+    let replies = send_message_in(
+        open_session_as(
+            &m,
+            "harry.potter@inteirface.com",
+            "jessie@interface.com",
+            Some("ORIGINATING"),
+        ),
+        &attack,
+    );
+    assert_eq!(replies, vec![(b'c', String::new())], "{}", m.log());
+    // An internal mailbox writing outside, submitted: sent mail.
+    let sent = support::internal_message(
+        "carol@interface.com",
+        "partner@some-vendor.example",
+        "10.8.2.44",
+        support::unix_now() - 60,
+        "Quote request",
+        "Could you send us a quote for two pallets?",
+    );
+    let replies = send_message_in(
+        open_session_as(
+            &m,
+            "carol@interface.com",
+            "partner@some-vendor.example",
+            Some("ORIGINATING"),
+        ),
+        sent.as_bytes(),
+    );
+    assert_eq!(replies, vec![(b'c', String::new())], "{}", m.log());
+    m.wait_log("origin=submitted");
+    assert!(m.terminate().success(), "{}", m.log());
+    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .args(["history", "show", "--org", org.to_str().unwrap(), "--store"])
+        .arg(&store)
+        .args(["--format", "json", "some-vendor.example"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["outbound"], 1, "{p}");
+    // The attack submitted from outside the organisation taught nothing.
+    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .args(["history", "show", "--org", org.to_str().unwrap(), "--store"])
+        .arg(&store)
+        .args(["harry.potter@inteirface.com"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
 }

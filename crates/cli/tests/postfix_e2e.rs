@@ -51,6 +51,10 @@ fn id(flag: &str) -> String {
 struct Postfix {
     root: tempfile::TempDir,
     port: u16,
+    /// A second smtpd, the organisation's submission service: it names
+    /// itself ORIGINATING to milters (`milter_macro_daemon_name`), as
+    /// OpenDKIM's setups do.
+    submission_port: u16,
     running: bool,
 }
 
@@ -89,6 +93,7 @@ impl Postfix {
         std::os::unix::fs::chown(&data, Some(uid_n), Some(gid_n)).unwrap();
         std::os::unix::fs::chown(&mail, Some(uid_n), Some(gid_n)).unwrap();
         let port = free_port();
+        let submission_port = free_port();
         let t = root.path().display();
         let main_cf = format!(
             "compatibility_level = 3.6
@@ -130,6 +135,8 @@ virtual_gid_maps = static:{gid}
 smtpd_milters = inet:127.0.0.1:{milter_port}
 milter_default_action = tempfail
 milter_protocol = 6
+smtpd_authorized_xclient_hosts = 127.0.0.0/8
+transport_maps = inline:{{ some-vendor.example=discard: }}
 "
         );
         std::fs::write(etc.join("main.cf"), main_cf).unwrap();
@@ -143,7 +150,10 @@ milter_protocol = 6
             if line.starts_with(['#', ' ', '\t']) || fields.len() < 8 {
                 out.push_str(line);
             } else if fields[0] == "smtp" && fields[1] == "inet" {
-                out.push_str(&format!("127.0.0.1:{port} inet n - n - - smtpd"));
+                out.push_str(&format!("127.0.0.1:{port} inet n - n - - smtpd\n"));
+                out.push_str(&format!(
+                    "127.0.0.1:{submission_port} inet n - n - - smtpd\n  -o milter_macro_daemon_name=ORIGINATING"
+                ));
             } else if fields[1] == "inet" {
                 continue;
             } else {
@@ -158,6 +168,7 @@ milter_protocol = 6
         let mut pf = Postfix {
             root,
             port,
+            submission_port,
             running: false,
         };
         let c = pf.c();
@@ -170,7 +181,9 @@ milter_protocol = 6
 
     fn wait_for_smtp(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err()
+            || TcpStream::connect(("127.0.0.1", self.submission_port)).is_err()
+        {
             assert!(
                 Instant::now() < deadline,
                 "Postfix does not listen\n{}",
@@ -312,6 +325,19 @@ fn smtp_send(port: u16, raw: &[u8]) -> (u16, String) {
 /// Sends one message with MAIL FROM `mail_from`; the reply to the end of
 /// DATA.
 fn smtp_send_from(port: u16, mail_from: &str, raw: &[u8]) -> (u16, String) {
+    smtp_send_as(port, None, mail_from, RCPT, raw)
+}
+
+/// Sends one message with MAIL FROM `mail_from` to `rcpt`; with
+/// `client_addr`, XCLIENT first makes Postfix (and so the milter) take the
+/// client for that address. The reply to the end of DATA.
+fn smtp_send_as(
+    port: u16,
+    client_addr: Option<&str>,
+    mail_from: &str,
+    rcpt: &str,
+    raw: &[u8],
+) -> (u16, String) {
     let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
@@ -322,10 +348,19 @@ fn smtp_send_from(port: u16, mail_from: &str, raw: &[u8]) -> (u16, String) {
     w.write_all(b"EHLO client.impostor-test.invalid\r\n")
         .unwrap();
     expect(&mut r, 250, "EHLO");
+    if let Some(addr) = client_addr {
+        w.write_all(format!("XCLIENT ADDR={addr}\r\n").as_bytes())
+            .unwrap();
+        // XCLIENT starts the session again: a new greeting, a new EHLO.
+        expect(&mut r, 220, "XCLIENT");
+        w.write_all(b"EHLO client.impostor-test.invalid\r\n")
+            .unwrap();
+        expect(&mut r, 250, "EHLO after XCLIENT");
+    }
     w.write_all(format!("MAIL FROM:<{mail_from}>\r\n").as_bytes())
         .unwrap();
     expect(&mut r, 250, "MAIL FROM");
-    w.write_all(format!("RCPT TO:<{RCPT}>\r\n").as_bytes())
+    w.write_all(format!("RCPT TO:<{rcpt}>\r\n").as_bytes())
         .unwrap();
     expect(&mut r, 250, "RCPT TO");
     w.write_all(b"DATA\r\n").unwrap();
@@ -699,6 +734,219 @@ fn with_a_resolver_postfix_delivers_live_verified_mail_with_its_results_and_refu
     );
     eprintln!(
         "postfix end-to-end with live verification took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Runs `impostor ARGS`; (exit code, standard output, standard error).
+fn impostor(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Whether a delivered message was tagged at the flagging level or above.
+fn flagged_tag(message: &str) -> bool {
+    message.contains("\nX-Impostor-Level: high\n")
+        || message.contains("\nX-Impostor-Level: medium\n")
+}
+
+#[test]
+fn with_a_history_postfix_learns_sent_mail_and_tags_a_takeover_from_a_new_network() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.toml");
+    std::fs::write(
+        &org,
+        "name = \"Interface Inc.\"\ninternal_domains = [\"interface.com\"]\ntrusted_authserv_ids = [\"mx1.interface.com\"]\n",
+    )
+    .unwrap();
+    let org = org.to_str().unwrap();
+    // The default model's rules and weights, with history rules of known
+    // weights (support::history_model).
+    let model = support::history_model(&dir.path().join("model"));
+    let model = model.to_str().unwrap();
+    let store = dir.path().join("history.redb");
+    let store = store.to_str().unwrap();
+
+    // (a) Warm: 50 vendor messages and carol@interface.com's 8, from
+    // 10.8.2.0/24, imported at once.
+    let mail = dir.path().join("mail");
+    let written =
+        support::write_mail_history(&mail, "interface.com", "carol@interface.com", RCPT, 10);
+    assert!(written >= 58);
+    let (code, _, err) = impostor(&[
+        "history",
+        "import",
+        "--org",
+        org,
+        "--store",
+        store,
+        mail.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let milter_args = [
+        "--org",
+        org,
+        "--model",
+        model,
+        "--history",
+        store,
+        "--history-delay",
+        "0s",
+        "--reject-at",
+        "off",
+        "--quarantine-at",
+        "off",
+        "--tag-level",
+        "low",
+    ];
+    let mut milter = Milter::start(&milter_args);
+    assert!(
+        milter.log().contains("sender history embedded store")
+            && milter.log().contains("58 messages learnt"),
+        "the milter says which history it reads:\n{}",
+        milter.log()
+    );
+    let pf = Postfix::new(milter.addr.port());
+    let now = support::unix_now();
+
+    // (b) carol writes to a vendor the organisation never wrote to,
+    // through the submission service (ORIGINATING).
+    let sent = support::internal_message(
+        "carol@interface.com",
+        "partner@some-vendor.example",
+        "10.8.2.44",
+        now - 300,
+        "Quote request",
+        "Could you send us a quote for two pallets of the usual order?",
+    );
+    let (code, text) = smtp_send_as(
+        pf.submission_port,
+        None,
+        "carol@interface.com",
+        "partner@some-vendor.example",
+        sent.as_bytes(),
+    );
+    assert_eq!(
+        code,
+        250,
+        "submitted mail is accepted: {text}\n{}",
+        milter.log()
+    );
+    milter.wait_log("origin=submitted");
+    // The file store is one process's: stop the milter to look into it.
+    assert!(milter.terminate().success(), "{}", milter.log());
+    let (code, shown, err) = impostor(&[
+        "history",
+        "show",
+        "--org",
+        org,
+        "--store",
+        store,
+        "--format",
+        "json",
+        "partner@some-vendor.example",
+    ]);
+    assert_eq!(
+        code, 0,
+        "the vendor is known after carol wrote to it: {err}"
+    );
+    let profile: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert!(profile["outbound"].as_u64().unwrap() >= 1, "{profile}");
+    let milter = Milter::start(&milter_args);
+    pf.use_milter(milter.addr.port());
+
+    // The vendor's reply is solicited; the same text from a firm nobody
+    // wrote to is not (the test model flags "never written to").
+    // Bodies differ: delivered copies are told apart by them.
+    let reply = |from: &str, subject: &str| {
+        support::inbound_message(
+            from,
+            "carol@interface.com",
+            "192.0.2.80",
+            now - 120,
+            subject,
+            &format!("Thank you for your request, our quote is attached.\r\n{from}"),
+        )
+    };
+    let solicited = reply("partner@some-vendor.example", "Re: Quote request");
+    let unsolicited = reply("sales@unknown-firm.example", "Re: Your request");
+    for (m, from) in [
+        (&solicited, "partner@some-vendor.example"),
+        (&unsolicited, "sales@unknown-firm.example"),
+    ] {
+        let (code, text) = smtp_send_as(pf.port, None, from, RCPT, m.as_bytes());
+        assert_eq!(code, 250, "{text}\n{}", milter.log());
+    }
+
+    // (c) carol's mailbox asks for a payment: from her usual network,
+    // then from one she never used (XCLIENT gives the milter that client
+    // address, as a real client's connection would).
+    let ask = |client: &str, subject: &str| {
+        support::internal_message(
+            "carol@interface.com",
+            RCPT,
+            client,
+            now - 60,
+            subject,
+            &format!("Please process the payment of invoice 4471 today by wire transfer; I am in meetings all day.\r\nCarol ({subject})"),
+        )
+    };
+    let usual = ask("10.8.2.45", "Invoice 4471 payment");
+    let takeover = ask("185.220.101.7", "Urgent: invoice 4471 payment");
+    for (m, client) in [(&usual, "10.8.2.45"), (&takeover, "185.220.101.7")] {
+        let (code, text) = smtp_send_as(
+            pf.port,
+            Some(client),
+            "carol@interface.com",
+            RCPT,
+            m.as_bytes(),
+        );
+        assert_eq!(code, 250, "{text}\n{}\n{}", milter.log(), pf.log());
+    }
+
+    // Mail to the vendor is discarded (transport_maps); the four arrive.
+    let delivered = pf.delivered(4);
+    let copy = |raw: &str, name: &str| delivered_copy(&delivered, raw.as_bytes(), name).clone();
+    let got = copy(&solicited, "the solicited reply");
+    assert!(
+        !flagged_tag(&got),
+        "the solicited reply is not flagged:\n{got}"
+    );
+    assert!(!got.contains("test_history_never_written_to"), "{got}");
+    let got = copy(&unsolicited, "the unsolicited reply");
+    assert!(
+        flagged_tag(&got),
+        "the unsolicited reply is flagged:\n{got}"
+    );
+    assert!(got.contains("test_history_never_written_to"), "{got}");
+    let got = copy(&usual, "the request from the usual network");
+    assert!(
+        !got.contains("test_history_"),
+        "from its usual network the request departs from nothing:\n{got}"
+    );
+    let got = copy(&takeover, "the takeover");
+    assert!(
+        flagged_tag(&got),
+        "the takeover is flagged:\n{got}\n{}",
+        milter.log()
+    );
+    let reasons = header(&got, "X-Impostor-Reasons", "the takeover");
+    assert!(
+        reasons.contains("test_history_account_compromise"),
+        "a history reason: {reasons}"
+    );
+    let techniques = header(&got, "X-Impostor-Techniques", "the takeover");
+    assert!(techniques.contains("account_compromise"), "{techniques}");
+    eprintln!(
+        "postfix end-to-end with a sender history took {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }

@@ -192,3 +192,178 @@ fn a_panic_while_reading_one_message_is_that_messages_error_and_the_rest_are_jud
         assert!(path.ends_with("03-panics.eml"), "{command}: {path}");
     }
 }
+
+mod support;
+
+const HISTORY_ORG: &str = "name = \"Example Org\"
+internal_domains = [\"example.org\"]
+trusted_authserv_ids = [\"mx1.example.org\"]
+";
+
+/// ana@example.org, whose history says she sends from 10.8.2.0/24, asks
+/// for a payment from 185.220.101.7, `t` seconds after 1970.
+fn takeover(t: i64) -> String {
+    takeover_from("185.220.101.7", t)
+}
+
+/// [`takeover`] from `client_ip`.
+fn takeover_from(client_ip: &str, t: i64) -> String {
+    support::internal_message(
+        "ana@example.org",
+        "bo@example.org",
+        client_ip,
+        t,
+        "Urgent payment today",
+        "Please process the payment of invoice 4471 today by wire transfer; I am in meetings all day.",
+    )
+}
+
+#[test]
+fn scan_with_a_history_store_names_a_takeover_and_learns_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.toml");
+    std::fs::write(&org, HISTORY_ORG).unwrap();
+    let org = org.to_str().unwrap();
+    let model = support::history_model(&dir.path().join("model"));
+    let model = model.to_str().unwrap();
+    let mail = dir.path().join("mail");
+    support::write_mail_history(
+        &mail,
+        "example.org",
+        "ana@example.org",
+        "bo@example.org",
+        10,
+    );
+    let store = dir.path().join("history.redb");
+    let store = store.to_str().unwrap();
+    support::impostor_ok(
+        &[
+            "history",
+            "import",
+            "--org",
+            org,
+            "--store",
+            store,
+            mail.to_str().unwrap(),
+        ],
+        None,
+    );
+    let message = dir.path().join("takeover.eml");
+    std::fs::write(&message, takeover(support::unix_now() - 3_600)).unwrap();
+    let message = message.to_str().unwrap();
+
+    let (code, out, err) = scan(&["--org", org, "--model", model, "--history", store, message]);
+    assert_eq!(code, 0, "{err}");
+    let record: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(record["flagged"], true, "{record}");
+    let codes = support::reason_codes(&record);
+    assert!(
+        codes.iter().any(|c| c == "test_history_account_compromise"),
+        "{codes:?}"
+    );
+    let details = record["reasons"].to_string();
+    assert!(
+        details.contains("has never sent from 185.220.101.0/24"),
+        "the reason says what departed: {details}"
+    );
+    // Without the history the same model says nothing of it.
+    let (code, out, err) = scan(&["--org", org, "--model", model, message]);
+    assert_eq!(code, 0, "{err}");
+    let record: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(
+        !support::reason_codes(&record)
+            .iter()
+            .any(|c| c.starts_with("test_history_")),
+        "{record}"
+    );
+    // scan only reads: ana's profile still holds her 8 messages.
+    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .args([
+            "history", "show", "--org", org, "--store", store, "--format", "json",
+        ])
+        .arg("ana@example.org")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["inbound"], 8, "{p}");
+}
+
+#[test]
+fn a_replay_judges_each_message_against_the_mail_before_it_in_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.toml");
+    std::fs::write(&org, HISTORY_ORG).unwrap();
+    let org = org.to_str().unwrap();
+    let model = support::history_model(&dir.path().join("model"));
+    let model = model.to_str().unwrap();
+    let mail = dir.path().join("mail");
+    support::write_mail_history(
+        &mail,
+        "example.org",
+        "ana@example.org",
+        "bo@example.org",
+        10,
+    );
+    let now = support::unix_now();
+    // First in input order, last by date: judged against all the rest.
+    std::fs::write(mail.join("a-late.eml"), takeover(now - 3_600)).unwrap();
+    // Before every other message: nothing is known yet (and from another
+    // network, which it teaches ana's profile).
+    std::fs::write(
+        mail.join("a-early.eml"),
+        takeover_from("185.220.102.9", now - 90 * 86_400),
+    )
+    .unwrap();
+    let mail = mail.to_str().unwrap();
+
+    let (code, out, err) = scan(&["--org", org, "--model", model, "--history-replay", mail]);
+    assert_eq!(code, 0, "{err}");
+    let records: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (code, plain, err) = scan(&["--org", org, "--model", model, mail]);
+    assert_eq!(code, 0, "{err}");
+    let paths = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].to_string())
+            .collect()
+    };
+    assert_eq!(paths(&out), paths(&plain), "the replay keeps input order");
+    let of = |name: &str| {
+        records
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} has a record"))
+    };
+    let late = of("a-late.eml");
+    assert!(
+        support::reason_codes(late)
+            .iter()
+            .any(|c| c == "test_history_account_compromise"),
+        "{late}"
+    );
+    let early = of("a-early.eml");
+    assert!(
+        !support::reason_codes(early)
+            .iter()
+            .any(|c| c.starts_with("test_history_")),
+        "the first message meets an empty history: {early}"
+    );
+}
+
+#[test]
+fn a_replay_cannot_start_from_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m.eml");
+    std::fs::write(&m, takeover(support::unix_now())).unwrap();
+    let (code, _, err) = scan(&[
+        "--history-replay",
+        "--history",
+        "memory:",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("one or the other"), "{err}");
+}

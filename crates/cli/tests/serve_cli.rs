@@ -355,3 +355,96 @@ fn a_tampered_model_at_start_exits_2_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn with_a_history_a_message_is_judged_against_the_ones_served_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.toml");
+    std::fs::write(
+        &org,
+        "name = \"Example Org\"\ninternal_domains = [\"example.org\"]\ntrusted_authserv_ids = [\"mx1.example.org\"]\n",
+    )
+    .unwrap();
+    let org = org.to_str().unwrap();
+    let model = support::history_model(&dir.path().join("model"));
+    let mail = dir.path().join("mail");
+    support::write_mail_history(
+        &mail,
+        "example.org",
+        "ana@example.org",
+        "bo@example.org",
+        10,
+    );
+    let store = dir.path().join("history.redb");
+    let store = store.to_str().unwrap();
+    impostor_ok(
+        &[
+            "history",
+            "import",
+            "--org",
+            org,
+            "--store",
+            store,
+            mail.to_str().unwrap(),
+        ],
+        None,
+    );
+    let server = Server::start(&[
+        "--org",
+        org,
+        "--model",
+        model.to_str().unwrap(),
+        "--history",
+        store,
+        "--history-delay",
+        "0s",
+    ]);
+    let now = support::unix_now();
+    // 1. ana writes to a new partner: the organisation's sent mail.
+    let sent = support::internal_message(
+        "ana@example.org",
+        "partner@new-partner.example",
+        "10.8.2.41",
+        now - 120,
+        "Quote request",
+        "Could you send us a quote for two pallets?",
+    );
+    let (status, v) = server.request(
+        "POST",
+        "/v1/scan?rcpt=partner%40new-partner.example&client_ip=10.8.2.41",
+        &[],
+        sent.as_bytes(),
+    );
+    assert_eq!(status, 200, "{v}");
+    // 2. The partner's reply sees it: someone the organisation wrote to.
+    let reply = |from: &str| {
+        support::inbound_message(
+            from,
+            "ana@example.org",
+            "192.0.2.80",
+            now - 60,
+            "Re: Quote request",
+            "Thank you, the quote is attached.",
+        )
+    };
+    let (status, v) = server.scan(reply("partner@new-partner.example").as_bytes());
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["flagged"], false, "{v}");
+    assert!(
+        !support::reason_codes(&v).contains(&"test_history_never_written_to".to_string()),
+        "{v}"
+    );
+    // The same reply from a firm nobody wrote to is no answer to anything.
+    let (status, v) = server.scan(reply("sales@unknown-firm.example").as_bytes());
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["flagged"], true, "{v}");
+    assert!(
+        support::reason_codes(&v).contains(&"test_history_never_written_to".to_string()),
+        "{v}"
+    );
+    let (_, metrics) = server.request("GET", "/metrics", &[], b"");
+    assert!(
+        metrics.contains("impostor_history_failures_total 0"),
+        "{metrics}"
+    );
+}

@@ -147,7 +147,7 @@ pub fn source_name(path: &Path) -> String {
 /// The input a message was found under: for a file below a directory given
 /// as input (its member is its path below that directory), the directory;
 /// otherwise the file itself. Every message of one input shares a source.
-fn input_of<'a>(path: &'a Path, member: Option<&str>) -> &'a Path {
+pub fn input_of<'a>(path: &'a Path, member: Option<&str>) -> &'a Path {
     let Some(member) = member.filter(|m| path.ends_with(m)) else {
         return path;
     };

@@ -100,6 +100,7 @@ fn a_gen_config_writes_its_corpus_and_counts_it_by_label_and_technique() {
         output: dir.path().join("corpus"),
         ham: 20,
         attacks: 10,
+        timeline: 0,
         ..GenConfig::default()
     };
     let counts = config.run(&impostor_corpus::Silent).unwrap();

@@ -23,6 +23,9 @@ pub enum EvalError {
     /// The metrics could not be written as JSON.
     #[error("metrics.json cannot be serialised")]
     Metrics(#[source] serde_json::Error),
+    /// The sender-history replay failed.
+    #[error("sender-history replay: {0}")]
+    History(String),
     /// A matched false-positive rate outside (0, 1).
     #[error("a matched false-positive rate is a rate between 0 and 1, not {0}")]
     NotARate(f64),

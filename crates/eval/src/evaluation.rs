@@ -15,15 +15,23 @@ use crate::report::{self, DataInfo, LevelInfo, MetricsFile, ModelInfo, ReportInp
 use crate::run::Scorer;
 use crate::selection::{select, MessageKey};
 use crate::Detector;
+use impostor_corpus::manifest::{input_of, is_generated_messages, source_name};
+use impostor_corpus::CorpusError;
+use impostor_corpus::ManifestRow;
 use impostor_corpus::{
     check_inputs, generated_labels, index_inputs, read_labels, summarise, IndexOptions, Progress,
 };
+use impostor_features::sender_history::{HistorySnapshot, MessageFacts};
 use impostor_features::{Context, DEFAULT_VERDICT_HEADERS};
+use impostor_features::{Envelope, Extractor};
+use impostor_history::{replay, CheckedHistoryParams, HistoryParams, ReplayItem};
 use impostor_mailsource::{read_inputs, ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use impostor_model::artifact::{self, Artifact};
+use impostor_train::extract::for_each_batch;
+use impostor_train::replay::replay_groups;
 use impostor_train::training::{data_table, Role};
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 /// Messages scored together: large enough to keep the workers busy, small
 /// enough to bound memory.
@@ -94,6 +102,11 @@ pub struct EvalConfig {
     /// ([`crate::transfer`]): a full training fit per source left out and
     /// two for the eras, one after another.
     pub transfer: bool,
+    /// Sender history by replay: every source's mail (a generated
+    /// corpus's `timeline/` apart) in date order, each evaluated message
+    /// extracted with what was known strictly before it; `None`: no
+    /// history.
+    pub history: Option<HistoryParams>,
 }
 
 impl Default for EvalConfig {
@@ -111,6 +124,7 @@ impl Default for EvalConfig {
             selection: None,
             command: String::new(),
             transfer: false,
+            history: None,
         }
     }
 }
@@ -165,7 +179,8 @@ pub fn evaluate(
         .chain(config.hide_headers.iter().cloned())
         .collect();
     let summary = summarise(&index, &hidden, 1);
-    let selection = select(&index.rows, &roles, config.keep_seen);
+    let mut selection = select(&index.rows, &roles, config.keep_seen);
+    fill_kinds(&config.paths, &selection.keys, &mut selection.items)?;
     if selection.items.is_empty() {
         return Err(EvalError::NothingToEvaluate {
             inputs: inputs_text(config),
@@ -202,14 +217,34 @@ pub fn evaluate(
     }
     detectors.extend(peers);
 
+    let history = match &config.history {
+        Some(params) => {
+            let params = params
+                .clone()
+                .check()
+                .map_err(|e| EvalError::History(e.to_string()))?;
+            let stage = progress.stage("replaying sender history in date order", None);
+            let snapshots = pool
+                .install(|| replay_snapshots(config, ctx, &index.rows, &selection.keys, &params))?;
+            stage.done(snapshots.len() as u64);
+            snapshots
+        }
+        None => HashMap::new(),
+    };
     let (order, scores) = {
         let stage = progress.stage(
             "scored by every detector",
             Some(selection.items.len() as u64),
         );
-        score(config, &pool, &detectors, ctx, &selection.keys, &|n| {
-            stage.done(n)
-        })?
+        score(
+            config,
+            &pool,
+            &detectors,
+            ctx,
+            &selection.keys,
+            &history,
+            &|n| stage.done(n),
+        )?
     };
     // Scores come in reading order; put the items in the same order.
     let items: Vec<Item> = order.iter().map(|&i| selection.items[i].clone()).collect();
@@ -266,6 +301,65 @@ pub fn evaluate(
     report::write(&config.output, &input)
 }
 
+/// The generator's kind of every member of the labels file at `path`
+/// (its `member` and `kind` columns); empty when the header names no
+/// `kind` column, as labels files not written by `impostor gen` do.
+fn read_kinds(path: &Path) -> Result<HashMap<String, String>, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CorpusError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut lines = text.lines();
+    let columns: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split('\t')
+        .map(str::trim)
+        .collect();
+    let col = |name: &str| columns.iter().position(|c| *c == name);
+    let (Some(member_col), Some(kind_col)) = (col("member"), col("kind")) else {
+        return Ok(HashMap::new());
+    };
+    Ok(lines
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
+            let (member, kind) = (*cells.get(member_col)?, *cells.get(kind_col)?);
+            (!member.is_empty() && !kind.is_empty()).then(|| (member.to_string(), kind.to_string()))
+        })
+        .collect())
+}
+
+/// Sets each item's kind from the `labels.tsv` of the generated corpus
+/// whose `messages` directory (among `paths`) it was read from; `keys[i]`
+/// says where `items[i]` was read. Other items keep `None`.
+fn fill_kinds(paths: &[PathBuf], keys: &[MessageKey], items: &mut [Item]) -> Result<(), EvalError> {
+    let mut by_input: HashMap<&Path, (String, HashMap<String, String>)> = HashMap::new();
+    for p in paths.iter().filter(|p| is_generated_messages(p)) {
+        let Some(corpus) = p.parent() else {
+            continue;
+        };
+        let kinds = read_kinds(&corpus.join("labels.tsv"))?;
+        if !kinds.is_empty() {
+            by_input.insert(p.as_path(), (source_name(p), kinds));
+        }
+    }
+    if by_input.is_empty() {
+        return Ok(());
+    }
+    for ((path, member, _), item) in keys.iter().zip(items) {
+        let Some(member) = member.as_deref() else {
+            continue;
+        };
+        let input = input_of(Path::new(path), Some(member));
+        if let Some((source, kinds)) = by_input.get(input) {
+            if item.source == *source {
+                item.kind = kinds.get(member).cloned();
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The inputs, comma-separated, as given.
 fn inputs_text(config: &EvalConfig) -> String {
     config
@@ -286,17 +380,23 @@ fn score(
     detectors: &[Box<dyn Detector>],
     ctx: &Context,
     keys: &[MessageKey],
+    history: &HashMap<MessageKey, HistorySnapshot>,
     done: &dyn Fn(u64),
 ) -> Result<(Vec<usize>, Vec<crate::metrics::DetectorScores>), EvalError> {
     let wanted: HashMap<&MessageKey, usize> = keys.iter().zip(0..).collect();
     let mut scorer = Scorer::new(detectors, ctx);
     let mut order: Vec<usize> = Vec::with_capacity(keys.len());
     let mut batch: Vec<Vec<u8>> = Vec::new();
-    let flush = |batch: &mut Vec<Vec<u8>>, scorer: &mut Scorer, scored: usize| {
+    let mut snapshots: Vec<Option<HistorySnapshot>> = Vec::new();
+    let flush = |batch: &mut Vec<Vec<u8>>,
+                 snapshots: &mut Vec<Option<HistorySnapshot>>,
+                 scorer: &mut Scorer,
+                 scored: usize| {
         let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
-        pool.install(|| scorer.score(&refs));
+        pool.install(|| scorer.score_with_history(&refs, snapshots));
         done(scored as u64);
         batch.clear();
+        snapshots.clear();
     };
     let read = ReadOptions {
         max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
@@ -311,12 +411,13 @@ fn score(
             continue;
         };
         order.push(at);
+        snapshots.push(history.get(&key).cloned());
         batch.push(bytes);
         if batch.len() >= SCORE_BATCH {
-            flush(&mut batch, &mut scorer, order.len());
+            flush(&mut batch, &mut snapshots, &mut scorer, order.len());
         }
     }
-    flush(&mut batch, &mut scorer, order.len());
+    flush(&mut batch, &mut snapshots, &mut scorer, order.len());
     if order.len() != keys.len() {
         return Err(EvalError::InputsChanged {
             read: order.len(),
@@ -326,9 +427,162 @@ fn score(
     Ok((order, scorer.finish()))
 }
 
+/// What a replay's store knew before each message of `keys`: every
+/// message of the inputs (evaluated or not) is read in date order per
+/// source and learnt after it is judged.
+fn replay_snapshots(
+    config: &EvalConfig,
+    ctx: &Context,
+    rows: &[ManifestRow],
+    keys: &[MessageKey],
+    params: &CheckedHistoryParams,
+) -> Result<HashMap<MessageKey, HistorySnapshot>, EvalError> {
+    let groups: HashMap<MessageKey, String> = rows
+        .iter()
+        .zip(replay_groups(rows))
+        .filter_map(|(r, g)| Some(((r.path.clone(), r.member.clone(), r.index), g?)))
+        .collect();
+    let extractor = Extractor::new(ctx);
+    let read = ReadOptions {
+        max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+    };
+    let mut found: Vec<(MessageKey, Option<MessageFacts>)> = Vec::new();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .build()
+        .map_err(EvalError::Threads)?;
+    for_each_batch(
+        &config.paths,
+        &read,
+        &pool,
+        |m| {
+            let key: MessageKey = (
+                m.origin.path.display().to_string(),
+                m.origin.member.clone(),
+                m.origin.index.map(|i| i as u64),
+            );
+            let facts = m.bytes.as_ref().ok().and_then(|bytes| {
+                let envelope = Envelope {
+                    mbox_sender: m.mbox_sender.clone(),
+                    ..Envelope::default()
+                };
+                let view = extractor.parse(bytes, &envelope).ok()?;
+                Some(MessageFacts::read(&view, &envelope, ctx))
+            });
+            (key, facts)
+        },
+        |done| found.extend(done),
+    );
+    let wanted: HashSet<&MessageKey> = keys.iter().collect();
+    let items: Vec<ReplayItem> = found
+        .iter()
+        .map(|(key, facts)| ReplayItem {
+            group: groups.get(key).cloned().unwrap_or_default(),
+            facts: facts.clone().filter(|_| groups.contains_key(key)),
+        })
+        .collect();
+    let judged = replay(&items, params, &|i, _, snapshot| {
+        wanted.contains(&found[i].0).then(|| snapshot.clone())
+    })
+    .map_err(|e| EvalError::History(e.to_string()))?;
+    Ok(found
+        .iter()
+        .zip(judged)
+        .filter_map(|((key, _), s)| Some((key.clone(), s.flatten()?)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn item(id: &str, source: &str) -> Item {
+        Item {
+            id: id.into(),
+            source: source.into(),
+            label: "ham".into(),
+            attack: false,
+            technique: None,
+            synthetic: true,
+            kind: None,
+        }
+    }
+
+    /// A generated corpus `dir/name` whose labels.tsv has `header` and
+    /// `lines`; returns its messages directory.
+    fn corpus(dir: &Path, name: &str, header: &str, lines: &[&str]) -> PathBuf {
+        let messages = dir.join(name).join("messages");
+        std::fs::create_dir_all(messages.join("timeline")).unwrap();
+        let mut text = format!("{header}\n");
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(dir.join(name).join("labels.tsv"), text).unwrap();
+        messages
+    }
+
+    #[test]
+    fn kinds_come_from_the_labels_beside_each_generated_corpus() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = "member\tlabel\ttechnique\tsynthetic\tkind\tcarrier_sha1\tvariant";
+        let a = corpus(
+            dir.path(),
+            "a",
+            header,
+            &[
+                "timeline/000001.eml\tham\t\ttrue\tit_notice\t\ttimeline",
+                "timeline/000002.eml\tbec\taccount_compromise\ttrue\ttakeover_odd_hours\t\ttimeline",
+            ],
+        );
+        // Another corpus names its members alike: its kinds stay its own.
+        let b = corpus(
+            dir.path(),
+            "b",
+            header,
+            &["timeline/000001.eml\tham\t\ttrue\tinternal\t\ttimeline"],
+        );
+        // A labels file without the kind column leaves kinds unset.
+        let c = corpus(
+            dir.path(),
+            "c",
+            "member\tlabel",
+            &["timeline/000001.eml\tham"],
+        );
+        let key = |messages: &Path, member: &str| {
+            (
+                messages.join(member).display().to_string(),
+                Some(member.to_string()),
+                None,
+            )
+        };
+        let keys = vec![
+            key(&a, "timeline/000002.eml"),
+            key(&a, "timeline/000001.eml"),
+            key(&b, "timeline/000001.eml"),
+            key(&c, "timeline/000001.eml"),
+            key(&a, "timeline/000009.eml"),
+        ];
+        let mut items = vec![
+            item("a:timeline/000002.eml", "a"),
+            item("a:timeline/000001.eml", "a"),
+            item("b:timeline/000001.eml", "b"),
+            item("c:timeline/000001.eml", "c"),
+            item("a:timeline/000009.eml", "a"),
+        ];
+        fill_kinds(&[a, b, c], &keys, &mut items).unwrap();
+        let kinds: Vec<Option<&str>> = items.iter().map(|i| i.kind.as_deref()).collect();
+        assert_eq!(
+            kinds,
+            [
+                Some("takeover_odd_hours"),
+                Some("it_notice"),
+                Some("internal"),
+                None,
+                None
+            ]
+        );
+    }
 
     #[test]
     fn matched_rates_outside_zero_and_one_are_refused_at_construction() {

@@ -17,6 +17,7 @@
 //! A message a detector could not judge counts as not flagged and ranks
 //! below every score: a missed attack, never a false positive.
 
+use impostor_features::Technique;
 use impostor_model::stats::ranking::{
     average_precision, bootstrap_auc, bootstrap_average_precision, roc_auc,
 };
@@ -39,7 +40,38 @@ pub struct Item {
     pub technique: Option<String>,
     /// Written by the generator (an injected attack or generated ham).
     pub synthetic: bool,
+    /// The generator's kind (`labels.tsv`'s `kind` column: a timeline's
+    /// scenario or ordinary kind, a ham kind or lure category); `None`
+    /// for mail not generated, or a labels file without the column.
+    pub kind: Option<String>,
 }
+
+impl Item {
+    /// The member part of the id (`source:member[#index]`), without the
+    /// source and the mbox index; `None` when the id does not start with
+    /// the item's source.
+    pub fn member(&self) -> Option<&str> {
+        let rest = self
+            .id
+            .strip_prefix(self.source.as_str())?
+            .strip_prefix(':')?;
+        // `#index` only when the index is all digits: a member may hold `#`.
+        Some(match rest.rsplit_once('#') {
+            Some((m, i)) if !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) => m,
+            _ => rest,
+        })
+    }
+
+    /// A message of a generated corpus's timeline (member `timeline/…`),
+    /// judged by replaying its sender history.
+    pub fn in_timeline(&self) -> bool {
+        self.member()
+            .is_some_and(|m| m.starts_with(TIMELINE_PREFIX))
+    }
+}
+
+/// Where a generated corpus keeps its timeline, below `messages/`.
+pub const TIMELINE_PREFIX: &str = "timeline/";
 
 /// One detector's results on every item, in item order.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -170,6 +202,172 @@ pub struct DetectorMetrics {
     pub ranking_by_source: BTreeMap<String, RankingMetrics>,
     /// Each operating point.
     pub points: Vec<PointMetrics>,
+}
+
+/// The full model's name ([`crate::detectors::Impostor`] with every part):
+/// the detector the scenario table reads.
+pub const IMPOSTOR: &str = "impostor";
+
+/// One scenario of a replayed timeline (items of [`Item::in_timeline`]):
+/// the messages of one kind in one source, and the share each detector
+/// flagged at its own decision (attacks detected, or ham flagged).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioRow {
+    /// The source (generated corpus) the timeline belongs to.
+    pub source: String,
+    /// The generator's kind (`takeover_new_network`, `it_notice`,
+    /// `internal` …).
+    pub kind: String,
+    /// `attack`, `hard ham` or `ham` (see [`scenario_class`]).
+    pub class: String,
+    /// Messages of the kind evaluated.
+    pub messages: u64,
+    /// Flagged by Impostor ([`IMPOSTOR`]) at its own decision (the model's
+    /// default level); `None` when Impostor was not run.
+    pub impostor: Option<Rate>,
+    /// Flagged by each peer filter at its own decision, by name.
+    pub peers: BTreeMap<String, Rate>,
+}
+
+/// One source's timeline in two numbers, for Impostor at its own decision.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioSummary {
+    /// The source (generated corpus).
+    pub source: String,
+    /// Attacks of technique `account_compromise` detected; `None` when
+    /// Impostor was not run.
+    pub account_compromise_detected: Option<Rate>,
+    /// Hard ham (the generator's `HARD_HAM_KINDS`) flagged; `None` when
+    /// Impostor was not run.
+    pub hard_ham_flagged: Option<Rate>,
+}
+
+/// The class of a timeline kind: `attack` for the generator's attack
+/// scenarios, `hard ham` for honest mail with an attack's words, `ham` for
+/// ordinary kinds; a kind the generator does not list goes by the item's
+/// label.
+pub fn scenario_class(kind: &str, attack: bool) -> &'static str {
+    use impostor_corpus::gen::timeline::{ATTACK_KINDS, HARD_HAM_KINDS, ORDINARY_KINDS};
+    if ATTACK_KINDS.contains(&kind) {
+        "attack"
+    } else if HARD_HAM_KINDS.contains(&kind) {
+        "hard ham"
+    } else if ORDINARY_KINDS.contains(&kind) || !attack {
+        "ham"
+    } else {
+        "attack"
+    }
+}
+
+/// Where a scenario sorts: attacks, then hard ham, then ordinary ham, each
+/// in the generator's order, kinds it does not list last.
+fn scenario_order(kind: &str, class: &str) -> (usize, usize) {
+    use impostor_corpus::gen::timeline::{ATTACK_KINDS, HARD_HAM_KINDS, ORDINARY_KINDS};
+    let (rank, list) = match class {
+        "attack" => (0, ATTACK_KINDS),
+        "hard ham" => (1, HARD_HAM_KINDS),
+        _ => (2, ORDINARY_KINDS),
+    };
+    (
+        rank,
+        list.iter().position(|k| *k == kind).unwrap_or(list.len()),
+    )
+}
+
+/// The per-scenario table of the replayed timelines and each source's
+/// summary, sorted by source, then attacks, hard ham and ordinary ham.
+/// Timeline items without a kind (a labels file without the column) are
+/// left out; no timeline items, no rows.
+pub fn scenarios(
+    items: &[Item],
+    scores: &[DetectorScores],
+) -> (Vec<ScenarioRow>, Vec<ScenarioSummary>) {
+    let flags = |d: &DetectorScores| -> Vec<bool> {
+        (0..items.len())
+            .map(|i| d.flagged.get(i).copied().flatten().unwrap_or(false))
+            .collect()
+    };
+    let impostor: Option<Vec<bool>> = scores.iter().find(|d| d.name == IMPOSTOR).map(flags);
+    let peers: Vec<(&str, Vec<bool>)> = scores
+        .iter()
+        .filter(|d| d.is_peer && d.flagged.iter().any(Option::is_some))
+        .map(|d| (d.name.as_str(), flags(d)))
+        .collect();
+    let timeline: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].in_timeline())
+        .collect();
+    let rate = |members: &[usize], f: &[bool]| {
+        Rate::new(
+            members.iter().filter(|&&i| f[i]).count() as u64,
+            members.len() as u64,
+        )
+    };
+    let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for &i in &timeline {
+        if let Some(kind) = &items[i].kind {
+            groups
+                .entry((items[i].source.as_str(), kind.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut rows: Vec<ScenarioRow> = groups
+        .iter()
+        .map(|((source, kind), members)| ScenarioRow {
+            source: source.to_string(),
+            kind: kind.to_string(),
+            class: scenario_class(kind, members.iter().any(|&i| items[i].attack)).into(),
+            messages: members.len() as u64,
+            impostor: impostor.as_deref().map(|f| rate(members, f)),
+            peers: peers
+                .iter()
+                .map(|(name, f)| (name.to_string(), rate(members, f)))
+                .collect(),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (
+            a.source.as_str(),
+            scenario_order(&a.kind, &a.class),
+            a.kind.as_str(),
+        )
+            .cmp(&(
+                b.source.as_str(),
+                scenario_order(&b.kind, &b.class),
+                b.kind.as_str(),
+            ))
+    });
+    let mut sources: Vec<&str> = timeline.iter().map(|&i| items[i].source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let summaries = sources
+        .into_iter()
+        .map(|source| {
+            let of = |keep: &dyn Fn(&Item) -> bool| -> Vec<usize> {
+                timeline
+                    .iter()
+                    .copied()
+                    .filter(|&i| items[i].source == source && keep(&items[i]))
+                    .collect()
+            };
+            let compromise = of(&|it| {
+                it.attack && it.technique.as_deref() == Some(Technique::AccountCompromise.code())
+            });
+            let hard = of(&|it| {
+                !it.attack
+                    && it
+                        .kind
+                        .as_deref()
+                        .is_some_and(|k| scenario_class(k, false) == "hard ham")
+            });
+            ScenarioSummary {
+                source: source.to_string(),
+                account_compromise_detected: impostor.as_deref().map(|f| rate(&compromise, f)),
+                hard_ham_flagged: impostor.as_deref().map(|f| rate(&hard, f)),
+            }
+        })
+        .collect();
+    (rows, summaries)
 }
 
 /// Bootstrap draws for the overall AUC interval, and its seed: fixed, so
@@ -399,6 +597,7 @@ mod tests {
             attack,
             technique: technique.map(str::to_string),
             synthetic: technique.is_some(),
+            kind: None,
         }
     }
 
@@ -415,6 +614,86 @@ mod tests {
             busy_seconds: 2.0,
             ..DetectorScores::default()
         }
+    }
+
+    #[test]
+    fn the_member_is_the_id_without_its_source_and_mbox_index() {
+        let mut it = item("gen:timeline/000123.eml", "gen", false, None);
+        assert_eq!(it.member(), Some("timeline/000123.eml"));
+        assert!(it.in_timeline());
+        it.id = "lists:old.mbox#17".into();
+        it.source = "lists".into();
+        assert_eq!(it.member(), Some("old.mbox"));
+        assert!(!it.in_timeline());
+        // A `#` that is no index stays; an id of another source has none.
+        it.id = "lists:a#b".into();
+        assert_eq!(it.member(), Some("a#b"));
+        it.source = "gen".into();
+        assert_eq!(it.member(), None);
+    }
+
+    #[test]
+    fn scenarios_count_each_timeline_kind_and_sort_attacks_first() {
+        let timeline = |n: u32, source: &str, kind: Option<&str>, attack: bool| {
+            let technique = attack.then_some("account_compromise");
+            let mut it = item(
+                &format!("{source}:timeline/{n:06}.eml"),
+                source,
+                attack,
+                technique,
+            );
+            it.kind = kind.map(str::to_string);
+            it
+        };
+        let mut other = item("gen:ham/000001.eml", "gen", false, None);
+        other.kind = Some("it_notice".into());
+        let items = vec![
+            timeline(1, "gen", Some("internal"), false),
+            timeline(2, "gen", Some("it_notice"), false),
+            timeline(3, "gen", Some("takeover_odd_hours"), true),
+            timeline(4, "gen", Some("takeover_new_network"), true),
+            timeline(5, "gen", Some("it_notice"), false),
+            timeline(6, "gen", Some("takeover_new_network"), true),
+            timeline(7, "gen", None, false),
+            other,
+        ];
+        let flags = [false, true, false, true, false, false, true, true].map(Some);
+        let mut impostor = scored(&[Some(0.5); 8], &flags);
+        impostor.name = IMPOSTOR.into();
+        let mut peer = scored(&[Some(0.5); 8], &[Some(true); 8]);
+        peer.name = "spamassassin".into();
+        peer.is_peer = true;
+        let (rows, summaries) = scenarios(&items, &[peer.clone(), impostor]);
+        let seen: Vec<(&str, &str, u64)> = rows
+            .iter()
+            .map(|r| (r.kind.as_str(), r.class.as_str(), r.messages))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("takeover_new_network", "attack", 2),
+                ("takeover_odd_hours", "attack", 1),
+                ("it_notice", "hard ham", 2),
+                ("internal", "ham", 1),
+            ]
+        );
+        let takeover = rows[0].impostor.unwrap();
+        assert_eq!((takeover.count, takeover.total), (1, 2));
+        assert_eq!(rows[2].impostor.unwrap().count, 1);
+        assert_eq!(rows[0].peers["spamassassin"].count, 2);
+        assert_eq!(summaries.len(), 1);
+        let s = &summaries[0];
+        let compromise = s.account_compromise_detected.unwrap();
+        let hard = s.hard_ham_flagged.unwrap();
+        assert_eq!((compromise.count, compromise.total), (1, 3));
+        assert_eq!((hard.count, hard.total), (1, 2));
+        // Without Impostor, the rows stay and its rates are absent; without
+        // timeline items, nothing.
+        let (rows, summaries) = scenarios(&items, &[peer]);
+        assert_eq!((rows.len(), rows[0].impostor), (4, None));
+        assert_eq!(summaries[0].hard_ham_flagged, None);
+        let (rows, summaries) = scenarios(&items[7..], &[]);
+        assert!(rows.is_empty() && summaries.is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::detector::{Detector, Judgement, Sample};
 use crate::metrics::DetectorScores;
+use impostor_features::sender_history::HistorySnapshot;
 use impostor_features::{Context, Extractor, Inputs};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -38,12 +39,20 @@ impl<'a> Scorer<'a> {
 
     /// Scores a batch on the current rayon pool; results keep its order.
     pub fn score(&mut self, batch: &[&[u8]]) {
+        self.score_with_history(batch, &[]);
+    }
+
+    /// [`Scorer::score`], message i extracted with `history[i]` (what a
+    /// replay's store knew before it) when given.
+    pub fn score_with_history(&mut self, batch: &[&[u8]], history: &[Option<HistorySnapshot>]) {
         let extractor = Extractor::new(self.context);
-        let inputs = Inputs::default();
         let judged: Vec<Vec<(Result<Judgement, String>, f64)>> = batch
             .par_iter()
-            .map(|raw| {
+            .enumerate()
+            .map(|(i, raw)| {
                 let started = Instant::now();
+                let mut inputs = Inputs::default();
+                inputs.history = history.get(i).cloned().flatten();
                 let extraction = extractor.extract_bytes(raw, &inputs);
                 let extract_seconds = started.elapsed().as_secs_f64();
                 let (extraction, parse_error) = match &extraction {

@@ -119,6 +119,8 @@ pub fn select(rows: &[ManifestRow], roles: &HashMap<String, Role>, keep_seen: bo
             attack: label.is_attack(),
             technique: r.technique.clone(),
             synthetic: r.synthetic,
+            // Filled in by the evaluation from the generator's labels.
+            kind: None,
         });
     }
     s

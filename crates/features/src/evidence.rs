@@ -71,6 +71,16 @@ fn feature_name<S: serde::Serializer>(f: &Feature, s: S) -> Result<S::Ok, S::Err
 /// message, and one header may hold megabytes.
 const MAX_DETAIL_BYTES: usize = 1024;
 
+/// `detail` cut to [`MAX_DETAIL_BYTES`], marked with an ellipsis.
+pub(crate) fn bounded(mut detail: String) -> String {
+    if detail.len() > MAX_DETAIL_BYTES {
+        let keep = crate::html::truncate_at_char(&detail, MAX_DETAIL_BYTES - 3).len();
+        detail.truncate(keep);
+        detail.push('…');
+    }
+    detail
+}
+
 /// Collects evidence while the feature families run.
 #[derive(Default, Debug)]
 pub(crate) struct EvidenceLog {
@@ -78,16 +88,11 @@ pub(crate) struct EvidenceLog {
 }
 
 impl EvidenceLog {
-    pub fn add(&mut self, feature: Feature, technique: Option<Technique>, mut detail: String) {
-        if detail.len() > MAX_DETAIL_BYTES {
-            let keep = crate::html::truncate_at_char(&detail, MAX_DETAIL_BYTES - 3).len();
-            detail.truncate(keep);
-            detail.push('…');
-        }
+    pub fn add(&mut self, feature: Feature, technique: Option<Technique>, detail: String) {
         self.items.push(Evidence {
             feature,
             technique,
-            detail,
+            detail: bounded(detail),
         });
     }
 }

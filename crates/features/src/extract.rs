@@ -10,6 +10,7 @@ use crate::intent::IntentCategory;
 use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
 use crate::message::{Envelope, MessageView};
 use crate::schema::{Feature, FeatureVector};
+use crate::sender_history::{self, HistorySnapshot, MessageFacts};
 use crate::{display_name, identity, intent, links, sender_path};
 use serde::Serialize;
 
@@ -36,6 +37,20 @@ impl Extraction {
         t.sort();
         t.dedup();
         t
+    }
+
+    /// Adds what a history store knew (the `history_*` features, and
+    /// whether an internal lure fits its sender's habits), for a message
+    /// whose [`MessageFacts`] are `facts`. [`Extractor::extract_view`]
+    /// does this when [`Inputs::history`] is set; a replay that extracts
+    /// first and learns in date order afterwards calls it itself.
+    pub fn apply_history(
+        &mut self,
+        facts: &MessageFacts,
+        snapshot: &HistorySnapshot,
+        ctx: &Context,
+    ) {
+        sender_history::extract(facts, snapshot, ctx, &mut self.vector, &mut self.evidence);
     }
 
     /// The evidence that points to `technique`.
@@ -65,6 +80,11 @@ impl<'c> Extractor<'c> {
     /// An extractor reading with `ctx`.
     pub fn new(ctx: &'c Context) -> Self {
         Extractor { ctx }
+    }
+
+    /// The Context it reads with.
+    pub fn context(&self) -> &'c Context {
+        self.ctx
     }
 
     /// Parses and extracts one message. A panic while doing so is
@@ -122,7 +142,11 @@ impl<'c> Extractor<'c> {
                 }
             }
             view.domain_status.clone_from(&inputs.domains);
-            let extraction = self.extract(&view);
+            let mut extraction = self.extract(&view);
+            if let Some(snapshot) = &inputs.history {
+                let facts = MessageFacts::read(&view, &inputs.envelope, self.ctx);
+                extraction.apply_history(&facts, snapshot, self.ctx);
+            }
             Ok((view, extraction))
         })
     }
@@ -138,6 +162,17 @@ impl<'c> Extractor<'c> {
         display_name::extract(view, ctx, &mut v, &mut log);
         let intents = intent::extract(view, ctx.intent(), &mut v, &mut log);
         links::extract(view, ctx, &mut v, &mut log);
+        if view.references.is_empty()
+            && (sender_history::is_reply_subject(&view.subject)
+                || sender_history::quotes_header_block(&view.body_text))
+        {
+            v.set_flag(Feature::ReplyWithoutReferences, true);
+            log.add(
+                Feature::ReplyWithoutReferences,
+                None,
+                "reads as a reply or forward but names no earlier message (no In-Reply-To or References)".into(),
+            );
+        }
 
         // Account compromise: the mailbox is genuine, the content is not.
         if v.get(Feature::InternalAuthenticatedSender) > 0.0 {

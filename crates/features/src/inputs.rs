@@ -7,13 +7,14 @@
 
 use crate::auth_results::AuthResults;
 use crate::message::Envelope;
+use crate::sender_history::HistorySnapshot;
 use serde::Serialize;
 
 /// What is known about one message besides its bytes.
 ///
 /// The SMTP envelope, authentication verified live (SPF, DKIM, DMARC, ARC)
-/// and what DNS said of the sender's domains; a snapshot of the sender's
-/// history joins it later. The struct is non-exhaustive so that adding
+/// and what DNS said of the sender's domains; and a snapshot of the
+/// sender's history. The struct is non-exhaustive so that adding
 /// fields breaks no caller. Build it with [`Inputs::new`] or from an
 /// [`Envelope`], then set the fields known.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +30,10 @@ pub struct Inputs {
     /// What DNS said of the From and envelope domains (NXDOMAIN, no mail
     /// host); empty when nobody asked.
     pub domains: Vec<DomainStatus>,
+    /// What the organisation's sender-history store knew about this
+    /// message's sender, Reply-To, thread and bank accounts strictly
+    /// before it; `None` when no store is used.
+    pub history: Option<HistorySnapshot>,
 }
 
 /// What DNS said of one sender domain. `None` fields are unknown (not
@@ -51,6 +56,7 @@ impl Inputs {
             envelope,
             auth: None,
             domains: Vec::new(),
+            history: None,
         }
     }
 }

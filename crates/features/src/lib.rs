@@ -14,11 +14,16 @@
 //! - [`LookalikeIndex::find`] says whether a domain imitates a protected one,
 //!   which and how (dnstwist's kind names); [`permutations`] lists a
 //!   domain's imitations by kind, for attack injection.
+//! - [`sender_history`] reads a message's facts for a history store
+//!   ([`sender_history::MessageFacts::read`]) and turns what the store
+//!   knew ([`Inputs::history`], a [`sender_history::HistorySnapshot`])
+//!   into the `history_*` features.
 //!
 //! What it deliberately does not do: read messages out of files, archives
 //! or corpora (see `impostor-mailsource`), train or score (see
 //! `impostor-train` and `impostor-serve`), verify signatures or look
-//! anything up: it never touches the network, and believes only the
+//! anything up, or keep a sender history (see `impostor-history`): it
+//! never touches the network or a store, and believes only the
 //! verdicts the organisation's own servers wrote. Receiving filters'
 //! verdict headers (`X-Spam-*`, `X-MS-Exchange-*`, …) are never read: they
 //! would leak labels. It never panics on a message, and its work on one is
@@ -35,7 +40,7 @@
 //! `domain.rs` registrable domains, `schema.rs` the feature list; one module
 //! per feature family (`sender_path.rs` with `dkim_coverage.rs` and
 //! `sender_dns.rs`, `identity/`, `display_name.rs`, `lookalike/`,
-//! `intent.rs`, `links.rs`), run by `extract.rs`.
+//! `intent.rs`, `links.rs`, `sender_history/`), run by `extract.rs`.
 //! `identity/` reads the sender as several readers would (mail-parser, a
 //! strict RFC 5322 reader, the `mailparse` crate and lenient readings:
 //! first and last From, Sender fallback, encoded-words, routes, comments,
@@ -95,6 +100,7 @@ mod message;
 mod received;
 mod schema;
 mod sender_dns;
+pub mod sender_history;
 mod sender_path;
 
 pub use auth_results::{

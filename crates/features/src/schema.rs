@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// Bumped whenever a feature is added, removed, renamed or changes meaning.
 /// Artifacts record it and refuse a vector of another version.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The group a feature belongs to; each group has its own module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -27,6 +27,8 @@ pub enum Family {
     Intent,
     /// Where the body's links go and what they show.
     Links,
+    /// How the message departs from its sender's history.
+    SenderHistory,
 }
 
 impl Family {
@@ -38,6 +40,7 @@ impl Family {
             Family::Lookalike => "lookalike",
             Family::Intent => "intent",
             Family::Links => "links",
+            Family::SenderHistory => "sender_history",
         }
     }
 }
@@ -248,6 +251,39 @@ feature_schema! {
         "Links through a URL shortener.";
     LinkPunycodeHostCount = "link_punycode_host_count", Links,
         "Links whose host has a punycode (xn--) label.";
+    // sender history (zero without a warm history store, but the first)
+    ReplyWithoutReferences = "reply_without_references_flag", SenderHistory,
+        "The subject reads as a reply or forward (RE:, FW:, AW:, SV:, 答复, 転送, …) or the body quotes a header block, yet the message has no In-Reply-To or References: a thread made up for the reader.";
+    HistoryFirstContact = "history_first_contact_flag", SenderHistory,
+        "The history store (warm: 50 messages learnt or more) has never seen the From's key (the address for internal and free-mail mailboxes, else the registrable domain).";
+    HistoryNeverWrittenTo = "history_never_written_to_flag", SenderHistory,
+        "The organisation has never written to the external sender's key.";
+    HistoryReplyToFirstContact = "history_reply_to_first_contact_flag", SenderHistory,
+        "A Reply-To other than the From has never been seen in the organisation's mail, as sender or recipient.";
+    HistoryNewNetwork = "history_new_network_flag", SenderHistory,
+        "An internal mailbox with 5 or more recorded submissions sends from an IPv4 /24 or IPv6 /48 it never sent from.";
+    HistoryNewClient = "history_new_client_flag", SenderHistory,
+        "An internal mailbox with 5 or more recorded messages writes with a mail client (X-Mailer, User-Agent) it never used.";
+    HistoryUnusualHour = "history_unusual_hour_flag", SenderHistory,
+        "None of the sender's 20 or more earlier messages was sent within an hour of this one's hour of the week (UTC).";
+    HistoryFirstPaymentRequest = "history_first_payment_request_flag", SenderHistory,
+        "The sender has 5 or more earlier messages, none asking for a payment, and this one does.";
+    HistoryFirstBankChange = "history_first_bank_change_flag", SenderHistory,
+        "The sender has 5 or more earlier messages, none announcing changed bank details, and this one does.";
+    HistoryUnknownBankAccount = "history_unknown_bank_account_flag", SenderHistory,
+        "Every bank account the message names is one the sender never gave (compared as salted hashes), and the sender gave others or announces a change.";
+    HistoryNewLinkDomainCount = "history_new_link_domain_count", SenderHistory,
+        "Link domains (registrable, not the organisation's or the sender's own) the sender never sent in 5 or more earlier messages.";
+    HistoryInternalBroadcastNewLink = "history_internal_broadcast_new_link_flag", SenderHistory,
+        "An internal mailbox sends 5 or more internal recipients a link to a domain it never sent before.";
+    HistoryUnknownThread = "history_unknown_thread_flag", SenderHistory,
+        "In-Reply-To or References are given and name no message the organisation has seen (the store is warm).";
+    HistoryCorrespondentLookalike = "history_correspondent_lookalike_flag", SenderHistory,
+        "The From, Reply-To or envelope domain imitates a domain the organisation corresponds with (a vendor or customer beyond the protected list).";
+    HistoryAccountCompromise = "history_account_compromise_flag", SenderHistory,
+        "A genuine mailbox (internal and not failing authentication, or an authenticated correspondent with a history) departs from its history (new network, client, hour, Reply-To, link domains, bank account or thread) while asking for money, credentials or changed details.";
+    HistoryKnownCorrespondent = "history_known_correspondent_flag", SenderHistory,
+        "The authenticated sender has 5 or more earlier messages, the organisation has written to it, and nothing in this message departs from its history.";
 }
 
 /// How many features a vector holds.
@@ -312,6 +348,9 @@ impl Feature {
         // Mail for the security desk alone harms nobody, whatever it holds;
         // in a gateway the recipients are the MTA's, not the sender's.
         Feature::OnlyToReportMailbox,
+        // Read from the history store under an authenticated From, and
+        // withdrawn by any departure the sender could write.
+        Feature::HistoryKnownCorrespondent,
     ];
 
     /// Which way the feature may move a score.
@@ -426,7 +465,8 @@ mod tests {
         assert!(
             either.iter().all(|n| n.starts_with("auth_")
                 || n.starts_with("internal_authenticated")
-                || *n == "only_to_report_mailbox_flag"),
+                || *n == "only_to_report_mailbox_flag"
+                || *n == "history_known_correspondent_flag"),
             "{either:?}"
         );
         for sender_written in [

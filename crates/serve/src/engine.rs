@@ -1,18 +1,23 @@
 //! The engine every front end shares: raw message + envelope → (live
-//! verification, when a Verifier is set) → features (impostor-features,
-//! under the org's Context) → Verdict (the Detector).
+//! verification, when a Verifier is set) → (the sender history's snapshot,
+//! when a History is set) → features (impostor-features, under the org's
+//! Context) → Verdict (the Detector) → (the message observed by the
+//! history, when it learns).
 
 use impostor_auth::{Enrichment, Verifier};
+use impostor_features::sender_history::{Flow, HistorySnapshot, MessageFacts, UnixTime};
 use impostor_features::{
     contain_panic, AuthResult, AuthResults, AuthSource, Context, DmarcPolicy, Envelope, Extraction,
-    Extractor, Feature, Inputs, ParseError,
+    Extractor, Feature, Inputs, MessageView, ParseError,
 };
+use impostor_history::{History, HistoryError};
 use impostor_model::artifact::{self, Artifact};
 use impostor_model::detector::Detector;
 use impostor_model::verdict::Verdict;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 /// A Context and a verified model, ready to judge messages from any thread.
 pub struct Engine {
@@ -26,6 +31,88 @@ pub struct Engine {
     /// Live SPF/DKIM/DMARC/ARC over DNS before extraction, when set;
     /// otherwise the trusted Authentication-Results headers are read.
     verifier: Option<Arc<Verifier>>,
+    /// The sender history every message is judged against, when set.
+    history: Option<HistoryUse>,
+}
+
+/// How an engine uses its sender history.
+#[derive(Clone)]
+struct HistoryUse {
+    history: Arc<History>,
+    mode: HistoryMode,
+    /// Failures counted and the last time one was logged; shared with the
+    /// engines a reload makes.
+    failures: Arc<HistoryFailures>,
+}
+
+/// How a sender history is used by [`Engine::judge`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryMode {
+    /// A gateway: a message's time is the system clock when it is judged,
+    /// and each message is observed after its verdict (learnt once the
+    /// history's delay has passed).
+    Gateway,
+    /// Read only (`impostor scan --history`): a message's time is its
+    /// Date field, and nothing is observed.
+    ReadOnly,
+}
+
+/// Sender-history failures: counted, and logged at most once a minute
+/// (a store that went away would otherwise print a line per message).
+#[derive(Default)]
+pub struct HistoryFailures {
+    count: AtomicU64,
+    last_logged: Mutex<Option<Instant>>,
+}
+
+/// Least time between two logged history failures.
+const HISTORY_LOG_EVERY: Duration = Duration::from_secs(60);
+
+impl HistoryFailures {
+    /// Failures so far.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Counts one failure, and logs it unless one was logged less than a
+    /// minute ago.
+    fn record(&self, what: &str, e: &HistoryError) {
+        let n = self.count.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut last = self.last_logged.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|t| t.elapsed() >= HISTORY_LOG_EVERY) {
+            *last = Some(Instant::now());
+            eprintln!(
+                "impostor: sender history: {what} failed ({n} failures so far; at most one logged a minute): {e}; the message was judged without its history"
+            );
+        }
+    }
+}
+
+/// Where a message came from, as the MTA told the gateway.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Mail arriving from elsewhere (the MTA's port 25): judged, and
+    /// observed as what it says it is.
+    #[default]
+    Arriving,
+    /// Mail the organisation's own users submitted (Postfix's
+    /// `milter_macro_daemon_name=ORIGINATING` on the submission service):
+    /// authenticated by the MTA, so its internal From counts as verified
+    /// and it is learnt as the organisation's sent mail (its external
+    /// recipients become solicited correspondents). A front end never
+    /// rejects it.
+    Submitted,
+}
+
+/// A message extracted without its history, for a replay that judges
+/// messages in date order afterwards ([`Engine::prepare`],
+/// [`Engine::finish`]).
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// What the message tells a history store.
+    pub facts: MessageFacts,
+    /// Its features, without the history's.
+    pub extraction: Extraction,
 }
 
 /// One message judged: the verdict, and what live verification found
@@ -97,7 +184,33 @@ impl Engine {
             detector: Detector::new(artifact.model),
             model_dir,
             verifier: None,
+            history: None,
         }
+    }
+
+    /// The same engine judging every message against `history`: a
+    /// snapshot of what it knew before the message is an input of the
+    /// features, and in [`HistoryMode::Gateway`] the message is observed
+    /// after its verdict. A history failure never fails a message: it is
+    /// judged without its history, and the failure counted
+    /// ([`Engine::history_failures`]) and logged at most once a minute.
+    pub fn with_history(mut self, history: Arc<History>, mode: HistoryMode) -> Engine {
+        self.history = Some(HistoryUse {
+            history,
+            mode,
+            failures: Arc::new(HistoryFailures::default()),
+        });
+        self
+    }
+
+    /// The sender history, when set.
+    pub fn history(&self) -> Option<&Arc<History>> {
+        self.history.as_ref().map(|h| &h.history)
+    }
+
+    /// Sender-history failures so far (0 without a history).
+    pub fn history_failures(&self) -> u64 {
+        self.history.as_ref().map_or(0, |h| h.failures.count())
     }
 
     /// The same engine verifying every message live first (HTTP, milter,
@@ -120,6 +233,7 @@ impl Engine {
             detector: Detector::new(artifact.model),
             model_dir: self.model_dir.clone(),
             verifier: self.verifier.clone(),
+            history: self.history.clone(),
         }
     }
 
@@ -133,13 +247,30 @@ impl Engine {
         self.judge(bytes, envelope).map(|j| j.verdict)
     }
 
+    /// The verdict and the live results behind it, for mail arriving
+    /// ([`Origin::Arriving`]); see [`Engine::judge_from`].
+    pub fn judge(&self, bytes: &[u8], envelope: &Envelope) -> Result<Judgement, ParseError> {
+        self.judge_from(bytes, envelope, Origin::Arriving)
+    }
+
     /// The verdict and the live results behind it. The message is parsed
     /// once: the view gives live verification its boundary hop and
     /// envelope sender, then features are extracted from the same view.
-    /// Runs on a blocking thread (rayon, `spawn_blocking`), never inside
-    /// an async task: live verification waits for DNS there.
-    pub fn judge(&self, bytes: &[u8], envelope: &Envelope) -> Result<Judgement, ParseError> {
-        contain_panic(|| {
+    /// With a history, the message's facts are read from the view (in a
+    /// gateway, its time is the clock's), the history's snapshot of them
+    /// adds the `history_*` features, and (in
+    /// [`HistoryMode::Gateway`]) the message is observed after its
+    /// verdict; `origin` says whether the organisation's users submitted
+    /// it. Runs on a blocking thread (rayon, `spawn_blocking`), never
+    /// inside an async task: live verification waits for DNS there, and a
+    /// history store may wait for its disk or server.
+    pub fn judge_from(
+        &self,
+        bytes: &[u8],
+        envelope: &Envelope,
+        origin: Origin,
+    ) -> Result<Judgement, ParseError> {
+        let (verdict, enrichment, dmarc_failure, learn) = contain_panic(|| {
             let extractor = Extractor::new(&self.context);
             let view = extractor.parse(bytes, envelope)?;
             let mut inputs = Inputs::new(envelope.clone());
@@ -153,16 +284,109 @@ impl Engine {
                 }
                 None => None,
             };
-            let (_, extraction) = extractor.extract_view(view, &inputs)?;
+            // The facts a history is asked about and learns: in a gateway
+            // their time is the clock's, not the Date the sender wrote.
+            let mut facts = self
+                .history
+                .as_ref()
+                .map(|h| self.facts(h, &view, envelope));
+            let snapshot = match (&self.history, &facts) {
+                (Some(h), Some(f)) => h.snapshot(f),
+                _ => None,
+            };
+            let (view, mut extraction) = extractor.extract_view(view, &inputs)?;
+            if let (Some(f), Some(s)) = (&mut facts, &snapshot) {
+                if enrichment.is_some() {
+                    // Live results replaced what the view said of the
+                    // From's authentication: read the facts again from the
+                    // view judged, keeping their time.
+                    let mut again = MessageFacts::read(&view, envelope, &self.context);
+                    again.time = f.time;
+                    again.hour_of_week = f.hour_of_week;
+                    *f = again;
+                }
+                // What Inputs::history would do inside extract_view, with
+                // these facts (the clock's time) rather than a fresh read.
+                extraction.apply_history(f, s, &self.context);
+            }
             let dmarc_failure = enrichment
                 .as_ref()
                 .and_then(|e| DmarcFailure::of(&e.auth, &extraction));
-            Ok(Judgement {
-                verdict: self.detector.verdict(&extraction),
-                enrichment,
-                dmarc_failure,
+            let verdict = self.detector.verdict(&extraction);
+            // A message whose snapshot failed is still learnt: the store
+            // may be back by then, and the verdict stands either way.
+            let learn = match (facts, &self.history) {
+                (Some(mut f), Some(h)) if h.mode == HistoryMode::Gateway => match origin {
+                    Origin::Arriving => Some((f, verdict.flagged)),
+                    // The MTA authenticated its user: the organisation's
+                    // own sent mail, never "flagged".
+                    Origin::Submitted => submitted(&mut f).then_some((f, false)),
+                },
+                _ => None,
+            };
+            Ok((verdict, enrichment, dmarc_failure, learn))
+        })?;
+        // Outside the panic guard's closure: a store error is not a panic,
+        // and observing happens after the verdict whatever it costs.
+        if let (Some((facts, flagged)), Some(h)) = (learn, &self.history) {
+            if let Err(e) = h.history.observe(&facts, flagged) {
+                h.failures.record("observing a message", &e);
+            }
+        }
+        Ok(Judgement {
+            verdict,
+            enrichment,
+            dmarc_failure,
+        })
+    }
+
+    /// Extracts a message without its history and reads its facts (the
+    /// Date field its time), for a replay: [`Engine::finish`] then judges
+    /// it against a snapshot taken in date order. Verified live first when
+    /// a Verifier is set; panics contained like [`Engine::judge`].
+    pub fn prepare(&self, bytes: &[u8], envelope: &Envelope) -> Result<Prepared, ParseError> {
+        contain_panic(|| {
+            let extractor = Extractor::new(&self.context);
+            let view = extractor.parse(bytes, envelope)?;
+            let mut inputs = Inputs::new(envelope.clone());
+            if let Some(v) = &self.verifier {
+                let e = v
+                    .verify_view_blocking(bytes, &view, envelope)
+                    .map_err(|e| ParseError::Internal(e.to_string()))?;
+                e.apply(&mut inputs);
+            }
+            let (view, extraction) = extractor.extract_view(view, &inputs)?;
+            Ok(Prepared {
+                facts: MessageFacts::read(&view, envelope, &self.context),
+                extraction,
             })
         })
+    }
+
+    /// The verdict on a [`Prepared`] message, with what a history knew
+    /// before it (`None`: without history).
+    pub fn finish(&self, prepared: &Prepared, snapshot: Option<&HistorySnapshot>) -> Verdict {
+        match snapshot {
+            None => self.detector.verdict(&prepared.extraction),
+            Some(s) => {
+                let mut extraction = prepared.extraction.clone();
+                extraction.apply_history(&prepared.facts, s, &self.context);
+                self.detector.verdict(&extraction)
+            }
+        }
+    }
+
+    /// A message's facts for its history: in a gateway its time is now.
+    fn facts(&self, h: &HistoryUse, view: &MessageView, envelope: &Envelope) -> MessageFacts {
+        let mut facts = MessageFacts::read(view, envelope, &self.context);
+        if h.mode == HistoryMode::Gateway {
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as UnixTime);
+            facts.time = Some(now);
+            facts.hour_of_week = Some(hour_of_week(now));
+        }
+        facts
     }
 
     /// The detector of its model.
@@ -184,6 +408,49 @@ impl Engine {
     pub fn model_dir(&self) -> Option<&PathBuf> {
         self.model_dir.as_ref()
     }
+}
+
+impl HistoryUse {
+    /// What the history knew before the message; `None` (and the failure
+    /// counted) when the store fails.
+    fn snapshot(&self, facts: &MessageFacts) -> Option<HistorySnapshot> {
+        match self.history.snapshot(facts) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.failures.record("reading a snapshot", &e);
+                None
+            }
+        }
+    }
+}
+
+/// Makes the facts of a submitted message those of the organisation's
+/// sent mail: its internal From authenticated by the MTA, its flow
+/// outbound (or internal when every recipient is). False when the From is
+/// not the organisation's: such a message teaches nothing.
+fn submitted(f: &mut MessageFacts) -> bool {
+    if !f.sender_internal {
+        return false;
+    }
+    f.sender_verified = true;
+    f.sender_failed = false;
+    let external = f.recipient_keys.len() > f.internal_recipients as usize;
+    f.flow = if external {
+        Flow::Outbound
+    } else {
+        Flow::Internal
+    };
+    true
+}
+
+/// Hour of the week of `t` in UTC (Monday 00:00 is 0), as
+/// [`MessageFacts::hour_of_week`] counts it.
+fn hour_of_week(t: UnixTime) -> u16 {
+    // 1970-01-01 was a Thursday: day 0 is weekday 3 counting from Monday.
+    let day = t.div_euclid(86_400);
+    let weekday = (day + 3).rem_euclid(7);
+    let hour = t.rem_euclid(86_400) / 3_600;
+    (weekday * 24 + hour) as u16
 }
 
 /// The engine a front end judges with, replaceable while it serves: a
@@ -301,6 +568,43 @@ mod tests {
             dmarc_header_from: Some("Bank.Test".into()),
             ..AuthResults::default()
         }
+    }
+
+    #[test]
+    fn submitted_mail_from_an_internal_mailbox_is_the_organisations_sent_mail() {
+        let mut f = MessageFacts {
+            sender_internal: true,
+            sender_failed: true,
+            recipient_keys: vec!["vendor.example".into(), "bo@example.org".into()],
+            internal_recipients: 1,
+            ..MessageFacts::default()
+        };
+        assert!(submitted(&mut f));
+        assert!(f.sender_verified && !f.sender_failed);
+        assert_eq!(f.flow, Flow::Outbound);
+        f.recipient_keys.truncate(1);
+        f.recipient_keys[0] = "bo@example.org".into();
+        assert!(submitted(&mut f));
+        assert_eq!(f.flow, Flow::Internal);
+        let mut outside = MessageFacts::default();
+        assert!(!submitted(&mut outside), "an outside From teaches nothing");
+    }
+
+    #[test]
+    fn the_hour_of_the_week_counts_from_monday_midnight_utc() {
+        // 2026-12-07 was a Monday.
+        assert_eq!(hour_of_week(1_796_601_600), 0);
+        assert_eq!(hour_of_week(1_796_601_600 + 86_400 + 9 * 3_600), 33);
+        assert_eq!(hour_of_week(1_796_601_600 - 3_600), 167);
+    }
+
+    #[test]
+    fn history_failures_are_counted_each_time() {
+        let f = HistoryFailures::default();
+        let e = HistoryError::Spec("x".into());
+        f.record("reading a snapshot", &e);
+        f.record("reading a snapshot", &e);
+        assert_eq!(f.count(), 2);
     }
 
     #[test]

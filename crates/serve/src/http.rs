@@ -6,6 +6,9 @@
 //! `helo`, `rcpt` (comma-separated). A bearer token, when configured, is
 //! required on `/v1/scan`. Scoring runs on tokio's blocking pool so a slow
 //! message never stalls the accept loop; each request has a time limit.
+//! With a sender history in the engine, each message is judged against
+//! what the history knew before it and then observed (the history's
+//! failures are counted at /metrics, never a request's failure).
 
 use crate::engine::{Engine, SharedEngine};
 use axum::body::Bytes;
@@ -382,11 +385,21 @@ async fn healthz(State(service): State<Arc<Service>>) -> Json<Health> {
 }
 
 async fn metrics(State(service): State<Arc<Service>>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        service.metrics.render(),
-    )
-        .into_response()
+    let mut text = service.metrics.render();
+    let engine = service.engine();
+    if engine.history().is_some() {
+        let _ = writeln!(
+            text,
+            "# HELP impostor_history_failures_total Sender-history reads and writes that failed (the message was judged without its history)."
+        );
+        let _ = writeln!(text, "# TYPE impostor_history_failures_total counter");
+        let _ = writeln!(
+            text,
+            "impostor_history_failures_total {}",
+            engine.history_failures()
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// The routes, over `service`.

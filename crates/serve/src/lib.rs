@@ -3,7 +3,10 @@
 //! with hot reload of a verified model.
 //!
 //! - [`engine`]: raw message + envelope → verdict, under an org's Context,
-//!   verified live first when an [`impostor_auth::Verifier`] is set;
+//!   verified live first when an [`impostor_auth::Verifier`] is set, and
+//!   judged against the organisation's sender history (then observed by
+//!   it) when an [`impostor_history::History`] is set; a history failure
+//!   never fails a message;
 //!   the [`engine::SharedEngine`] every front end holds it in, and
 //!   [`engine::watch_model`] (reload on SIGHUP or a changed artifact,
 //!   verified first).
@@ -11,7 +14,9 @@
 //! - [`milter`]: the milter front end (Postfix / Sendmail): headers,
 //!   quarantine or an SMTP rejection by level, bounded and time-limited;
 //!   with a Verifier, its own Authentication-Results header (forged copies
-//!   claiming its authserv-id removed).
+//!   claiming its authserv-id removed); mail the organisation's users
+//!   submit (`{daemon_name}` ORIGINATING) is learnt as sent mail and never
+//!   rejected.
 //!
 //! What it deliberately does not do: score, verify artifacts or define
 //! verdicts (all `impostor-model`, which training and evaluation share), or
@@ -25,4 +30,4 @@ pub mod engine;
 pub mod http;
 pub mod milter;
 
-pub use engine::{DmarcFailure, Engine, Judgement, SharedEngine};
+pub use engine::{DmarcFailure, Engine, HistoryMode, Judgement, Origin, Prepared, SharedEngine};

@@ -16,6 +16,15 @@
 //! claim the same authserv-id (forged), so the MTA and mailbox rules
 //! downstream see the results.
 //!
+//! Mail the organisation's users submit is told apart by Postfix's
+//! convention (the one OpenDKIM signs by): the submission service sets
+//! `-o milter_macro_daemon_name=ORIGINATING`, and the milter reads the
+//! `{daemon_name}` macro (requesting it with the connect macros). Such a
+//! message is judged and logged but never rejected, held or tagged, and
+//! with a sender history in the engine it is learnt as the
+//! organisation's sent mail ([`Origin::Submitted`]): its external
+//! recipients become solicited correspondents.
+//!
 //! It also honours the sender's DMARC policy
 //! ([`MilterConfig::honour_dmarc`]): a message whose DMARC check it
 //! verified live and saw fail, for a From domain publishing p=reject, is
@@ -24,12 +33,12 @@
 //! headers, a DNS failure (temperror), p=none, and a failure explained by
 //! a mailing list or a trusted forwarder's ARC seal ([`DmarcFailure`]).
 
-use crate::engine::{DmarcFailure, Judgement};
+use crate::engine::{DmarcFailure, Judgement, Origin};
 use impostor_auth::header::{authentication_results, claims_authserv_id, AUTHENTICATION_RESULTS};
 use impostor_features::{DmarcPolicy, Envelope};
 use impostor_model::verdict::{Level, Verdict};
 use indymilter::{
-    Actions, Callbacks, Config, Context, ContextActions, EomContext, NegotiateContext,
+    Actions, Callbacks, Config, Context, ContextActions, EomContext, MacroStage, NegotiateContext,
     SetErrorReply, SocketInfo, Status,
 };
 use std::ffi::{CStr, CString};
@@ -58,6 +67,16 @@ const OWN_HEADERS: [&str; 4] = [
     HEADER_TECHNIQUES,
     HEADER_REASONS,
 ];
+
+/// The `{daemon_name}` of the MTA service that receives the
+/// organisation's own submissions (Postfix:
+/// `-o milter_macro_daemon_name=ORIGINATING` in master.cf).
+pub const ORIGINATING: &str = "ORIGINATING";
+
+/// The connect-stage macros requested: Postfix's defaults, which include
+/// `{daemon_name}`, asked for explicitly so that an MTA configured with
+/// fewer still sends it.
+const CONNECT_MACROS: &CStr = c"j {daemon_name} {daemon_addr} v _";
 
 /// Recipients kept per message: enough for any real envelope, bounded
 /// against a client that sends thousands.
@@ -473,7 +492,7 @@ enum Judged {
     Internal(String),
 }
 
-async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope) -> Judged {
+async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope, origin: Origin) -> Judged {
     let engine = shared.engine.current();
     let scans = shared.scans.clone();
     let work = async move {
@@ -483,7 +502,7 @@ async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope) -> Judged {
         };
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            engine.judge(&bytes, &envelope)
+            engine.judge_from(&bytes, &envelope, origin)
         });
         match task.await {
             Ok(Ok(j)) => Judged::Verdict(Box::new(j)),
@@ -565,12 +584,30 @@ async fn on_negotiate(cx: &mut NegotiateContext<Session>, offered: Actions) -> S
     // is needed, rather than refusing the whole connection.
     cx.requested_actions =
         offered & (Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::QUARANTINE);
+    // {daemon_name} tells the submission service's mail apart.
+    cx.requested_macros
+        .insert(MacroStage::Connect, CONNECT_MACROS.to_owned());
     Status::Continue
+}
+
+/// Where the message came from: [`Origin::Submitted`] when the MTA
+/// service that received it is named [`ORIGINATING`].
+fn origin<T: Send>(cx: &EomContext<T>) -> Origin {
+    let submitted = cx
+        .macros
+        .get(c"{daemon_name}")
+        .is_some_and(|d| d.to_bytes().eq_ignore_ascii_case(ORIGINATING.as_bytes()));
+    if submitted {
+        Origin::Submitted
+    } else {
+        Origin::Arriving
+    }
 }
 
 async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
     let config = &shared.config;
     let qid = queue_id(cx);
+    let origin = origin(cx);
     let s = session(&mut cx.data);
     let mut message = std::mem::take(&mut s.message);
     message.finish(config.max_message_size);
@@ -596,7 +633,7 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
         rcpt,
         mbox_sender: None,
     };
-    let judgement = match judge(&shared, bytes, envelope).await {
+    let judgement = match judge(&shared, bytes, envelope, origin).await {
         Judged::Verdict(j) => j,
         Judged::Error(e) => {
             let (status, action) = fail(&mut cx.reply, config.on_error, &e);
@@ -609,6 +646,20 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
             return status;
         }
     };
+    if origin == Origin::Submitted {
+        // The organisation's own mail, submitted by an authenticated
+        // user: judged (and learnt by the history), never acted on.
+        let v = &judgement.verdict;
+        log(
+            config,
+            format_args!(
+                "{qid} level={} score={:.3} action=accept origin=submitted",
+                v.level.as_str(),
+                v.score
+            ),
+        );
+        return Status::Continue;
+    }
     let d = decide_judged(&judgement, config);
     let Judgement {
         verdict,

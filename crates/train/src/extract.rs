@@ -3,6 +3,7 @@
 //! bounded whatever the corpus size.
 
 use crate::feature_table::FeatureRow;
+use impostor_features::sender_history::MessageFacts;
 use impostor_features::{Envelope, Extractor, Inputs, MessageView};
 use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
 use rayon::prelude::*;
@@ -119,6 +120,34 @@ fn next_batch(messages: &mut impl Iterator<Item = RawMessage>) -> Vec<RawMessage
         }
     }
     batch
+}
+
+/// [`extract_one_with`], and when `facts` is set also the message's
+/// history facts (for a replay: [`crate::replay`]).
+pub fn extract_one_for_replay(
+    extractor: &Extractor<'_>,
+    inputs: FileInputs<'_>,
+    facts: bool,
+    m: &RawMessage,
+) -> (FeatureRow, Option<MessageFacts>) {
+    if !facts {
+        return (extract_one_with(extractor, inputs, m), None);
+    }
+    let read = std::sync::Mutex::new(None);
+    let enrich = |bytes: &[u8], view: &MessageView, message_inputs: &mut Inputs| {
+        if let Some(enrich) = inputs.enrich {
+            enrich(bytes, view, message_inputs);
+        }
+        let f = MessageFacts::read(view, &message_inputs.envelope, extractor.context());
+        *read.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+    };
+    let reading = FileInputs {
+        envelope: inputs.envelope,
+        enrich: Some(&enrich),
+    };
+    let row = extract_one_with(extractor, reading, m);
+    let facts = read.into_inner().unwrap_or_else(|e| e.into_inner());
+    (row, facts)
 }
 
 /// One message's row: its place, and its features or its error.

@@ -23,6 +23,7 @@
 pub mod error;
 pub mod extract;
 pub mod feature_table;
+pub mod replay;
 pub mod run;
 pub mod training;
 

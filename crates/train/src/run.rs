@@ -13,7 +13,9 @@
 //! regression set) unless forced.
 
 use crate::error::TrainError;
-use crate::extract::extract_one;
+use crate::extract::{extract_one_for_replay, FileInputs};
+use crate::feature_table::FeatureRow;
+use crate::replay::{replay_groups, replay_rows};
 use crate::training::export::{write_artifact, RunSettings};
 use crate::training::{
     self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Balance, Example,
@@ -25,7 +27,9 @@ use impostor_corpus::{
     assign, check_inputs, generated_labels, index_inputs_with, read_labels, IndexOptions, Label,
     ManifestRow, SplitRule,
 };
+use impostor_features::sender_history::MessageFacts;
 use impostor_features::{Context, Extractor};
+use impostor_history::{CheckedHistoryParams, HistoryParams};
 use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use impostor_model::artifact::{self, Artifact};
 use impostor_model::{Level, Model, ModelParams, RuleSet, BUILTIN_RULES};
@@ -125,6 +129,11 @@ pub struct TrainConfig {
     pub retrain: Option<Retrain>,
     /// Worker threads; `None`: one per core.
     pub threads: Option<usize>,
+    /// Sender history by replay: each source's mail (a generated
+    /// corpus's `timeline/` apart) taken in date order, each message given
+    /// the `history_*` features of what was known before it; `None`: no
+    /// history (those features stay zero).
+    pub history: Option<HistoryParams>,
     /// The command the artifact records as the one that made it.
     pub command: String,
 }
@@ -148,6 +157,7 @@ impl Default for TrainConfig {
             default_level: params.default_level,
             retrain: None,
             threads: None,
+            history: Some(HistoryParams::default()),
             command: String::new(),
         }
     }
@@ -170,6 +180,7 @@ pub struct Excluded {
 /// verified, the rules parsed, the parameters resolved and in range.
 pub struct CheckedTrain {
     config: TrainConfig,
+    history: Option<CheckedHistoryParams>,
     base: Option<Artifact>,
     rules: RuleSet,
     params: TrainParams,
@@ -264,7 +275,16 @@ impl TrainConfig {
             ..defaults
         };
         params.check()?;
+        let history = match &self.history {
+            Some(h) => Some(
+                h.clone()
+                    .check()
+                    .map_err(|e| TrainError::Invalid(e.to_string()))?,
+            ),
+            None => None,
+        };
         Ok(CheckedTrain {
+            history,
             config: self,
             base,
             rules,
@@ -315,8 +335,15 @@ impl CheckedTrain {
             Some(r) => &r.add,
             None => &config.paths,
         };
-        let (mut new, rows) =
-            read_examples(new_paths, &labels, ctx, &pool, progress, &mut excluded)?;
+        let (mut new, rows) = read_examples(
+            new_paths,
+            &labels,
+            ctx,
+            &pool,
+            self.history.as_ref(),
+            progress,
+            &mut excluded,
+        )?;
         let (examples, validation_rule) = match &self.base {
             None => {
                 let rule = self.split_rule(&new)?;
@@ -416,6 +443,13 @@ impl CheckedTrain {
             rules_sha256: artifact::sha256_hex(rules_text.as_bytes()),
             balance: params.balance.as_str().into(),
             prior: params.prior,
+            history: match &self.history {
+                Some(h) => format!(
+                    "replayed in date order per source, learnt after {} s",
+                    h.delay_secs
+                ),
+                None => "none".into(),
+            },
             excluded: serde_json::to_value(&excluded)
                 .map_err(|e| TrainError::Invalid(format!("recording the exclusions: {e}")))?,
         };
@@ -609,6 +643,7 @@ fn read_examples(
     labels: &HashMap<String, LabelEntry>,
     ctx: &Context,
     pool: &rayon::ThreadPool,
+    history: Option<&CheckedHistoryParams>,
     progress: &dyn Progress,
     excluded: &mut Excluded,
 ) -> Result<(Vec<Example>, Vec<ManifestRow>), TrainError> {
@@ -622,15 +657,24 @@ fn read_examples(
     };
     // One pass: each message is indexed and extracted from the same bytes,
     // and its features come back beside its manifest row.
-    let (index, rows) = {
+    let (index, read) = {
         let stage = progress.stage("indexing and extracting", None);
         let extractor = Extractor::new(ctx);
         pool.install(|| {
             index_inputs_with(paths, &options, &|n| stage.done(n), &|m| {
-                extract_one(&extractor, m)
+                extract_one_for_replay(&extractor, FileInputs::default(), history.is_some(), m)
             })
         })
     };
+    let (mut rows, facts): (Vec<FeatureRow>, Vec<Option<MessageFacts>>) = read.into_iter().unzip();
+    if let Some(params) = history {
+        let stage = progress.stage("replaying sender history in date order", None);
+        let groups = replay_groups(&index.rows);
+        let done = pool
+            .install(|| replay_rows(&mut rows, groups, facts, ctx, params))
+            .map_err(|e| TrainError::Invalid(format!("replaying sender history: {e}")))?;
+        stage.done(done as u64);
+    }
     let mut examples = Vec::new();
     let mut kept = Vec::new();
     for (m, row) in index.rows.into_iter().zip(rows) {

@@ -22,6 +22,7 @@ fn corpus(dir: &Path) -> PathBuf {
         ham: 300,
         attacks: 150,
         seed: 3,
+        timeline: 0,
         ..GenConfig::default()
     }
     .run(&Silent)

@@ -4,6 +4,7 @@
 
 use crate::commands::peers::PeerArgs;
 use crate::commands::{eval, gen, train};
+use crate::history_replay::ReplayArgs;
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
@@ -87,6 +88,8 @@ pub struct BenchArgs {
     /// across eras) out of the report.
     #[arg(long)]
     no_transfer: bool,
+    #[command(flatten)]
+    history: ReplayArgs,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -174,6 +177,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 seed: args.seed,
                 attacks: args.attacks,
                 carriers: corpora.clone(),
+                timeline: 0,
                 ..GenConfig::default()
             },
             args.quiet,
@@ -205,6 +209,19 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         args.quiet,
     )?;
     inputs.push(generated.join("messages"));
+    // A second organisation's timeline, never trained on: the sender
+    // history measured on mail of senders the model never saw.
+    let heldout_timeline = data.join("kestrel-timeline-heldout");
+    gen::generate(
+        &GenConfig {
+            output: heldout_timeline.clone(),
+            seed: args.seed.wrapping_add(1),
+            ham: 0,
+            attacks: 0,
+            ..GenConfig::default()
+        },
+        args.quiet,
+    )?;
 
     // 2 and 3. Features and model. The artifact records this bench run as
     // the command that made it, its output left out as train's is.
@@ -217,6 +234,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         hold_out_after: cuts.clone(),
         hold_out_folders: folders.clone(),
         threads: args.threads,
+        history: args.history.params(),
         command: crate::commands::arguments(true),
         ..TrainConfig::default()
     };
@@ -228,11 +246,13 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     step(3, "evaluation against the baselines (impostor eval)");
     let report = args.report.clone().unwrap_or_else(|| out.join("report"));
     let selection = format!(
-        "The test role of the model trained in this run: duplicate groups held out {held_out}, then halved by a seeded hash into validation (the levels were chosen on it; not evaluated) and test (evaluated here). Inputs: {}.",
+        "The test role of the model trained in this run: duplicate groups held out {held_out}, then halved by a seeded hash into validation (the levels were chosen on it; not evaluated) and test (evaluated here); and, whole, kestrel-timeline-heldout: another seed's mailbox timeline, never trained on, replayed in date order for its sender history. Inputs: {}.",
         inputs.iter().map(|p| source_name(p)).collect::<Vec<_>>().join(", ")
     );
+    let mut evaluated = inputs.clone();
+    evaluated.push(heldout_timeline.join("messages"));
     let evaluation = EvalConfig {
-        paths: inputs,
+        paths: evaluated,
         output: report.clone(),
         peers: args.peers.config(),
         title: if args.corpora.is_some() {
@@ -245,6 +265,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         selection: Some(selection),
         command: format!("impostor {}", crate::commands::arguments(false)),
         transfer: !args.no_transfer,
+        history: args.history.params(),
         ..EvalConfig::default()
     };
     let artifact = artifact::load(&model)?;

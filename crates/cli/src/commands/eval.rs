@@ -5,6 +5,7 @@
 use crate::commands::peers::PeerArgs;
 use crate::commands::Console;
 use crate::gateway::ModelArgs;
+use crate::history_replay::ReplayArgs;
 use crate::org::OrgArgs;
 use anyhow::{anyhow, Result};
 use clap::Args;
@@ -89,6 +90,8 @@ pub struct EvalArgs {
     /// on the shared corpora (27,000 rows, two cores) 5 to 10 s each.
     #[arg(long)]
     transfer: bool,
+    #[command(flatten)]
+    history: ReplayArgs,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -120,6 +123,7 @@ impl EvalArgs {
             selection: None,
             command,
             transfer: self.transfer,
+            history: self.history.params(),
         })
     }
 }

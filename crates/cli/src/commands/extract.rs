@@ -4,13 +4,19 @@ use crate::gateway::{FileEnvelopeArgs, LiveArgs};
 use crate::org::OrgArgs;
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
+use impostor_corpus::manifest::{input_of, source_name};
+use impostor_features::sender_history::MessageFacts;
 use impostor_features::Extractor;
 use impostor_features::{Inputs, MessageView};
+use impostor_history::{replay_group, History, HistoryParams};
 use impostor_mailsource::{ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
-use impostor_train::extract::{extract_all_with, FileInputs};
+use impostor_train::extract::{
+    extract_all_with, extract_one_for_replay, for_each_batch, FileInputs,
+};
+use impostor_train::replay::replay_rows;
 use impostor_train::{feature_table, FeatureRow, TableFormat};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -53,6 +59,19 @@ pub struct ExtractArgs {
     /// Messages larger than this many bytes become an error row.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_size: u64,
+    /// Read the sender history from this store (read-only): an embedded
+    /// store file or redis://HOST:PORT (see `impostor history`); the
+    /// history_* features then say how each message departs from it.
+    #[arg(long, value_name = "STORE", conflicts_with = "history_replay")]
+    pub history: Option<String>,
+    /// Give the messages a history of their own: each input's mail in
+    /// date order, every message extracted with what an in-memory store
+    /// knew strictly before it (after --history-delay), then learnt.
+    #[arg(long)]
+    pub history_replay: bool,
+    /// How long after a message the replay learns it: 90s, 30m, 4h, 2d.
+    #[arg(long, value_name = "DURATION", value_parser = crate::history_replay::parse_duration, default_value = "4h")]
+    pub history_delay: i64,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -94,6 +113,20 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let cpu_started = cpu_time::ProcessTime::try_now().ok();
     let verifier = args.live.verifier(&args.org, None)?;
+    let params = HistoryParams {
+        delay_secs: args.history_delay,
+        ..HistoryParams::default()
+    }
+    .check()
+    .context("--history-delay")?;
+    let history = match &args.history {
+        Some(spec) => Some(
+            History::open(spec, params.clone())
+                .with_context(|| format!("opening the history store {spec}"))?,
+        ),
+        None => None,
+    };
+    let history_errors = std::sync::atomic::AtomicU64::new(0);
     let enrich = |bytes: &[u8], view: &MessageView, inputs: &mut Inputs| {
         if let Some(v) = &verifier {
             // A verification error leaves the message in header mode: the
@@ -102,15 +135,56 @@ pub fn run(args: ExtractArgs) -> Result<ExitCode> {
                 e.apply(inputs);
             }
         }
+        if let Some(h) = &history {
+            let facts = MessageFacts::read(view, &inputs.envelope, &ctx);
+            match h.snapshot(&facts) {
+                Ok(s) => inputs.history = Some(s),
+                Err(_) => {
+                    history_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
     };
     let envelope = args.envelope.envelope(None);
     let inputs = FileInputs {
         envelope: Some(&envelope),
-        enrich: verifier.is_some().then_some(&enrich as _),
+        enrich: (verifier.is_some() || history.is_some()).then_some(&enrich as _),
     };
-    let rows = extract_all_with(&args.paths, &extractor, inputs, &options, &pool, &|n| {
-        progress.set_position(n)
-    });
+    let rows = if args.history_replay {
+        let mut read = Vec::new();
+        for_each_batch(
+            &args.paths,
+            &options,
+            &pool,
+            |m| extract_one_for_replay(&extractor, inputs, true, m),
+            |done| {
+                read.extend(done);
+                progress.set_position(read.len() as u64);
+            },
+        );
+        let (mut rows, facts): (Vec<FeatureRow>, Vec<_>) = read.into_iter().unzip();
+        let groups = rows
+            .iter()
+            .map(|r| {
+                let input = input_of(Path::new(&r.path), r.member.as_deref());
+                Some(replay_group(&source_name(input), r.member.as_deref()))
+            })
+            .collect();
+        progress.set_message("replaying sender history");
+        pool.install(|| replay_rows(&mut rows, groups, facts, &ctx, &params))
+            .context("replaying sender history")?;
+        rows
+    } else {
+        extract_all_with(&args.paths, &extractor, inputs, &options, &pool, &|n| {
+            progress.set_position(n)
+        })
+    };
+    let history_errors = history_errors.into_inner();
+    if history_errors > 0 {
+        eprintln!(
+            "warning: the history store failed for {history_errors} messages; their history_* features are zero"
+        );
+    }
     let elapsed = started.elapsed();
     // CPU time of every thread (reader, workers, this one): the honest
     // denominator for "per core".

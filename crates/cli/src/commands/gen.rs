@@ -61,6 +61,17 @@ pub struct GenArgs {
     /// mbox, Maildir, .tar.gz).
     #[arg(long, value_name = "PATH", num_args = 1..)]
     carriers: Vec<PathBuf>,
+    /// Messages in a simulated mailbox timeline (0 = none): months of one
+    /// organisation's mail in date order (threads with vendors and
+    /// customers, internal mail, newsletters, SaaS notices), ~6% hard ham
+    /// and ~6% attack scenarios (account takeovers, compromised or
+    /// lookalike vendors, executive impersonation) after its first third,
+    /// written as DIR/messages/timeline/NNNNNN.eml numbered by date, so
+    /// sender-history features can be learnt by replaying it in order.
+    /// Default: 3,000 with the default corpus (no --ham, --attacks or
+    /// --carriers), else none.
+    #[arg(long, value_name = "N")]
+    timeline: Option<usize>,
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
@@ -73,6 +84,19 @@ impl GenArgs {
             seed: self.seed,
             ham: self.ham,
             attacks: self.attacks,
+            timeline: self.timeline.unwrap_or({
+                // A corpus of chosen sizes, or of attacks in real ham, is
+                // what was asked for; the timeline joins the default one.
+                let defaults = GenConfig::default();
+                let default_corpus = self.carriers.is_empty()
+                    && self.ham == defaults.ham
+                    && self.attacks == defaults.attacks;
+                if default_corpus {
+                    defaults.timeline
+                } else {
+                    0
+                }
+            }),
             carriers: self.carriers,
         }
     }

@@ -1,6 +1,7 @@
 //! `impostor milter`: the detector as a Postfix / Sendmail milter.
 
-use crate::gateway::{authentication_line, engine, LiveArgs, ModelArgs};
+use crate::commands::history::{history_line, HistoryArgs};
+use crate::gateway::{authentication_line, engine, with_history, LiveArgs, ModelArgs};
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, ValueEnum};
@@ -9,6 +10,7 @@ use impostor_serve::engine::watch_model;
 use impostor_serve::milter::{
     self, parse_threshold, ErrorPolicy, MilterConfig, MilterConfigError, SharedEngine,
 };
+use impostor_serve::HistoryMode;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -72,6 +74,32 @@ impl OnError {
 /// that authserv-id are removed as forged. A DNS failure is a temperror,
 /// never a fail.
 ///
+/// With --history STORE, every message is judged against the
+/// organisation's sender history (what it knew before the message: a first
+/// contact, a new network, a first payment request, …) and then learnt,
+/// once --history-delay has passed (its time is the clock's when it is
+/// judged). A failing store never fails a message: it is judged without
+/// history, and the failure logged at most once a minute. See `impostor
+/// history --help`.
+///
+/// Sent mail: the milter tells the organisation's own submissions apart
+/// by Postfix's convention, the one OpenDKIM signs by: the submission
+/// service in master.cf names itself ORIGINATING,
+///
+///     submission inet n - y - - smtpd
+///
+///       -o smtpd_sasl_auth_enable=yes
+///
+///       -o milter_macro_daemon_name=ORIGINATING
+///
+/// (one service, its -o lines indented under it), and the milter reads the {daemon_name} macro (it asks Postfix for it).
+/// Such a message is judged and logged but never rejected, held or tagged;
+/// with --history it is learnt as the organisation's sent mail (an
+/// internal From to outside: its recipients become solicited
+/// correspondents, and their replies are no first contact). Mail on every
+/// other service is judged as arriving mail. Let only authenticated users
+/// reach the ORIGINATING service.
+///
 /// Postfix (main.cf), for a milter on the default address:
 ///
 ///     smtpd_milters = inet:127.0.0.1:7357
@@ -96,6 +124,8 @@ pub struct MilterArgs {
     model: ModelArgs,
     #[command(flatten)]
     live: LiveArgs,
+    #[command(flatten)]
+    history: HistoryArgs,
     /// The authserv-id of the Authentication-Results header the milter adds
     /// with --resolver (usually this MTA's host name).
     #[arg(long, value_name = "ID", default_value = impostor_auth::DEFAULT_AUTHSERV_ID)]
@@ -195,7 +225,11 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
     // The model first: a bad artifact must stop us before the MTA can
     // connect to a milter that cannot judge.
     let built = engine(&args.org, &args.model, &args.live, Some(&args.authserv_id))?;
+    let (built, history) = with_history(built, &args.history, HistoryMode::Gateway)?;
     eprintln!("impostor milter: {}", authentication_line(&built));
+    if let Some(h) = &history {
+        eprintln!("impostor milter: {}", history_line(h));
+    }
     let engine = SharedEngine::new(built);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -225,6 +259,10 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
         milter::run(listener, engine, config, shutdown)
             .await
             .context("the milter stopped accepting connections")?;
+        if let Some(h) = &history {
+            h.sync()
+                .map_err(|e| anyhow!("writing the sender history at exit: {e}"))?;
+        }
         eprintln!("impostor milter: stopped");
         Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
     })

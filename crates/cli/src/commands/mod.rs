@@ -6,6 +6,7 @@ pub mod eval;
 pub mod extract;
 pub mod features;
 pub mod gen;
+pub mod history;
 pub mod lookalike;
 pub mod milter;
 pub mod peers;

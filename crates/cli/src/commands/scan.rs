@@ -1,12 +1,14 @@
 //! `impostor scan`: a verdict for every message, with its reasons.
 
-use crate::gateway::{engine, FileEnvelopeArgs, LiveArgs, ModelArgs};
+use crate::commands::history::HistoryArgs;
+use crate::gateway::{engine, with_history, FileEnvelopeArgs, LiveArgs, ModelArgs};
 use crate::org::OrgArgs;
-use anyhow::{bail, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, ValueEnum};
+use impostor_history::History;
 use impostor_mailsource::{RawMessage, ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use impostor_model::{Level, ScanRecord};
-use impostor_serve::Engine;
+use impostor_serve::{Engine, HistoryMode, Prepared};
 use impostor_train::extract::for_each_batch;
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,6 +46,14 @@ enum Format {
 /// the sender (mail-parser, strict RFC 5322, mailparse, lenient readings)
 /// disagree.
 ///
+/// Sender history: with --history STORE each message is also judged
+/// against what the organisation's history store knows of its sender (a
+/// first contact, a new network, a first payment request, …; see
+/// `impostor history --help`); the store is only read. With
+/// --history-replay the messages are instead judged in date order, each
+/// against a history in memory of the messages before it (learnt after
+/// --history-delay), to see what the history would have said of this mail.
+///
 /// Exit status: 0 when every message was scanned (whatever the verdicts),
 /// 1 when some could not be read, 2 for a usage or configuration error
 /// (an unreadable org file, an artifact that fails verification).
@@ -65,6 +75,15 @@ pub struct ScanArgs {
     live: LiveArgs,
     #[command(flatten)]
     envelope: FileEnvelopeArgs,
+    #[command(flatten)]
+    history: HistoryArgs,
+    /// Judge the messages in date order (messages without a Date last, in
+    /// input order), each against a sender history in memory of the
+    /// messages before it, then learn it (after --history-delay). The
+    /// output keeps input order. Holds every message's features in memory
+    /// until the end. Not with --history.
+    #[arg(long)]
+    history_replay: bool,
     /// Messages: .eml, directories, mbox, Maildir, .tar.gz.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -84,13 +103,7 @@ pub struct ScanArgs {
 
 /// The verdict (or error) of one message read from a file.
 fn judge(engine: &Engine, envelope: &FileEnvelopeArgs, m: &RawMessage) -> ScanRecord {
-    let mut record = ScanRecord {
-        path: m.origin.path.display().to_string(),
-        member: m.origin.member.clone(),
-        index: m.origin.index.map(|i| i as u64),
-        verdict: None,
-        error: None,
-    };
+    let mut record = record_of(m);
     match &m.bytes {
         Err(e) => record.error = Some(e.describe()),
         Ok(bytes) => {
@@ -144,6 +157,105 @@ fn text(record: &ScanRecord) -> String {
     }
 }
 
+/// Writes records as they come and counts them.
+struct Output<W: Write> {
+    out: W,
+    format: Format,
+    scanned: u64,
+    errors: u64,
+    by_level: [u64; 4],
+    write_error: Option<std::io::Error>,
+}
+
+impl<W: Write> Output<W> {
+    fn emit(&mut self, r: &ScanRecord) {
+        self.scanned += 1;
+        match &r.verdict {
+            Some(v) => self.by_level[v.level as usize] += 1,
+            None => self.errors += 1,
+        }
+        if self.write_error.is_some() {
+            return;
+        }
+        let written = match self.format {
+            Format::Ndjson => serde_json::to_writer(&mut self.out, r)
+                .map_err(std::io::Error::from)
+                .and_then(|_| self.out.write_all(b"\n")),
+            Format::Text => self.out.write_all(text(r).as_bytes()),
+        };
+        if let Err(e) = written {
+            self.write_error = Some(e);
+        }
+    }
+}
+
+/// A message read from a file, extracted without history (or its error).
+type Extracted = (ScanRecord, Option<Prepared>);
+
+/// The records of a replay: every message extracted (in parallel), then
+/// judged in date order against a history in memory of the messages
+/// before it, and learnt.
+fn replay(
+    args: &ScanArgs,
+    engine: &Engine,
+    pool: &rayon::ThreadPool,
+    options: &ReadOptions,
+) -> Result<Vec<ScanRecord>> {
+    let history = History::memory(args.history.params()?);
+    let mut all: Vec<Extracted> = Vec::new();
+    for_each_batch(
+        &args.paths,
+        options,
+        pool,
+        |m| {
+            let mut record = record_of(m);
+            let mut prepared = None;
+            match &m.bytes {
+                Err(e) => record.error = Some(e.describe()),
+                Ok(bytes) => {
+                    let envelope = args.envelope.envelope(m.mbox_sender.clone());
+                    match engine.prepare(bytes, &envelope) {
+                        Ok(p) => prepared = Some(p),
+                        Err(e) => record.error = Some(e.to_string()),
+                    }
+                }
+            }
+            (record, prepared)
+        },
+        |batch| all.extend(batch),
+    );
+    let mut order: Vec<usize> = (0..all.len()).filter(|&i| all[i].1.is_some()).collect();
+    // Stable: messages without a Date keep their input order, at the end.
+    order.sort_by_key(|&i| {
+        let t = all[i].1.as_ref().and_then(|p| p.facts.time);
+        (t.is_none(), t)
+    });
+    for i in order {
+        let (record, prepared) = &mut all[i];
+        let Some(p) = prepared.take() else { continue };
+        let snapshot = history
+            .snapshot(&p.facts)
+            .map_err(|e| anyhow!("the replay's history in memory: {e}"))?;
+        let verdict = engine.finish(&p, Some(&snapshot));
+        history
+            .observe(&p.facts, verdict.flagged)
+            .map_err(|e| anyhow!("the replay's history in memory: {e}"))?;
+        record.verdict = Some(verdict);
+    }
+    Ok(all.into_iter().map(|(r, _)| r).collect())
+}
+
+/// A record naming where `m` came from, without verdict or error yet.
+fn record_of(m: &RawMessage) -> ScanRecord {
+    ScanRecord {
+        path: m.origin.path.display().to_string(),
+        member: m.origin.member.clone(),
+        index: m.origin.index.map(|i| i as u64),
+        verdict: None,
+        error: None,
+    }
+}
+
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
     for p in &args.paths {
         if !p.exists() {
@@ -153,7 +265,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             );
         }
     }
+    if args.history_replay && args.history.store.is_some() {
+        bail!("--history-replay builds its own history in memory from the messages given and cannot start from --history; give one or the other");
+    }
     let engine = engine(&args.org, &args.model, &args.live, None)?;
+    let (engine, _history) = with_history(engine, &args.history, HistoryMode::ReadOnly)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -162,37 +278,40 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         max_message_bytes: args.max_message_size,
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let (mut scanned, mut errors, mut write_error) = (0u64, 0u64, None);
-    let mut by_level = [0u64; 4];
-    for_each_batch(
-        &args.paths,
-        &options,
-        &pool,
-        |m| judge(&engine, &args.envelope, m),
-        |records| {
-            for r in records {
-                scanned += 1;
-                match &r.verdict {
-                    Some(v) => by_level[v.level as usize] += 1,
-                    None => errors += 1,
+    let mut out = Output {
+        out: std::io::BufWriter::new(stdout.lock()),
+        format: args.format,
+        scanned: 0,
+        errors: 0,
+        by_level: [0; 4],
+        write_error: None,
+    };
+    if args.history_replay {
+        for r in replay(&args, &engine, &pool, &options)? {
+            out.emit(&r);
+        }
+    } else {
+        for_each_batch(
+            &args.paths,
+            &options,
+            &pool,
+            |m| judge(&engine, &args.envelope, m),
+            |records| {
+                for r in records {
+                    out.emit(&r);
                 }
-                if write_error.is_some() {
-                    continue;
-                }
-                let written = match args.format {
-                    Format::Ndjson => serde_json::to_writer(&mut out, &r)
-                        .map_err(std::io::Error::from)
-                        .and_then(|_| out.write_all(b"\n")),
-                    Format::Text => out.write_all(text(&r).as_bytes()),
-                };
-                if let Err(e) = written {
-                    write_error = Some(e);
-                }
-            }
-        },
-    );
-    if let Some(e) = write_error.or_else(|| out.flush().err()) {
+            },
+        );
+    }
+    let Output {
+        out: mut writer,
+        scanned,
+        errors,
+        by_level,
+        write_error,
+        ..
+    } = out;
+    if let Some(e) = write_error.or_else(|| writer.flush().err()) {
         // A reader that went away (`| head`) is not a failure of the scan.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(e).context("writing the verdicts to standard output");

@@ -1,11 +1,13 @@
 //! `impostor serve`: the detector as an HTTP service.
 
-use crate::gateway::{authentication_line, engine, LiveArgs, ModelArgs};
+use crate::commands::history::{history_line, HistoryArgs};
+use crate::gateway::{authentication_line, engine, with_history, LiveArgs, ModelArgs};
 use crate::org::OrgArgs;
-use anyhow::{bail, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Args;
 use impostor_serve::engine::watch_model;
 use impostor_serve::http::{router, HttpConfig, Service};
+use impostor_serve::HistoryMode;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,15 @@ use std::time::Duration;
 /// `auth.source` is `live`; otherwise the org's trusted receivers'
 /// Authentication-Results are read (`header`).
 ///
+/// With --history STORE, every message is judged against the
+/// organisation's sender history (what it knew before the message: a first
+/// contact, a new network, a first payment request, …) and then learnt,
+/// once --history-delay has passed (its time is the clock's when it is
+/// judged). A failing store never fails a request: the message is judged
+/// without history, the failure logged (at most once a minute) and counted
+/// at /metrics (impostor_history_failures_total). See `impostor history
+/// --help`.
+///
 /// Binds 127.0.0.1 unless --listen says otherwise. With --model DIR, the
 /// model is reloaded on SIGHUP and when the directory's artifact changes;
 /// the new one is verified first, and one that fails verification is
@@ -48,6 +59,8 @@ pub struct ServeArgs {
     model: ModelArgs,
     #[command(flatten)]
     live: LiveArgs,
+    #[command(flatten)]
+    history: HistoryArgs,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8025")]
     listen: SocketAddr,
@@ -92,6 +105,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     // The model is verified before anything binds: a bad artifact exits 2.
     let engine = engine(&args.org, &args.model, &args.live, None)?;
+    let (engine, history) = with_history(engine, &args.history, HistoryMode::Gateway)?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = args.workers.unwrap_or(cores).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -122,6 +136,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 e.model_id()
             );
             eprintln!("impostor serve: {}", authentication_line(&e));
+            if let Some(h) = e.history() {
+                eprintln!("impostor serve: {}", history_line(h));
+            }
         }
         let counted = service.clone();
         tokio::spawn(watch_model(
@@ -140,6 +157,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             .await
             .context("serving HTTP")
     })?;
+    if let Some(h) = history {
+        h.sync()
+            .map_err(|e| anyhow!("writing the sender history at exit: {e}"))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,7 @@
 //! `impostor train`: labelled mail → a verified model artifact.
 
 use crate::commands::Console;
+use crate::history_replay::ReplayArgs;
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
@@ -156,6 +157,8 @@ pub struct TrainArgs {
     /// Write even if the false-positive rate at the default level got worse.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    history: ReplayArgs,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -240,6 +243,7 @@ impl TrainArgs {
             },
             retrain,
             threads: self.threads,
+            history: self.history.params(),
             command,
         })
     }

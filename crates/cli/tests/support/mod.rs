@@ -168,3 +168,196 @@ impl Milter {
         panic!("impostor milter ignored SIGTERM for 30 s:\n{}", self.log());
     }
 }
+
+/// Seconds since 1970 by the system clock.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// An RFC 5322 date of a Unix time (UTC).
+pub fn rfc5322_date(t: i64) -> String {
+    mail_parser::DateTime::from_timestamp(t).to_rfc822()
+}
+
+/// A message a mailbox of `org_domain` sent to a colleague, `t` seconds
+/// after 1970, submitted from `client_ip` through the org's mail server
+/// (`mail.ORG`, then `mx1.ORG`, whose Authentication-Results say DKIM
+/// and DMARC pass): what a history learns as that mailbox's habits.
+pub fn internal_message(
+    from: &str,
+    to: &str,
+    client_ip: &str,
+    t: i64,
+    subject: &str,
+    body: &str,
+) -> String {
+    let domain = from.rsplit_once('@').map_or("", |(_, d)| d);
+    let date = rfc5322_date(t);
+    format!(
+        "Return-Path: <{from}>\r\n\
+         Authentication-Results: mx1.{domain};\r\n\
+         \tspf=pass smtp.mailfrom={domain};\r\n\
+         \tdkim=pass header.d={domain} header.s=s1;\r\n\
+         \tdmarc=pass header.from={domain}\r\n\
+         Received: from mail.{domain} (mail.{domain} [203.0.113.10])\r\n\
+         \tby mx1.{domain} (Postfix) with ESMTPS id A{t}\r\n\
+         \tfor <{to}>; {date}\r\n\
+         Received: from [{client_ip}] (unknown [{client_ip}])\r\n\
+         \tby mail.{domain} (Postfix) with ESMTPSA id B{t};\r\n\
+         \t{date}\r\n\
+         From: <{from}>\r\n\
+         To: <{to}>\r\n\
+         Subject: {subject}\r\n\
+         Date: {date}\r\n\
+         Message-ID: <{t}.{}@{domain}>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         {body}\r\n",
+        from.len()
+    )
+}
+
+/// A message from outside, `t` seconds after 1970, as the org's MX
+/// (`mx1.ORG`) received it from `client_ip`.
+pub fn inbound_message(
+    from: &str,
+    to: &str,
+    client_ip: &str,
+    t: i64,
+    subject: &str,
+    body: &str,
+) -> String {
+    let from_domain = from.rsplit_once('@').map_or("", |(_, d)| d);
+    let to_domain = to.rsplit_once('@').map_or("", |(_, d)| d);
+    let date = rfc5322_date(t);
+    format!(
+        "Return-Path: <{from}>\r\n\
+         Received: from mail.{from_domain} (mail.{from_domain} [{client_ip}])\r\n\
+         \tby mx1.{to_domain} (Postfix) with ESMTPS id C{t}\r\n\
+         \tfor <{to}>; {date}\r\n\
+         From: <{from}>\r\n\
+         To: <{to}>\r\n\
+         Subject: {subject}\r\n\
+         Date: {date}\r\n\
+         Message-ID: <{t}.{}@{from_domain}>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         {body}\r\n",
+        from.len()
+    )
+}
+
+/// Writes a mail history of `org_domain` into `dir`, one .eml a message,
+/// dated over the last 60 days: `vendors` outside correspondents writing
+/// 5 messages each (from 198.51.100.0/24), and `mailbox` (a mailbox of the
+/// org) writing 8 messages to `colleague` from its usual network
+/// 10.8.2.0/24, three of them about paying invoices. Returns the number
+/// of messages written.
+pub fn write_mail_history(
+    dir: &std::path::Path,
+    org_domain: &str,
+    mailbox: &str,
+    colleague: &str,
+    vendors: usize,
+) -> usize {
+    std::fs::create_dir_all(dir).unwrap();
+    let start = unix_now() - 60 * 86_400;
+    let mut n = 0;
+    for v in 0..vendors {
+        for k in 0..5 {
+            let t = start + (v * 5 + k) as i64 * 3_600 * 7;
+            let m = inbound_message(
+                &format!("sales@vendor{v}.example"),
+                &format!("buyer@{org_domain}"),
+                &format!("198.51.100.{}", 10 + v % 200),
+                t,
+                &format!("Catalogue update {k}"),
+                "Our spring catalogue is out; prices are unchanged.",
+            );
+            std::fs::write(dir.join(format!("v{v:03}-{k}.eml")), m).unwrap();
+            n += 1;
+        }
+    }
+    for k in 0..8 {
+        let t = start + 86_400 * (k + 1) as i64;
+        let body = if k % 3 == 0 {
+            "Please process the payment of the approved Brightwater invoice the usual way."
+        } else {
+            "Notes from this morning's meeting are in the shared folder."
+        };
+        let m = internal_message(
+            mailbox,
+            colleague,
+            &format!("10.8.2.{}", 30 + k),
+            t,
+            &format!("Weekly notes {k}"),
+            body,
+        );
+        std::fs::write(dir.join(format!("i{k}.eml")), m).unwrap();
+        n += 1;
+    }
+    n
+}
+
+/// Writes, into `dir`, the built-in model (models/default) stamped with
+/// this build's feature schema and given four history rules, so the
+/// history tests do not depend on what the default model learnt:
+/// `test_history_account_compromise` (a floor: flagged),
+/// `test_history_new_network` (+1.5), and `test_history_never_written_to`
+/// (+25: a sender the organisation never wrote to is flagged, so a test
+/// sees solicitation change a verdict). Returns `dir`.
+pub fn history_model(dir: &std::path::Path) -> PathBuf {
+    use impostor_model::artifact::{self, Manifest, SchemaStamp};
+    let src = repo().join("models/default");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(src.join("manifest.json")).unwrap()).unwrap();
+    m["feature_schema"] = serde_json::to_value(SchemaStamp::current()).unwrap();
+    let rules = m["model"]["rules"]["rules"].as_array_mut().unwrap();
+    rules.retain(|r| {
+        !r["rule"]["code"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("test_history_"))
+    });
+    rules.push(serde_json::json!({"weight": 3.0, "rule": {
+        "code": "test_history_account_compromise",
+        "says": "A genuine mailbox departs from its history while asking for money or credentials",
+        "indicates": "account_compromise",
+        "floor": "flagged",
+        "when": {"flag": "history_account_compromise_flag"}}}));
+    rules.push(serde_json::json!({"weight": 1.5, "rule": {
+        "code": "test_history_new_network",
+        "says": "An internal mailbox sends from a network it never used",
+        "indicates": "account_compromise",
+        "when": {"flag": "history_new_network_flag"}}}));
+    rules.push(serde_json::json!({"weight": 25.0, "rule": {
+        "code": "test_history_never_written_to",
+        "says": "The organisation has never written to this sender",
+        "indicates": "payment",
+        "when": {"flag": "history_never_written_to_flag"}}}));
+    let manifest: Manifest = serde_json::from_value(m).unwrap();
+    let files: Vec<(String, Vec<u8>)> = manifest
+        .files
+        .keys()
+        .map(|name| (name.clone(), std::fs::read(src.join(name)).unwrap()))
+        .collect();
+    artifact::write(dir, manifest, &files).unwrap();
+    artifact::load(dir).unwrap_or_else(|e| panic!("the history test model loads: {e}"));
+    dir.to_path_buf()
+}
+
+/// The codes of a scan record's or a verdict's reasons.
+pub fn reason_codes(verdict: &serde_json::Value) -> Vec<String> {
+    verdict["reasons"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|x| x["code"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -18,6 +18,7 @@ pub mod compose;
 pub mod ham;
 pub mod hard_ham;
 pub mod template;
+pub mod timeline;
 pub mod unusual;
 pub mod values;
 pub mod verdicts;
@@ -59,6 +60,9 @@ pub struct GenConfig {
     /// Real corpora whose ham (under a ham/ or easy_ham/ folder) carries
     /// the attacks; none: the embedded default corpus.
     pub carriers: Vec<PathBuf>,
+    /// Messages of a simulated mailbox timeline ([`timeline::timeline`]),
+    /// written under messages/timeline/; 0: none.
+    pub timeline: usize,
 }
 
 impl Default for GenConfig {
@@ -69,6 +73,7 @@ impl Default for GenConfig {
             ham: 4000,
             attacks: 1500,
             carriers: Vec::new(),
+            timeline: 3000,
         }
     }
 }
@@ -81,7 +86,7 @@ impl GenConfig {
     /// returns how many messages of each label and technique it holds.
     pub fn run(&self, progress: &dyn Progress) -> Result<GenCounts, CorpusError> {
         let generator = Generator::new(self.seed)?;
-        let messages: Vec<Generated> = if self.carriers.is_empty() {
+        let mut messages: Vec<Generated> = if self.carriers.is_empty() {
             generator.default_corpus(self.ham, self.attacks)
         } else {
             let (carriers, unreadable) = ham_carriers(&self.carriers);
@@ -97,6 +102,7 @@ impl GenConfig {
             ));
             generator.inject_into(&carriers, self.attacks)
         };
+        messages.extend(generator.timeline(self.timeline));
         write_corpus(&self.output, &messages)?;
         let mut counts = GenCounts::new();
         for m in &messages {

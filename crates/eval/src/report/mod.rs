@@ -12,12 +12,13 @@ mod outline;
 mod render;
 
 pub use csv::scores_csv;
-pub use outline::{figure_caption, outline, Block, TRANSFER_HEADING};
+pub use outline::{figure_caption, outline, Block, SCENARIOS_HEADING, TRANSFER_HEADING};
 pub use render::{render_html, render_markdown};
 
 use crate::error::EvalError;
 use crate::metrics::{
-    detector_metrics, technique_key, Cut, DetectorMetrics, DetectorScores, Item, PointSpec,
+    detector_metrics, scenarios, technique_key, Cut, DetectorMetrics, DetectorScores, Item,
+    PointSpec, ScenarioRow, ScenarioSummary,
 };
 use crate::transfer::Transfer;
 use impostor_model::atomic::{self, StagedDir, WriteError};
@@ -188,6 +189,12 @@ pub struct MetricsFile {
     /// Out-of-source and cross-era transfer, when measured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer: Option<Transfer>,
+    /// The replayed timelines by scenario (source and kind): empty without
+    /// timeline messages.
+    pub scenarios: Vec<ScenarioRow>,
+    /// Each timeline's account-compromise attacks detected and hard ham
+    /// flagged.
+    pub scenario_summaries: Vec<ScenarioSummary>,
 }
 
 /// The file name of the metrics in a report directory.
@@ -232,6 +239,7 @@ fn describe_point(spec: &PointSpec) -> String {
 
 /// Computes every metric; the figures are drawn by [`write`].
 pub fn metrics(input: &ReportInput) -> MetricsFile {
+    let (scenarios, scenario_summaries) = scenarios(&input.items, &input.scores);
     MetricsFile {
         format: "impostor-eval-metrics",
         version: 1,
@@ -254,6 +262,8 @@ pub fn metrics(input: &ReportInput) -> MetricsFile {
             .collect(),
         figures: Vec::new(),
         transfer: input.transfer.clone(),
+        scenarios,
+        scenario_summaries,
     }
 }
 
@@ -335,6 +345,7 @@ mod tests {
             attack: label != "ham",
             technique: technique.map(str::to_string),
             synthetic: technique.is_some(),
+            kind: None,
         }
     }
 
@@ -438,6 +449,64 @@ mod tests {
         }
     }
 
+    /// `input` with a generated timeline `gen` appended: two takeovers
+    /// (Impostor flags one), a phishing wave (flagged), two IT notices (one
+    /// flagged), three internal messages, a timeline message without a
+    /// kind and a generated message outside the timeline (both flagged,
+    /// neither in the table); the keyword filter becomes a peer.
+    fn with_timeline(mut input: ReportInput) -> ReportInput {
+        let timeline = [
+            (
+                "timeline/000010.eml",
+                "bec",
+                Some("takeover_new_network"),
+                0.9,
+            ),
+            (
+                "timeline/000011.eml",
+                "bec",
+                Some("takeover_new_network"),
+                0.3,
+            ),
+            (
+                "timeline/000012.eml",
+                "phish",
+                Some("internal_phish_wave"),
+                0.8,
+            ),
+            ("timeline/000001.eml", "ham", Some("it_notice"), 0.7),
+            ("timeline/000002.eml", "ham", Some("it_notice"), 0.1),
+            ("timeline/000003.eml", "ham", Some("internal"), 0.1),
+            ("timeline/000004.eml", "ham", Some("internal"), 0.2),
+            ("timeline/000005.eml", "ham", Some("internal"), 0.3),
+            ("timeline/000006.eml", "ham", None, 0.95),
+            ("ham/000001.eml", "ham", Some("it_notice"), 0.95),
+        ];
+        for (member, label, kind, score) in timeline {
+            let attack = label != "ham";
+            let mut it = item(
+                &format!("gen:{member}"),
+                "gen",
+                label,
+                attack.then_some("account_compromise"),
+            );
+            it.synthetic = true;
+            it.kind = kind.map(str::to_string);
+            input.items.push(it);
+            for d in &mut input.scores {
+                let native = d.flagged.iter().any(Option::is_some);
+                d.scores.push(Some(score));
+                d.flagged.push(native.then_some(score >= 0.5));
+                d.hits.push(Vec::new());
+                d.errors.push(None);
+            }
+        }
+        for d in &mut input.scores {
+            d.is_peer = d.name == "keywords";
+        }
+        input
+    }
+
     fn headings(blocks: &[Block]) -> Vec<String> {
         blocks
             .iter()
@@ -450,7 +519,7 @@ mod tests {
 
     #[test]
     fn the_outline_has_every_section_in_reading_order() {
-        let input = input();
+        let input = with_timeline(input());
         let mut m = metrics(&input);
         m.figures = vec!["roc".into(), "techniques_native".into()];
         let blocks = outline(&input, &m);
@@ -462,6 +531,7 @@ mod tests {
                 "At matched false-positive rates",
                 "Detection per technique, each detector at its own decision",
                 "Detection per technique at matched false-positive rate (fpr_1e-3)",
+                SCENARIOS_HEADING,
                 "Per source, each detector at its own decision",
                 "Real and synthetic mail",
                 "Impostor's levels",
@@ -489,6 +559,73 @@ mod tests {
         assert!(html.contains("<title>A &lt;test&gt; report</title>"));
         assert!(html.contains("src=\"data:image/png;base64,AQID\""));
         assert!(html.contains("src=\"techniques_native.png\""));
+    }
+
+    #[test]
+    fn timelines_get_a_table_by_scenario_with_the_right_counts() {
+        let input = with_timeline(input());
+        let m = metrics(&input);
+        let blocks = outline(&input, &m);
+        let at = blocks
+            .iter()
+            .position(|b| matches!(b, Block::Heading(2, t) if t == SCENARIOS_HEADING))
+            .expect("the section");
+        let Block::Table { head, rows } = &blocks[at + 2] else {
+            panic!("{:?}", blocks[at + 2]);
+        };
+        assert_eq!(
+            head,
+            &[
+                "source",
+                "kind",
+                "class",
+                "n",
+                "Impostor flagged",
+                "95% interval",
+                "keywords flagged"
+            ]
+        );
+        let first: Vec<[&str; 5]> = rows
+            .iter()
+            .map(|r| [0, 1, 2, 3, 4].map(|i| r[i].as_str()))
+            .collect();
+        assert_eq!(
+            first,
+            [
+                ["gen", "takeover_new_network", "attack", "2", "50.0% (1/2)"],
+                ["gen", "internal_phish_wave", "attack", "1", "100.0% (1/1)"],
+                ["gen", "it_notice", "hard ham", "2", "50.0% (1/2)"],
+                ["gen", "internal", "ham", "3", "0.0% (0/3)"],
+            ]
+        );
+        assert_eq!(rows[3][5], "[0.0–56.1%]");
+        let md = render_markdown(&blocks);
+        for needle in [
+            "gen: Impostor detected 66.7% [20.8–93.9%] (2/3) of the account-compromise attacks and flagged 50.0% [9.45–90.5%] (1/2) of the hard ham",
+            "after the first two-fifths",
+        ] {
+            assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
+        }
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["scenarios"][0]["kind"], "takeover_new_network");
+        assert_eq!(json["scenarios"][0]["impostor"]["count"], 1);
+        assert_eq!(json["scenarios"][2]["peers"]["keywords"]["total"], 2);
+        assert_eq!(
+            json["scenario_summaries"][0]["hard_ham_flagged"]["count"],
+            1
+        );
+    }
+
+    #[test]
+    fn a_report_without_timeline_messages_has_no_scenario_section() {
+        let plain = input();
+        let m = metrics(&plain);
+        assert!(m.scenarios.is_empty() && m.scenario_summaries.is_empty());
+        assert!(!headings(&outline(&plain, &m)).contains(&SCENARIOS_HEADING.to_string()));
+        assert_eq!(
+            serde_json::to_value(&m).unwrap()["scenarios"],
+            serde_json::json!([])
+        );
     }
 
     /// A transfer with one unit trained (its in-source test role empty),

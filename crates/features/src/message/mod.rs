@@ -209,6 +209,15 @@ pub struct MessageView {
     pub trust_boundary_hop: Option<usize>,
     /// The domain after the '@' of Message-ID, normalised.
     pub message_id_domain: Option<String>,
+    /// The Message-ID without angle brackets (at most 256 bytes).
+    pub message_id: Option<String>,
+    /// The Date field as seconds since 1970 (UTC); `None` when absent or
+    /// unreadable.
+    pub date: Option<i64>,
+    /// Message ids of In-Reply-To, then References (at most 32).
+    pub references: Vec<String>,
+    /// The mail client (X-Mailer, else User-Agent), as written.
+    pub client: Option<String>,
     /// List-Id, and the names of the List-* headers present.
     pub list_id: Option<String>,
     /// The names of the List-* fields present, lower case (at most 16).
@@ -316,6 +325,10 @@ impl MessageView {
             let body = bytes.get(body_start..).unwrap_or_default();
             signed_body::measure(&mut view.dkim_signatures, body);
         }
+        view.message_id = message
+            .message_id()
+            .map(|id| truncate_at_char(id.trim(), 256).to_string())
+            .filter(|id| !id.is_empty());
         view.message_id_domain = message
             .message_id()
             .and_then(|id| id.rsplit_once('@'))
@@ -445,6 +458,26 @@ impl MessageView {
                     }
                 }
                 "list-id" if self.list_id.is_none() => self.list_id = Some(field.unfolded()),
+                "date" if self.date.is_none() => {
+                    self.date = mail_parser::DateTime::parse_rfc822(field.unfolded().trim())
+                        .filter(|d| d.is_valid())
+                        .map(|d| d.to_timestamp());
+                }
+                "in-reply-to" | "references" => {
+                    let value = field.unfolded();
+                    for id in message_ids(&value) {
+                        if self.references.len() >= MAX_REFERENCES {
+                            break;
+                        }
+                        if !self.references.contains(&id) {
+                            self.references.push(id);
+                        }
+                    }
+                }
+                "x-mailer" => self.client = Some(field.unfolded().trim().to_string()),
+                "user-agent" if self.client.is_none() => {
+                    self.client = Some(field.unfolded().trim().to_string())
+                }
                 _ => {}
             }
             if lower.starts_with("list-")
@@ -531,6 +564,21 @@ impl MessageView {
         }
         route
     }
+}
+
+/// Most In-Reply-To and References ids kept.
+const MAX_REFERENCES: usize = 32;
+
+/// The `<id>` tokens of an In-Reply-To or References value, brackets off;
+/// each at most 256 bytes.
+fn message_ids(value: &str) -> Vec<String> {
+    value
+        .split('<')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('>').map(|(id, _)| id.trim()))
+        .filter(|id| !id.is_empty() && id.len() <= 256)
+        .map(str::to_string)
+        .collect()
 }
 
 fn identities(address: &Address<'_>, max: usize) -> Vec<Identity> {

@@ -138,6 +138,12 @@ pub fn render(
             1.0 / prior
         );
     }
+    if let Some(history) = record.details["settings"]["history"].as_str() {
+        let _ = writeln!(
+            s,
+            "- Sender history: {history}. Each message's history_* features are what an in-memory store knew strictly before it (see README, Sender history)."
+        );
+    }
     let _ = writeln!(s, "\n## Confound audit\n");
     let _ = writeln!(
         s,

@@ -28,6 +28,8 @@ pub struct RunSettings {
     pub balance: String,
     /// The base rate the score is stated at.
     pub prior: f64,
+    /// How the sender-history features were computed, in words.
+    pub history: String,
     /// What was left out of the data, by reason.
     pub excluded: serde_json::Value,
 }
