@@ -220,38 +220,47 @@ const REPLY_PREFIXES: &[&str] = &[
     "fw：",
 ];
 
+/// Whether `text` begins with one of `names`, ASCII case ignored (the
+/// names are ASCII or Japanese); no allocation, since it runs on every
+/// message's subject and body lines.
+fn starts_with_any(text: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| {
+        text.get(..n.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(n))
+    })
+}
+
 /// Whether a subject reads as a reply or a forward.
 pub fn is_reply_subject(subject: &str) -> bool {
-    let s = subject.trim_start().to_lowercase();
-    REPLY_PREFIXES.iter().any(|p| s.starts_with(p))
+    starts_with_any(subject.trim_start(), REPLY_PREFIXES)
+}
+
+/// Field names that open a quoted header block, and those that follow.
+const QUOTED_FROM: &[&str] = &["from:", "差出人:", "送信者:", "差出人：", "von:", "de:"];
+const QUOTED_SENT: &[&str] = &["sent:", "date:", "送信日時:", "日付:", "gesendet:"];
+const QUOTED_SUBJECT: &[&str] = &["subject:", "件名:", "件名：", "betreff:"];
+
+/// A line without its quoting marks.
+fn unquoted(line: &str) -> &str {
+    line.trim_start_matches(['>', ' '])
 }
 
 /// Whether a body quotes an earlier message's header block: a From line
-/// followed within a few lines by Sent/Date and Subject lines (Outlook's
+/// followed within five lines by Sent/Date and Subject lines (Outlook's
 /// and Gmail's quoting, in English and Japanese).
 pub fn quotes_header_block(body: &str) -> bool {
-    let lines: Vec<&str> = body
-        .lines()
-        .map(|l| l.trim_start_matches(['>', ' ']))
-        .collect();
-    lines.iter().enumerate().any(|(i, line)| {
-        let starts = |l: &str, names: &[&str]| {
-            let l = l.to_lowercase();
-            names.iter().any(|n| l.starts_with(n))
-        };
-        starts(
-            line,
-            &["from:", "差出人:", "送信者:", "差出人：", "von:", "de:"],
-        ) && lines
-            .get(i + 1..(i + 6).min(lines.len()))
-            .is_some_and(|next| {
-                next.iter()
-                    .any(|l| starts(l, &["sent:", "date:", "送信日時:", "日付:", "gesendet:"]))
-                    && next
-                        .iter()
-                        .any(|l| starts(l, &["subject:", "件名:", "件名：", "betreff:"]))
-            })
-    })
+    let mut lines = body.lines();
+    while let Some(line) = lines.next() {
+        if !starts_with_any(unquoted(line), QUOTED_FROM) {
+            continue;
+        }
+        let mut next = lines.clone().take(5).map(unquoted);
+        let sent = next.clone().any(|l| starts_with_any(l, QUOTED_SENT));
+        if sent && next.any(|l| starts_with_any(l, QUOTED_SUBJECT)) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Words after which a number is a bank account.
@@ -389,7 +398,28 @@ mod tests {
     fn a_quoted_outlook_header_block_is_recognised() {
         let body = "Please see below.\n\nFrom: Anna <a@x.com>\nSent: Monday\nTo: Bob\nSubject: Invoice\n\nHi";
         assert!(quotes_header_block(body));
+        assert!(quotes_header_block("> FROM: a\n> DATE: b\n> SUBJECT: c"));
+        assert!(quotes_header_block(
+            "差出人: 田中\n送信日時: 月曜日\n件名: 請求書"
+        ));
         assert!(!quotes_header_block("From: the team\nThanks for all."));
+        // Sent and Subject must follow within five lines.
+        assert!(!quotes_header_block(
+            "From: a\n1\n2\n3\n4\n5\nSent: b\nSubject: c"
+        ));
+    }
+
+    #[test]
+    fn hostile_bodies_give_bounded_facts() {
+        let digits = "account number 123456 ".repeat(100_000);
+        assert_eq!(bank_accounts(&digits).len(), 1);
+        let many: String = (0..100_000).map(|i| format!("IBAN DE{:020} ", i)).collect();
+        assert_eq!(bank_accounts(&many).len(), MAX_ITEMS);
+        let froms = "From: x\n".repeat(200_000);
+        assert!(!quotes_header_block(&froms));
+        // A field name cut inside a multi-byte character is no match.
+        assert!(!is_reply_subject("答"));
+        assert!(!quotes_header_block("差"));
     }
 
     #[test]
