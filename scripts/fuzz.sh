@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(message_features milter_assembly org_profile lookalike rules_load artifact_load mail_source)
+TARGETS=(message_features milter_assembly org_profile lookalike rules_load artifact_load mail_source attachment_file)
 # Separate from the workspace's build: other flags, another toolchain.
 TARGET_DIR="${IMPOSTOR_FUZZ_TARGET_DIR:-$HOME/.cache/impostor-fuzz-target}"
 export CARGO_TARGET_DIR="$TARGET_DIR"
@@ -185,6 +185,30 @@ with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
 open(os.path.join(out, "examples.tar"), "wb").write(buf.getvalue())
 open(os.path.join(out, "examples.tar.gz"), "wb").write(gzip.compress(buf.getvalue(), mtime=0))
 open(os.path.join(out, "one.eml"), "wb").write(messages[0])
+EOF
+    # The attachments of the message seeds, each behind the byte that
+    # declares its type (fuzz_targets/attachment_file.rs): at most 40,
+    # none over 64 KiB.
+    python3 - "$messages" "$seeds/attachment_file" <<'EOF'
+import email, os, sys
+src, out = sys.argv[1], sys.argv[2]
+kinds = {"application/pdf": 0, "image/png": 1, "image/jpeg": 2, "application/zip": 3,
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 4,
+         "text/html": 5}
+n = 0
+for name in sorted(os.listdir(src)):
+    try:
+        msg = email.message_from_binary_file(open(os.path.join(src, name), "rb"))
+        parts = [p for p in msg.walk() if not p.is_multipart() and p.get_filename()]
+    except Exception:
+        continue
+    for part in parts:
+        data = part.get_payload(decode=True) or b""
+        if n >= 40 or not data or len(data) > 65536:
+            continue
+        pick = kinds.get(part.get_content_type(), 7)
+        open(os.path.join(out, f"{name}-{n}"), "wb").write(bytes([pick]) + data)
+        n += 1
 EOF
     for t in "${TARGETS[@]}"; do
         if [ -d "fuzz/seeds/$t" ]; then cp -r "fuzz/seeds/$t/." "$seeds/$t/"; fi

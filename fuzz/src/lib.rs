@@ -2,6 +2,7 @@
 //! default, a second one with tight limits, the split of an input into a
 //! message and its side data, and the bounds every extraction must keep.
 
+use impostor_features::attachment::AttachmentLimits;
 use impostor_features::{
     Context, Envelope, Extraction, Feature, MessageView, OrgProfile, ParseLimits,
 };
@@ -39,6 +40,7 @@ pub fn tight_context() -> &'static Context {
             max_links: 3,
             max_hops: 2,
             max_addresses: 2,
+            attachments: AttachmentLimits::tight(),
         };
         Context::builder(example_org())
             .limits(limits)
@@ -89,14 +91,14 @@ const MAX_EVIDENCE_DETAIL: usize = 4096;
 /// of crates/features/tests/hostile.rs).
 pub fn assert_bounded(ctx: &Context, view: &MessageView, x: &Extraction) {
     let l = ctx.limits();
-    assert!(
-        view.links.len() <= l.max_links,
-        "{} links",
-        view.links.len()
-    );
+    // The body's links, then the attachments' and QR codes'.
+    let max_links = l.max_links + l.attachments.max_links;
+    assert!(view.links.len() <= max_links, "{} links", view.links.len());
+    assert!(view.attachment_text.len() <= l.attachments.max_text_bytes);
+    assert!(view.attachments.iter().all(|a| a.findings.len() <= 33));
     assert!(view.body_text.len() <= l.max_text_bytes);
     assert!(view.subject.len() <= l.max_text_bytes);
-    assert!(x.vector.get(Feature::LinkCount) <= l.max_links as f32);
+    assert!(x.vector.get(Feature::LinkCount) <= max_links as f32);
     // The intent text is the subject, a space and the body, counted at
     // most one character for each byte read (NFKC may expand them): past
     // one text limit, within both. (The fuzzer found a long subject past a

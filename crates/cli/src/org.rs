@@ -23,12 +23,36 @@ pub struct OrgArgs {
     /// Disposable-address domains, one a line (replaces the built-in list).
     #[arg(long, value_name = "FILE")]
     pub disposable: Option<PathBuf>,
-    /// Protected brand domains, one a line (added to the org's). Brands
-    /// hold their name under many suffixes themselves, so a tld-swap of a
-    /// brand counts only under --brand-tlds, and one-letter edits only on
-    /// names of five letters or more.
-    #[arg(long, visible_alias = "brands", value_name = "FILE")]
+    /// More protected domains, one a line, added to the org profile's and
+    /// guarded as brands: a tld-swap counts only under --brand-tlds, and
+    /// one-letter edits of short names are reported weak (see `impostor
+    /// lookalike --help`).
+    #[arg(long, value_name = "FILE")]
     pub protected: Option<PathBuf>,
+    /// Brand list replacing the built-in one (about a hundred brands
+    /// attackers impersonate). One brand a line, "Name<TAB>domain domain
+    /// ...", '#' comments; a line with no tab that reads as a domain
+    /// (paypal.com) is that brand domain alone, named by its label. The
+    /// domains are guarded against lookalikes as brands, the names are
+    /// looked for in text.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_brands")]
+    pub brands: Option<PathBuf>,
+    /// Turn the brand list off: no brand domains guarded, no brand names
+    /// looked for (the org's own domains and --protected still are).
+    #[arg(long)]
+    pub no_brands: bool,
+    /// Popular registrable domains, one a line, replacing the built-in
+    /// list (top sites, free-mail providers, real ham senders): a lookalike
+    /// that is one of them is still reported, at a strength of 0.1 or less.
+    #[arg(
+        long = "popular-domains",
+        value_name = "FILE",
+        conflicts_with = "no_popular_domains"
+    )]
+    pub popular_domains: Option<PathBuf>,
+    /// Do not demote lookalikes that are popular domains.
+    #[arg(long = "no-popular-domains")]
+    pub no_popular_domains: bool,
     /// Suffixes under which a brand's name is an imitation (cheap and typo
     /// TLDs), one a line (replaces the built-in list).
     #[arg(long = "brand-tlds", value_name = "FILE")]
@@ -83,6 +107,22 @@ impl OrgArgs {
         if let Some(path) = &self.protected {
             builder = builder.protected_file(path)?;
         }
+        if self.no_brands {
+            builder = builder.brand_list(None);
+        } else if let Some(path) = &self.brands {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "reading the brand list {} (one brand a line: Name<TAB>domain …, or one domain a line)",
+                    path.display()
+                )
+            })?;
+            builder = builder.brand_list(Some(brand_list_text(&text)));
+        }
+        if self.no_popular_domains {
+            builder = builder.lookalike_popular_list(String::new());
+        } else if let Some(path) = &self.popular_domains {
+            builder = builder.lookalike_popular_file(path)?;
+        }
         if let Some(path) = &self.lookalike_words {
             builder = builder.lookalike_words_file(path)?;
         }
@@ -90,5 +130,59 @@ impl OrgArgs {
             builder = builder.brand_tlds_file(path)?;
         }
         builder.build().context("building the feature context")
+    }
+}
+
+/// A brand list in the TSV form: a line with no tab that reads as a domain
+/// (the one-domain-a-line files `--brands` took before) becomes
+/// `label<TAB>domain`; every other line is kept as it is.
+fn brand_list_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let bare = line.split('#').next().unwrap_or("").trim();
+        let is_domain = !line.contains('\t')
+            && !bare.is_empty()
+            && !bare.contains(char::is_whitespace)
+            && bare.contains('.')
+            && impostor_features::normalize_domain(bare)
+                .is_some_and(|d| impostor_features::registrable_domain(&d).is_some());
+        match bare.split('.').next().filter(|_| is_domain) {
+            Some(label) => {
+                out.push_str(label);
+                out.push('\t');
+                out.push_str(bare);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_domain_list_reads_as_a_brand_list() {
+        let text = brand_list_text("# brands\npaypal.com\nAcme Corp\tacme.com acme.de\nOkta\n");
+        let brands = impostor_features::parse_brand_list(&text);
+        let got: Vec<(&str, Vec<&str>)> = brands
+            .iter()
+            .map(|b| {
+                (
+                    b.name.as_str(),
+                    b.domains.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("paypal", vec!["paypal.com"]),
+                ("Acme Corp", vec!["acme.com", "acme.de"]),
+                ("Okta", vec![]),
+            ]
+        );
     }
 }

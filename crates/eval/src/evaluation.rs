@@ -231,7 +231,7 @@ pub fn evaluate(
         }
         None => HashMap::new(),
     };
-    let (order, scores) = {
+    let (order, scores, carriers) = {
         let stage = progress.stage(
             "scored by every detector",
             Some(selection.items.len() as u64),
@@ -247,7 +247,14 @@ pub fn evaluate(
         )?
     };
     // Scores come in reading order; put the items in the same order.
-    let items: Vec<Item> = order.iter().map(|&i| selection.items[i].clone()).collect();
+    let items: Vec<Item> = order
+        .iter()
+        .zip(&carriers)
+        .map(|(&i, carrier)| Item {
+            carrier: carrier.map(|c| c.name().to_string()),
+            ..selection.items[i].clone()
+        })
+        .collect();
     let transfer = if config.transfer {
         progress.say(
             "transfer: retraining on the model's training data without each real source, then across eras (a full fit each)",
@@ -374,6 +381,14 @@ fn inputs_text(config: &EvalConfig) -> String {
 /// detector, in batches on `pool`; `done` hears how many are scored.
 /// Returns, in reading order, each scored message's position in `keys`,
 /// and the detectors' scores.
+/// Reading order (positions in the selection), every detector's scores
+/// and each message's lure carrier, in that order.
+type Scored = (
+    Vec<usize>,
+    Vec<crate::metrics::DetectorScores>,
+    Vec<Option<impostor_features::LureCarrier>>,
+);
+
 fn score(
     config: &EvalConfig,
     pool: &rayon::ThreadPool,
@@ -382,7 +397,7 @@ fn score(
     keys: &[MessageKey],
     history: &HashMap<MessageKey, HistorySnapshot>,
     done: &dyn Fn(u64),
-) -> Result<(Vec<usize>, Vec<crate::metrics::DetectorScores>), EvalError> {
+) -> Result<Scored, EvalError> {
     let wanted: HashMap<&MessageKey, usize> = keys.iter().zip(0..).collect();
     let mut scorer = Scorer::new(detectors, ctx);
     let mut order: Vec<usize> = Vec::with_capacity(keys.len());
@@ -424,7 +439,8 @@ fn score(
             wanted: keys.len(),
         });
     }
-    Ok((order, scorer.finish()))
+    let carriers = scorer.take_carriers();
+    Ok((order, scorer.finish(), carriers))
 }
 
 /// What a replay's store knew before each message of `keys`: every
@@ -505,6 +521,7 @@ mod tests {
             technique: None,
             synthetic: true,
             kind: None,
+            carrier: None,
         }
     }
 

@@ -44,6 +44,12 @@ pub struct Item {
     /// scenario or ordinary kind, a ham kind or lure category); `None`
     /// for mail not generated, or a labels file without the column.
     pub kind: Option<String>,
+    /// How the message carries its lure (`body_link`, `html_attachment`,
+    /// `pdf`, `qr_code`, `other_attachment`, `no_link`: see
+    /// [`impostor_features::LureCarrier`]), read when it was scored; `None`
+    /// when it could not be parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
 }
 
 impl Item {
@@ -242,6 +248,96 @@ pub struct ScenarioSummary {
     pub hard_ham_flagged: Option<Rate>,
 }
 
+/// Each item's decision by Impostor ([`IMPOSTOR`], None when it was not
+/// run) and by each peer that judged anything, by name.
+type Decisions<'a> = (Option<Vec<bool>>, Vec<(&'a str, Vec<bool>)>);
+
+fn decisions<'a>(items: &[Item], scores: &'a [DetectorScores]) -> Decisions<'a> {
+    let flags = |d: &DetectorScores| -> Vec<bool> {
+        (0..items.len())
+            .map(|i| d.flagged.get(i).copied().flatten().unwrap_or(false))
+            .collect()
+    };
+    let impostor = scores.iter().find(|d| d.name == IMPOSTOR).map(flags);
+    let peers = scores
+        .iter()
+        .filter(|d| d.is_peer && d.flagged.iter().any(Option::is_some))
+        .map(|d| (d.name.as_str(), flags(d)))
+        .collect();
+    (impostor, peers)
+}
+
+/// The share of `members` a detector flagged.
+fn share(members: &[usize], flagged: &[bool]) -> Rate {
+    Rate::new(
+        members
+            .iter()
+            .filter(|&&i| flagged.get(i).copied().unwrap_or(false))
+            .count() as u64,
+        members.len() as u64,
+    )
+}
+
+/// Real mail of one source and class carried one way (see
+/// [`impostor_features::LureCarrier`]), and the share each detector
+/// flagged at its own decision: detection for phishing, false positives
+/// for ham.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CarrierRow {
+    /// The source (a real corpus).
+    pub source: String,
+    /// `attack` (phishing or BEC) or `ham`.
+    pub class: String,
+    /// The carrier's name (`body_link`, `html_attachment`, `pdf`,
+    /// `qr_code`, `other_attachment`, `no_link`).
+    pub carrier: String,
+    /// Messages of the source, class and carrier evaluated.
+    pub messages: u64,
+    /// Flagged by Impostor ([`IMPOSTOR`]) at its own decision; `None` when
+    /// Impostor was not run.
+    pub impostor: Option<Rate>,
+    /// Flagged by each peer filter at its own decision, by name.
+    pub peers: BTreeMap<String, Rate>,
+}
+
+/// The table of real (not generated) mail by lure carrier: per source,
+/// attacks first, then ham, carriers in [`impostor_features::LureCarrier::ALL`]
+/// order. Items without a carrier (unparsable) are left out.
+pub fn carriers(items: &[Item], scores: &[DetectorScores]) -> Vec<CarrierRow> {
+    use impostor_features::LureCarrier;
+    let (impostor, peers) = decisions(items, scores);
+    let order = |name: &str| {
+        LureCarrier::ALL
+            .iter()
+            .position(|c| c.name() == name)
+            .unwrap_or(LureCarrier::ALL.len())
+    };
+    // (source, attacks first, carrier order, carrier) → members
+    let mut groups: BTreeMap<(&str, bool, usize, &str), Vec<usize>> = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
+        if let (false, Some(carrier)) = (item.synthetic, item.carrier.as_deref()) {
+            groups
+                .entry((item.source.as_str(), !item.attack, order(carrier), carrier))
+                .or_default()
+                .push(i);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((source, ham, _, carrier), members)| CarrierRow {
+            source: source.to_string(),
+            class: if ham { "ham" } else { "attack" }.into(),
+            carrier: carrier.to_string(),
+            messages: members.len() as u64,
+            impostor: impostor.as_deref().map(|f| share(&members, f)),
+            peers: peers
+                .iter()
+                .map(|(name, f)| (name.to_string(), share(&members, f)))
+                .collect(),
+        })
+        .collect()
+}
+
 /// The class of a timeline kind: `attack` for the generator's attack
 /// scenarios, `hard ham` for honest mail with an attack's words, `ham` for
 /// ordinary kinds; a kind the generator does not list goes by the item's
@@ -282,26 +378,10 @@ pub fn scenarios(
     items: &[Item],
     scores: &[DetectorScores],
 ) -> (Vec<ScenarioRow>, Vec<ScenarioSummary>) {
-    let flags = |d: &DetectorScores| -> Vec<bool> {
-        (0..items.len())
-            .map(|i| d.flagged.get(i).copied().flatten().unwrap_or(false))
-            .collect()
-    };
-    let impostor: Option<Vec<bool>> = scores.iter().find(|d| d.name == IMPOSTOR).map(flags);
-    let peers: Vec<(&str, Vec<bool>)> = scores
-        .iter()
-        .filter(|d| d.is_peer && d.flagged.iter().any(Option::is_some))
-        .map(|d| (d.name.as_str(), flags(d)))
-        .collect();
+    let (impostor, peers) = decisions(items, scores);
     let timeline: Vec<usize> = (0..items.len())
         .filter(|&i| items[i].in_timeline())
         .collect();
-    let rate = |members: &[usize], f: &[bool]| {
-        Rate::new(
-            members.iter().filter(|&&i| f[i]).count() as u64,
-            members.len() as u64,
-        )
-    };
     let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for &i in &timeline {
         if let Some(kind) = &items[i].kind {
@@ -318,10 +398,10 @@ pub fn scenarios(
             kind: kind.to_string(),
             class: scenario_class(kind, members.iter().any(|&i| items[i].attack)).into(),
             messages: members.len() as u64,
-            impostor: impostor.as_deref().map(|f| rate(members, f)),
+            impostor: impostor.as_deref().map(|f| share(members, f)),
             peers: peers
                 .iter()
-                .map(|(name, f)| (name.to_string(), rate(members, f)))
+                .map(|(name, f)| (name.to_string(), share(members, f)))
                 .collect(),
         })
         .collect();
@@ -362,8 +442,8 @@ pub fn scenarios(
             });
             ScenarioSummary {
                 source: source.to_string(),
-                account_compromise_detected: impostor.as_deref().map(|f| rate(&compromise, f)),
-                hard_ham_flagged: impostor.as_deref().map(|f| rate(&hard, f)),
+                account_compromise_detected: impostor.as_deref().map(|f| share(&compromise, f)),
+                hard_ham_flagged: impostor.as_deref().map(|f| share(&hard, f)),
             }
         })
         .collect();
@@ -598,6 +678,7 @@ mod tests {
             technique: technique.map(str::to_string),
             synthetic: technique.is_some(),
             kind: None,
+            carrier: None,
         }
     }
 
@@ -630,6 +711,45 @@ mod tests {
         assert_eq!(it.member(), Some("a#b"));
         it.source = "gen".into();
         assert_eq!(it.member(), None);
+    }
+
+    #[test]
+    fn carriers_table_real_mail_by_source_class_and_carrier_attacks_first() {
+        let real = |n: u32, attack: bool, carrier: Option<&str>| {
+            let mut it = item(&format!("pot:{n}.eml"), "pot", attack, None);
+            it.carrier = carrier.map(str::to_string);
+            it
+        };
+        let mut generated = item("gen:1.eml", "gen", true, Some("lookalike_domain"));
+        generated.carrier = Some("qr_code".into());
+        let items = vec![
+            real(1, true, Some("body_link")),
+            real(2, true, Some("qr_code")),
+            real(3, true, Some("qr_code")),
+            real(4, false, Some("pdf")),
+            real(5, true, None),
+            generated,
+        ];
+        let flags = [true, true, false, true, true, true].map(Some);
+        let mut impostor = scored(&[Some(0.5); 6], &flags);
+        impostor.name = IMPOSTOR.into();
+        let rows = carriers(&items, &[impostor]);
+        let seen: Vec<(&str, &str, u64)> = rows
+            .iter()
+            .map(|r| (r.class.as_str(), r.carrier.as_str(), r.messages))
+            .collect();
+        // Body links before QR codes (table order), attacks before ham; the
+        // generated message and the unparsable one are left out.
+        assert_eq!(
+            seen,
+            [
+                ("attack", "body_link", 1),
+                ("attack", "qr_code", 2),
+                ("ham", "pdf", 1)
+            ]
+        );
+        let qr = rows[1].impostor.unwrap();
+        assert_eq!((qr.count, qr.total), (1, 2));
     }
 
     #[test]

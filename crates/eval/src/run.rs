@@ -5,7 +5,7 @@
 use crate::detector::{Detector, Judgement, Sample};
 use crate::metrics::DetectorScores;
 use impostor_features::sender_history::HistorySnapshot;
-use impostor_features::{Context, Extractor, Inputs};
+use impostor_features::{Context, Extractor, Inputs, LureCarrier};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -15,6 +15,7 @@ pub struct Scorer<'a> {
     detectors: &'a [Box<dyn Detector>],
     context: &'a Context,
     results: Vec<DetectorScores>,
+    carriers: Vec<Option<LureCarrier>>,
 }
 
 impl<'a> Scorer<'a> {
@@ -34,6 +35,7 @@ impl<'a> Scorer<'a> {
             detectors,
             context,
             results,
+            carriers: Vec::new(),
         }
     }
 
@@ -46,7 +48,8 @@ impl<'a> Scorer<'a> {
     /// replay's store knew before it) when given.
     pub fn score_with_history(&mut self, batch: &[&[u8]], history: &[Option<HistorySnapshot>]) {
         let extractor = Extractor::new(self.context);
-        let judged: Vec<Vec<(Result<Judgement, String>, f64)>> = batch
+        type Judged = (Option<LureCarrier>, Vec<(Result<Judgement, String>, f64)>);
+        let judged: Vec<Judged> = batch
             .par_iter()
             .enumerate()
             .map(|(i, raw)| {
@@ -59,8 +62,10 @@ impl<'a> Scorer<'a> {
                     Ok((_, e)) => (Some(e), None),
                     Err(e) => (None, Some(e.to_string())),
                 };
+                let carrier = extraction.map(|e| e.carrier);
                 let sample = Sample { raw, extraction };
-                self.detectors
+                let judged = self
+                    .detectors
                     .iter()
                     .map(|d| {
                         let started = Instant::now();
@@ -74,10 +79,12 @@ impl<'a> Scorer<'a> {
                         }
                         (result, seconds)
                     })
-                    .collect()
+                    .collect();
+                (carrier, judged)
             })
             .collect();
-        for per_message in judged {
+        for (carrier, per_message) in judged {
+            self.carriers.push(carrier);
             for ((result, seconds), out) in per_message.into_iter().zip(&mut self.results) {
                 out.busy_seconds += seconds;
                 match result {
@@ -101,5 +108,11 @@ impl<'a> Scorer<'a> {
     /// Every detector's results, in message order.
     pub fn finish(self) -> Vec<DetectorScores> {
         self.results
+    }
+
+    /// Each message's lure carrier so far, in message order (None where it
+    /// could not be parsed); taken, so a second call starts afresh.
+    pub fn take_carriers(&mut self) -> Vec<Option<LureCarrier>> {
+        std::mem::take(&mut self.carriers)
     }
 }

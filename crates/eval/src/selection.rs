@@ -121,6 +121,7 @@ pub fn select(rows: &[ManifestRow], roles: &HashMap<String, Role>, keep_seen: bo
             synthetic: r.synthetic,
             // Filled in by the evaluation from the generator's labels.
             kind: None,
+            carrier: None,
         });
     }
     s

@@ -16,6 +16,38 @@ const DEFAULT_FREEMAIL: &str = include_str!("../data/freemail.txt");
 const DEFAULT_DISPOSABLE: &str = include_str!("../data/disposable.txt");
 const DEFAULT_SHORTENERS: &str = include_str!("../data/shorteners.txt");
 const DEFAULT_BRANDS: &str = include_str!("../data/brands.txt");
+/// The built-in brand list (names and domains), on by default.
+pub const DEFAULT_BRAND_LIST: &str = include_str!("../data/brand_list.tsv");
+
+/// A brand attackers impersonate: its name as mail writes it and the
+/// registrable domains it sends and links from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Brand {
+    /// The name (`PayPal`, `Geek Squad`, `ヤマト運輸` …).
+    pub name: String,
+    /// Its registrable domains, lower case.
+    pub domains: Vec<String>,
+}
+
+/// Reads a brand list: `Name<TAB>domain domain …` a line, `#` comments.
+/// A line with no tab is a name with no domains.
+pub fn parse_brand_list(text: &str) -> Vec<Brand> {
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .filter_map(|l| {
+            let (name, domains) = l.split_once('\t').unwrap_or((l, ""));
+            let name = name.trim();
+            (!name.is_empty()).then(|| Brand {
+                name: name.to_string(),
+                domains: domains
+                    .split_whitespace()
+                    .map(str::to_ascii_lowercase)
+                    .collect(),
+            })
+        })
+        .collect()
+}
 
 /// A high-profile user: a name attackers borrow, tied to the real addresses.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -305,8 +337,11 @@ pub struct Context {
     shorteners: DomainSet,
     brands: Vec<String>,
     brand_matcher: aho_corasick::AhoCorasick,
+    brand_list: Vec<Brand>,
     vips: VipIndex,
     intent: IntentMatcher,
+    /// Callback phishing: its lexicon and the brand list's names.
+    callback: crate::callback::CallbackMatcher,
     lookalike: LookalikeIndex,
     header_filter: HeaderFilter,
     limits: ParseLimits,
@@ -322,9 +357,11 @@ impl Context {
             freemail: None,
             disposable: None,
             brands: None,
+            brand_list: Some(DEFAULT_BRAND_LIST.to_string()),
             extra_protected: Vec::new(),
             lookalike_words: None,
             brand_tlds: None,
+            lookalike_popular: None,
             header_filter: HeaderFilter::default(),
             limits: ParseLimits::default(),
             trust_mbox_envelope: false,
@@ -458,6 +495,17 @@ impl Context {
         &self.intent
     }
 
+    /// Callback phishing: its lexicon and the brand list's names.
+    pub(crate) fn callback(&self) -> &crate::callback::CallbackMatcher {
+        &self.callback
+    }
+
+    /// The brand list (names and domains): the built-in one unless
+    /// replaced or turned off.
+    pub fn brand_list(&self) -> &[Brand] {
+        &self.brand_list
+    }
+
     /// The lookalike index over the protected domains.
     pub fn lookalike(&self) -> &LookalikeIndex {
         &self.lookalike
@@ -474,9 +522,13 @@ pub struct ContextBuilder {
     freemail: Option<String>,
     disposable: Option<String>,
     brands: Option<String>,
+    /// The brand list's text; None when turned off.
+    brand_list: Option<String>,
     extra_protected: Vec<String>,
     lookalike_words: Option<String>,
     brand_tlds: Option<String>,
+    /// Replaces the lookalike check's built-in popular domains.
+    lookalike_popular: Option<String>,
     header_filter: HeaderFilter,
     limits: ParseLimits,
     trust_mbox_envelope: bool,
@@ -544,6 +596,31 @@ impl ContextBuilder {
     /// [`ContextBuilder::brand_tlds_list`] read from a file.
     pub fn brand_tlds_file(self, path: &Path) -> Result<Self, FeatureError> {
         Ok(self.brand_tlds_list(read_list(path)?))
+    }
+
+    /// Replaces the lookalike check's built-in popular domains (one a
+    /// line; see `LookalikeIndexBuilder::popular`); an empty text turns
+    /// the demotion of popular lookalikes off.
+    pub fn lookalike_popular_list(mut self, text: String) -> Self {
+        self.lookalike_popular = Some(text);
+        self
+    }
+
+    /// [`ContextBuilder::lookalike_popular_list`] read from a file.
+    pub fn lookalike_popular_file(self, path: &Path) -> Result<Self, FeatureError> {
+        Ok(self.lookalike_popular_list(read_list(path)?))
+    }
+
+    /// Replaces the built-in brand list (see [`parse_brand_list`]); None
+    /// turns brands off.
+    pub fn brand_list(mut self, text: Option<String>) -> Self {
+        self.brand_list = text;
+        self
+    }
+
+    /// [`ContextBuilder::brand_list`] read from a file.
+    pub fn brand_list_file(self, path: &Path) -> Result<Self, FeatureError> {
+        Ok(self.brand_list(Some(read_list(path)?)))
     }
 
     /// Replaces the built-in brand-name tokens.
@@ -635,6 +712,14 @@ impl ContextBuilder {
                 problem,
             })?;
         let vips = VipIndex::new(&self.org.vips);
+        let brand_list = self
+            .brand_list
+            .as_deref()
+            .map(parse_brand_list)
+            .unwrap_or_default();
+        // The brand list's domains are guarded as brands; a domain also
+        // given as the org's stays the org's (the index keeps the Org scope).
+        let brand_domains = brand_list.iter().flat_map(|b| &b.domains);
         let mut lookalike = LookalikeIndex::builder()
             .org(
                 self.org
@@ -642,15 +727,19 @@ impl ContextBuilder {
                     .iter()
                     .chain(&self.org.protected_domains),
             )
-            .brands(&self.extra_protected);
+            .brands(self.extra_protected.iter().chain(brand_domains));
         if let Some(words) = &self.lookalike_words {
             lookalike = lookalike.words(words);
         }
         if let Some(tlds) = &self.brand_tlds {
             lookalike = lookalike.brand_tlds(tlds);
         }
+        if let Some(popular) = &self.lookalike_popular {
+            lookalike = lookalike.popular(popular);
+        }
         let lookalike = lookalike.build();
         let mime_parser = crate::message::mime_parser();
+        let callback = crate::callback::CallbackMatcher::new(&brand_list)?;
         Ok(Context {
             org: self.org,
             internal,
@@ -664,8 +753,10 @@ impl ContextBuilder {
             shorteners,
             brands,
             brand_matcher,
+            brand_list,
             vips,
             intent: IntentMatcher::builtin()?,
+            callback,
             lookalike,
             header_filter: self.header_filter,
             limits: self.limits,

@@ -173,6 +173,116 @@ fn permutations(tokens: &[String]) -> Vec<Vec<String>> {
     out
 }
 
+/// Words a sender puts beside a brand's name to look like its service desk.
+const SERVICE_WORDS: &[&str] = &[
+    "support",
+    "billing",
+    "security",
+    "team",
+    "service",
+    "services",
+    "account",
+    "accounts",
+    "customer",
+    "help",
+    "helpdesk",
+    "notification",
+    "notifications",
+    "alert",
+    "alerts",
+    "renewal",
+    "subscription",
+    "payments",
+    "payment",
+    "invoice",
+    "order",
+    "orders",
+    "care",
+    "online",
+    "center",
+    "centre",
+    "department",
+    "protection",
+    "admin",
+    "no-reply",
+    "noreply",
+    "delivery",
+    "shipping",
+    "tracking",
+    "express",
+    "parcel",
+    "package",
+    "bank",
+    "banking",
+];
+
+/// Brand names that are also everyday words or given names (Chase, Target,
+/// Discover, Square, Wise …): they count only beside a service word.
+fn is_ambiguous_brand(name: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "chase",
+        "target",
+        "discover",
+        "square",
+        "wise",
+        "line",
+        "meta",
+        "steam",
+        "visa",
+        "zoom",
+        "slack",
+        "stripe",
+        "apple",
+        "au",
+        "aeon",
+        "outlook",
+        "office 365",
+        "target",
+        "x",
+    ];
+    WORDS.contains(&name) || (name.is_ascii() && name.chars().count() <= 3)
+}
+
+/// The brand a display name shows: a brand's whole name, in a name of at
+/// most five words, unambiguous or beside a service word ("Norton
+/// Support", "PayPal", not "Chase Miller").
+fn shown_brand<'a>(
+    name: &str,
+    brands: &'a [crate::context::Brand],
+) -> Option<&'a crate::context::Brand> {
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '&' || c == '.'))
+        .map(|w| w.trim_matches('.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() || words.len() > 5 {
+        return None;
+    }
+    // "Amazon.com" shows Amazon; "Booking.com" is a brand's whole name.
+    let joined = format!(
+        " {} {} ",
+        words.join(" "),
+        words.join(" ").replace('.', " ")
+    );
+    let service = words.iter().any(|w| SERVICE_WORDS.contains(w));
+    brands.iter().find(|b| {
+        let brand = b.name.to_lowercase();
+        // Scripts without spaces between words (楽天市場): the name anywhere.
+        let found = if brand.is_ascii() {
+            joined.contains(&format!(" {brand} "))
+        } else {
+            lower.contains(&brand)
+        };
+        if brand.is_empty() || !found {
+            return false;
+        }
+        // Short names only as the sender writes them: in capitals (UPS, AOL).
+        let short_ok = brand.chars().count() > 3 || name.contains(b.name.as_str());
+        short_ok && (service || !is_ambiguous_brand(&brand))
+    })
+}
+
 /// The display-name family.
 pub(crate) fn extract(
     view: &MessageView,
@@ -238,6 +348,43 @@ pub(crate) fn extract(
                 Feature::VipNameExternalDomain,
                 (!lookalike).then_some(Technique::FreemailImpersonation),
                 format!("{who}'s name on <{address}>, outside the internal domains"),
+            );
+        }
+    }
+
+    if let Some(brand) = from
+        .name
+        .as_deref()
+        .and_then(|n| shown_brand(n, ctx.brand_list()))
+    {
+        // The brand's own domains, under any suffix (paypal.co.uk), and its
+        // mail services (amazonses.com); a name run into a word is the
+        // lookalike check's (paypal-billing.com).
+        let own = domain.is_some_and(|d| {
+            let reg = crate::domain::registrable_domain(d).unwrap_or(d);
+            let label = reg.split('.').next().unwrap_or(reg);
+            ctx.is_protected(d)
+                || brand.domains.iter().any(|b| {
+                    let own_label = b.split('.').next().unwrap_or(b);
+                    b == reg || (own_label.len() >= 4 && label.starts_with(own_label))
+                })
+        });
+        if !own {
+            v.set_flag(Feature::BrandNameUnrelatedAddress, true);
+            let address = from.address.as_deref().unwrap_or("");
+            let on = if freemail || disposable {
+                "free-mail address"
+            } else {
+                "address"
+            };
+            log.add(
+                Feature::BrandNameUnrelatedAddress,
+                Some(Technique::FreemailImpersonation),
+                format!(
+                    "display name \"{}\" shows the brand {} on {on} <{address}>, none of its domains",
+                    from.name.as_deref().unwrap_or(""),
+                    brand.name
+                ),
             );
         }
     }

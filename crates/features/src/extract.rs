@@ -1,6 +1,8 @@
 //! Runs every feature family over a message view.
 
+use crate::attachment::LinkOrigin;
 use crate::auth_results::AuthResults;
+use crate::carrier::{AttachmentSummary, LureCarrier};
 use crate::context::Context;
 use crate::error::{contain_panic, ParseError};
 use crate::evidence::{Evidence, EvidenceLog, Technique};
@@ -11,7 +13,7 @@ use crate::lookalike::{display_domain, is_mixed_script_domain, LookalikeMatch};
 use crate::message::{Envelope, MessageView};
 use crate::schema::{Feature, FeatureVector};
 use crate::sender_history::{self, HistorySnapshot, MessageFacts};
-use crate::{display_name, identity, intent, links, sender_path};
+use crate::{carrier, display_name, identity, intent, links, sender_path};
 use serde::Serialize;
 
 /// The features of one message and the evidence behind them.
@@ -28,6 +30,11 @@ pub struct Extraction {
     /// The sender as each reader sees it (mail-parser, strict RFC 5322,
     /// mailparse and the lenient readings).
     pub identity: IdentityReadings,
+    /// Each attachment: name, type and findings, for the verdict.
+    pub attachments: Vec<AttachmentSummary>,
+    /// Where the message's links are (QR code, HTML attachment, PDF, body,
+    /// none), for reports by carrier.
+    pub carrier: LureCarrier,
 }
 
 impl Extraction {
@@ -162,6 +169,8 @@ impl<'c> Extractor<'c> {
         display_name::extract(view, ctx, &mut v, &mut log);
         let intents = intent::extract(view, ctx.intent(), &mut v, &mut log);
         links::extract(view, ctx, &mut v, &mut log);
+        crate::callback::extract(view, ctx, &mut v, &mut log);
+        carrier::extract(view, &mut v, &mut log);
         if view.references.is_empty()
             && (sender_history::is_reply_subject(&view.subject)
                 || sender_history::quotes_header_block(&view.body_text))
@@ -196,6 +205,46 @@ impl<'c> Extractor<'c> {
             if v.get(Feature::LinkBrandUnrelatedHostCount) > 0.0 {
                 why.push("a brand link to an unrelated host".into());
             }
+            // The lure carried in an attachment: a page that harvests, a
+            // QR code, or a document asking to sign in that links off the
+            // organisation's hosts.
+            let leaves_org = |origin: fn(LinkOrigin) -> bool| {
+                view.links
+                    .iter()
+                    .filter(|l| origin(l.origin))
+                    .any(|l| match l.host.as_deref() {
+                        Some(h) if !l.host_is_ip => !(ctx.is_internal(h) || ctx.is_tenant_host(h)),
+                        _ => true,
+                    })
+            };
+            if v.get(Feature::HtmlCredentialForm) > 0.0 || v.get(Feature::HtmlSmuggling) > 0.0 {
+                why.push("a page that posts sign-in fields or is smuggled in".into());
+            }
+            if leaves_org(|o| matches!(o, LinkOrigin::QrCode(_))) {
+                why.push("a QR code linking off the organisation".into());
+            }
+            if leaves_org(|o| matches!(o, LinkOrigin::Attachment(_))) {
+                // What the document says, or the text beside it (a PDF's
+                // text may be unreadable: fonts without a Unicode map).
+                let asks = ctx.intent().count("", &view.attachment_text);
+                let ask = [
+                    IntentCategory::CredentialLure,
+                    IntentCategory::BankChange,
+                    IntentCategory::Payment,
+                    IntentCategory::Urgency,
+                    IntentCategory::ActionRequest,
+                ];
+                if ask
+                    .iter()
+                    .any(|c| asks.count(*c) > 0 || intents.count(*c) > 0)
+                    || v.get(Feature::HtmlMetaRefresh) > 0.0
+                {
+                    why.push(
+                        "an attachment linking off the organisation beside a request to act, sign in, pay or hurry"
+                            .into(),
+                    );
+                }
+            }
             if !why.is_empty() {
                 v.set_flag(Feature::InternalSenderLure, true);
                 let who = view.from().map(|i| i.describe()).unwrap_or_default();
@@ -214,6 +263,8 @@ impl<'c> Extractor<'c> {
             evidence: log.items,
             auth: view.auth.clone(),
             identity,
+            attachments: view.attachments.iter().map(AttachmentSummary::of).collect(),
+            carrier: LureCarrier::of(view),
         }
     }
 }
@@ -253,7 +304,10 @@ fn lookalike_identities(
         if v.get(feature) > 0.0 {
             continue;
         }
-        let found = match looked_up.iter().find(|(d, _)| *d == domain) {
+        // Each domain is looked up, and reported, once per identity role.
+        let seen_before = looked_up.iter().find(|(d, _)| *d == domain);
+        let first_time = seen_before.is_none();
+        let found = match seen_before {
             Some((_, found)) => found.clone(),
             None => {
                 let found = index.find(domain);
@@ -261,12 +315,25 @@ fn lookalike_identities(
                 found
             }
         };
-        if let Some(m) = found {
+        let Some(m) = found else {
+            continue;
+        };
+        if m.strength > v.get(Feature::SenderDomainLookalikeStrength) {
+            v.set(Feature::SenderDomainLookalikeStrength, m.strength);
+        }
+        if m.is_strong() {
             v.set_flag(feature, true);
             log.add(
                 feature,
                 Some(Technique::LookalikeDomain),
                 format!("{which} {}", m.describe()),
+            );
+        } else if first_time {
+            // A weak match (a short name, a popular domain): evidence only.
+            log.add(
+                Feature::SenderDomainLookalikeStrength,
+                None,
+                format!("{which} {}", m.describe_with_strength()),
             );
         }
     }

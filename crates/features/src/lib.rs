@@ -7,7 +7,11 @@
 //!   every From, Sender, Resent-From, Reply-To, DKIM signatures, the
 //!   Authentication-Results and Received-SPF the organisation's own
 //!   receivers wrote above the trust boundary (`message/trust.rs`), the
-//!   Received chain, a text view of the body and its links.
+//!   Received chain, a text view of the body and its links, and every
+//!   attachment ([`attachment`]): its decoded name, the type its bytes say,
+//!   archives' members, HTML pages' forms and smuggling, PDF text and
+//!   links, QR codes in images and PDFs, Office macros and external links;
+//!   links found there join the body's, marked with their origin.
 //! - [`Extractor::extract`] turns a view and a [`Context`] (the org profile and
 //!   the world's lists) into a [`FeatureVector`] and [`Evidence`] sentences.
 //!   The same bytes and the same Context always give the same vector.
@@ -24,7 +28,9 @@
 //! `impostor-train` and `impostor-serve`), verify signatures or look
 //! anything up, or keep a sender history (see `impostor-history`): it
 //! never touches the network or a store, and believes only the
-//! verdicts the organisation's own servers wrote. Receiving filters'
+//! verdicts the organisation's own servers wrote. Attachments are read in
+//! memory, within counted bounds: never written to disk, never run, never
+//! rendered (a QR code drawn as PDF vector graphics is not seen). Receiving filters'
 //! verdict headers (`X-Spam-*`, `X-MS-Exchange-*`, …) are never read: they
 //! would leak labels. It never panics on a message, and its work on one is
 //! bounded by [`ParseLimits`].
@@ -40,7 +46,8 @@
 //! `domain.rs` registrable domains, `schema.rs` the feature list; one module
 //! per feature family (`sender_path.rs` with `dkim_coverage.rs` and
 //! `sender_dns.rs`, `identity/`, `display_name.rs`, `lookalike/`,
-//! `intent.rs`, `links.rs`, `sender_history/`), run by `extract.rs`.
+//! `intent.rs`, `links.rs`, `callback.rs`, `sender_history/`), run by
+//! `extract.rs`.
 //! `identity/` reads the sender as several readers would (mail-parser, a
 //! strict RFC 5322 reader, the `mailparse` crate and lenient readings:
 //! first and last From, Sender fallback, encoded-words, routes, comments,
@@ -81,7 +88,10 @@
 #![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 #![deny(missing_docs)]
 
+pub mod attachment;
 mod auth_results;
+mod callback;
+mod carrier;
 mod context;
 mod display_name;
 mod dkim_coverage;
@@ -107,7 +117,11 @@ pub use auth_results::{
     AuthResult, AuthResults, AuthSource, AuthSummary, AuthVerdict, DkimResult, DkimSummary,
     DmarcPolicy, DmarcSummary,
 };
-pub use context::{Context, ContextBuilder, DnsProfile, DnsSettings, OrgProfile, Vip};
+pub use carrier::{AttachmentSummary, LureCarrier};
+pub use context::{
+    parse_brand_list, Brand, Context, ContextBuilder, DnsProfile, DnsSettings, OrgProfile, Vip,
+    DEFAULT_BRAND_LIST,
+};
 pub use domain::{normalize_domain, registrable_domain, DomainSet};
 pub use error::{contain_panic, FeatureError, ParseError};
 pub use evidence::{Evidence, Technique};
@@ -123,8 +137,8 @@ pub use lookalike::permutation::{
 };
 pub use lookalike::{
     display_domain, is_mixed_script_domain, LookalikeIndex, LookalikeIndexBuilder, LookalikeKind,
-    LookalikeMatch, Scope as LookalikeScope, DEFAULT_BRAND_TLDS,
-    DEFAULT_WORDS as DEFAULT_LOOKALIKE_WORDS,
+    LookalikeMatch, Scope as LookalikeScope, DEFAULT_BRAND_TLDS, DEFAULT_POPULAR_DOMAINS,
+    DEFAULT_WORDS as DEFAULT_LOOKALIKE_WORDS, STRONG_LOOKALIKE,
 };
 pub use message::{Envelope, Hop, Identity, Link, MessageView, ParseLimits};
 pub use schema::{Direction, Family, Feature, FeatureVector, FEATURE_COUNT, SCHEMA_VERSION};

@@ -145,11 +145,26 @@ pub(crate) fn extract(
                 format!("link host {host} is punycode-encoded")
             });
         }
-        if let Some(m) = &facts.lookalike {
+        if let Some(m) = facts.lookalike.as_ref().filter(|m| m.is_strong()) {
             note(7, &mut counts, &mut examples, || {
                 format!("link host {}", m.describe())
             });
         }
+    }
+    // The strongest lookalike among the hosts; weak ones are evidence only.
+    let mut max_strength = 0.0f32;
+    let mut weak: Vec<String> = Vec::new();
+    for m in hosts.values().filter_map(|f| f.lookalike.as_ref()) {
+        max_strength = max_strength.max(m.strength);
+        if !m.is_strong() {
+            weak.push(format!("link host {}", m.describe_with_strength()));
+        }
+    }
+    v.set(Feature::LinkHostLookalikeMaxStrength, max_strength);
+    // Hosts come out of a hash map: sorted, the evidence is the same each run.
+    weak.sort();
+    for text in weak.into_iter().take(MAX_EXAMPLES) {
+        log.add(Feature::LinkHostLookalikeMaxStrength, None, text);
     }
     let per_feature = features.iter().zip(counts).zip(&examples).enumerate();
     for (i, ((feature, count), examples)) in per_feature {

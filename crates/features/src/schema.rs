@@ -3,14 +3,15 @@
 //! Every feature is declared once, below, with its column name, its family and
 //! a sentence saying what it measures. A name ends in its unit: `_flag` (0 or
 //! 1), `_count` (a whole number), `_per_kchar` (occurrences per 1,000
-//! characters of text), `_chars` (characters), `_bytes` (bytes).
+//! characters of text), `_chars` (characters), `_bytes` (bytes), `_strength`
+//! (a fraction in [0, 1]).
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use sha2::{Digest, Sha256};
 
 /// Bumped whenever a feature is added, removed, renamed or changes meaning.
 /// Artifacts record it and refuse a vector of another version.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The group a feature belongs to; each group has its own module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -27,8 +28,14 @@ pub enum Family {
     Intent,
     /// Where the body's links go and what they show.
     Links,
+    /// Callback phishing: phone numbers, charge wording and brands named
+    /// by unrelated senders.
+    Callback,
     /// How the message departs from its sender's history.
     SenderHistory,
+    /// What carries the lure besides the text: attachments, HTML pages
+    /// and QR codes.
+    Carrier,
 }
 
 impl Family {
@@ -40,7 +47,9 @@ impl Family {
             Family::Lookalike => "lookalike",
             Family::Intent => "intent",
             Family::Links => "links",
+            Family::Callback => "callback",
             Family::SenderHistory => "sender_history",
+            Family::Carrier => "carrier",
         }
     }
 }
@@ -190,6 +199,8 @@ feature_schema! {
         "The From address is on a disposable-address provider.";
     ReplyToFreemail = "reply_to_freemail_flag", DisplayName,
         "A Reply-To address is on a free-mail or disposable provider while From is not on that same domain.";
+    BrandNameUnrelatedAddress = "brand_name_unrelated_address_flag", DisplayName,
+        "The From display name is a brand of the brand list (\"PayPal Billing\", \"Norton Support\") while the address is on none of that brand's domains.";
     ReplyToDomainMismatch = "reply_to_domain_mismatch_flag", DisplayName,
         "A Reply-To address has another registrable domain than the From address.";
     // lookalike
@@ -205,6 +216,10 @@ feature_schema! {
         "Links whose host imitates a protected domain without being it.";
     SenderDomainMixedScript = "sender_domain_mixed_script_flag", Lookalike,
         "A From, Reply-To, envelope or DKIM domain has a label mixing scripts (Latin with Cyrillic, say).";
+    SenderDomainLookalikeStrength = "sender_domain_lookalike_strength", Lookalike,
+        "The strongest lookalike match of the From, Reply-To, envelope and DKIM domains, a fraction in [0, 1] (0 when none imitates a protected domain); the _lookalike_flag features count only matches of 0.5 or more.";
+    LinkHostLookalikeMaxStrength = "link_host_lookalike_max_strength", Lookalike,
+        "The strongest lookalike match among link hosts, a fraction in [0, 1] (0 when none imitates a protected domain); link_host_lookalike_count counts only matches of 0.5 or more.";
     // intent
     IntentActionRequestCount = "intent_action_request_phrase_count", Intent,
         "Phrases asking the reader to act for the sender, in subject and body.";
@@ -251,6 +266,17 @@ feature_schema! {
         "Links through a URL shortener.";
     LinkPunycodeHostCount = "link_punycode_host_count", Links,
         "Links whose host has a punycode (xn--) label.";
+    // callback
+    CallbackPhoneNumberCount = "callback_phone_number_count", Callback,
+        "Phone numbers (North American, international with +, trunk-prefix domestic such as Japanese 0120-, spaced out or with letters for digits) in subject, body and attachment text, at most 32; order, invoice and account numbers, dates, amounts and IP addresses are not counted.";
+    PhoneNumberFakedDigits = "phone_number_faked_digits_flag", Callback,
+        "A phone number writes letters for digits (O for 0, l or I for 1), which hides it from number filters.";
+    CallbackPurchaseLexiconCount = "callback_purchase_lexicon_count", Callback,
+        "Purchase, renewal, subscription, charge, refund, cancel and did-not-authorise terms (English and Japanese) in subject, body and attachment text.";
+    CallbackBrandUnrelatedSender = "callback_brand_unrelated_sender_flag", Callback,
+        "The subject, body or attachment text names a brand of the brand list while the From domain is the domain of no brand named.";
+    CallbackLure = "callback_lure_flag", Callback,
+        "Callback phishing: a phone number, purchase or charge terms, at most one body link, and a brand named by an unrelated sender or a free-mail sender.";
     // sender history (zero without a warm history store, but the first)
     ReplyWithoutReferences = "reply_without_references_flag", SenderHistory,
         "The subject reads as a reply or forward (RE:, FW:, AW:, SV:, 答复, 転送, …) or the body quotes a header block, yet the message has no In-Reply-To or References: a thread made up for the reader.";
@@ -284,6 +310,38 @@ feature_schema! {
         "A genuine mailbox (internal and not failing authentication, or an authenticated correspondent with a history) departs from its history (new network, client, hour, Reply-To, link domains, bank account or thread) while asking for money, credentials or changed details.";
     HistoryKnownCorrespondent = "history_known_correspondent_flag", SenderHistory,
         "The authenticated sender has 5 or more earlier messages, the organisation has written to it, and nothing in this message departs from its history.";
+
+    // carrier: attachments, HTML pages, QR codes
+    AttachmentCount = "attachment_count", Carrier,
+        "Attachments and inline non-text parts (pictures in the body included).";
+    AttachmentHtml = "attachment_html_flag", Carrier,
+        "An attachment, or an archive member, is an HTML page (by its bytes, its type or its name).";
+    HtmlCredentialForm = "html_credential_form_flag", Carrier,
+        "The body or an HTML attachment holds a form that posts a password or sign-in fields, or script that posts them.";
+    HtmlSmuggling = "html_smuggling_flag", Carrier,
+        "The body or an HTML attachment builds a page or file from data: or blob: content, or script decodes text and writes it as the page (HTML smuggling).";
+    HtmlMetaRefresh = "html_meta_refresh_flag", Carrier,
+        "The body or an HTML attachment sends the reader elsewhere with a meta refresh.";
+    AttachmentNameTrick = "attachment_name_trick_flag", Carrier,
+        "An attachment's name hides its real extension (invoice.pdf.html) or holds bidirectional control characters.";
+    AttachmentTypeMismatch = "attachment_type_mismatch_flag", Carrier,
+        "An attachment's declared type or extension disagrees with what its bytes are.";
+    AttachmentExecutable = "attachment_executable_flag", Carrier,
+        "An attachment or archive member is a program or script a click would run.";
+    AttachmentEncryptedArchive = "attachment_encrypted_archive_flag", Carrier,
+        "An attached archive has encrypted members (scanners cannot look inside; the password is in the text).";
+    AttachmentMacro = "attachment_macro_flag", Carrier,
+        "An Office document carries macros.";
+    AttachmentExternalLink = "attachment_external_link_flag", Carrier,
+        "An Office document loads something from outside (a remote template or external link).";
+    PdfScript = "pdf_script_flag", Carrier,
+        "A PDF carries JavaScript, a launch action or an embedded file.";
+    AttachmentLinkCount = "attachment_link_count", Carrier,
+        "Web links written in attachments: PDF link annotations and text, HTML pages, Office documents' external links.";
+    QrCodeLinkCount = "qr_code_link_count", Carrier,
+        "Web links decoded from QR codes in images and in PDFs' images.";
+    AttachmentOverBudget = "attachment_over_budget_flag", Carrier,
+        "An attachment could not be read within the reader's bounds (an archive bomb, archives nested too deep, an image claiming too many pixels).";
 }
 
 /// How many features a vector holds.
@@ -439,9 +497,16 @@ mod tests {
         let mut seen = HashSet::new();
         for f in Feature::ALL {
             assert!(seen.insert(f.name()), "duplicate feature name {}", f.name());
-            let unit_ok = ["_flag", "_count", "_per_kchar", "_chars", "_bytes"]
-                .iter()
-                .any(|u| f.name().ends_with(u));
+            let unit_ok = [
+                "_flag",
+                "_count",
+                "_per_kchar",
+                "_chars",
+                "_bytes",
+                "_strength",
+            ]
+            .iter()
+            .any(|u| f.name().ends_with(u));
             assert!(unit_ok, "{} does not end in a unit", f.name());
             assert!(!f.doc().is_empty());
             assert_eq!(Feature::from_name(f.name()), Some(*f));

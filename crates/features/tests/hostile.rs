@@ -4,6 +4,7 @@
 
 mod support;
 
+use impostor_features::attachment::AttachmentLimits;
 use impostor_features::{Context, Extraction, Feature, MessageView, ParseError, ParseLimits};
 use support::{
     big_attachment, ctx, deep_mime, long_header, many_headers, many_links, org, run, try_run, Lcg,
@@ -16,12 +17,11 @@ const MAX_EVIDENCE_DETAIL: usize = 4096;
 /// Everything that comes out stays within the Context's limits.
 fn assert_bounded(ctx: &Context, view: &MessageView, x: &Extraction) {
     let l = ctx.limits();
-    assert!(
-        view.links.len() <= l.max_links,
-        "{} links",
-        view.links.len()
-    );
-    assert!(x.vector.get(Feature::LinkCount) <= l.max_links as f32);
+    // The body's links, then the attachments' and QR codes'.
+    let max_links = l.max_links + l.attachments.max_links;
+    assert!(view.links.len() <= max_links, "{} links", view.links.len());
+    assert!(x.vector.get(Feature::LinkCount) <= max_links as f32);
+    assert!(view.attachment_text.len() <= l.attachments.max_text_bytes);
     assert!(
         view.body_text.len() <= l.max_text_bytes,
         "{} bytes of body text",
@@ -286,6 +286,7 @@ fn what_the_fuzzer_found_stays_bounded_under_tight_limits() {
         max_links: 3,
         max_hops: 2,
         max_addresses: 2,
+        attachments: AttachmentLimits::tight(),
     };
     let tight = Context::builder(org()).limits(limits).build().unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

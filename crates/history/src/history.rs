@@ -463,7 +463,8 @@ impl History {
             .iter()
             .filter(|d| !c.domains.contains(d.as_str()))
             .filter_map(|d| c.index.find(d))
-            .filter(|m| c.domains.contains(&m.target))
+            // Weak matches (short names, popular domains) are not evidence.
+            .filter(|m| m.is_strong() && c.domains.contains(&m.target))
             .map(|m| ImitatedCorrespondent {
                 how: m
                     .kinds

@@ -138,6 +138,7 @@ impl Detector {
                 .identity
                 .disagree()
                 .then(|| extraction.identity.clone()),
+            attachments: extraction.attachments.clone(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Verdicts and the scan record: what every front end reports about one
 //! message (design.md §5).
 
-use impostor_features::{AuthSummary, IdentityReadings, Technique};
+use impostor_features::{AttachmentSummary, AuthSummary, IdentityReadings, Technique};
 use serde::{Deserialize, Serialize};
 
 /// How suspicious a message is, in the artifact's operating points.
@@ -65,6 +65,10 @@ pub struct Verdict {
     /// when they disagree (the ambiguity attacks live in that gap).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<IdentityReadings>,
+    /// Each attachment: name, type (sniffed, else declared) and what was
+    /// found in it; absent when the message has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentSummary>,
 }
 
 /// One line of `impostor scan --format ndjson`.
@@ -137,6 +141,7 @@ mod tests {
                     source: AuthSource::Live,
                 },
                 identity: None,
+                attachments: Vec::new(),
             }),
             error: None,
         }

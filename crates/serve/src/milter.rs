@@ -903,6 +903,7 @@ mod tests {
             ],
             auth: Default::default(),
             identity: None,
+            attachments: Vec::new(),
         }
     }
 

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 /// Without --carriers, writes the embedded default corpus: ham of the
 /// example organisation Kestrel Foods (internal threads, vendor invoices,
 /// newsletters through ESPs, mailing lists, calendar and e-signature
-/// notifications, auto-replies, bounces; English and Japanese), a quarter
+/// notifications, auto-replies, bounces; English and Japanese), a fifth
 /// of it hard ham that looks like an attack and is not (namesakes of
 /// executives on free-mail in lists, SaaS notifications carrying staff
 /// names, IT and HR notices with lure words, forwards to the security
@@ -30,10 +30,19 @@ use std::process::ExitCode;
 /// fields, adding the attacker's hop and the Authentication-Results the
 /// org's MX would have written, and delivering to a mailbox of the org.
 ///
+/// About a fifth of attacks carry their lure in an attachment, an image
+/// or a phone number instead of a link in the body: an HTML attachment (a
+/// sign-in form, a page smuggled with atob and a Blob, a meta refresh), a
+/// PDF with a link or a callback number, a QR code image, or a callback
+/// lure naming a brand from free mail. Ham has the same carriers (PDF
+/// invoices, QR tickets, HTML receipts, order confirmations with a phone
+/// number).
+///
 /// Writes DIR/messages/{ham,bec,phish}/NNNNNN.eml and DIR/labels.tsv
-/// (member, label, technique, synthetic, kind, and for an attack injected
+/// (member, label, technique, synthetic, kind, for an attack injected
 /// into a real message that carrier's SHA-1, so the corpus index keeps the
-/// two in one duplicate group), all at once: an
+/// two in one duplicate group, variant, and payload: body,
+/// html_attachment, pdf, qr_image or callback), all at once: an
 /// interrupted run leaves nothing. The same --seed writes the same bytes.
 ///
 /// Examples:

@@ -7,24 +7,32 @@ use impostor_features::{display_domain, is_mixed_script_domain, LookalikeIndex};
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
-/// Say, for each domain, whether it imitates a protected domain, which one
-/// and how.
+/// Say, for each domain, whether it imitates a protected domain, which one,
+/// how, and how strongly.
 ///
 /// The protected set is the org profile's internal_domains and
-/// protected_domains plus --protected FILE. Kinds are named as dnstwist
-/// names its fuzzers: addition, bitsquatting, cyrillic, dictionary,
-/// homoglyph, hyphenation, insertion, omission, plural, repetition,
-/// replacement, subdomain, tld-swap, transposition, various, vowel-swap.
-/// Decisions are made on registrable domains: a protected domain and its own
-/// subdomains are never lookalikes. A label that mixes scripts (Latin with
-/// Cyrillic, say) is reported as mixed_script whether or not it imitates
-/// anything.
+/// protected_domains, plus --protected FILE, plus the built-in brand list's
+/// domains (replace it with --brands FILE, turn it off with --no-brands).
+/// Kinds are named as dnstwist names its fuzzers: addition, bitsquatting,
+/// cyrillic, dictionary, homoglyph, hyphenation, insertion, omission,
+/// plural, repetition, replacement, subdomain, tld-swap, transposition,
+/// various, vowel-swap. Decisions are made on registrable domains: a
+/// protected domain and its own subdomains are never lookalikes. A label
+/// that mixes scripts (Latin with Cyrillic, say) is reported as
+/// mixed_script whether or not it imitates anything.
+///
+/// Every match has a strength in [0, 1]: glyph-only spellings are
+/// strongest, one-letter edits of short names (okta, xero, ups) weaker,
+/// since one changed letter of a short name is often another real name, and
+/// a domain that is itself popular (a top site, a free-mail provider: see
+/// --popular-domains) is reported at 0.1 or less. From 0.5 on a match
+/// counts as an imitation in the features of `impostor extract`.
 ///
 /// Examples:
 ///
-///   impostor lookalike kestrelfoods.co kestreIfoods.com
+///   impostor lookalike kestrelfoods.co kestreIfoods.com okta1.com
 ///
-///   impostor lookalike --org org.toml --protected brands.txt - < domains.txt
+///   impostor lookalike --org org.toml --protected partners.txt - < domains.txt
 ///
 /// Exit status: 0 when every domain was checked, 1 when some were not
 /// domain names (each gets an error line), 2 for a usage or configuration
@@ -113,6 +121,8 @@ fn report(index: &LookalikeIndex, raw: &str, format: Format, out: &mut impl Writ
                 "target": found.as_ref().map(|m| &m.target),
                 "kinds": found.as_ref().map_or(&[][..], |m| &m.kinds[..]),
                 "distance": found.as_ref().map(|m| m.distance),
+                // Two decimals, as the index gives it (not f32 widened to f64).
+                "strength": found.as_ref().map(|m| (f64::from(m.strength) * 100.0).round() / 100.0),
                 "mixed_script": mixed_script,
             });
             if unicode != ascii {
@@ -130,11 +140,17 @@ fn report(index: &LookalikeIndex, raw: &str, format: Format, out: &mut impl Writ
                     let kinds: Vec<&str> = m.kinds.iter().map(|k| k.name()).collect();
                     writeln!(
                         out,
-                        "{raw}\tLOOKALIKE of {}: {}{script} [{}; distance {}]",
+                        "{raw}\t{} of {}: {}{script} [{}; distance {}; strength {:.2}]",
+                        if m.is_strong() {
+                            "LOOKALIKE"
+                        } else {
+                            "weak lookalike"
+                        },
                         m.target,
                         m.describe(),
                         kinds.join(", "),
-                        m.distance
+                        m.distance,
+                        m.strength
                     )?;
                 }
                 None => writeln!(out, "{raw}\tnot a lookalike{script}")?,

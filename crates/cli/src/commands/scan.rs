@@ -46,6 +46,14 @@ enum Format {
 /// the sender (mail-parser, strict RFC 5322, mailparse, lenient readings)
 /// disagree.
 ///
+/// Attachments: every attachment and inline picture is read in memory,
+/// within bounds (no extraction to disk, nothing run): its name, the type
+/// its bytes say, archives' members, HTML pages' forms and smuggling, PDF
+/// text and links, QR codes in images and PDFs, Office macros and external
+/// links. Each record lists them under `attachments` (name, type,
+/// findings); links found in them are judged as body links are, and
+/// reasons name the attachment.
+///
 /// Sender history: with --history STORE each message is also judged
 /// against what the organisation's history store knows of its sender (a
 /// first contact, a new network, a first payment request, …; see
@@ -150,6 +158,17 @@ fn text(record: &ScanRecord) -> String {
                     "  {:+.2} {}: {}\n",
                     r.contribution, r.code, r.detail
                 ));
+            }
+            for a in &v.attachments {
+                let name = if a.name.is_empty() {
+                    "(no name)"
+                } else {
+                    &a.name
+                };
+                s.push_str(&format!("  attachment {name} ({})\n", a.kind));
+                for f in &a.findings {
+                    s.push_str(&format!("    {f}\n"));
+                }
             }
             s
         }

@@ -10,10 +10,11 @@
 use super::ambiguity::{spoof, SpoofForm, SpoofSetting};
 use super::carrier::Carrier;
 use super::compose::{
-    dkim_signature_with, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body,
-    signed_length, Draft, Layout, SIGNED_HEADERS,
+    dkim_signature_with, doc_ip, header_text, hex, mailbox, received, rfc5322_date,
+    set_body_with_attachments, signed_length, Draft, Layout, SIGNED_HEADERS,
 };
 use super::ham::timestamp;
+use super::payload::{self, Payload, PayloadLure};
 use super::template::{Lang, Template, Templates, LURE_CATEGORIES};
 use super::values::{url, Values};
 use super::verdicts::MxVerdicts;
@@ -401,6 +402,9 @@ pub struct Attack {
     /// [`SpoofForm::code`], for the others e.g. `spf_fail`,
     /// `lookalike_homoglyph`, `freemail_reply_to`.
     pub variant: String,
+    /// What carries the lure: the body, or an attachment, a QR image or a
+    /// callback number ([`payload`]).
+    pub payload: Payload,
 }
 
 /// Injects `technique` into the carrier (its draft's fields; its body is
@@ -417,6 +421,23 @@ pub fn inject(
     round: usize,
     carrier: Carrier,
 ) -> Attack {
+    inject_payload(rng, world, templates, technique, round, carrier, None)
+}
+
+/// [`inject`], the lure carried by `payload` when there is one
+/// ([`payload::choose`]): a lure of its category, its document attached as
+/// an HTML page or PDF or its link as a QR image, and for a callback the
+/// brand's name on the forged free-mail sender and a callback number.
+/// Without one, the same draws and bytes as [`inject`].
+pub fn inject_payload(
+    rng: &mut ChaCha8Rng,
+    world: &World,
+    templates: &Templates,
+    technique: Technique,
+    round: usize,
+    carrier: Carrier,
+    payload: Option<PayloadLure>,
+) -> Attack {
     let Carrier {
         draft: carrier,
         layout,
@@ -424,7 +445,14 @@ pub fn inject(
         ref recipient,
         lang,
     } = carrier;
-    let categories = lure_categories(technique);
+    let only;
+    let categories = match payload {
+        Some(p) => {
+            only = [p.category];
+            &only[..]
+        }
+        None => lure_categories(technique),
+    };
     let lures: Vec<&Template> = templates
         .lures
         .iter()
@@ -442,6 +470,12 @@ pub fn inject(
         form: SpoofForm::ALL[round % SpoofForm::ALL.len()],
     };
     let mut forgery = forge(rng, &setting);
+    let brand = payload.and_then(|_| payload::brand(rng, lang, "retail"));
+    if let (Some(p), Some(b)) = (payload, brand) {
+        if p.is_callback() {
+            payload::as_brand(rng, &mut forgery, b);
+        }
+    }
     // The shown sender's name for the lure's signature: the claimed name.
     let sender = Person {
         name: forgery.shown_name.clone(),
@@ -450,8 +484,34 @@ pub fn inject(
         company: String::new(),
     };
     let link = url(rng, &forgery.link_host);
-    let values = Values::new(rng, world, lang, &sender, recipient, &link);
+    let mut values = Values::new(rng, world, lang, &sender, recipient, &link);
+    if let Some(p) = payload {
+        if let Some(b) = brand {
+            values.set("brand", b.name.clone());
+            values.set(
+                "brand_product",
+                b.products.choose(rng).cloned().unwrap_or_default(),
+            );
+        }
+        values.set("charge", payload::charge(rng, lang));
+        if p.is_callback() {
+            values.set("phone", payload::callback_number(rng, lang));
+        }
+    }
     let (mut subject, mut body) = values.render(lure);
+    let attachments = match payload {
+        Some(p) => payload::attack_attachments(
+            rng,
+            p,
+            lang,
+            &values.fill_text(&lure.document),
+            &link,
+            recipient,
+            &values.get("invoice_no"),
+        )
+        .expect("the generator's own links and documents always encode"),
+        None => Vec::new(),
+    };
     let mut layout = layout;
     // A replayed original keeps its signed subject; the lure follows the
     // bytes the signature covers, in the plain text the signer wrote.
@@ -604,11 +664,12 @@ pub fn inject(
         d.push("Message-ID", format!("<{}@{id_domain}>", hex(rng, 20)));
     }
 
-    set_body(&mut d, rng, layout, &body, extra);
+    set_body_with_attachments(&mut d, rng, layout, &body, extra, &attachments);
     Attack {
         draft: d,
         category: lure.kind.clone(),
         variant: forgery.variant,
+        payload: payload.map_or(Payload::Body, |p| p.payload),
     }
 }
 

@@ -358,10 +358,166 @@ pub fn set_body(draft: &mut Draft, rng: &mut ChaCha8Rng, layout: Layout, text: &
     }
 }
 
+/// A file attached to a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    /// Its file name (any script: a non-ASCII name is written as RFC 2231
+    /// says).
+    pub filename: String,
+    /// Its media type, e.g. `application/pdf`.
+    pub content_type: String,
+    /// Its content.
+    pub bytes: Vec<u8>,
+    /// Shown in the body (`Content-Disposition: inline`, a Content-ID)
+    /// rather than as an attachment.
+    pub inline: bool,
+}
+
+/// A MIME parameter: quoted when ASCII, else RFC 2231's `name*=UTF-8''…`
+/// with every byte but attr-chars percent-encoded.
+pub fn mime_parameter(name: &str, value: &str) -> String {
+    if value.is_ascii()
+        && !value.contains(['"', '\\'])
+        && !value.chars().any(|c| c.is_ascii_control())
+    {
+        return format!("{name}=\"{value}\"");
+    }
+    let mut encoded = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{name}*=UTF-8''{encoded}")
+}
+
+/// `bytes` as base64 in lines of 76 characters, each ended by LF.
+pub fn base64_lines(bytes: &[u8]) -> String {
+    let encoded = STANDARD.encode(bytes);
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / 76 + 1);
+    for chunk in encoded.as_bytes().chunks(76) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
+/// Sets the body as [`set_body`] does and, with `attachments`, wraps it
+/// in multipart/mixed as the first part, the attachments base64-encoded
+/// after it (an inline one with a Content-ID).
+pub fn set_body_with_attachments(
+    draft: &mut Draft,
+    rng: &mut ChaCha8Rng,
+    layout: Layout,
+    text: &str,
+    extra: &str,
+    attachments: &[Attachment],
+) {
+    set_body(draft, rng, layout, text, extra);
+    if attachments.is_empty() {
+        return;
+    }
+    let inner: Vec<(String, String)> = draft
+        .fields
+        .iter()
+        .filter(|(n, _)| {
+            n.eq_ignore_ascii_case("content-type")
+                || n.eq_ignore_ascii_case("content-transfer-encoding")
+        })
+        .cloned()
+        .collect();
+    draft.remove(&["Content-Type", "Content-Transfer-Encoding"]);
+    let boundary = format!("----=_Part_{}", hex(rng, 16));
+    let mut body = format!("This is a multi-part message in MIME format.\n\n--{boundary}\n");
+    for (n, v) in inner {
+        body.push_str(&format!("{n}: {v}\n"));
+    }
+    body.push('\n');
+    body.push_str(&draft.body);
+    for a in attachments {
+        body.push_str(&format!("--{boundary}\n"));
+        body.push_str(&format!(
+            "Content-Type: {}; {}\n",
+            a.content_type,
+            mime_parameter("name", &a.filename)
+        ));
+        body.push_str("Content-Transfer-Encoding: base64\n");
+        let disposition = if a.inline { "inline" } else { "attachment" };
+        body.push_str(&format!(
+            "Content-Disposition: {disposition}; {}\n",
+            mime_parameter("filename", &a.filename)
+        ));
+        if a.inline {
+            body.push_str(&format!(
+                "Content-ID: <{}@01{}>\n",
+                hex(rng, 8),
+                hex(rng, 14).to_uppercase()
+            ));
+        }
+        body.push('\n');
+        body.push_str(&base64_lines(&a.bytes));
+    }
+    body.push_str(&format!("--{boundary}--\n"));
+    draft.push(
+        "Content-Type",
+        format!("multipart/mixed; boundary=\"{boundary}\""),
+    );
+    draft.body = body;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn attachments_follow_the_body_in_multipart_mixed_with_their_names() {
+        use mail_parser::MimeHeaders;
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let mut d = Draft::default();
+        d.push("Subject", "x");
+        let files = [
+            Attachment {
+                filename: "請求書_INV-1.pdf".into(),
+                content_type: "application/pdf".into(),
+                bytes: vec![7u8; 300],
+                inline: false,
+            },
+            Attachment {
+                filename: "image001.png".into(),
+                content_type: "image/png".into(),
+                bytes: vec![1, 2, 3],
+                inline: true,
+            },
+        ];
+        set_body_with_attachments(
+            &mut d,
+            &mut rng,
+            Layout::Alternative,
+            "本文です。",
+            "",
+            &files,
+        );
+        let bytes = d.to_bytes();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains("filename*=UTF-8''%E8%AB%8B"), "{text}");
+        assert!(text.lines().all(|l| l.len() <= 998));
+        assert!(text.lines().filter(|l| l.len() == 76).count() >= 4);
+        let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+        assert!(m.body_text(0).unwrap().contains("本文"));
+        let names: Vec<String> = m
+            .attachments()
+            .filter_map(|a| a.attachment_name().map(str::to_string))
+            .collect();
+        assert!(names.contains(&"請求書_INV-1.pdf".to_string()), "{names:?}");
+        let pdf = m
+            .attachments()
+            .find(|a| a.attachment_name() == Some("請求書_INV-1.pdf"))
+            .unwrap();
+        assert_eq!(pdf.contents(), &[7u8; 300][..]);
+    }
 
     #[test]
     fn dates_are_rfc5322() {

@@ -3,16 +3,19 @@
 //! e-signature notifications, auto-replies and bounces, in English and
 //! Japanese, each with the route and authentication its real kind has, and
 //! some with the unusual but legal headers real mail has
-//! ([`HamVariant`]). A quarter of it is hard ham ([`hard_ham`]): honest
-//! mail that looks like an attack.
+//! ([`HamVariant`]). A fifth of it is hard ham ([`hard_ham`]): honest
+//! mail that looks like an attack; a seventh more is honest mail in the
+//! carriers of content-borne attacks (PDF invoices, QR tickets, HTML
+//! receipts, order confirmations with a phone number).
 
 use super::carrier::Carrier;
 use super::compose::{
     dkim_signature, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body, Draft,
     Layout,
 };
-use super::hard_ham::hard_ham;
-use super::template::{Lang, Template, Templates, HARD_HAM_KINDS};
+use super::hard_ham::{carrier_ham, hard_ham};
+use super::payload::Payload;
+use super::template::{Lang, Template, Templates, CARRIER_HAM_KINDS, HARD_HAM_KINDS};
 use super::unusual::{self, HamVariant};
 use super::values::{url, Values};
 use super::verdicts::{arc_set, DkimVerdict, MxVerdicts};
@@ -22,8 +25,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// Ham kinds and their shares of generated ham: the hard kinds together
-/// a quarter (33 of 133).
-const KIND_WEIGHTS: [(&str, u32); 16] = [
+/// a fifth (33 of 157), the carrier kinds (attachments, QR images, phone
+/// numbers, as content-borne attacks have) another seventh (24 of 157).
+const KIND_WEIGHTS: [(&str, u32); 20] = [
     ("internal_thread", 30),
     ("vendor_invoice", 20),
     ("newsletter", 12),
@@ -40,6 +44,10 @@ const KIND_WEIGHTS: [(&str, u32); 16] = [
     ("wire_approval_thread", 4),
     ("vendor_bank_change_thread", 4),
     ("list_dmarc_none_failure", 4),
+    ("invoice_pdf", 6),
+    ("ticket_qr", 6),
+    ("receipt_html", 6),
+    ("order_phone", 6),
 ];
 
 /// One generated ham message.
@@ -50,6 +58,8 @@ pub struct Ham {
     pub kind: &'static str,
     /// Its unusual headers, if any.
     pub variant: HamVariant,
+    /// What gives it the look of a content-borne attack, if anything.
+    pub payload: Payload,
 }
 
 /// A time in 2024–2025 (seconds since the epoch), the same range for
@@ -93,6 +103,9 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
         .map_or("internal_thread", |(k, _)| k);
     if HARD_HAM_KINDS.contains(&kind) {
         return hard_ham(rng, world, templates, kind);
+    }
+    if CARRIER_HAM_KINDS.contains(&kind) {
+        return carrier_ham(rng, world, templates, kind);
     }
     let choices: Vec<&Template> = templates.ham.iter().filter(|t| t.kind == kind).collect();
     let template = *choices
@@ -454,6 +467,7 @@ pub fn ham(rng: &mut ChaCha8Rng, world: &World, templates: &Templates, kinds: &[
         },
         kind,
         variant,
+        payload: Payload::Body,
     }
 }
 

@@ -16,10 +16,11 @@
 
 use super::carrier::Carrier;
 use super::compose::{
-    dkim_signature, doc_ip, header_text, hex, mailbox, received, rfc5322_date, set_body, Draft,
-    Layout,
+    dkim_signature, doc_ip, header_text, hex, mailbox, received, rfc5322_date,
+    set_body_with_attachments, Attachment, Draft, Layout,
 };
 use super::ham::{people, timestamp, Ham};
+use super::payload::{self, Payload};
 use super::template::{Lang, Template, Templates};
 use super::unusual::HamVariant;
 use super::values::{url, Values};
@@ -76,6 +77,18 @@ impl Delivery {
     /// The message in the order the rest of the generator writes fields:
     /// the MX's verdicts above its own Received field.
     fn draft(self, rng: &mut ChaCha8Rng, mx: &str, layout: Layout, body: &str) -> Draft {
+        self.draft_with(rng, mx, layout, body, &[])
+    }
+
+    /// [`Delivery::draft`] with `attachments` after the body.
+    fn draft_with(
+        self,
+        rng: &mut ChaCha8Rng,
+        mx: &str,
+        layout: Layout,
+        body: &str,
+        attachments: &[Attachment],
+    ) -> Draft {
         let mut d = Draft::default();
         d.push("Return-Path", format!("<{}>", self.envelope));
         d.push("Authentication-Results", self.verdicts.header(mx));
@@ -103,7 +116,7 @@ impl Delivery {
             d.push("In-Reply-To", parent.clone());
             d.push("References", self.thread.join("\n "));
         }
-        set_body(&mut d, rng, layout, body, "");
+        set_body_with_attachments(&mut d, rng, layout, body, "", attachments);
         d
     }
 }
@@ -220,6 +233,7 @@ fn ham_of(
         },
         kind,
         variant,
+        payload: Payload::Body,
     }
 }
 
@@ -832,4 +846,211 @@ fn list_post(
     };
     let draft = delivery.draft(rng, &world.mx, Layout::Plain, &body);
     ham_of(draft, Layout::Plain, recipient, lang, kind, variant)
+}
+
+/// Honest mail in the carriers of content-borne attacks, one of
+/// [`CARRIER_HAM_KINDS`](super::template::CARRIER_HAM_KINDS): a known
+/// vendor's invoice or statement as a PDF linking to its own domain
+/// (`invoice_pdf`); a boarding pass or event ticket whose QR code points
+/// to the issuer's own domain (`ticket_qr`); a receipt or newsletter issue
+/// as an HTML attachment without forms or scripts (`receipt_html`); an
+/// order confirmation with the brand's customer-service number
+/// (`order_phone`). Each comes from its sender's own domain, SPF, DKIM and
+/// DMARC aligned and passing.
+pub fn carrier_ham(
+    rng: &mut ChaCha8Rng,
+    world: &World,
+    templates: &Templates,
+    kind: &'static str,
+) -> Ham {
+    let t = template(rng, templates, kind);
+    let lang = t.lang;
+    let staff = people(world, lang);
+    let (ts, date, delivered) = dates(rng, lang);
+    // A receipt template that names no product is a newsletter's issue.
+    let newsletter = kind == "receipt_html" && !t.document.contains("{brand_product}");
+    let (sender, envelope, shown_brand, products, vendor) = if kind == "invoice_pdf" {
+        let vendors: Vec<&Person> = world
+            .external
+            .iter()
+            .filter(|p| p.name.is_ascii() == (lang == Lang::En))
+            .collect();
+        let v = vendors
+            .choose(rng)
+            .map_or_else(|| world.external[0].clone(), |p| (*p).clone());
+        let env = v.address.clone();
+        let company = v.company.clone();
+        (v, env, company, Vec::new(), true)
+    } else if newsletter {
+        let code = lang_code(lang);
+        let issues: Vec<&Bulk> = world
+            .bulk
+            .iter()
+            .filter(|b| b.kind == "newsletter" && b.name.is_ascii() == (code == "en"))
+            .collect();
+        let b = issues
+            .choose(rng)
+            .copied()
+            .or_else(|| world.bulk.iter().find(|b| b.kind == "newsletter"))
+            .expect("the world has newsletters (tested)");
+        let p = Person {
+            name: b.name.clone(),
+            address: b.address.clone(),
+            title: String::new(),
+            company: b.name.clone(),
+        };
+        (p, b.return_path.clone(), b.name.clone(), Vec::new(), false)
+    } else {
+        let role = if kind == "ticket_qr" {
+            "ticket"
+        } else {
+            "retail"
+        };
+        let b = payload::brand(rng, lang, role).expect("brands of each role and language (tested)");
+        let local = match kind {
+            "ticket_qr" => ["tickets", "boarding", "no-reply"][rng.gen_range(0..3)],
+            "order_phone" => ["order-update", "no-reply", "customer-service"][rng.gen_range(0..3)],
+            _ => ["receipts", "no-reply", "billing"][rng.gen_range(0..3)],
+        };
+        let p = Person {
+            name: b.name.clone(),
+            address: format!("{local}@{}", b.domain),
+            title: String::new(),
+            company: b.name.clone(),
+        };
+        let env = format!("bounces+{}@mail.{}", hex(rng, 8), b.domain);
+        (p, env, b.name.clone(), b.products.clone(), false)
+    };
+    let recipient = if vendor {
+        finance(staff)
+            .choose(rng)
+            .cloned()
+            .unwrap_or_else(|| staff[0].clone())
+    } else {
+        staff.choose(rng).cloned().expect("world has employees")
+    };
+    let d = sender.domain().to_string();
+    let link = url(rng, &format!("www.{d}"));
+    let mut values = Values::new(rng, world, lang, &sender, &recipient, &link);
+    values.set("brand", shown_brand);
+    values.set(
+        "brand_product",
+        products.choose(rng).cloned().unwrap_or_default(),
+    );
+    values.set("charge", payload::charge(rng, lang));
+    if kind == "order_phone" {
+        values.set("phone", payload::service_number(rng, lang));
+    }
+    let (subject, body) = values.render(t);
+    let document = values.fill_text(&t.document);
+    let reference = values.get("invoice_no");
+    let ja = lang == Lang::Ja;
+    let (attachments, payload) = match kind {
+        "invoice_pdf" => {
+            let stem = if ja {
+                ["請求書", "取引明細書"][rng.gen_range(0..2)]
+            } else {
+                ["Invoice", "Statement", "Credit_Note"][rng.gen_range(0..3)]
+            };
+            let bytes = payload::pdf(&document).expect("the generator's documents always encode");
+            (
+                vec![Attachment {
+                    filename: format!("{stem}_{reference}.pdf"),
+                    content_type: "application/pdf".into(),
+                    bytes,
+                    inline: false,
+                }],
+                Payload::Pdf,
+            )
+        }
+        "ticket_qr" => {
+            let pass = url(rng, &d);
+            let inline = rng.gen_bool(0.5);
+            let filename = match (inline, ja) {
+                (true, _) => format!("image{:03}.png", rng.gen_range(1..10)),
+                (false, true) => ["搭乗券.png", "入場券.png"][rng.gen_range(0..2)].to_string(),
+                (false, false) => {
+                    ["boarding_pass.png", "ticket.png"][rng.gen_range(0..2)].to_string()
+                }
+            };
+            let bytes = payload::qr_png(&pass).expect("the generator's own links always encode");
+            (
+                vec![Attachment {
+                    filename,
+                    content_type: "image/png".into(),
+                    bytes,
+                    inline,
+                }],
+                Payload::QrImage,
+            )
+        }
+        "receipt_html" => {
+            let page = payload::honest_page(lang, &document, &sender.name);
+            let filename = match (newsletter, ja) {
+                (true, _) => format!("issue_{}.htm", hex(rng, 4)),
+                (false, true) => format!("領収書_{reference}.html"),
+                (false, false) => format!("receipt_{reference}.html"),
+            };
+            (
+                vec![Attachment {
+                    filename,
+                    content_type: "text/html".into(),
+                    bytes: page.into_bytes(),
+                    inline: false,
+                }],
+                Payload::HtmlAttachment,
+            )
+        }
+        _ => (Vec::new(), Payload::Callback),
+    };
+    // The sender's own server (a vendor's, or its ESP's), aligned.
+    let env_domain = domain_of(&envelope).to_string();
+    let server = if vendor {
+        format!("mail.{d}")
+    } else {
+        format!("mail-{}.{env_domain}", hex(rng, 4))
+    };
+    let ip = doc_ip(rng);
+    let mut received_fields = vec![received(rng, &server, &ip, &world.mx, &delivered, false)];
+    if vendor {
+        received_fields.push(submission(rng, &server, ts));
+    }
+    let policy = world.dmarc_policy_of(&d).to_string();
+    let verdicts = MxVerdicts::new(
+        ("pass", &env_domain),
+        Some(("pass", &d)),
+        ("pass", &d, &policy),
+    );
+    let signatures = vec![dkim_signature(rng, &d)];
+    let mut fields = Vec::new();
+    if !vendor {
+        fields.push((
+            "List-Unsubscribe",
+            format!("<https://www.{d}/unsubscribe/{}>", hex(rng, 16)),
+        ));
+    }
+    let delivery = Delivery {
+        envelope,
+        verdicts,
+        received: received_fields,
+        arc: Vec::new(),
+        signatures,
+        fields,
+        from: mailbox(&sender.name, &sender.address),
+        reply_to: None,
+        to: mailbox(&recipient.name, &recipient.address),
+        subject,
+        date,
+        message_id: message_id(rng, &d),
+        thread: Vec::new(),
+    };
+    let layout = if vendor && rng.gen_bool(0.4) {
+        Layout::Plain
+    } else {
+        Layout::Alternative
+    };
+    let draft = delivery.draft_with(rng, &world.mx, layout, &body, &attachments);
+    let mut ham = ham_of(draft, layout, recipient, lang, kind, HamVariant::Plain);
+    ham.payload = payload;
+    ham
 }

@@ -17,6 +17,7 @@ pub mod carrier;
 pub mod compose;
 pub mod ham;
 pub mod hard_ham;
+pub mod payload;
 pub mod template;
 pub mod timeline;
 pub mod unusual;
@@ -28,19 +29,20 @@ use crate::error::CorpusError;
 use crate::label::label_from_member;
 use crate::progress::Progress;
 use crate::Label;
-use attack::inject;
+use attack::inject_payload;
 use carrier::{carrier_draft, Carrier};
 use ham::ham;
 use impostor_features::Technique;
 use impostor_mailsource::{read_inputs, ReadOptions};
 use impostor_model::atomic::StagedDir;
+use payload::Payload;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use template::HAM_KINDS;
 use template::{Lang, Templates};
+use template::{HAM_KINDS, PAYLOAD_LURE_CATEGORIES};
 use world::World;
 
 /// Most carriers held in memory; more are not needed for variety.
@@ -154,6 +156,9 @@ pub struct Generated {
     /// SHA-1 (hex) of the real message an attack was injected into, as
     /// the corpus index computes it: the index puts the two in one group.
     pub carrier_sha1: Option<String>,
+    /// What carries the bait (an attack's) or the look of it (ham's): the
+    /// body, an HTML attachment, a PDF, a QR image or a callback number.
+    pub payload: Payload,
 }
 
 /// The generator: world, templates and seed.
@@ -183,6 +188,19 @@ impl Generator {
         rng
     }
 
+    /// Whether attack number `n` carries its lure in an attachment, a QR
+    /// image or a callback number ([`payload::choose`]), from a stream of
+    /// its own so that the other attacks keep their bytes.
+    fn payload_of(
+        &self,
+        n: usize,
+        technique: Technique,
+        round: usize,
+    ) -> Option<payload::PayloadLure> {
+        let form = ambiguity::SpoofForm::ALL[round % ambiguity::SpoofForm::ALL.len()];
+        payload::choose(&mut self.rng(4, n as u64), technique, form)
+    }
+
     fn technique_of(n: usize) -> Technique {
         Technique::ALL[n % Technique::ALL.len()]
     }
@@ -199,11 +217,13 @@ impl Generator {
             variant: a.variant,
             bytes: a.draft.to_bytes(),
             carrier_sha1: None,
+            payload: a.payload,
         }
     }
 
     fn label_of(technique: Technique, category: &str) -> Label {
         if category == "credential_phish"
+            || PAYLOAD_LURE_CATEGORIES.contains(&category)
             || technique == Technique::AccountCompromise && category != "bank_change"
         {
             Label::Phish
@@ -228,6 +248,7 @@ impl Generator {
                 variant: h.variant.code().to_string(),
                 bytes: h.carrier.draft.to_bytes(),
                 carrier_sha1: None,
+                payload: h.payload,
             });
         }
         for n in 0..attacks {
@@ -235,13 +256,14 @@ impl Generator {
             let h = ham(&mut rng, &self.world, &self.templates, HAM_KINDS);
             let technique = Self::technique_of(n);
             let round = n / Technique::ALL.len();
-            let a = inject(
+            let a = inject_payload(
                 &mut rng,
                 &self.world,
                 &self.templates,
                 technique,
                 round,
                 h.carrier,
+                self.payload_of(n, technique, round),
             );
             out.push(Self::attack_message(n, technique, a));
         }
@@ -283,13 +305,14 @@ impl Generator {
                 lang,
             };
             let round = n / Technique::ALL.len();
-            let a = inject(
+            let a = inject_payload(
                 &mut rng,
                 &self.world,
                 &self.templates,
                 technique,
                 round,
                 carrier,
+                self.payload_of(n, technique, round),
             );
             let mut m = Self::attack_message(n, technique, a);
             m.carrier_sha1 = Some(crate::manifest::hex(&crate::digests::sha1_one(raw)));
@@ -301,7 +324,7 @@ impl Generator {
 
 /// Writes `messages` under `dir/messages/` and their labels to
 /// `dir/labels.tsv` (member, label, technique, synthetic, kind,
-/// carrier_sha1, variant), all or nothing: into a temporary directory beside
+/// carrier_sha1, variant, payload), all or nothing: into a temporary directory beside
 /// `dir`, renamed into place at the end. `dir` must not exist yet.
 pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), CorpusError> {
     if dir.exists() {
@@ -312,17 +335,18 @@ pub fn write_corpus(dir: &Path, messages: &[Generated]) -> Result<(), CorpusErro
     }
     let staged = StagedDir::beside(dir)?;
     let mut labels =
-        String::from("member\tlabel\ttechnique\tsynthetic\tkind\tcarrier_sha1\tvariant\n");
+        String::from("member\tlabel\ttechnique\tsynthetic\tkind\tcarrier_sha1\tvariant\tpayload\n");
     for m in messages {
         staged.write(Path::new("messages").join(&m.member), &m.bytes)?;
         labels.push_str(&format!(
-            "{}\t{}\t{}\ttrue\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\ttrue\t{}\t{}\t{}\t{}\n",
             m.member,
             m.label,
             m.technique.map_or("none", |t| t.code()),
             m.kind,
             m.carrier_sha1.as_deref().unwrap_or(""),
-            m.variant
+            m.variant,
+            m.payload.code()
         ));
     }
     staged.write("labels.tsv", labels.as_bytes())?;

@@ -34,6 +34,9 @@ pub const PLACEHOLDERS: &[&str] = &[
     "ticket_no",
     "list_name",
     "forwarded_subject",
+    "brand",
+    "brand_product",
+    "charge",
 ];
 
 /// Lure categories.
@@ -46,6 +49,27 @@ pub const LURE_CATEGORIES: &[&str] = &[
     "desk_check",
     "acquisition",
     "credential_phish",
+];
+
+/// Lure categories carried by an attachment, a QR image or a phone number
+/// instead of a link in the body ([`payload`](super::payload)); their
+/// bodies hold no `{link}`.
+pub const PAYLOAD_LURE_CATEGORIES: &[&str] = &[
+    "html_attachment",
+    "pdf_lure",
+    "qr_lure",
+    "callback",
+    "callback_pdf",
+];
+
+/// The lure categories and ham kinds whose templates need a `document`
+/// (the text of the attached page or PDF).
+pub const DOCUMENT_CATEGORIES: &[&str] = &[
+    "html_attachment",
+    "pdf_lure",
+    "callback_pdf",
+    "invoice_pdf",
+    "receipt_html",
 ];
 
 /// Ham kinds.
@@ -66,7 +90,17 @@ pub const HAM_KINDS: &[&str] = &[
     "wire_approval_thread",
     "vendor_bank_change_thread",
     "list_dmarc_none_failure",
+    "invoice_pdf",
+    "ticket_qr",
+    "receipt_html",
+    "order_phone",
 ];
+
+/// Honest mail in the carriers of content-borne attacks (a PDF invoice, a
+/// QR ticket, an HTML receipt, an order confirmation with a phone number),
+/// so that a carrier alone never says "attack"; hard ham too, counted
+/// apart from [`HARD_HAM_KINDS`].
+pub const CARRIER_HAM_KINDS: &[&str] = &["invoice_pdf", "ticket_qr", "receipt_html", "order_phone"];
 
 /// The ham kinds that look like attacks and are not (see
 /// [`hard_ham`](super::hard_ham)): a quarter of generated ham.
@@ -110,6 +144,10 @@ pub struct Template {
     /// [`SAAS_NOTICES`]; empty for every other template.
     #[serde(default)]
     pub notice: String,
+    /// The text of the attached page or PDF of a payload lure or carrier
+    /// ham, with `{placeholder}`s; empty for every other template.
+    #[serde(default)]
+    pub document: String,
     /// The language of the file it came from.
     #[serde(skip, default = "default_lang")]
     pub lang: Lang,
@@ -163,10 +201,15 @@ impl Templates {
                     })?
                     .ham
             };
-            let kinds = if lure { LURE_CATEGORIES } else { HAM_KINDS };
             for t in &mut list {
                 t.lang = lang;
-                if !kinds.contains(&t.kind.as_str()) {
+                let known = if lure {
+                    LURE_CATEGORIES.contains(&t.kind.as_str())
+                        || PAYLOAD_LURE_CATEGORIES.contains(&t.kind.as_str())
+                } else {
+                    HAM_KINDS.contains(&t.kind.as_str())
+                };
+                if !known {
                     return Err(bad(format!("{}: unknown kind {:?}", t.id, t.kind)));
                 }
                 let wants_notice = t.kind == "saas_notification";
@@ -176,7 +219,22 @@ impl Templates {
                         t.id, t.notice
                     )));
                 }
-                for name in placeholders(&t.subject).chain(placeholders(&t.body)) {
+                if DOCUMENT_CATEGORIES.contains(&t.kind.as_str()) == t.document.trim().is_empty() {
+                    return Err(bad(format!(
+                        "{}: a document is for the kinds {DOCUMENT_CATEGORIES:?} only, and they need one",
+                        t.id
+                    )));
+                }
+                if PAYLOAD_LURE_CATEGORIES.contains(&t.kind.as_str()) && t.body.contains("{link}") {
+                    return Err(bad(format!(
+                        "{}: a payload lure carries its link in the attachment, not the body",
+                        t.id
+                    )));
+                }
+                for name in placeholders(&t.subject)
+                    .chain(placeholders(&t.body))
+                    .chain(placeholders(&t.document))
+                {
                     if !PLACEHOLDERS.contains(&name) {
                         return Err(bad(format!("{}: unknown placeholder {{{name}}}", t.id)));
                     }
@@ -231,8 +289,16 @@ mod tests {
         for lang in [Lang::En, Lang::Ja] {
             let lures: Vec<&Template> = t.lures.iter().filter(|l| l.lang == lang).collect();
             assert!(lures.len() >= 40, "{lang:?}: {} lures", lures.len());
-            for c in LURE_CATEGORIES {
+            for c in LURE_CATEGORIES.iter().chain(PAYLOAD_LURE_CATEGORIES) {
                 assert!(lures.iter().any(|l| l.kind == *c), "{lang:?} {c}");
+            }
+            for k in CARRIER_HAM_KINDS {
+                let n = t
+                    .ham
+                    .iter()
+                    .filter(|h| h.kind == *k && h.lang == lang)
+                    .count();
+                assert!(n >= 2, "{k} {lang:?}: {n} templates");
             }
         }
         for k in HAM_KINDS {

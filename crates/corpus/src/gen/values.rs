@@ -141,7 +141,15 @@ impl Values {
             pick(rng, if ja { &world.cities_ja } else { &world.cities }),
         );
         // Set by the kinds that use them (`set`).
-        for name in ["service", "ticket_no", "list_name", "forwarded_subject"] {
+        for name in [
+            "service",
+            "ticket_no",
+            "list_name",
+            "forwarded_subject",
+            "brand",
+            "brand_product",
+            "charge",
+        ] {
             v.insert(name, String::new());
         }
         Values(v)
@@ -150,6 +158,17 @@ impl Values {
     /// Sets the value of placeholder `name`.
     pub fn set(&mut self, name: &'static str, value: impl Into<String>) {
         self.0.insert(name, value.into());
+    }
+
+    /// The value of placeholder `name` (empty when unknown).
+    pub fn get(&self, name: &str) -> String {
+        self.0.get(name).cloned().unwrap_or_default()
+    }
+
+    /// `text` (a template's `document`) filled.
+    pub fn fill_text(&self, text: &str) -> String {
+        let get = |name: &str| self.0.get(name).cloned().unwrap_or_default();
+        fill(text.trim_start_matches('\n'), &get)
     }
 
     /// The template's subject and body, filled.

@@ -12,13 +12,15 @@ mod outline;
 mod render;
 
 pub use csv::scores_csv;
-pub use outline::{figure_caption, outline, Block, SCENARIOS_HEADING, TRANSFER_HEADING};
+pub use outline::{
+    figure_caption, outline, Block, CARRIERS_HEADING, SCENARIOS_HEADING, TRANSFER_HEADING,
+};
 pub use render::{render_html, render_markdown};
 
 use crate::error::EvalError;
 use crate::metrics::{
-    detector_metrics, scenarios, technique_key, Cut, DetectorMetrics, DetectorScores, Item,
-    PointSpec, ScenarioRow, ScenarioSummary,
+    carriers, detector_metrics, scenarios, technique_key, CarrierRow, Cut, DetectorMetrics,
+    DetectorScores, Item, PointSpec, ScenarioRow, ScenarioSummary,
 };
 use crate::transfer::Transfer;
 use impostor_model::atomic::{self, StagedDir, WriteError};
@@ -195,6 +197,9 @@ pub struct MetricsFile {
     /// Each timeline's account-compromise attacks detected and hard ham
     /// flagged.
     pub scenario_summaries: Vec<ScenarioSummary>,
+    /// Real mail by lure carrier (body link, HTML attachment, PDF, QR
+    /// code, other attachment, no link): empty without real mail.
+    pub carriers: Vec<CarrierRow>,
 }
 
 /// The file name of the metrics in a report directory.
@@ -264,6 +269,7 @@ pub fn metrics(input: &ReportInput) -> MetricsFile {
         transfer: input.transfer.clone(),
         scenarios,
         scenario_summaries,
+        carriers: carriers(&input.items, &input.scores),
     }
 }
 
@@ -346,6 +352,7 @@ mod tests {
             technique: technique.map(str::to_string),
             synthetic: technique.is_some(),
             kind: None,
+            carrier: None,
         }
     }
 

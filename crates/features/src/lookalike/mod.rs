@@ -15,6 +15,59 @@
 //! kind for attack injection. Decisions are made on registrable domains
 //! (public suffix list): a protected domain and its own subdomains are never
 //! lookalikes.
+//!
+//! # Strength
+//!
+//! Every kind is reported for names of three letters or more (glyph-only
+//! spellings for any name; one-letter edits of a one- or two-letter name
+//! are just other short names, so they are not looked for), and each match
+//! carries a strength in [0, 1], deterministic, two decimals:
+//!
+//! strength = kind × length factor × popularity
+//!
+//! | kind (how the best explanation reads)                       | kind |
+//! |-------------------------------------------------------------|------|
+//! | homoglyph / cyrillic, only glyphs differ (`0kta`, `аррӏе`)  | 0.95 |
+//! | homoglyph, several glyph-class letters (`b`→`d`, `u`→`v`)   | 0.85 |
+//! | transposition                                               | 0.85 |
+//! | omission, repetition, hyphenation                           | 0.80 |
+//! | insertion, replacement, vowel-swap                          | 0.75 |
+//! | addition                                                    | 0.70 |
+//! | bitsquatting, plural (`s`)                                  | 0.65 |
+//! | plural (`es`)                                               | 0.60 |
+//! | tld-swap: organisation / brand (brand TLDs only)            | 0.80 / 0.70 |
+//! | various (suffix run into the name)                          | 0.80 |
+//! | dictionary                                                  | 0.70 |
+//! | subdomain: name split by dots / in front of another domain  | 0.70 / 0.75 |
+//!
+//! One edit read several ways (bitsquatting and replacement) takes the
+//! strongest reading. Transpositions and glyphs are what attackers type
+//! and rarely another company's name; a letter added, a bit flipped or an
+//! `s` made plural often is (interfaces, paypals).
+//!
+//! | protected name (characters) | 2 or fewer | 3    | 4    | 5    | 6    | 7 or more |
+//! |-----------------------------|------------|------|------|------|------|-----------|
+//! | length factor, brand        | 0.30       | 0.45 | 0.60 | 0.85 | 0.95 | 1.0       |
+//! | length factor, organisation | 0.35       | 0.55 | 0.75 | 0.95 | 1.0  | 1.0       |
+//!
+//! One changed letter of a short name is often another real name (zoom and
+//! noom, usps and usgs), so a short name keeps less. The factor is eased
+//! halfway to 1 ((1 + f) / 2) where chance does not make the imitation:
+//! glyph-only spellings, the exact name under another suffix, beside a word
+//! or split by dots, and edits that put a digit into a name of letters
+//! (`okta1`). The organisation's own names keep more than brands': they
+//! were chosen by it, and their imitation is aimed at it.
+//!
+//! Popularity is 0.1 when the domain seen is itself a popular registrable
+//! domain ([`DEFAULT_POPULAR_DOMAINS`]: top sites, free-mail providers,
+//! real ham senders; replaced with [`LookalikeIndexBuilder::popular`]): it
+//! is still reported, but its owner is a known party. Otherwise 1.
+//!
+//! From [`STRONG_LOOKALIKE`] (0.5) a match counts as an imitation in the
+//! feature vector. So a one-letter replacement of a long brand (0.75) or a
+//! four-letter organisation name (0.56) counts; of a four-letter brand
+//! (`wize`, 0.45) it is only reported; `0kta` (0.76), `okta1` (0.56) and
+//! `okat` (0.51) count.
 
 mod edit;
 mod glyph;
@@ -24,19 +77,37 @@ use crate::domain::{list_entries, normalize_domain, registrable_domain};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
-/// Shortest protected label (in characters) the one-edit and glyph-class
-/// kinds apply to, for the organisation's own domains and for brands: below
-/// this, one changed letter of a short name is mostly another real name
-/// (zoom and noom, usps and usgs, xbox and box).
-const MIN_EDIT_LABEL_ORG: usize = 4;
-const MIN_EDIT_LABEL_BRAND: usize = 5;
-/// Shortest protected label looked for as a label of an unrelated domain
-/// (`kestrelfoods.secure-pay.net`) or combined with a dictionary word.
+/// Shortest protected label (in characters) the one-letter edit and
+/// glyph-class kinds apply to: every one-letter edit of a two-letter name
+/// is just another two- or three-letter name, so it says nothing. From
+/// three letters on, edits are reported, weaker the shorter the name
+/// (see [`LookalikeMatch::strength`]).
+const MIN_EDIT_LABEL: usize = 3;
+/// Shortest protected label the exact-name kinds apply to (tld-swap, the
+/// name combined with a word, run into its suffix, or split by dots).
+const MIN_NAME_LABEL: usize = 3;
+/// Shortest protected label looked for as a label in front of an
+/// unrelated domain (`kestrelfoods.secure-pay.net`), unless the host spells
+/// the protected registrable domain out in full (`ups.com.track-parcel.net`).
 const MIN_EMBEDDED_LABEL: usize = 4;
 /// Most glyph substitutions a homoglyph may make: dnstwist makes two rounds,
 /// each of which may change a doubled letter at once.
 const MAX_GLYPH_EVENTS: usize = 4;
+
+/// The strength from which a match counts as an imitation in the feature
+/// vector (the `_lookalike_flag` features and `link_host_lookalike_count`);
+/// weaker matches are only reported, in evidence and by `impostor
+/// lookalike`.
+pub const STRONG_LOOKALIKE: f32 = 0.5;
+
+/// Registrable domains of real, popular senders and sites (top-site lists,
+/// free-mail providers, the senders of real ham): a lookalike that is one
+/// of them is reported at a strength of 0.1 or less. Built by
+/// datasets/lookalike/build_popular_domains.py; the source of truth is
+/// datasets/lookalike/popular-domains.txt, of which this file is a copy.
+pub const DEFAULT_POPULAR_DOMAINS: &str = include_str!("../../data/popular_domains.txt");
 
 /// Words attackers pair with a brand (`kestrelfoods-secure`, `payroll-
 /// kestrelfoods`): the built-in dictionary; replaced with `--words`.
@@ -56,8 +127,8 @@ pub enum Scope {
     Org,
     /// A well-known brand: such brands hold their name under many suffixes
     /// themselves (google.de, amazon.co.jp), so a tld-swap counts only
-    /// under the brand TLD list, and one-letter edits only on names of five
-    /// letters or more.
+    /// under the brand TLD list, and one-letter edits of short names are
+    /// weaker than the org's (module documentation, "Strength").
     Brand,
 }
 
@@ -185,7 +256,7 @@ impl LookalikeKind {
 }
 
 /// A domain found to imitate a protected one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LookalikeMatch {
     /// The registrable domain seen (ASCII, punycode for IDN), or the whole
     /// host for the subdomain kind.
@@ -199,6 +270,12 @@ pub struct LookalikeMatch {
     /// substitutions and adjacent swaps), in characters, between the seen
     /// label (Unicode) and the target's label.
     pub distance: usize,
+    /// How sure the match is an imitation, in [0, 1] (two decimals): from
+    /// the kind of edit, the length of the protected name, its scope and
+    /// whether the domain seen is itself a popular one (see the module
+    /// documentation). From [`STRONG_LOOKALIKE`] on it counts as an
+    /// imitation in the feature vector.
+    pub strength: f32,
 }
 
 impl LookalikeMatch {
@@ -212,6 +289,25 @@ impl LookalikeMatch {
             self.target,
             kinds.join(", ")
         )
+    }
+
+    /// [`LookalikeMatch::describe`] with the strength: `okta1.com imitates
+    /// okta.com (a letter added at the end; strength 0.46)`.
+    pub fn describe_with_strength(&self) -> String {
+        let kinds: Vec<&str> = self.kinds.iter().map(|k| k.describe()).collect();
+        format!(
+            "{} imitates {} ({}; strength {:.2})",
+            display_domain(&self.domain),
+            self.target,
+            kinds.join(", "),
+            self.strength
+        )
+    }
+
+    /// Whether the match counts as an imitation in the feature vector:
+    /// strength at least [`STRONG_LOOKALIKE`].
+    pub fn is_strong(&self) -> bool {
+        self.strength >= STRONG_LOOKALIKE
     }
 }
 
@@ -243,15 +339,8 @@ struct Protected {
 }
 
 impl Protected {
-    fn min_edit_label(&self) -> usize {
-        match self.scope {
-            Scope::Org => MIN_EDIT_LABEL_ORG,
-            Scope::Brand => MIN_EDIT_LABEL_BRAND,
-        }
-    }
-
     fn edits_apply(&self) -> bool {
-        self.label_chars >= self.min_edit_label()
+        self.label_chars >= MIN_EDIT_LABEL
     }
 }
 
@@ -290,6 +379,9 @@ pub struct LookalikeIndex {
     hyphen_tails: FxHashMap<String, Vec<u32>>,
     words: FxHashSet<String>,
     brand_tlds: FxHashSet<String>,
+    /// Popular registrable domains. Protected ones may be among them: a
+    /// lookup of a protected domain ends before this set is asked.
+    popular: Arc<FxHashSet<String>>,
     /// Every protected suffix as it reads run into a name (`com`, `cojp`,
     /// `co-jp`, `co`, `jp`), for the various kind.
     suffix_runs: FxHashSet<String>,
@@ -398,6 +490,8 @@ pub struct LookalikeIndexBuilder {
     domains: Vec<(String, Scope)>,
     words: String,
     brand_tlds: String,
+    /// None: the built-in list.
+    popular: Option<String>,
 }
 
 impl LookalikeIndexBuilder {
@@ -431,11 +525,38 @@ impl LookalikeIndexBuilder {
         self
     }
 
+    /// Replaces the popular registrable domains (one a line, `#`
+    /// comments; the built-in list is [`DEFAULT_POPULAR_DOMAINS`]): a
+    /// lookalike that is one of them is still reported, at a strength of
+    /// 0.1 or less. An empty text turns the demotion off. Protected
+    /// domains are never taken as popular.
+    pub fn popular(mut self, text: &str) -> Self {
+        self.popular = Some(text.to_string());
+        self
+    }
+
     /// Builds the index: every protected domain's label, deletion
     /// neighbourhood and glyph key.
     pub fn build(self) -> LookalikeIndex {
         LookalikeIndex::build(self)
     }
+}
+
+/// The registrable domains of a popular-domain list.
+fn popular_set(text: &str) -> FxHashSet<String> {
+    list_entries(text)
+        .filter_map(normalize_domain)
+        .filter_map(|d| registrable_domain(&d).map(str::to_string))
+        .collect()
+}
+
+/// The built-in popular domains, read once per process: every index (a
+/// Context, a history store's correspondents) shares them.
+fn default_popular() -> Arc<FxHashSet<String>> {
+    static DEFAULT: OnceLock<Arc<FxHashSet<String>>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| Arc::new(popular_set(DEFAULT_POPULAR_DOMAINS)))
+        .clone()
 }
 
 fn push_entry(map: &mut FxHashMap<String, Vec<u32>>, key: &str, i: u32) {
@@ -446,12 +567,14 @@ fn push_entry(map: &mut FxHashMap<String, Vec<u32>>, key: &str, i: u32) {
 }
 
 impl LookalikeIndex {
-    /// An empty builder with the built-in word and TLD lists.
+    /// An empty builder with the built-in word, TLD and popular-domain
+    /// lists.
     pub fn builder() -> LookalikeIndexBuilder {
         LookalikeIndexBuilder {
             domains: Vec::new(),
             words: DEFAULT_WORDS.to_string(),
             brand_tlds: DEFAULT_BRAND_TLDS.to_string(),
+            popular: None,
         }
     }
 
@@ -473,6 +596,10 @@ impl LookalikeIndex {
             brand_tlds: list_entries(&spec.brand_tlds)
                 .map(str::to_lowercase)
                 .collect(),
+            popular: match &spec.popular {
+                None => default_popular(),
+                Some(text) => Arc::new(popular_set(text)),
+            },
             suffix_runs: FxHashSet::default(),
             word_starts: Bigrams::default(),
             word_ends: Bigrams::default(),
@@ -602,7 +729,7 @@ impl LookalikeIndex {
                 .rsplit_once('.')
                 .is_some_and(|(_, cc)| cc == suffix);
             let swap_counts = swap_counts || dropped_level;
-            if p.suffix != suffix && swap_counts && label_chars >= MIN_EDIT_LABEL_ORG {
+            if p.suffix != suffix && swap_counts && label_chars >= MIN_NAME_LABEL {
                 found.add(i, Rank::TldSwap, &[LookalikeKind::TldSwap]);
             }
         }
@@ -673,8 +800,14 @@ impl LookalikeIndex {
         let subdomain = norm.strip_suffix(reg).unwrap_or("").trim_end_matches('.');
         self.embedded(&norm, subdomain, label_ascii, &mut found);
 
-        let (i, rank, kinds) = found.best(|i| self.entry(i), &norm, suffix)?;
+        let (i, rank, kinds, strength) = found.best(|i| self.entry(i), &norm, suffix, &label)?;
         let p = self.entry(i);
+        // A popular domain's owner is a known party: reported, but weak.
+        let strength = if self.popular.contains(reg) {
+            round2(strength * 0.1)
+        } else {
+            strength
+        };
         let domain = if rank >= Rank::Subdomain {
             norm.clone()
         } else {
@@ -691,6 +824,7 @@ impl LookalikeIndex {
                 Rank::Compound => label_chars.abs_diff(p.label_chars),
                 _ => strsim::osa_distance(&label, &p.label),
             },
+            strength,
         })
     }
 
@@ -707,7 +841,7 @@ impl LookalikeIndex {
         // Split points are turned away on two letters before any probe: the
         // rest must start (or end) like a word.
         let bytes = label.as_bytes();
-        for at in MIN_EMBEDDED_LABEL.min(bytes.len())..bytes.len() {
+        for at in MIN_NAME_LABEL.min(bytes.len())..bytes.len() {
             let Some((head, tail)) = label.split_at_checked(at) else {
                 continue;
             };
@@ -727,7 +861,7 @@ impl LookalikeIndex {
                 }
             }
         }
-        for at in 1..bytes.len().saturating_sub(MIN_EMBEDDED_LABEL - 1) {
+        for at in 1..bytes.len().saturating_sub(MIN_NAME_LABEL - 1) {
             let Some((head, tail)) = label.split_at_checked(at) else {
                 continue;
             };
@@ -767,7 +901,12 @@ impl LookalikeIndex {
         for part in &parts {
             let part = unicode_label(part);
             for &i in self.labels.get(&*part).into_iter().flatten() {
-                if self.entry(i).label.len() >= MIN_EMBEDDED_LABEL {
+                let p = self.entry(i);
+                // A short name as a label counts only when the host spells
+                // the whole protected domain (`ups.com.track-parcel.net`).
+                if p.label.len() >= MIN_EMBEDDED_LABEL
+                    || (p.label_chars >= MIN_NAME_LABEL && spells(host, &p.registrable))
+                {
                     found.add(i, Rank::BrandLabel, &[LookalikeKind::Subdomain]);
                 }
             }
@@ -795,6 +934,92 @@ impl LookalikeIndex {
             join_runs(front);
         }
     }
+}
+
+/// How strongly a kind explains an imitation of a long name (the table in
+/// the module documentation): what attackers register, and how rarely the
+/// edit happens by chance.
+fn kind_strength(rank: Rank, kind: LookalikeKind, scope: Scope) -> f32 {
+    use LookalikeKind::*;
+    match (rank, kind) {
+        (Rank::Glyph, _) => 0.95,
+        (Rank::OneEdit, Transposition) => 0.85,
+        (Rank::OneEdit, Omission | Repetition | Hyphenation) => 0.8,
+        (Rank::OneEdit, Insertion | Replacement | VowelSwap) => 0.75,
+        (Rank::OneEdit, Bitsquatting | Plural) => 0.65,
+        (Rank::OneEdit, _) => 0.7,
+        (Rank::Glyphs, Plural) => 0.6,
+        (Rank::Glyphs, _) => 0.85,
+        (Rank::TldSwap, _) => match scope {
+            Scope::Org => 0.8,
+            Scope::Brand => 0.7,
+        },
+        (Rank::Compound, Various) => 0.8,
+        (Rank::Compound, _) => 0.7,
+        (Rank::Subdomain, _) => 0.7,
+        (Rank::BrandLabel, _) => 0.75,
+    }
+}
+
+/// How much of a kind's strength a protected name of `chars` characters
+/// keeps: one edit of a short name is often another real name. The org's
+/// own names keep more than brands' (the org chose them and an imitation
+/// of them is aimed at it).
+fn length_factor(chars: usize, scope: Scope) -> f32 {
+    match (scope, chars) {
+        (Scope::Brand, 7..) | (Scope::Org, 6..) => 1.0,
+        (Scope::Brand, 6) | (Scope::Org, 5) => 0.95,
+        (Scope::Brand, 5) => 0.85,
+        (Scope::Brand, 4) => 0.6,
+        (Scope::Org, 4) => 0.75,
+        (Scope::Brand, 3) => 0.45,
+        (Scope::Org, 3) => 0.55,
+        (Scope::Brand, _) => 0.3,
+        (Scope::Org, _) => 0.35,
+    }
+}
+
+/// The strength of a match (see the module documentation): the best
+/// kind's strength, times the length factor (halfway eased to 1 where
+/// chance does not make the imitation: glyph-only spellings, the exact name
+/// under another suffix or beside a word, a digit put into a name of
+/// letters); two decimals. Popularity is applied by the caller.
+fn strength(rank: Rank, lead: LookalikeKind, kinds: u32, p: &Protected, seen: &str) -> f32 {
+    let base = match rank {
+        // Every letter-level reading of the one edit (bitsquatting and
+        // replacement, addition and plural): the strongest counts.
+        Rank::OneEdit => LookalikeKind::ALL
+            .into_iter()
+            .filter(|&k| kinds & (1 << k as u32) != 0)
+            .filter(|k| !matches!(k, LookalikeKind::Homoglyph | LookalikeKind::Cyrillic))
+            .map(|k| kind_strength(rank, k, p.scope))
+            .fold(0.0, f32::max),
+        _ => kind_strength(rank, lead, p.scope),
+    };
+    let factor = length_factor(p.label_chars, p.scope);
+    let adds_digit =
+        seen.bytes().any(|b| b.is_ascii_digit()) && !p.label.bytes().any(|b| b.is_ascii_digit());
+    let exact_name = !matches!(rank, Rank::OneEdit | Rank::Glyphs);
+    let factor = if exact_name || adds_digit {
+        (1.0 + factor) / 2.0
+    } else {
+        factor
+    };
+    round2(base * factor)
+}
+
+/// `s` in [0, 1], to two decimals.
+fn round2(s: f32) -> f32 {
+    (s.clamp(0.0, 1.0) * 100.0).round() / 100.0
+}
+
+/// Whether `host` spells `registrable` out in full as labels in front of
+/// another domain (`ups.com.track-parcel.net` spells `ups.com`).
+fn spells(host: &str, registrable: &str) -> bool {
+    host.match_indices(registrable).any(|(at, _)| {
+        let starts = at == 0 || host.as_bytes().get(at - 1) == Some(&b'.');
+        starts && host.as_bytes().get(at + registrable.len()) == Some(&b'.')
+    })
 }
 
 /// Whether `rest` is a public suffix run into a name: `com` or `cojp` /
@@ -864,7 +1089,7 @@ impl Found {
             .any(|e| e.i == i && e.kinds & (1 << kind as u32) != 0)
     }
 
-    /// The best explanation: lowest rank, then the target whose suffix is
+    /// The best explanation: strongest, then lowest rank, then the target whose suffix is
     /// nearest the one seen (a host that spells the target out in full,
     /// `kestrelfoods.com.secure-pay.net`, nearest of all; a one-label suffix
     /// before a country's second level), then the first protected domain in
@@ -875,12 +1100,10 @@ impl Found {
         protected: impl Fn(u32) -> &'a Protected,
         host: &str,
         suffix: &str,
-    ) -> Option<(u32, Rank, Vec<LookalikeKind>)> {
+        seen: &str,
+    ) -> Option<(u32, Rank, Vec<LookalikeKind>, f32)> {
         let nearness = |p: &Protected| {
-            let spelt = host
-                .match_indices(p.registrable.as_str())
-                .any(|(at, _)| host.as_bytes().get(at + p.registrable.len()) == Some(&b'.'));
-            if spelt {
+            if spells(host, &p.registrable) {
                 0
             } else if p.suffix == suffix {
                 1
@@ -892,20 +1115,30 @@ impl Found {
                 4
             }
         };
-        let best = if self.entries.len() == 1 {
-            self.entries.into_iter().next()
-        } else {
-            self.entries
-                .into_iter()
-                .min_by_key(|e| (e.rank, nearness(protected(e.i)), e.i))
-        }?;
-        let mut kinds = vec![best.lead];
+        // The strongest explanation wins (ups.biz is a tld-swap of ups.com
+        // before an omission of usps.com), then the better rank.
+        let single = self.entries.len() == 1;
+        let best = self
+            .entries
+            .into_iter()
+            .map(|e| {
+                let strength = strength(e.rank, e.lead, e.kinds, protected(e.i), seen);
+                (e, strength)
+            })
+            .min_by_key(|(e, strength)| {
+                let hundredths = (strength * 100.0).round() as i32;
+                // One candidate (the usual case) needs no nearness.
+                let near = if single { 0 } else { nearness(protected(e.i)) };
+                (-hundredths, e.rank, near, e.i)
+            });
+        let (e, strength) = best?;
+        let mut kinds = vec![e.lead];
         kinds.extend(
             LookalikeKind::ALL
                 .into_iter()
-                .filter(|k| *k != best.lead && best.kinds & (1 << *k as u32) != 0),
+                .filter(|k| *k != e.lead && e.kinds & (1 << *k as u32) != 0),
         );
-        Some((best.i, best.rank, kinds))
+        Some((e.i, e.rank, kinds, strength))
     }
 }
 
@@ -1037,17 +1270,149 @@ mod tests {
             .brands(["google.com", "usps.com", "paypal.com"])
             .build();
         let target = |d: &str| index.find(d).map(|m| m.target);
+        let strength = |d: &str| index.find(d).map_or(0.0, |m| m.strength);
         // Org: every suffix and four-letter names.
         assert_eq!(target("kestrelfoods.de"), Some("kestrelfoods.com".into()));
         assert_eq!(target("acne.com"), Some("acme.com".into()));
+        assert!(strength("acne.com") >= STRONG_LOOKALIKE);
         // Brands: their own country domains are not imitations, cheap TLDs are.
         assert_eq!(target("google.de"), None);
         assert_eq!(target("google.xyz"), Some("google.com".into()));
-        assert_eq!(target("usgs.com"), None);
+        // A four-letter brand's one-letter edit is reported, but weak: it
+        // is as often another real name (usgs for usps).
+        assert_eq!(target("usgs.com"), Some("usps.com".into()));
+        assert!(strength("usgs.com") < STRONG_LOOKALIKE);
         assert_eq!(target("paypa1.com"), Some("paypal.com".into()));
+        assert!(strength("paypa1.com") >= STRONG_LOOKALIKE);
         // A domain no attacker can register imitates nothing.
         assert_eq!(target("kestrelfoods.gov"), None);
         assert_eq!(target("kestrelfoods.ac.uk"), None);
+    }
+
+    /// An index without the built-in popular list, so strengths depend
+    /// on the edit and the name alone.
+    fn brand_index(brands: &[&str]) -> LookalikeIndex {
+        LookalikeIndex::builder()
+            .brands(brands.iter().copied())
+            .popular("")
+            .build()
+    }
+
+    #[test]
+    fn one_letter_edits_of_short_brand_names_are_reported() {
+        let index = LookalikeIndex::builder()
+            .brands(["okta.com", "xero.com", "wise.com", "zoom.us", "bill.com"])
+            .brands(["smbc.co.jp", "ups.com", "dhl.com"])
+            .build();
+        for (seen, target) in [
+            ("okta1.com", "okta.com"),
+            ("0kta.com", "okta.com"),
+            ("okat.com", "okta.com"),
+            ("xer0.com", "xero.com"),
+            ("wlse.com", "wise.com"),
+            ("zoom1.us", "zoom.us"),
+            ("bi1l.com", "bill.com"),
+            ("smbc1.co.jp", "smbc.co.jp"),
+            ("upss.com", "ups.com"),
+            ("dhi.com", "dhl.com"),
+        ] {
+            let m = index
+                .find(seen)
+                .unwrap_or_else(|| panic!("{seen} not reported"));
+            assert_eq!(m.target, target, "{seen}");
+            assert!((0.0..=1.0).contains(&m.strength), "{seen}: {}", m.strength);
+        }
+        // Glyph-only spellings and a digit put into a name of letters stay
+        // strong even on four letters.
+        for seen in ["okta1.com", "0kta.com", "xer0.com", "okat.com"] {
+            let m = index.find(seen).unwrap();
+            assert!(m.is_strong(), "{seen}: {}", m.strength);
+        }
+        // A name of one or two letters has no one-letter edit worth a word.
+        let tiny = brand_index(&["x.com", "au.com"]);
+        assert_eq!(tiny.find("xx.com"), None);
+        assert_eq!(tiny.find("ay.com"), None);
+    }
+
+    #[test]
+    fn the_same_edit_is_weaker_on_a_shorter_name() {
+        let index = brand_index(&["wise.com", "ups.com", "paypal.com", "microsoft.com"]);
+        let strength = |d: &str| index.find(d).map(|m| m.strength).expect(d);
+        // One letter replaced: three, four, six and nine letters.
+        let (s3, s4, s6, s9) = (
+            strength("ubs.com"),
+            strength("wize.com"),
+            strength("paypel.com"),
+            strength("microsaft.com"),
+        );
+        assert!(s3 < s4 && s4 < s6 && s6 <= s9, "{s3} {s4} {s6} {s9}");
+        assert!(s4 < STRONG_LOOKALIKE && s6 >= STRONG_LOOKALIKE);
+        // Glyph-only beats a letter edit on the same name.
+        assert!(strength("paypa1.com") > strength("paypals.com"));
+        assert!(strength("rnicrosoft.com") > strength("microsft.com"));
+    }
+
+    #[test]
+    fn a_popular_candidate_is_reported_weak() {
+        // zoom.com is Zoom's too, and box.com a known company: reported,
+        // with a strength of 0.1 or less, by the built-in list or a given one.
+        let builtin = LookalikeIndex::builder().brands(["xbox.com"]).build();
+        let m = builtin
+            .find("box.com")
+            .expect("box.com is an omission of xbox");
+        assert!(m.strength <= 0.1, "{}", m.strength);
+        let given = LookalikeIndex::builder()
+            .brands(["paypal.com"])
+            .popular("# popular\npaypals.com\nwww.paypai.com\n")
+            .build();
+        let of = |d: &str| given.find(d).map(|m| m.strength).expect(d);
+        assert!(of("paypals.com") <= 0.1);
+        assert!(of("paypai.com") <= 0.1, "registrable domains are compared");
+        assert!(of("paypa1.com") >= STRONG_LOOKALIKE);
+        // A protected domain is never a candidate, popular or not.
+        let both = LookalikeIndex::builder()
+            .org(["paypal.com"])
+            .popular("paypal.com\n")
+            .build();
+        assert_eq!(both.find("paypal.com"), None);
+        assert!(both.find("paypa1.com").unwrap().is_strong());
+    }
+
+    #[test]
+    fn the_embedded_popular_list_is_the_datasets_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let path = dir.join("../../datasets/lookalike/popular-domains.txt");
+        let source =
+            std::fs::read_to_string(&path).expect("datasets/lookalike/popular-domains.txt");
+        assert!(
+            source == DEFAULT_POPULAR_DOMAINS,
+            "crates/features/data/popular_domains.txt differs from its source {}: run datasets/lookalike/build_popular_domains.py",
+            path.display()
+        );
+        let lines = list_entries(DEFAULT_POPULAR_DOMAINS).count();
+        assert!(
+            (10_000..=20_000).contains(&lines),
+            "{lines} popular domains"
+        );
+    }
+
+    #[test]
+    fn strength_follows_the_documented_table() {
+        let index = LookalikeIndex::builder()
+            .org(["kestrelfoods.com"])
+            .popular("")
+            .build();
+        let strength = |d: &str| index.find(d).map(|m| m.strength).expect(d);
+        for (seen, expected) in [
+            ("kestre1foods.com", 0.95),
+            ("kestrelfodos.com", 0.85),
+            ("kestrelfods.com", 0.8),
+            ("kestrelfoodsx.com", 0.7),
+            ("kestrelfoods.net", 0.8),
+            ("kestrelfoods-secure.com", 0.7),
+        ] {
+            assert_eq!(strength(seen), expected, "{seen}");
+        }
     }
 
     #[test]

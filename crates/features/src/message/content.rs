@@ -2,6 +2,7 @@
 //! in it.
 
 use super::{MessageView, ParseLimits};
+use crate::attachment::LinkOrigin;
 use crate::html::{read_html, truncate_at_char};
 use mail_parser::{Message, PartType};
 use serde::Serialize;
@@ -19,6 +20,8 @@ pub struct Link {
     pub host_is_ip: bool,
     /// Text the reader sees (HTML anchors only).
     pub text: Option<String>,
+    /// Where the link was found: the body, an attachment or a QR code.
+    pub origin: LinkOrigin,
 }
 
 impl MessageView {
@@ -63,7 +66,7 @@ impl MessageView {
         let mut links: Vec<Link> = anchors
             .into_iter()
             .take(limits.max_links)
-            .filter_map(|a| link(&a.href, Some(a.text)))
+            .filter_map(|a| link_from(&a.href, Some(a.text), LinkOrigin::Body))
             .collect();
         if links.is_empty() {
             // Plain-text mail: URLs written in the text.
@@ -75,8 +78,33 @@ impl MessageView {
                 if links.len() >= limits.max_links {
                     break;
                 }
-                if let Some(l) = link(found.as_str(), None) {
+                if let Some(l) = link_from(found.as_str(), None, LinkOrigin::Body) {
                     links.push(l);
+                }
+            }
+        }
+        // The body's own HTML, read for what a page can do besides link:
+        // forms that post credentials, refreshes, smuggled pages.
+        if let Some(html) = message
+            .html_body
+            .iter()
+            .filter_map(|id| message.parts.get(*id as usize))
+            .find_map(|p| match &p.body {
+                PartType::Html(h) => Some(h),
+                _ => None,
+            })
+        {
+            let mut budget = crate::attachment::Budget::new(&limits.attachments);
+            let mut found = crate::attachment::Analysis::default();
+            let html = crate::html::truncate_at_char(html, limits.max_html_bytes);
+            crate::attachment::inspect_html(html, &mut budget, &mut found);
+            self.body_findings = found.findings;
+            for url in found.urls {
+                if links.len() >= limits.max_links {
+                    break;
+                }
+                if !links.iter().any(|l| l.href == url.url) {
+                    links.extend(link_from(&url.url, None, LinkOrigin::Body));
                 }
             }
         }
@@ -102,7 +130,7 @@ fn push_bounded(buf: &mut String, s: &str, max: usize, truncated: &mut bool) {
 
 /// A link from an href or a URL in text; None for schemes that are not web
 /// links (mailto:, tel:, cid:, fragments).
-fn link(href: &str, text: Option<String>) -> Option<Link> {
+pub(crate) fn link_from(href: &str, text: Option<String>, origin: LinkOrigin) -> Option<Link> {
     let href = href.trim();
     // Bytes, not a str slice: an attacker's href may end its first four
     // bytes inside a multi-byte character.
@@ -132,5 +160,6 @@ fn link(href: &str, text: Option<String>) -> Option<Link> {
         host,
         host_is_ip,
         text: text.filter(|t| !t.is_empty()),
+        origin,
     })
 }

@@ -19,6 +19,7 @@ mod signed_body;
 mod transfer_encoding;
 mod trust;
 
+pub(crate) use content::link_from;
 pub use content::Link;
 pub(crate) use mime::mime_parser;
 
@@ -51,6 +52,8 @@ pub struct ParseLimits {
     pub max_hops: usize,
     /// Addresses kept per address header, and From headers kept.
     pub max_addresses: usize,
+    /// What reading the attachments may do.
+    pub attachments: crate::attachment::AttachmentLimits,
 }
 
 impl Default for ParseLimits {
@@ -62,6 +65,7 @@ impl Default for ParseLimits {
             max_links: 500,
             max_hops: 64,
             max_addresses: 64,
+            attachments: crate::attachment::AttachmentLimits::default(),
         }
     }
 }
@@ -230,6 +234,14 @@ pub struct MessageView {
     pub body_truncated: bool,
     /// Web links: HTML anchors, or URLs in plain text when there are none.
     pub links: Vec<Link>,
+    /// Every attachment and inline non-text part, read.
+    pub attachments: Vec<crate::attachment::Attachment>,
+    /// Text a reader sees in the attachments (PDF text, HTML pages), within
+    /// the attachment text limit.
+    pub attachment_text: String,
+    /// What the HTML reader found in the body itself (a credential form, a
+    /// meta refresh, smuggling).
+    pub body_findings: Vec<crate::attachment::Finding>,
     /// Header tricks that make clients and verifiers see different senders.
     pub anomalies: HeaderAnomalies,
     /// What DNS said of the sender domains ([`crate::Inputs::domains`]).
@@ -337,6 +349,12 @@ impl MessageView {
         let subject = message.subject().unwrap_or("").trim();
         view.subject = truncate_at_char(subject, limits.max_text_bytes).to_string();
         view.read_content(&message, limits);
+        view.attachments = crate::attachment::read_attachments(
+            &message,
+            &limits.attachments,
+            &mut view.links,
+            &mut view.attachment_text,
+        );
         Ok(view)
     }
 

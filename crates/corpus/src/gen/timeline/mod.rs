@@ -147,6 +147,7 @@ pub fn timeline(
                 variant: "timeline".into(),
                 bytes: render(&mut rng, world, p).to_bytes(),
                 carrier_sha1: None,
+                payload: super::payload::Payload::Body,
             }
         })
         .collect()
