@@ -423,10 +423,32 @@ impl Feature {
     /// Whether a model may read the feature. Rates per 1,000 characters
     /// are not model inputs: a sender dilutes them by adding text, so a
     /// rate's weight could never be non-negative and monotone at once (the
-    /// counts beside them carry the same phrases).
+    /// counts beside them carry the same phrases). Nor are the parts of a
+    /// whole (see `PARTS_OF_A_WHOLE`).
     pub fn is_model_input(self) -> bool {
         !self.name().ends_with("_per_kchar")
+            && !Self::PARTS_OF_A_WHOLE.contains(&self)
+            && !Self::ERA_BOUND.contains(&self)
     }
+
+    /// Features whose rate follows the year more than the sender: plain
+    /// http links were ordinary before the web moved to https, so a
+    /// classifier learns "old mail" from them, and held-out old ham pays.
+    const ERA_BOUND: &'static [Feature] = &[Feature::LinkHttpOnlyCount];
+
+    /// Features that mean something only together (a phone number, charge
+    /// words, a brand named by a stranger: `callback_lure_flag` is the
+    /// whole) or only through what is found in them (how many attachments):
+    /// alone each is everyday mail (mailing lists name Microsoft, sign with
+    /// a phone number and attach signatures), and a classifier would learn
+    /// which corpus uses them most. Evidence still reads them; rules may
+    /// not (a rule reads model inputs only).
+    const PARTS_OF_A_WHOLE: &'static [Feature] = &[
+        Feature::CallbackPhoneNumberCount,
+        Feature::CallbackPurchaseLexiconCount,
+        Feature::CallbackBrandUnrelatedSender,
+        Feature::AttachmentCount,
+    ];
 }
 
 /// One value per [`Feature`], in [`Feature::ALL`] order.

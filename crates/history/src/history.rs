@@ -463,8 +463,13 @@ impl History {
             .iter()
             .filter(|d| !c.domains.contains(d.as_str()))
             .filter_map(|d| c.index.find(d))
-            // Weak matches (short names, popular domains) are not evidence.
-            .filter(|m| m.is_strong() && c.domains.contains(&m.target))
+            // Weak matches (popular domains) are not evidence, nor edits of
+            // names under four letters: among thousands of correspondents
+            // one is often a letter away from another real one.
+            .filter(|m| {
+                let label = m.target.split('.').next().unwrap_or("");
+                m.strength >= 0.7 && label.chars().count() >= 5 && c.domains.contains(&m.target)
+            })
             .map(|m| ImitatedCorrespondent {
                 how: m
                     .kinds

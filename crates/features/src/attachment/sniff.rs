@@ -224,7 +224,17 @@ fn sniff_bytes(bytes: &[u8], name: Option<&str>) -> Option<(&'static str, Attach
     let t = infer::get(head)?;
     let kind = match t.matcher_type() {
         infer::MatcherType::Image => Image,
-        infer::MatcherType::App => Executable,
+        // infer's "app" matchers include certificates (`---` reads as DER's
+        // armour: PGP signatures) and browser extensions: programs only.
+        infer::MatcherType::App => match t.mime_type() {
+            "application/vnd.microsoft.portable-executable"
+            | "application/x-executable"
+            | "application/x-mach-binary"
+            | "application/vnd.android.dex"
+            | "application/vnd.android.dey"
+            | "application/wasm" => Executable,
+            _ => Other,
+        },
         infer::MatcherType::Doc => match t.extension() {
             "doc" | "xls" | "ppt" | "rtf" => LegacyOffice,
             _ => Other,
@@ -441,5 +451,14 @@ mod tests {
         );
         assert_eq!(sniff(b"{\\rtf1\\ansi", None, "").kind, LegacyOffice);
         assert_eq!(sniff(b"\x7fELF\x02\x01", None, "").kind, Executable);
+        // A PGP signature's armour is not a program (infer calls it a DER
+        // certificate).
+        let pgp = sniff(
+            b"-----BEGIN PGP SIGNATURE-----\nVersion: GnuPG v1\n",
+            Some("signature.asc"),
+            "application/pgp-signature",
+        );
+        assert_ne!(pgp.kind, Executable);
+        assert!(pgp.mismatch.is_none());
     }
 }
