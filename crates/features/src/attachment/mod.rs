@@ -298,7 +298,6 @@ impl AttachmentLimits {
 
 /// The work left while one message is read: every reader draws on it.
 #[derive(Debug)]
-#[allow(dead_code)] // fields read by the readers as they are filled in
 pub(crate) struct Budget {
     pub limits: AttachmentLimits,
     /// Bytes still allowed out of decompression (archives, PDF streams).
@@ -340,7 +339,6 @@ pub(crate) struct FoundUrl {
     pub from_qr: bool,
 }
 
-#[allow(dead_code)] // used by the readers as they are filled in
 impl Analysis {
     pub(crate) fn find(&mut self, code: FindingCode, detail: impl Into<String>) {
         // One finding of a code per attachment is enough to explain it;
