@@ -8,17 +8,60 @@
 //! when the signature is the From domain's (it is what makes a reader, or
 //! DMARC, take the From as genuine).
 
+use crate::attachment::LinkOrigin;
 use crate::auth_results::AuthVerdict;
 use crate::context::Context;
-use crate::domain::relaxed_aligned;
+use crate::domain::{address_domain, relaxed_aligned};
 use crate::evidence::{EvidenceLog, Technique};
-use crate::message::MessageView;
+use crate::message::{link_from, MessageView};
 use crate::schema::{Feature, FeatureVector};
-use crate::sender_path::authenticated_for;
+use crate::sender_path::{authenticated_for, mailing_list};
 
 /// Largest `dkim_unsigned_body_bytes` recorded: past a megabyte, more says
 /// nothing new and would only stretch the feature's scale.
 const MAX_UNSIGNED_BYTES: u64 = 1_000_000;
+
+/// Words a list's footer uses about itself.
+const FOOTER_WORDS: [&str; 9] = [
+    "unsubscribe",
+    "subscription",
+    "mailing list",
+    "listinfo",
+    "archive",
+    "group",
+    "list",
+    "配信停止",
+    "登録解除",
+];
+
+/// The list, in words, when the unsigned tail is its footer: mail a list
+/// re-sent (its domain on the Sender, envelope or a signature, not only a
+/// List-Id), a short tail that speaks of the list, names at least one
+/// address or link and every one of them on the list's domain. An attacker
+/// who replays a signed message must run the list to pass, and then every
+/// link they add is on their own domain, which the link features judge.
+fn list_footer(view: &MessageView, tail: Option<&str>) -> Option<String> {
+    let tail = tail?;
+    let list = mailing_list(view)?;
+    let lower = tail.to_lowercase();
+    if !FOOTER_WORDS.iter().any(|w| lower.contains(w)) {
+        return None;
+    }
+    let mut finder = linkify::LinkFinder::new();
+    finder.url_must_have_scheme(false);
+    let mut named = 0usize;
+    for found in finder.links(tail) {
+        let domain = match found.kind() {
+            linkify::LinkKind::Email => address_domain(found.as_str()),
+            _ => link_from(found.as_str(), None, LinkOrigin::Body).and_then(|l| l.host),
+        };
+        match domain {
+            Some(d) if relaxed_aligned(&d, &list.domain) => named += 1,
+            _ => return None,
+        }
+    }
+    (named > 0).then_some(list.why)
+}
 
 pub(crate) fn extract(
     view: &MessageView,
@@ -40,20 +83,34 @@ pub(crate) fn extract(
         .filter_map(|s| s.unsigned_body_bytes.filter(|n| *n > 0).map(|n| (s, n)))
         .max_by_key(|(_, n)| *n);
     if let Some((sig, bytes)) = unsigned {
-        v.set_flag(Feature::DkimBodyLengthLimit, true);
-        v.set(
-            Feature::DkimUnsignedBodyBytes,
-            bytes.min(MAX_UNSIGNED_BYTES) as f32,
-        );
-        log.add(
-            Feature::DkimBodyLengthLimit,
-            spoof_if(&sig.domain),
-            format!(
-                "the DKIM signature of {} covers {} body bytes (l=) and {bytes} more follow: content was added after signing",
-                sig.domain,
-                sig.body_length.unwrap_or(0)
-            ),
-        );
+        if let Some(footer) = list_footer(view, sig.unsigned_tail.as_deref()) {
+            // What lists were made for: the list adds its footer and the
+            // poster's l= signature still verifies. Said, not counted.
+            log.add(
+                Feature::DkimBodyLengthLimit,
+                None,
+                format!(
+                    "the DKIM signature of {} covers {} body bytes (l=) and {bytes} more follow: the footer of {footer}, naming only the list's domain",
+                    sig.domain,
+                    sig.body_length.unwrap_or(0)
+                ),
+            );
+        } else {
+            v.set_flag(Feature::DkimBodyLengthLimit, true);
+            v.set(
+                Feature::DkimUnsignedBodyBytes,
+                bytes.min(MAX_UNSIGNED_BYTES) as f32,
+            );
+            log.add(
+                Feature::DkimBodyLengthLimit,
+                spoof_if(&sig.domain),
+                format!(
+                    "the DKIM signature of {} covers {} body bytes (l=) and {bytes} more follow: content was added after signing",
+                    sig.domain,
+                    sig.body_length.unwrap_or(0)
+                ),
+            );
+        }
     }
 
     let checks = [

@@ -89,7 +89,7 @@ impl Explanations {
         });
         let mut list = None;
         if auth.dmarc_verdict() == AuthVerdict::Fail && weak_policy && !internal {
-            list = list_evidence(view).map(|why| {
+            list = mailing_list(view).map(|MailingList { why, .. }| {
                 let what = auth
                     .dmarc_header_from
                     .as_deref()
@@ -107,10 +107,20 @@ impl Explanations {
     }
 }
 
-/// Why the message is mailing-list mail, in words: a List-Id, or
-/// List-Unsubscribe with a Sender on the envelope's domain (the list's
-/// bounce address), not the From's.
-fn list_evidence(view: &MessageView) -> Option<String> {
+/// Mail a mailing list re-sent: the list's own domain, and why it is list
+/// mail, in words.
+pub(crate) struct MailingList {
+    /// The domain the list put on the message (List-Id's, or the Sender's).
+    pub domain: String,
+    /// Why the message is list mail, for a reason's text.
+    pub why: String,
+}
+
+/// Why the message is mailing-list mail: a List-Id whose domain is also on
+/// the Sender, the envelope or a DKIM signature, or List-Unsubscribe with a
+/// Sender on the envelope's domain (the list's bounce address), not the
+/// From's.
+pub(crate) fn mailing_list(view: &MessageView) -> Option<MailingList> {
     let sender_domain = view.sender.as_ref().and_then(|s| s.domain.as_deref());
     let sender_address = view
         .sender
@@ -122,33 +132,37 @@ fn list_evidence(view: &MessageView) -> Option<String> {
             .rsplit_once('<')
             .map_or(id, |(_, rest)| rest.split('>').next().unwrap_or(rest))
             .trim();
-        let list_domain = crate::domain::normalize_domain(name);
-        let on_list_domain = |d: Option<&str>| {
-            d.zip(list_domain.as_deref())
-                .is_some_and(|(d, n)| relaxed_aligned(d, n))
-        };
-        // A List-Id alone is one header anyone can add. A list that re-sent
-        // the message also put its own domain on the envelope, the Sender
-        // or a DKIM signature.
-        if on_list_domain(sender_domain) {
-            return Some(format!(
-                "mailing list {name} (List-Id, Sender {sender_address})"
-            ));
-        }
-        if on_list_domain(view.envelope_domain()) {
-            return Some(format!(
-                "mailing list {name} (List-Id, envelope on the list's domain)"
-            ));
-        }
-        if let Some(sig) = view
-            .dkim_signatures
-            .iter()
-            .find(|s| on_list_domain(Some(s.domain.as_str())))
-        {
-            return Some(format!(
-                "mailing list {name} (List-Id, DKIM signature by {})",
-                sig.domain
-            ));
+        if let Some(list_domain) = crate::domain::normalize_domain(name) {
+            let on_list_domain =
+                |d: Option<&str>| d.is_some_and(|d| relaxed_aligned(d, &list_domain));
+            // A List-Id alone is one header anyone can add. A list that
+            // re-sent the message also put its own domain on the envelope,
+            // the Sender or a DKIM signature.
+            let why = if on_list_domain(sender_domain) {
+                Some(format!(
+                    "mailing list {name} (List-Id, Sender {sender_address})"
+                ))
+            } else if on_list_domain(view.envelope_domain()) {
+                Some(format!(
+                    "mailing list {name} (List-Id, envelope on the list's domain)"
+                ))
+            } else {
+                view.dkim_signatures
+                    .iter()
+                    .find(|s| on_list_domain(Some(s.domain.as_str())))
+                    .map(|sig| {
+                        format!(
+                            "mailing list {name} (List-Id, DKIM signature by {})",
+                            sig.domain
+                        )
+                    })
+            };
+            if let Some(why) = why {
+                return Some(MailingList {
+                    domain: list_domain,
+                    why,
+                });
+            }
         }
     }
     let unsubscribe = view.list_headers.iter().any(|h| h == "list-unsubscribe");
@@ -156,8 +170,13 @@ fn list_evidence(view: &MessageView) -> Option<String> {
         (Some(s), Some(f), Some(e)) => !relaxed_aligned(s, f) && relaxed_aligned(s, e),
         _ => false,
     };
-    (unsubscribe && list_sender)
-        .then(|| format!("mailing list (List-Unsubscribe, Sender {sender_address})"))
+    match sender_domain {
+        Some(domain) if unsubscribe && list_sender => Some(MailingList {
+            domain: domain.to_string(),
+            why: format!("mailing list (List-Unsubscribe, Sender {sender_address})"),
+        }),
+        _ => None,
+    }
 }
 
 pub(crate) fn extract(
@@ -197,7 +216,7 @@ pub(crate) fn extract(
             // A list or a trusted forwarder rewrites the envelope of a
             // partner's mail; the org's own domains get no such excuse. An
             // authenticated From (an ESP sending for it) claims nothing.
-            let list_mail = list_evidence(view).is_some();
+            let list_mail = mailing_list(view).is_some();
             let claims_ours = (ctx.is_internal(f)
                 || (ctx.is_protected(f) && !explained.dmarc() && !list_mail))
                 && !authenticated_for(auth, f, Some(f));

@@ -60,6 +60,66 @@ fn a_dkim_signature_with_l_shorter_than_the_body_is_replay_evidence() {
     );
 }
 
+const LIST_BOUNCE: &str = "<bounce-users=member@lists.project.example>";
+
+/// A post as a list re-sends it: the poster's l= signature covers the
+/// post; the list's footer follows.
+fn list_post(return_path: &str, footer: &str) -> Mail {
+    Mail::from("Rick <rick@university.example>")
+        .return_path(return_path)
+        .field("List-Id", "<users.lists.project.example>")
+        .trace(
+            "DKIM-Signature",
+            &signature("university.example", FULL, Some(16)),
+        )
+        .body(&format!("Original text.\n{footer}"))
+}
+
+#[test]
+fn a_mailing_lists_footer_after_an_l_signature_is_said_but_not_counted() {
+    let x = list_post(
+        LIST_BOUNCE,
+        "-- \nTo UNSUBSCRIBE, email to users-request@lists.project.example\n\
+         Archive: https://lists.project.example/archive/1234\n",
+    )
+    .extract();
+    assert_eq!(value(&x, Feature::DkimBodyLengthLimit), 0.0, "{}", dump(&x));
+    assert_eq!(value(&x, Feature::DkimUnsignedBodyBytes), 0.0);
+    let e = evidence(&x, Feature::DkimBodyLengthLimit);
+    assert_eq!(e.len(), 1, "{}", dump(&x));
+    assert_eq!(e[0].technique, None);
+    assert!(
+        e[0].detail
+            .contains("footer of mailing list users.lists.project.example"),
+        "{}",
+        e[0].detail
+    );
+}
+
+#[test]
+fn a_tail_on_list_mail_naming_another_domain_still_counts() {
+    let x = list_post(
+        LIST_BOUNCE,
+        "-- \nTo unsubscribe, email users-request@lists.project.example\n\
+         Pay the invoice at https://evil.example/pay\n",
+    )
+    .extract();
+    assert_eq!(value(&x, Feature::DkimBodyLengthLimit), 1.0, "{}", dump(&x));
+    assert!(value(&x, Feature::DkimUnsignedBodyBytes) > 0.0);
+}
+
+#[test]
+fn a_footer_like_tail_without_a_list_that_re_sent_the_message_still_counts() {
+    // The same footer, but only a List-Id says it is list mail: the
+    // envelope is the poster's own.
+    let x = list_post(
+        "<rick@university.example>",
+        "-- \nTo unsubscribe, email users-request@lists.project.example\n",
+    )
+    .extract();
+    assert_eq!(value(&x, Feature::DkimBodyLengthLimit), 1.0, "{}", dump(&x));
+}
+
 #[test]
 fn an_l_covering_the_whole_body_is_not_flagged() {
     let x = Mail::from(NEWS)

@@ -143,6 +143,11 @@ pub struct DkimSignature {
     /// With l=: body bytes past it, after canonicalisation (approximated,
     /// see `signed_body`): content added after signing. None without l=.
     pub unsigned_body_bytes: Option<u64>,
+    /// The unsigned lines themselves (lossy UTF-8) when they are short
+    /// enough to be a mailing list's footer (`signed_body::FOOTER_MAX_BYTES`);
+    /// None otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsigned_tail: Option<String>,
 }
 
 impl DkimSignature {
@@ -726,6 +731,7 @@ fn dkim_signature(field: &RawField<'_>) -> Option<DkimSignature> {
             .collect(),
         relaxed_body: sig.cb == mail_auth::dkim::Canonicalization::Relaxed,
         unsigned_body_bytes: None,
+        unsigned_tail: None,
     })
 }
 

@@ -15,7 +15,12 @@
 
 use super::DkimSignature;
 
-/// Fills `unsigned_body_bytes` of every signature with `l=`.
+/// Longest unsigned tail kept as text: a list footer is a few lines; a
+/// longer tail is content, whoever added it.
+pub const FOOTER_MAX_BYTES: usize = 2048;
+
+/// Fills `unsigned_body_bytes` (and, when short, `unsigned_tail`) of every
+/// signature with `l=`.
 pub(super) fn measure(signatures: &mut [DkimSignature], body: &[u8]) {
     let mut simple = None;
     let mut relaxed = None;
@@ -28,8 +33,44 @@ pub(super) fn measure(signatures: &mut [DkimSignature], body: &[u8]) {
         } else {
             *simple.get_or_insert_with(|| canonical_length(body, false))
         };
-        sig.unsigned_body_bytes = Some(length.saturating_sub(limit));
+        let unsigned = length.saturating_sub(limit);
+        sig.unsigned_body_bytes = Some(unsigned);
+        if unsigned > 0 && unsigned <= FOOTER_MAX_BYTES as u64 {
+            sig.unsigned_tail = unsigned_tail(body, sig.relaxed_body, limit)
+                .filter(|tail| tail.len() <= 2 * FOOTER_MAX_BYTES)
+                .map(|tail| String::from_utf8_lossy(tail).into_owned());
+        }
     }
+}
+
+/// The raw lines from the first one that reaches past `limit` canonical
+/// bytes to the end. A line the limit cuts is kept whole: reading a few
+/// signed bytes as unsigned can only make a tail look less like a footer.
+fn unsigned_tail(body: &[u8], relaxed: bool, limit: u64) -> Option<&[u8]> {
+    let mut total: u64 = 0;
+    let mut pending_empty: u64 = 0;
+    let mut start = 0;
+    for line in body.split_inclusive(|&b| b == b'\n') {
+        let offset = start;
+        start += line.len();
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let length = if relaxed {
+            relaxed_line_length(text)
+        } else {
+            text.len() as u64
+        };
+        if length == 0 {
+            pending_empty += 1;
+            continue;
+        }
+        total += pending_empty * 2 + length + 2;
+        pending_empty = 0;
+        if total > limit {
+            return body.get(offset..);
+        }
+    }
+    None
 }
 
 /// The body's length in bytes after `simple` or `relaxed` canonicalisation
@@ -122,11 +163,23 @@ mod tests {
             headers: vec!["from".into()],
             relaxed_body: relaxed,
             unsigned_body_bytes: None,
+            unsigned_tail: None,
         };
         let mut sigs = [sig(Some(4), false), sig(Some(100), true), sig(None, true)];
         measure(&mut sigs, b"hi\r\nappended line\r\n");
         assert_eq!(sigs[0].unsigned_body_bytes, Some(15));
         assert_eq!(sigs[1].unsigned_body_bytes, Some(0));
         assert_eq!(sigs[2].unsigned_body_bytes, None);
+        assert_eq!(sigs[0].unsigned_tail.as_deref(), Some("appended line\r\n"));
+        assert_eq!(sigs[1].unsigned_tail, None);
+    }
+
+    #[test]
+    fn a_line_the_limit_cuts_is_kept_whole_in_the_tail() {
+        assert_eq!(
+            unsigned_tail(b"hi\r\nsigned and more\r\n", false, 6),
+            Some(&b"signed and more\r\n"[..])
+        );
+        assert_eq!(unsigned_tail(b"hi\r\n", false, 4), None);
     }
 }
