@@ -11,11 +11,10 @@
 //! (--popular-domains FILE); the figure with the full list is printed
 //! beside it. Needs ../shared/lists/top_sites; fails loudly without it.
 
-use serde_json::Value;
+mod support;
+
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// Most Tranco domains that may be reported strong, as a fraction.
 const MAX_STRONG: f64 = 0.005;
@@ -73,40 +72,20 @@ fn run(sites: &[String], extra: &[&Path]) -> Vec<(String, Option<String>, f64, S
     )
     .unwrap();
     let brands = top_sites().join("spamassassin-4.0.1_welcomelist_sender_domains.txt");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_impostor"));
-    cmd.arg("lookalike")
-        .arg("--org")
-        .arg(&org)
-        .arg("--brands")
-        .arg(&brands);
+    let mut args = vec![
+        "--org".as_ref(),
+        org.as_os_str(),
+        "--brands".as_ref(),
+        brands.as_os_str(),
+    ];
     if let Some(popular) = extra.first() {
-        cmd.arg("--popular-domains").arg(popular);
+        args.extend(["--popular-domains".as_ref(), popular.as_os_str()]);
     }
-    let mut child = cmd
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("impostor runs");
-    let input: String = sites.iter().map(|d| format!("{d}\n")).collect();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    // Exit 1: some Tranco entries are public suffixes themselves
-    // (github.io), which no one registers; each gets an error line.
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "impostor lookalike failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let answers: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
-        .collect();
-    assert_eq!(answers.len(), sites.len(), "one answer per domain");
+    let domains: Vec<&str> = sites.iter().map(String::as_str).collect();
+    // Exit 1 is allowed: some Tranco entries are public suffixes
+    // themselves (github.io), which no one registers; each gets an error
+    // line.
+    let (_, answers) = support::lookalike_answers::<&std::ffi::OsStr>(&args, &domains);
     sites
         .iter()
         .zip(answers)

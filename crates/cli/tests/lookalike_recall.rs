@@ -8,11 +8,11 @@
 //! PyPI package dnstwist (`.ci/run` installs it) and ../shared/lists/top_sites;
 //! fails loudly without them.
 
-use serde_json::Value;
+mod support;
+
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// This crate's directory, as cargo gives it when the test runs: the
 /// compile-time value names the clone the binary was built in, which a
@@ -173,29 +173,14 @@ fn every_dnstwist_fuzzer_is_caught() {
     let brands_file = dir.path().join("brands.txt");
     std::fs::write(&brands_file, brands.join("\n")).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_impostor"))
-        .arg("lookalike")
-        .arg("--org")
-        .arg(&org_file)
-        .arg("--brands")
-        .arg(&brands_file)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("impostor runs");
-    let input: String = perms.iter().map(|(_, d, _)| format!("{d}\n")).collect();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    let answers: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
-        .collect();
-    assert_eq!(answers.len(), perms.len(), "one answer per domain");
+    let domains: Vec<&str> = perms.iter().map(|(_, d, _)| d.as_str()).collect();
+    let args = [
+        "--org".as_ref(),
+        org_file.as_os_str(),
+        "--brands".as_ref(),
+        brands_file.as_os_str(),
+    ];
+    let (_, answers) = support::lookalike_answers::<&std::ffi::OsStr>(&args, &domains);
 
     let label = |d: &str| d.split('.').next().unwrap_or("").to_string();
     let all: HashSet<&str> = protected.iter().map(|p| p.domain.as_str()).collect();

@@ -16,16 +16,21 @@
 
 #[path = "../tests/support/archive_files.rs"]
 mod archive_files;
+mod fresh_process;
+#[path = "../tests/support/media_files.rs"]
+mod media_files;
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+use fresh_process::mb;
+use media_files::{png_claiming, zlib};
 
 use impostor_features::attachment::{AttachmentKind, FindingCode};
 use impostor_features::{Envelope, Extractor, MessageView};
 use impostor_mailsource::{read_inputs, ReadOptions};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Every hostile case; adding one is a line here and an arm in [`input`].
 const CASES: &[&str] = &[
@@ -43,9 +48,11 @@ const CASES: &[&str] = &[
 
 fn input(case: &str) -> Vec<u8> {
     match case {
-        "png_header_30000x30000" => {
-            mime_with_attachment("scan.png", "image/png", &png_header_bomb(30_000, 30_000))
-        }
+        "png_header_30000x30000" => mime_with_attachment(
+            "scan.png",
+            "image/png",
+            &png_claiming(30_000, 30_000, 1 << 16),
+        ),
         "random_png_10mb" => {
             mime_with_attachment("photo.png", "image/png", &support::Lcg(7).bytes(10 << 20))
         }
@@ -106,50 +113,6 @@ fn mime_with_attachments(parts: &[(&str, &str, &[u8])]) -> Vec<u8> {
     }
     m.push_str("--b1--\r\n");
     m.into_bytes()
-}
-
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(out.get(start..).unwrap_or_default());
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A valid PNG signature and IHDR claiming `w`×`h` 8-bit RGB, then a
-/// little compressed data and IEND.
-fn png_header_bomb(w: u32, h: u32) -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    png_chunk(&mut png, b"IHDR", &ihdr);
-    png_chunk(&mut png, b"IDAT", &zlib(&vec![0u8; 1 << 16]));
-    png_chunk(&mut png, b"IEND", &[]);
-    png
-}
-
-fn zlib(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    e.write_all(bytes).expect("in memory");
-    e.finish().expect("in memory")
 }
 
 /// A PDF whose page content is `depth` nested arrays.
@@ -298,25 +261,11 @@ fn many_qr_pngs(n: usize) -> Vec<u8> {
 
 // ------------------------------------------------------------ hostile runs
 
-/// Peak resident set size of this process so far, in bytes (Linux).
-fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 fn run_case(case: &str) {
     let ctx = support::ctx();
     let bytes = input(case);
-    let before = peak_rss().unwrap_or(0);
-    let started = Instant::now();
-    let result = support::try_run(ctx, &bytes);
-    let elapsed = started.elapsed();
-    let peak = peak_rss().unwrap_or(0);
-    let mb = |b: u64| b as f64 / (1 << 20) as f64;
-    let grown = peak.saturating_sub(before);
-    let findings = match &result {
+    let m = fresh_process::measure(|| support::try_run(ctx, &bytes));
+    let findings = match &m.value {
         Ok((view, _)) => view
             .attachments
             .iter()
@@ -328,31 +277,12 @@ fn run_case(case: &str) {
     println!(
         "{case:<26} input {:>6.1} MB  {:>8.1} ms  peak RSS {:>6.1} MB (+{:>5.1} MB)  {} {}  [{findings}]",
         mb(bytes.len() as u64),
-        elapsed.as_secs_f64() * 1e3,
-        mb(peak),
-        mb(grown),
-        if elapsed < Duration::from_secs(1) { "<1s" } else { "SLOW" },
-        if peak < 100 << 20 { "<100MB" } else { "BIG" },
+        m.elapsed.as_secs_f64() * 1e3,
+        mb(m.peak),
+        mb(m.grown),
+        if m.elapsed < Duration::from_secs(1) { "<1s" } else { "SLOW" },
+        if m.peak < 100 << 20 { "<100MB" } else { "BIG" },
     );
-}
-
-fn hostile() {
-    let exe = std::env::current_exe().expect("the bench knows its own path");
-    println!("hostile attachments: one extraction each, in a fresh process");
-    for case in CASES {
-        let out = Command::new(&exe)
-            .args(["--case", case])
-            .output()
-            .expect("child runs");
-        print!("{}", String::from_utf8_lossy(&out.stdout));
-        if !out.status.success() {
-            println!(
-                "{case}: child failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
 }
 
 // ------------------------------------------------------------ corpus throughput
@@ -578,11 +508,11 @@ fn corpus_path(arg: Option<&String>) -> PathBuf {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--case") {
-        run_case(args.get(i + 1).map(String::as_str).unwrap_or(""));
+    if let Some(case) = fresh_process::child_case() {
+        run_case(&case);
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--attachments") {
         attachments(corpus_path(args.get(i + 1)));
         return;
@@ -591,5 +521,5 @@ fn main() {
         corpus(corpus_path(args.get(i + 1)));
         return;
     }
-    hostile();
+    fresh_process::each_case_in_a_fresh_process("hostile attachments", CASES);
 }

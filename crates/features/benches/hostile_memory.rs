@@ -7,11 +7,11 @@
 //! Targets: under one second each, peak resident memory a small multiple of
 //! the input.
 
+mod fresh_process;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::process::Command;
-use std::time::Instant;
+use fresh_process::mb;
 
 const CASES: &[&str] = &[
     "attachment_50mb",
@@ -30,54 +30,24 @@ fn input(case: &str) -> Vec<u8> {
     }
 }
 
-/// Peak resident set size of this process so far, in bytes (Linux).
-fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 fn run_case(case: &str) {
     let ctx = support::ctx();
     let bytes = input(case);
-    let before = peak_rss().unwrap_or(0);
-    let started = Instant::now();
-    let result = support::try_run(ctx, &bytes);
-    let elapsed = started.elapsed();
-    let peak = peak_rss().unwrap_or(0);
-    let mb = |b: u64| b as f64 / (1 << 20) as f64;
-    let grown = peak.saturating_sub(before);
+    let m = fresh_process::measure(|| support::try_run(ctx, &bytes));
     println!(
         "{case:<18} input {:>7.1} MB  {:>8.1} ms  peak RSS {:>7.1} MB  (+{:.1} MB during extraction = {:.2}x input)  {}",
         mb(bytes.len() as u64),
-        elapsed.as_secs_f64() * 1e3,
-        mb(peak),
-        mb(grown),
-        grown as f64 / bytes.len() as f64,
-        if result.is_ok() { "ok" } else { "error (reported per message)" },
+        m.elapsed.as_secs_f64() * 1e3,
+        mb(m.peak),
+        mb(m.grown),
+        m.grown as f64 / bytes.len() as f64,
+        if m.value.is_ok() { "ok" } else { "error (reported per message)" },
     );
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--case") {
-        run_case(args.get(i + 1).map(String::as_str).unwrap_or(""));
-        return;
-    }
-    let exe = std::env::current_exe().expect("the bench knows its own path");
-    println!("hostile inputs: one extraction each, in a fresh process");
-    for case in CASES {
-        let out = Command::new(&exe)
-            .args(["--case", case])
-            .output()
-            .expect("child runs");
-        print!("{}", String::from_utf8_lossy(&out.stdout));
-        if !out.status.success() {
-            println!(
-                "{case}: child failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+    match fresh_process::child_case() {
+        Some(case) => run_case(&case),
+        None => fresh_process::each_case_in_a_fresh_process("hostile inputs", CASES),
     }
 }

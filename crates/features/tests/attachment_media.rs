@@ -5,11 +5,14 @@
 
 #[path = "support/archive_files.rs"]
 mod archive_files;
+#[path = "support/media_files.rs"]
+mod media_files;
 
 use archive_files::mime_with_attachment;
 use impostor_features::attachment::{Attachment, FindingCode, LinkOrigin};
 use impostor_features::{Context, Envelope, MessageView, OrgProfile};
 use lopdf::{dictionary, Document, Object, Stream};
+use media_files::{png_claiming, zlib};
 use std::io::{Cursor, Write};
 use std::sync::OnceLock;
 
@@ -313,12 +316,6 @@ fn image_xobject(side: usize, filter: &str, data: Vec<u8>, colour: &str) -> Stre
     .with_compression(false)
 }
 
-fn zlib(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(bytes).expect("in memory");
-    e.finish().expect("in memory")
-}
-
 #[test]
 fn a_qr_code_in_a_pdf_jpeg_image_is_read() {
     let url = "https://pdf-jpeg-qr.example/claim";
@@ -392,39 +389,9 @@ fn a_plain_pdf_has_no_script_finding() {
 
 // ------------------------------------------------------------ hostile files
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
-
 #[test]
 fn a_png_header_claiming_30000_by_30000_pixels_is_over_budget_and_not_decoded() {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = 30_000u32.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    png_chunk(&mut png, b"IHDR", &ihdr);
-    png_chunk(&mut png, b"IDAT", &zlib(&[0u8; 4096]));
-    png_chunk(&mut png, b"IEND", &[]);
+    let png = png_claiming(30_000, 30_000, 4096);
     let view = view_of("scan.png", "image/png", &png);
     let a = only_attachment(&view);
     let detail = finding(a, FindingCode::OverBudget);

@@ -361,3 +361,43 @@ pub fn reason_codes(verdict: &serde_json::Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// `impostor lookalike ARGS -` with `domains` on its standard input, one a
+/// line: its exit code and one JSON answer per domain, in order. Fails the
+/// test unless it exits 0, or 1 (some domain could not be judged).
+pub fn lookalike_answers<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    domains: &[&str],
+) -> (Option<i32>, Vec<serde_json::Value>) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .arg("lookalike")
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("impostor runs");
+    let input: String = domains.iter().map(|d| format!("{d}\n")).collect();
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    // Written from a thread: the answers fill the pipe meanwhile.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("impostor lookalike ends");
+    writer
+        .join()
+        .expect("the writer ends")
+        .expect("stdin takes the domains");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "impostor lookalike failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .expect("UTF-8 answers")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(answers.len(), domains.len(), "one answer per domain");
+    (out.status.code(), answers)
+}
