@@ -117,6 +117,50 @@ struct Scan {
 
 /// Reads one HTML document into `out`.
 pub(crate) fn inspect_html(html: &str, budget: &mut Budget, out: &mut Analysis) {
+    scan_needles(html, budget, out);
+    let limits = &budget.limits;
+    let content = crate::html::read_html(html, html.len(), limits.max_text_bytes, limits.max_links);
+    for anchor in &content.anchors {
+        if is_web(&anchor.href) {
+            out.url(&anchor.href, false, limits);
+        }
+    }
+    out.push_text(&content.text, limits);
+}
+
+/// [`inspect_html`] for a message's own HTML body, whose text the caller
+/// has already (the text pushed to `out` is left out): the findings, then
+/// the web links of its anchors. `anchors` are the body's anchors when the
+/// caller read them with at least `max_links` of the budget's limits (the
+/// same first ones, as [`crate::html::read_html`] keeps anchors in order
+/// whatever its limits); None reads them here.
+pub(crate) fn inspect_html_body(
+    html: &str,
+    anchors: Option<&[crate::html::Anchor]>,
+    budget: &mut Budget,
+    out: &mut Analysis,
+) {
+    scan_needles(html, budget, out);
+    let limits = &budget.limits;
+    let read;
+    let anchors = match anchors {
+        Some(anchors) => anchors,
+        None => {
+            // No text is kept: the anchors are the same without it.
+            read = crate::html::read_html(html, html.len(), 0, limits.max_links);
+            &read.anchors
+        }
+    };
+    for anchor in anchors.iter().take(limits.max_links) {
+        if is_web(&anchor.href) {
+            out.url(&anchor.href, false, limits);
+        }
+    }
+}
+
+/// The needle pass of [`inspect_html`]: findings, and the links of meta
+/// refreshes, iframes and forms.
+fn scan_needles(html: &str, budget: &mut Budget, out: &mut Analysis) {
     let limits = budget.limits.clone();
     let bytes = html.as_bytes();
     let mut scan = Scan {
@@ -198,13 +242,6 @@ pub(crate) fn inspect_html(html: &str, budget: &mut Budget, out: &mut Analysis) 
             format!("script decodes text with {decoder} and writes or runs it with {sink}"),
         );
     }
-    let content = crate::html::read_html(html, html.len(), limits.max_text_bytes, limits.max_links);
-    for anchor in &content.anchors {
-        if is_web(&anchor.href) {
-            out.url(&anchor.href, false, &limits);
-        }
-    }
-    out.push_text(&content.text, &limits);
 }
 
 /// The tag starting at `start`, up to its `>` (None when there is none

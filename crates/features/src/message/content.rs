@@ -3,7 +3,7 @@
 
 use super::{MessageView, ParseLimits};
 use crate::attachment::LinkOrigin;
-use crate::html::{read_html, truncate_at_char};
+use crate::html::{read_html, truncate_at_char, Anchor};
 use mail_parser::{Message, PartType};
 use serde::Serialize;
 
@@ -33,6 +33,15 @@ impl MessageView {
         let mut anchors = Vec::new();
         // HTML-only mail lists the same part as text and HTML body: scan it once.
         let mut scanned: Vec<u32> = Vec::new();
+        // The HTML body read for its findings below (the first HTML part of
+        // `html_body`), and its anchors when read here: not read twice.
+        let findings_part = message.html_body.iter().copied().find(|id| {
+            matches!(
+                message.parts.get(*id as usize).map(|p| &p.body),
+                Some(PartType::Html(_))
+            )
+        });
+        let mut findings_anchors: Option<Vec<Anchor>> = None;
         for id in &message.text_body {
             let Some(part) = message.parts.get(*id as usize) else {
                 continue;
@@ -41,6 +50,9 @@ impl MessageView {
                 PartType::Text(t) => push_bounded(&mut text, t, max_text, &mut truncated),
                 PartType::Html(h) => {
                     let content = read_html(h, limits.max_html_bytes, max_text, limits.max_links);
+                    if findings_part == Some(*id) && findings_anchors.is_none() {
+                        findings_anchors = Some(content.anchors.clone());
+                    }
                     truncated |= h.len() > limits.max_html_bytes;
                     push_bounded(&mut text, &content.text, max_text, &mut truncated);
                     if message.html_body.contains(id) && anchors.len() < limits.max_links {
@@ -60,6 +72,9 @@ impl MessageView {
             };
             if let (PartType::Html(h), false) = (&part.body, scanned.contains(id)) {
                 let content = read_html(h, limits.max_html_bytes, 0, limits.max_links);
+                if findings_part == Some(*id) && findings_anchors.is_none() {
+                    findings_anchors = Some(content.anchors.clone());
+                }
                 anchors.extend(content.anchors);
             }
         }
@@ -85,11 +100,9 @@ impl MessageView {
         }
         // The body's own HTML, read for what a page can do besides link:
         // forms that post credentials, refreshes, smuggled pages.
-        if let Some(html) = message
-            .html_body
-            .iter()
-            .filter_map(|id| message.parts.get(*id as usize))
-            .find_map(|p| match &p.body {
+        if let Some(html) = findings_part
+            .and_then(|id| message.parts.get(id as usize))
+            .and_then(|p| match &p.body {
                 PartType::Html(h) => Some(h),
                 _ => None,
             })
@@ -97,7 +110,12 @@ impl MessageView {
             let mut budget = crate::attachment::Budget::new(&limits.attachments);
             let mut found = crate::attachment::Analysis::default();
             let html = crate::html::truncate_at_char(html, limits.max_html_bytes);
-            crate::attachment::inspect_html(html, &mut budget, &mut found);
+            // Read above with `max_links` anchors kept: enough when the
+            // attachment limit keeps no more.
+            let anchors = findings_anchors
+                .as_deref()
+                .filter(|_| limits.attachments.max_links <= limits.max_links);
+            crate::attachment::inspect_html_body(html, anchors, &mut budget, &mut found);
             self.body_findings = found.findings;
             for url in found.urls {
                 if links.len() >= limits.max_links {
