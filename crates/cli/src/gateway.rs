@@ -7,6 +7,7 @@ use clap::Args;
 use impostor_auth::{parse_resolver, Verifier, VerifierConfig};
 use impostor_features::Envelope;
 use impostor_model::artifact;
+use impostor_model::signing::{self, TrustedKeys};
 use impostor_serve::Engine;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -21,14 +22,35 @@ pub struct ModelArgs {
     /// version) is refused with exit status 2.
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
+    /// Accept only a model artifact signed by this key: PUB is the public
+    /// key file that `impostor keys new --out PREFIX` wrote (PREFIX.pub).
+    /// Give it more than once to rotate keys: any one trusted key suffices.
+    /// An unsigned artifact (the built-in model too), one signed by another
+    /// key, or one with any file changed after signing is refused with exit
+    /// status 2, naming the file and the key; a gateway keeps its old model
+    /// when a reloaded one is refused. Sign with `impostor model sign DIR
+    /// --key PREFIX.key`, or `impostor train … --sign PREFIX.key`.
+    #[arg(long = "trust-key", value_name = "PUB")]
+    pub trust_keys: Vec<PathBuf>,
 }
 
 impl ModelArgs {
-    /// Loads and verifies the artifact.
+    /// The keys of --trust-key (empty: signatures are not asked for).
+    pub fn trusted_keys(&self) -> Result<TrustedKeys> {
+        TrustedKeys::read(&self.trust_keys).map_err(|e| anyhow!("--trust-key: {e}"))
+    }
+
+    /// Loads and verifies the artifact (and its signature, with --trust-key).
     pub fn load(&self) -> Result<artifact::Artifact> {
+        self.load_trusted(&self.trusted_keys()?)
+    }
+
+    /// Loads and verifies the artifact, signed by one of `trust` unless
+    /// it is empty.
+    pub fn load_trusted(&self, trust: &TrustedKeys) -> Result<artifact::Artifact> {
         match &self.model {
-            Some(dir) => artifact::load(dir).map_err(|e| anyhow!("{e}")),
-            None => artifact::builtin().map_err(|e| anyhow!("{e}")),
+            Some(dir) => signing::load(dir, trust).map_err(|e| anyhow!("{e}")),
+            None => signing::builtin(trust).map_err(|e| anyhow!("{e}")),
         }
     }
 }
@@ -119,8 +141,9 @@ pub fn engine(
     live: &LiveArgs,
     authserv_id: Option<&str>,
 ) -> Result<Engine> {
-    let artifact = model.load()?;
-    let engine = Engine::new(org.build()?, artifact, model.model.clone());
+    let trust = model.trusted_keys()?;
+    let artifact = model.load_trusted(&trust)?;
+    let engine = Engine::new(org.build()?, artifact, model.model.clone()).with_trusted_keys(trust);
     Ok(match live.verifier(org, authserv_id)? {
         Some(v) => engine.with_verifier(Arc::new(v)),
         None => engine,

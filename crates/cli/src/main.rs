@@ -1,6 +1,7 @@
 //! `impostor`: a thin command-line layer over the Impostor libraries.
 
 mod commands;
+mod config;
 mod gateway;
 mod history_replay;
 mod org;
@@ -39,10 +40,13 @@ enum Command {
     Eval(Box<commands::eval::EvalArgs>),
     Extract(Box<commands::extract::ExtractArgs>),
     Features(commands::features::FeaturesArgs),
+    Feedback(Box<commands::feedback::FeedbackArgs>),
     Gen(commands::gen::GenArgs),
     History(commands::history::HistoryCommandArgs),
+    Keys(commands::keys::KeysArgs),
     Lookalike(commands::lookalike::LookalikeArgs),
     Milter(Box<commands::milter::MilterArgs>),
+    Model(commands::model::ModelCommandArgs),
     Scan(Box<commands::scan::ScanArgs>),
     Serve(Box<commands::serve::ServeArgs>),
     Train(Box<commands::train::TrainArgs>),
@@ -58,10 +62,13 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(*args),
         Command::Extract(args) => commands::extract::run(*args),
         Command::Features(args) => commands::features::run(args),
+        Command::Feedback(args) => commands::feedback::run(*args),
         Command::Gen(args) => commands::gen::run(args),
         Command::History(args) => commands::history::run(args),
+        Command::Keys(args) => commands::keys::run(args),
         Command::Lookalike(args) => commands::lookalike::run(args),
         Command::Milter(args) => commands::milter::run(*args),
+        Command::Model(args) => commands::model::run(args),
         Command::Scan(args) => commands::scan::run(*args),
         Command::Serve(args) => commands::serve::run(*args),
         Command::Train(args) => commands::train::run(*args),

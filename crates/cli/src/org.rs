@@ -3,6 +3,7 @@
 use anyhow::{Context as _, Result};
 use clap::Args;
 use impostor_features::{Context, HeaderFilter, OrgProfile, DEFAULT_VERDICT_HEADERS};
+use impostor_serve::tenant::Tenants;
 use std::path::{Path, PathBuf};
 
 const EXAMPLE_ORG: &str = include_str!("../../../datasets/orgs/kestrel-foods.toml");
@@ -131,6 +132,119 @@ impl OrgArgs {
         }
         builder.build().context("building the feature context")
     }
+}
+
+/// Per-tenant org profiles of the gateways (serve, milter): a provider
+/// serving several organisations judges each message under the profile
+/// of its recipients' organisation.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TenantArgs {
+    /// A tenant: mail to DOMAIN (or any subdomain of it; several domains
+    /// comma-separated; any case, Unicode or punycode) is judged under the
+    /// org profile FILE instead of --org. Repeatable; the same FILE named
+    /// twice is one tenant. The tenant is named by its first DOMAIN in the
+    /// verdict's "tenant" field and the milter's X-Impostor-Tenant header.
+    /// The chosen recipients are the envelope's (HTTP: rcpt; milter: RCPT
+    /// TO); recipients of several tenants in one transaction are judged
+    /// once per tenant and the most severe verdict is kept; a recipient no
+    /// tenant serves is judged under --org (or the built-in example).
+    #[arg(long = "tenant", value_name = "DOMAIN=FILE")]
+    pub tenant: Vec<String>,
+    /// A directory of tenant profiles: every *.toml in it (not below) is a
+    /// tenant serving the recipient domains of its internal_domains (and
+    /// their subdomains), named by the first. May be combined with
+    /// --tenant; a domain claimed by two tenants is refused.
+    #[arg(long = "tenants", value_name = "DIR")]
+    pub tenants: Option<PathBuf>,
+}
+
+impl TenantArgs {
+    /// The tenants these options name, each profile built into a Context
+    /// with `org`'s lists and filters (free-mail, brands, hidden headers,
+    /// …). A file that cannot be read or checked, a bad domain, or a domain
+    /// claimed twice is an error naming the file (exit status 2).
+    pub fn build(&self, org: &OrgArgs) -> Result<Tenants> {
+        let mut tenants = Tenants::new();
+        // --tenant: domains grouped by file, in the order first given.
+        let mut by_file: Vec<(PathBuf, Vec<String>)> = Vec::new();
+        for spec in &self.tenant {
+            let Some((domains, file)) = spec.split_once('=') else {
+                anyhow::bail!(
+                    "--tenant {spec:?}: give DOMAIN=FILE, e.g. --tenant example.com=/etc/impostor/example.toml"
+                );
+            };
+            let file = PathBuf::from(file.trim());
+            if file.as_os_str().is_empty() {
+                anyhow::bail!("--tenant {spec:?}: no org profile after '='");
+            }
+            let domains: Vec<String> = domains
+                .split(',')
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty())
+                .collect();
+            match by_file.iter_mut().find(|(f, _)| *f == file) {
+                Some((_, ds)) => ds.extend(domains),
+                None => by_file.push((file, domains)),
+            }
+        }
+        for (file, domains) in by_file {
+            let (_, context) = tenant_profile(org, &file)?;
+            tenants.add(&domains, context, &file)?;
+        }
+        if let Some(dir) = &self.tenants {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .with_context(|| {
+                    format!(
+                        "reading the tenant directory {} (--tenants DIR: a directory of org profiles, *.toml)",
+                        dir.display()
+                    )
+                })?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<_>>()
+                .with_context(|| format!("reading the tenant directory {}", dir.display()))?;
+            files.retain(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file());
+            files.sort();
+            if files.is_empty() {
+                anyhow::bail!(
+                    "the tenant directory {} holds no *.toml org profile",
+                    dir.display()
+                );
+            }
+            for file in files {
+                let (domains, context) = tenant_profile(org, &file)?;
+                tenants.add(&domains, context, &file)?;
+            }
+        }
+        Ok(tenants)
+    }
+}
+
+/// The tenant profile at `file`, read and checked: its internal domains,
+/// and its Context with `org`'s lists and filters.
+fn tenant_profile(org: &OrgArgs, file: &Path) -> Result<(Vec<String>, Context)> {
+    let profile =
+        OrgProfile::load(file).with_context(|| format!("the tenant profile {}", file.display()))?;
+    let domains = profile.internal_domains.clone();
+    let context = org
+        .context(profile)
+        .with_context(|| format!("building the tenant profile {}", file.display()))?;
+    Ok((domains, context))
+}
+
+/// One line per tenant for a gateway's start: an operator sees which
+/// profile judges which domains.
+pub fn tenant_lines(tenants: &Tenants) -> Vec<String> {
+    tenants
+        .iter()
+        .map(|t| {
+            format!(
+                "tenant {}: mail to {} judged under {}",
+                t.id(),
+                t.domains().join(", "),
+                t.file().display()
+            )
+        })
+        .collect()
 }
 
 /// A brand list in the TSV form: a line with no tab that reads as a domain

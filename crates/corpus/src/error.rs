@@ -61,4 +61,8 @@ pub enum CorpusError {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
+    /// A model artifact (feedback's base) that cannot be read or fails
+    /// verification.
+    #[error("the base artifact cannot be used")]
+    Artifact(#[source] impostor_model::error::ModelError),
 }

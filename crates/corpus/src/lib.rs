@@ -8,7 +8,8 @@
 //! [`surface`] measure whether sources can be told apart by surface traits
 //! alone (the leakage warning); [`gen`] writes labelled synthetic mail: ham
 //! of an example organisation and the five attack techniques injected into
-//! ham, reproducible byte for byte from a seed.
+//! ham, reproducible byte for byte from a seed; [`feedback`] writes
+//! messages users reported into a labelled directory for retraining.
 //!
 //! What it deliberately does not do: parse mail or compute features beyond
 //! the surface traits of the probe (that is `impostor-features`), read
@@ -22,6 +23,7 @@ pub mod gen;
 
 pub mod digests;
 pub mod duplicates;
+pub mod feedback;
 pub mod label;
 pub mod manifest;
 pub mod probe;

@@ -9,12 +9,15 @@
 //!                     (`sha256sum -c SHA256SUMS` checks it by hand)
 //! DIR/MODEL_CARD.md   data, command, date, metrics, known limits
 //! DIR/…               what training keeps beside it (its data table)
+//! DIR/manifest.json.sig  optional: an Ed25519 signature over the exact
+//!                     bytes of manifest.json (crate::signing)
 //! ```
 //!
 //! Loading refuses, naming the file and the check: a file missing or whose
 //! SHA-256 differs from SHA256SUMS, another format or format version, a
 //! feature schema other than this build's, or a model that does not
-//! resolve against the schema.
+//! resolve against the schema. [`load`] does not read the signature;
+//! [`crate::signing::load`] does, given trusted keys.
 
 use crate::atomic::{self, StagedDir, WriteError};
 use crate::error::ModelError;
@@ -131,7 +134,7 @@ fn refuse<T>(dir: &Path, problem: String) -> Result<T, ModelError> {
     })
 }
 
-fn read_bounded(dir: &Path, name: &str) -> Result<Vec<u8>, ModelError> {
+pub(crate) fn read_bounded(dir: &Path, name: &str) -> Result<Vec<u8>, ModelError> {
     use std::io::Read;
     let path = dir.join(name);
     let file = std::fs::File::open(&path).or_else(|e| {
@@ -398,6 +401,48 @@ pub fn write(
     }
     staged.commit(dir)?;
     Ok(())
+}
+
+/// Writes to `out` the verified artifact at `dir` with its file list
+/// changed: the files `keep` refuses are left out, `add` (name → bytes;
+/// plain names) joins or replaces, and the manifest and SHA256SUMS are
+/// written again to cover exactly the result (so the manifest's SHA-256,
+/// the model's id, changes). Written whole or not at all ([`write()`]);
+/// `out` may be `dir` itself. A signature is not carried over: it covered
+/// the old manifest, so the caller signs the result again
+/// ([`crate::signing::SignedStage`]).
+pub fn rewrite_files(
+    dir: &Path,
+    out: &Path,
+    keep: &dyn Fn(&str) -> bool,
+    add: &[(String, Vec<u8>)],
+) -> Result<Artifact, ModelError> {
+    let artifact = load(dir)?;
+    for (name, _) in add {
+        let plain = !name.is_empty()
+            && !name.contains('/')
+            && !name.contains('\\')
+            && !name.starts_with('.')
+            && ![MANIFEST_FILE, SUMS_FILE].contains(&name.as_str());
+        if !plain {
+            return refuse(
+                dir,
+                format!("cannot add a file named {name:?}: artifact files have plain names"),
+            );
+        }
+    }
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for name in artifact.manifest.files.keys() {
+        if keep(name) {
+            files.insert(name.clone(), read_file(&artifact, name)?);
+        }
+    }
+    for (name, bytes) in add {
+        files.insert(name.clone(), bytes.clone());
+    }
+    let files: Vec<(String, Vec<u8>)> = files.into_iter().collect();
+    write(out, artifact.manifest.clone(), &files)?;
+    load(out)
 }
 
 #[cfg(test)]

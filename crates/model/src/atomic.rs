@@ -92,6 +92,30 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     write_file(path, |w| w.write_all(bytes).map_err(WriteError::at(path)))
 }
 
+/// Writes a new file at `path` with permissions `mode` (unix; e.g. 0600
+/// for a secret key), whole or not at all, and never over an existing
+/// file: the error's source is then of kind
+/// [`std::io::ErrorKind::AlreadyExists`]. The temporary is created
+/// private, so a secret is never readable by others, not even briefly.
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError> {
+    let dir = parent_of(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".impostor-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(WriteError::at(path))?;
+    tmp.as_file_mut()
+        .write_all(bytes)
+        .map_err(WriteError::at(path))?;
+    set_mode(tmp.path(), mode).map_err(WriteError::at(path))?;
+    tmp.as_file().sync_all().map_err(WriteError::at(path))?;
+    // A hard link: fails, and leaves the existing file alone, if `path` exists.
+    tmp.persist_noclobber(path)
+        .map_err(|e| WriteError::at(path)(e.error))?;
+    sync_dir(dir);
+    Ok(())
+}
+
 /// Whether an output directory may be replaced whole: it does not exist,
 /// is empty, or holds `marker` (the file its own kind of output always
 /// has). Anything else is someone's data.
@@ -201,6 +225,23 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o644, "outputs are readable like any file");
+        }
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_an_existing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.key");
+        write_new(&path, b"first", 0o600).unwrap();
+        let e = write_new(&path, b"second", 0o600).unwrap_err();
+        assert_eq!(e.source.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
         }
     }
 

@@ -47,6 +47,25 @@ pub enum ModelError {
         /// The check that failed, in words.
         problem: String,
     },
+    /// A key file that cannot be read or used, or holds the other kind of
+    /// key; `problem` says which and what to give instead.
+    #[error("{path}: {problem}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it, in words.
+        problem: String,
+    },
+    /// An artifact refused for its signature: none, one by a key that is
+    /// not trusted, or one its files no longer match. `problem` names the
+    /// file and the key (its id and .pub file).
+    #[error("model artifact {dir}: {problem}")]
+    Signature {
+        /// The artifact's directory.
+        dir: PathBuf,
+        /// What is wrong, naming the file and the key.
+        problem: String,
+    },
     /// Model parameters that do not fit together.
     #[error("model: {0}")]
     Model(String),

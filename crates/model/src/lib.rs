@@ -15,6 +15,12 @@
 //! - [`artifact`]: the model artifact of design.md §6, written whole or not
 //!   at all, and verified (SHA-256 of every file, format version, feature
 //!   schema) before it is used; the default model built into the binary.
+//! - [`canary`]: labelled messages shipped in an artifact with the
+//!   verdicts it gave them, run again by a gateway before it swaps the
+//!   model in.
+//! - [`signing`]: Ed25519 key files, the artifact's signature over its
+//!   manifest (which covers every file), and the loading that, given
+//!   trusted keys, refuses an artifact no trusted key signed.
 //! - [`stats`]: rates with Wilson intervals, one [`Interval`] type, ROC /
 //!   PR ranking metrics and a seeded bootstrap, column standardisation.
 //! - [`atomic`]: every writer of the workspace goes through it (a
@@ -77,10 +83,12 @@
 
 pub mod artifact;
 pub mod atomic;
+pub mod canary;
 pub mod detector;
 pub mod error;
 pub mod model;
 pub mod rules;
+pub mod signing;
 pub mod stats;
 pub mod verdict;
 
@@ -89,5 +97,6 @@ pub use detector::Detector;
 pub use error::ModelError;
 pub use model::{Model, ModelParams, Score};
 pub use rules::{Floor, RuleSet, BUILTIN_RULES};
+pub use signing::{PublicKey, SecretKey, TrustedKeys};
 pub use stats::{Interval, Rate};
 pub use verdict::{Level, Reason, ScanRecord, Verdict};

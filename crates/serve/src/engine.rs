@@ -4,6 +4,7 @@
 //! Context) → Verdict (the Detector) → (the message observed by the
 //! history, when it learns).
 
+use crate::tenant::Tenants;
 use impostor_auth::{Enrichment, Verifier};
 use impostor_features::sender_history::{Flow, HistorySnapshot, MessageFacts, UnixTime};
 use impostor_features::{
@@ -13,6 +14,7 @@ use impostor_features::{
 use impostor_history::{History, HistoryError};
 use impostor_model::artifact::{self, Artifact};
 use impostor_model::detector::Detector;
+use impostor_model::signing::{self, TrustedKeys};
 use impostor_model::verdict::Verdict;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,11 +30,18 @@ pub struct Engine {
     model_dir: Option<PathBuf>,
     /// SHA-256 of the model's manifest.json.
     model_id: String,
+    /// The keys a reloaded artifact must be signed by (none: unsigned
+    /// artifacts are accepted); shared with the engines a reload makes.
+    trust: Arc<TrustedKeys>,
     /// Live SPF/DKIM/DMARC/ARC over DNS before extraction, when set;
     /// otherwise the trusted Authentication-Results headers are read.
     verifier: Option<Arc<Verifier>>,
     /// The sender history every message is judged against, when set.
     history: Option<HistoryUse>,
+    /// The tenants whose recipients are judged under their own Context
+    /// (empty: every message under `context`); shared with the engines a
+    /// reload makes.
+    tenants: Arc<Tenants>,
 }
 
 /// How an engine uses its sender history.
@@ -128,6 +137,9 @@ pub struct Judgement {
     /// message (quarantine or reject), as verified live and not explained
     /// by forwarding; `None` otherwise, and always without a Verifier.
     pub dmarc_failure: Option<DmarcFailure>,
+    /// The tenant whose Context gave this verdict ([`Tenant::id`](crate::tenant::Tenant::id)):
+    /// `None` without tenants, or when the default profile judged it.
+    pub tenant: Option<String>,
 }
 
 /// A message that failed DMARC, verified live, for a domain whose
@@ -183,9 +195,24 @@ impl Engine {
             model_id: artifact.manifest_sha256,
             detector: Detector::new(artifact.model),
             model_dir,
+            trust: Arc::new(TrustedKeys::none()),
             verifier: None,
             history: None,
+            tenants: Arc::new(Tenants::new()),
         }
+    }
+
+    /// The same engine judging mail for `tenants`' recipient domains under
+    /// their own Context (see [`Engine::judge_from`]); other mail stays
+    /// under this engine's Context, the default profile.
+    pub fn with_tenants(mut self, tenants: Tenants) -> Engine {
+        self.tenants = Arc::new(tenants);
+        self
+    }
+
+    /// The tenants (empty without).
+    pub fn tenants(&self) -> &Tenants {
+        &self.tenants
     }
 
     /// The same engine judging every message against `history`: a
@@ -225,6 +252,19 @@ impl Engine {
         self.verifier.as_ref()
     }
 
+    /// The same engine refusing, on a reload, an artifact not signed by one
+    /// of `keys` (the first model is the caller's to verify: load it with
+    /// [`signing::load`] and the same keys).
+    pub fn with_trusted_keys(mut self, keys: TrustedKeys) -> Engine {
+        self.trust = Arc::new(keys);
+        self
+    }
+
+    /// The keys a reloaded artifact must be signed by (empty: none asked).
+    pub fn trusted_keys(&self) -> &TrustedKeys {
+        &self.trust
+    }
+
     /// The same Context with another (verified) model: a hot reload.
     pub fn with_model(&self, artifact: Artifact) -> Engine {
         Engine {
@@ -232,8 +272,20 @@ impl Engine {
             model_id: artifact.manifest_sha256,
             detector: Detector::new(artifact.model),
             model_dir: self.model_dir.clone(),
+            trust: Arc::clone(&self.trust),
             verifier: self.verifier.clone(),
             history: self.history.clone(),
+            tenants: Arc::clone(&self.tenants),
+        }
+    }
+
+    /// [`Engine::with_model`] for an artifact loaded from `dir`, which
+    /// later reloads (SIGHUP) read: a model the fleet follower swapped in
+    /// stays the one served.
+    pub fn with_model_in(&self, artifact: Artifact, dir: PathBuf) -> Engine {
+        Engine {
+            model_dir: Some(dir),
+            ..self.with_model(artifact)
         }
     }
 
@@ -264,14 +316,66 @@ impl Engine {
     /// it. Runs on a blocking thread (rayon, `spawn_blocking`), never
     /// inside an async task: live verification waits for DNS there, and a
     /// history store may wait for its disk or server.
+    ///
+    /// With tenants ([`Engine::with_tenants`]), the Context is chosen by
+    /// the envelope recipients' domains: recipients all of one tenant (or
+    /// all of none: the default profile) are judged once under its
+    /// Context. Recipients of several (one SMTP transaction for two
+    /// organisations) are judged once per tenant, each judgement seeing
+    /// the envelope with that tenant's recipients only (and observed by
+    /// the history as such), and the most severe verdict is returned
+    /// (highest level, then score; the first group on a tie), naming its
+    /// tenant. A submitted message ([`Origin::Submitted`]) is judged under
+    /// the tenant of its MAIL FROM: the organisation whose user sent it.
     pub fn judge_from(
         &self,
         bytes: &[u8],
         envelope: &Envelope,
         origin: Origin,
     ) -> Result<Judgement, ParseError> {
+        if self.tenants.is_empty() {
+            return self.judge_under(&self.context, None, bytes, envelope, origin);
+        }
+        if origin == Origin::Submitted {
+            let tenant = envelope
+                .mail_from
+                .as_deref()
+                .and_then(|a| self.tenants.of_address(a));
+            let context = tenant.map_or(&self.context, |t| t.context());
+            return self.judge_under(context, tenant.map(|t| t.id()), bytes, envelope, origin);
+        }
+        let groups = self.tenants.group_recipients(&envelope.rcpt);
+        let mut most: Option<Judgement> = None;
+        for g in groups {
+            let context = g.tenant.map_or(&self.context, |t| t.context());
+            let part = Envelope {
+                rcpt: g.rcpt,
+                ..envelope.clone()
+            };
+            let j = self.judge_under(context, g.tenant.map(|t| t.id()), bytes, &part, origin)?;
+            let worse = most.as_ref().is_none_or(|m| {
+                let (a, b) = (&j.verdict, &m.verdict);
+                a.level > b.level || (a.level == b.level && a.score > b.score)
+            });
+            if worse {
+                most = Some(j);
+            }
+        }
+        // group_recipients always gives one group at least.
+        most.ok_or_else(|| ParseError::Internal("no recipient group to judge".into()))
+    }
+
+    /// [`Engine::judge_from`] under `context`, naming `tenant`.
+    fn judge_under(
+        &self,
+        context: &Context,
+        tenant: Option<&str>,
+        bytes: &[u8],
+        envelope: &Envelope,
+        origin: Origin,
+    ) -> Result<Judgement, ParseError> {
         let (verdict, enrichment, dmarc_failure, learn) = contain_panic(|| {
-            let extractor = Extractor::new(&self.context);
+            let extractor = Extractor::new(context);
             let view = extractor.parse(bytes, envelope)?;
             let mut inputs = Inputs::new(envelope.clone());
             let enrichment = match &self.verifier {
@@ -289,7 +393,7 @@ impl Engine {
             let mut facts = self
                 .history
                 .as_ref()
-                .map(|h| self.facts(h, &view, envelope));
+                .map(|h| facts(h, &view, envelope, context));
             let snapshot = match (&self.history, &facts) {
                 (Some(h), Some(f)) => h.snapshot(f),
                 _ => None,
@@ -300,14 +404,14 @@ impl Engine {
                     // Live results replaced what the view said of the
                     // From's authentication: read the facts again from the
                     // view judged, keeping their time.
-                    let mut again = MessageFacts::read(&view, envelope, &self.context);
+                    let mut again = MessageFacts::read(&view, envelope, context);
                     again.time = f.time;
                     again.hour_of_week = f.hour_of_week;
                     *f = again;
                 }
                 // What Inputs::history would do inside extract_view, with
                 // these facts (the clock's time) rather than a fresh read.
-                extraction.apply_history(f, s, &self.context);
+                extraction.apply_history(f, s, context);
             }
             let dmarc_failure = enrichment
                 .as_ref()
@@ -337,6 +441,7 @@ impl Engine {
             verdict,
             enrichment,
             dmarc_failure,
+            tenant: tenant.map(str::to_string),
         })
     }
 
@@ -376,25 +481,13 @@ impl Engine {
         }
     }
 
-    /// A message's facts for its history: in a gateway its time is now.
-    fn facts(&self, h: &HistoryUse, view: &MessageView, envelope: &Envelope) -> MessageFacts {
-        let mut facts = MessageFacts::read(view, envelope, &self.context);
-        if h.mode == HistoryMode::Gateway {
-            let now = SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as UnixTime);
-            facts.time = Some(now);
-            facts.hour_of_week = Some(hour_of_week(now));
-        }
-        facts
-    }
-
     /// The detector of its model.
     pub fn detector(&self) -> &Detector {
         &self.detector
     }
 
-    /// The org's Context messages are extracted under.
+    /// The org's Context messages are extracted under: the default
+    /// profile when there are tenants ([`Engine::tenants`]).
     pub fn context(&self) -> &Context {
         &self.context
     }
@@ -422,6 +515,25 @@ impl HistoryUse {
             }
         }
     }
+}
+
+/// A message's facts for its history, read under `context`: in a gateway
+/// its time is now.
+fn facts(
+    h: &HistoryUse,
+    view: &MessageView,
+    envelope: &Envelope,
+    context: &Context,
+) -> MessageFacts {
+    let mut facts = MessageFacts::read(view, envelope, context);
+    if h.mode == HistoryMode::Gateway {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as UnixTime);
+        facts.time = Some(now);
+        facts.hour_of_week = Some(hour_of_week(now));
+    }
+    facts
 }
 
 /// Makes the facts of a submitted message those of the organisation's
@@ -486,7 +598,8 @@ impl SharedEngine {
         *g = Arc::new(engine);
     }
 
-    /// Loads the model directory again and swaps it in if it verifies;
+    /// Loads the model directory again and swaps it in if it verifies
+    /// (and, with trusted keys, carries a signature by one of them);
     /// otherwise the current model keeps serving. Ok or Err, the line says
     /// what happened.
     pub fn reload(&self) -> Result<String, String> {
@@ -494,11 +607,17 @@ impl SharedEngine {
         let Some(dir) = current.model_dir().cloned() else {
             return Err("the built-in model cannot be reloaded; load the model from a directory to reload it".into());
         };
-        match artifact::load(&dir) {
-            Ok(a) => {
+        let loaded = if current.trust.is_empty() {
+            artifact::load(&dir).map(|a| (a, String::new()))
+        } else {
+            signing::load_signed(&dir, &current.trust)
+                .map(|s| (s.artifact, format!(", signed by trusted key {}", s.key)))
+        };
+        match loaded {
+            Ok((a, signed)) => {
                 let id = a.manifest_sha256.clone();
                 self.replace(current.with_model(a));
-                Ok(format!("model reloaded: manifest SHA-256 {id}"))
+                Ok(format!("model reloaded: manifest SHA-256 {id}{signed}"))
             }
             Err(e) => Err(format!(
                 "reload refused, the previous model keeps serving: {e}"
@@ -507,12 +626,16 @@ impl SharedEngine {
     }
 }
 
-/// When the model directory's SHA256SUMS last changed (a new artifact is
-/// renamed into place whole, so its sums file changes with it).
+/// When the model directory's SHA256SUMS or signature last changed (a
+/// new artifact is renamed into place whole, so its sums file changes
+/// with it; signing in place writes only the signature).
 pub fn model_stamp(dir: &Path) -> Option<SystemTime> {
-    std::fs::metadata(dir.join(artifact::SUMS_FILE))
-        .and_then(|m| m.modified())
-        .ok()
+    let modified = |name: &str| {
+        std::fs::metadata(dir.join(name))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    modified(artifact::SUMS_FILE).max(modified(signing::SIGNATURE_FILE))
 }
 
 /// Reloads `engine`'s model on SIGHUP and whenever its directory's

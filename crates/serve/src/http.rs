@@ -1,9 +1,14 @@
 //! The HTTP service: `POST /v1/scan` (a raw message in, a verdict out),
 //! `GET /healthz`, `GET /metrics` (Prometheus text), and hot reload of the
-//! model, verified before it replaces the one serving.
+//! model, verified before it replaces the one serving. With a model
+//! repository ([`Service::host_models`]), `GET /v1/model/current` and
+//! `GET /v1/model/<id>/<file>` serve it read-only to a fleet
+//! ([`crate::fleet`]); those routes ask for no token.
 //!
 //! Envelope data rides in the query string: `mail_from`, `client_ip`,
-//! `helo`, `rcpt` (comma-separated). A bearer token, when configured, is
+//! `helo`, `rcpt` (comma-separated). With tenants (see [`crate::tenant`]),
+//! `rcpt` chooses the org profile, and the answer's `tenant` names the
+//! one that gave the verdict. A bearer token, when configured, is
 //! required on `/v1/scan`. Scoring runs on tokio's blocking pool so a slow
 //! message never stalls the accept loop; each request has a time limit.
 //! With a sender history in the engine, each message is judged against
@@ -170,6 +175,14 @@ pub struct Service {
     /// Request, latency, verdict and reload counters, served at /metrics.
     pub metrics: Metrics,
     config: HttpConfig,
+    /// Where each verdict is appended, once set ([`Service::log_verdicts`]).
+    verdict_log: std::sync::OnceLock<crate::verdict_log::VerdictLog>,
+    /// The model repository served at /v1/model/…, once set
+    /// ([`Service::host_models`]).
+    repository: std::sync::OnceLock<std::path::PathBuf>,
+    /// The fleet follower's state, shown at /metrics once set
+    /// ([`Service::show_fleet`]).
+    fleet: std::sync::OnceLock<Arc<crate::fleet::FleetStatus>>,
 }
 
 impl Service {
@@ -179,7 +192,29 @@ impl Service {
             engine: SharedEngine::new(engine),
             metrics: Metrics::default(),
             config,
+            verdict_log: std::sync::OnceLock::new(),
+            repository: std::sync::OnceLock::new(),
+            fleet: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Serves the model repository `dir` read-only from now on:
+    /// `GET /v1/model/current` and `GET /v1/model/<id>/<file>` (see
+    /// [`crate::fleet`]); a second call is ignored.
+    pub fn host_models(&self, dir: std::path::PathBuf) {
+        let _ = self.repository.set(dir);
+    }
+
+    /// Shows a fleet follower's state at /metrics from now on (a second
+    /// call is ignored).
+    pub fn show_fleet(&self, status: Arc<crate::fleet::FleetStatus>) {
+        let _ = self.fleet.set(status);
+    }
+
+    /// Appends a line to `log` for every verdict from now on (a second
+    /// call is ignored: the first log stays).
+    pub fn log_verdicts(&self, log: crate::verdict_log::VerdictLog) {
+        let _ = self.verdict_log.set(log);
     }
 
     /// The engine serving now.
@@ -218,6 +253,10 @@ pub struct EnvelopeQuery {
 struct ScanAnswer {
     #[serde(flatten)]
     verdict: Option<Verdict>,
+    /// The tenant whose org profile gave the verdict; absent without
+    /// tenants and when the default profile judged the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
     error: Option<String>,
 }
 
@@ -226,6 +265,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
         status,
         Json(ScanAnswer {
             verdict: None,
+            tenant: None,
             error: Some(message.into()),
         }),
     )
@@ -320,13 +360,21 @@ async fn judge(service: &Arc<Service>, q: EnvelopeQuery, body: Bytes) -> Respons
         mbox_sender: None,
     };
     let engine = service.engine();
-    let work = tokio::task::spawn_blocking(move || engine.scan(&body, &envelope));
+    let log = service.verdict_log.get().cloned();
+    let work = tokio::task::spawn_blocking(move || {
+        let verdict = engine.judge(&body, &envelope);
+        if let (Some(log), Ok(v)) = (&log, &verdict) {
+            log.record(&body, &v.verdict, engine.model_id());
+        }
+        verdict
+    });
     match tokio::time::timeout(service.config.scan_timeout, work).await {
-        Ok(Ok(Ok(verdict))) => {
+        Ok(Ok(Ok(judged))) => {
             m.requests_ok.fetch_add(1, Ordering::Relaxed);
-            m.count_verdict(&verdict);
+            m.count_verdict(&judged.verdict);
             Json(ScanAnswer {
-                verdict: Some(verdict),
+                verdict: Some(judged.verdict),
+                tenant: judged.tenant,
                 error: None,
             })
             .into_response()
@@ -370,6 +418,9 @@ struct Health {
     model: String,
     model_manifest_sha256: String,
     default_level: Level,
+    /// The tenants served (their ids), absent without.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tenants: Vec<String>,
 }
 
 async fn healthz(State(service): State<Arc<Service>>) -> Json<Health> {
@@ -381,6 +432,7 @@ async fn healthz(State(service): State<Arc<Service>>) -> Json<Health> {
             .map_or("built in".into(), |d| d.display().to_string()),
         model_manifest_sha256: e.model_id().to_string(),
         default_level: e.detector().model().default_level(),
+        tenants: e.tenants().iter().map(|t| t.id().to_string()).collect(),
     })
 }
 
@@ -399,7 +451,65 @@ async fn metrics(State(service): State<Arc<Service>>) -> Response {
             engine.history_failures()
         );
     }
+    if let Some(fleet) = service.fleet.get() {
+        text.push_str(&fleet.render());
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+fn not_found(what: &str) -> Response {
+    (StatusCode::NOT_FOUND, format!("{what}\n")).into_response()
+}
+
+/// `GET /v1/model/current`: the current model's id and files, with an
+/// ETag; 304 when If-None-Match names it.
+async fn model_current(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
+    let Some(repo) = service.repository.get().cloned() else {
+        return not_found("this service hosts no model repository (serve --publish-dir DIR)");
+    };
+    let listing = tokio::task::spawn_blocking(move || crate::fleet::listing(&repo)).await;
+    match listing {
+        Ok(Ok(Some((body, etag)))) => {
+            let matches = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+            if matches {
+                (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
+            } else {
+                (
+                    [
+                        (header::CONTENT_TYPE, "application/json".to_string()),
+                        (header::ETAG, etag),
+                    ],
+                    body,
+                )
+                    .into_response()
+            }
+        }
+        Ok(Ok(None)) => not_found("no model published yet (impostor model publish DIR --to REPO)"),
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    }
+}
+
+/// `GET /v1/model/<id>/<file>`: one file of a published model.
+async fn model_file(
+    State(service): State<Arc<Service>>,
+    axum::extract::Path((id, file)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let Some(repo) = service.repository.get() else {
+        return not_found("this service hosts no model repository (serve --publish-dir DIR)");
+    };
+    let Some(path) = crate::fleet::model_file(repo, &id, &file) else {
+        return not_found("no such model file");
+    };
+    match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+        Ok(Ok(bytes)) => {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response()
+        }
+        _ => not_found("no such model file"),
+    }
 }
 
 /// The routes, over `service`.
@@ -410,6 +520,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/scan", post(scan))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/v1/model/current", get(model_current))
+        .route("/v1/model/{id}/{file}", get(model_file))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(service)
 }

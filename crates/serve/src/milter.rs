@@ -25,6 +25,10 @@
 //! organisation's sent mail ([`Origin::Submitted`]): its external
 //! recipients become solicited correspondents.
 //!
+//! With tenants in the engine ([`crate::tenant`]), the RCPT TO addresses
+//! collected choose the org profile; a tagged message of a tenant also
+//! gets [`HEADER_TENANT`], and the log line says `tenant=`.
+//!
 //! It also honours the sender's DMARC policy
 //! ([`MilterConfig::honour_dmarc`]): a message whose DMARC check it
 //! verified live and saw fail, for a From domain publishing p=reject, is
@@ -61,11 +65,16 @@ pub const HEADER_TECHNIQUES: &str = "X-Impostor-Techniques";
 /// The first three reasons as `code (+1.23)` (log-odds), `; `-separated,
 /// or `none`.
 pub const HEADER_REASONS: &str = "X-Impostor-Reasons";
-const OWN_HEADERS: [&str; 4] = [
+/// With tenants: the tenant whose org profile gave the verdict (its first
+/// recipient domain, see [`crate::tenant`]); absent when the default
+/// profile judged the message.
+pub const HEADER_TENANT: &str = "X-Impostor-Tenant";
+const OWN_HEADERS: [&str; 5] = [
     HEADER_SCORE,
     HEADER_LEVEL,
     HEADER_TECHNIQUES,
     HEADER_REASONS,
+    HEADER_TENANT,
 ];
 
 /// The `{daemon_name}` of the MTA service that receives the
@@ -125,6 +134,9 @@ pub struct MilterConfig {
     /// p=quarantine holds it when `quarantine_at` is set. On by default;
     /// only live results count (never headers, never a temperror).
     pub honour_dmarc: bool,
+    /// Where a line is appended for every verdict, when set (see
+    /// [`crate::verdict_log`]); a write failure never fails a message.
+    pub verdict_log: Option<crate::verdict_log::VerdictLog>,
 }
 
 impl Default for MilterConfig {
@@ -140,6 +152,7 @@ impl Default for MilterConfig {
             quiet: false,
             max_connections: 100,
             honour_dmarc: true,
+            verdict_log: None,
         }
     }
 }
@@ -317,9 +330,13 @@ pub fn decide(v: &Verdict, config: &MilterConfig) -> Decision {
 /// verdict ([`decide`]), and, when [`MilterConfig::honour_dmarc`], those
 /// its From domain's DMARC policy asks for after a live failure (their
 /// text replaces the verdict's: the domain owner's instruction is the
-/// more precise reason).
+/// more precise reason). A tagged message of a tenant also gets
+/// [`HEADER_TENANT`].
 pub fn decide_judged(j: &Judgement, config: &MilterConfig) -> Decision {
     let mut d = decide(&j.verdict, config);
+    if let (false, Some(tenant)) = (d.headers.is_empty(), &j.tenant) {
+        d.headers.push((HEADER_TENANT, domain_token(tenant)));
+    }
     if let (true, Some(failure)) = (config.honour_dmarc, &j.dmarc_failure) {
         apply_dmarc(&mut d, failure, config);
     }
@@ -361,7 +378,7 @@ struct Message {
     /// Where the body starts in `bytes` (after the blank line), once seen.
     body_start: Option<usize>,
     /// How many copies of each of our headers arrived (to delete them).
-    own_headers: [i32; 4],
+    own_headers: [i32; 5],
     /// Authentication-Results fields seen so far.
     auth_results_seen: i32,
     /// The indices (1-based, among Authentication-Results fields) of those
@@ -495,6 +512,7 @@ enum Judged {
 async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope, origin: Origin) -> Judged {
     let engine = shared.engine.current();
     let scans = shared.scans.clone();
+    let log = shared.config.verdict_log.clone();
     let work = async move {
         let permit = match scans.acquire_owned().await {
             Ok(p) => p,
@@ -502,7 +520,11 @@ async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope, origin: Orig
         };
         let task = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            engine.judge_from(&bytes, &envelope, origin)
+            let judged = engine.judge_from(&bytes, &envelope, origin);
+            if let (Some(log), Ok(j)) = (&log, &judged) {
+                log.record(&bytes, &j.verdict, engine.model_id());
+            }
+            judged
         });
         match task.await {
             Ok(Ok(j)) => Judged::Verdict(Box::new(j)),
@@ -650,10 +672,15 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
         // The organisation's own mail, submitted by an authenticated
         // user: judged (and learnt by the history), never acted on.
         let v = &judgement.verdict;
+        let tenant = judgement
+            .tenant
+            .as_deref()
+            .map(|t| format!(" tenant={}", domain_token(t)))
+            .unwrap_or_default();
         log(
             config,
             format_args!(
-                "{qid} level={} score={:.3} action=accept origin=submitted",
+                "{qid} level={} score={:.3} action=accept origin=submitted{tenant}",
                 v.level.as_str(),
                 v.score
             ),
@@ -665,6 +692,7 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
         verdict,
         enrichment,
         dmarc_failure,
+        tenant,
     } = *judgement;
     let level = verdict.level.as_str();
     let score = verdict.score;
@@ -681,9 +709,12 @@ async fn on_eom(shared: Arc<Shared>, cx: &mut EomContext<Session>) -> Status {
         }
         _ => String::new(),
     };
+    let tenant = tenant
+        .map(|t| format!(" tenant={}", domain_token(&t)))
+        .unwrap_or_default();
     log(
         config,
-        format_args!("{qid} level={level} score={score:.3} action={action}{dmarc}"),
+        format_args!("{qid} level={level} score={score:.3} action={action}{dmarc}{tenant}"),
     );
     if let Some(text) = &d.reject {
         if let Err(e) = cx
@@ -960,7 +991,25 @@ mod tests {
                 domain: "bank.test\r\n550 x".into(),
                 policy,
             }),
+            tenant: None,
         }
+    }
+
+    #[test]
+    fn a_tagged_message_of_a_tenant_names_it_in_a_header_and_others_do_not() {
+        let mut j = judged(Level::Medium, None);
+        let d = decide_judged(&j, &MilterConfig::default());
+        assert!(d.headers.iter().all(|h| h.0 != HEADER_TENANT), "{d:?}");
+        j.tenant = Some("example.com\r\nX-Evil: 1".into());
+        let d = decide_judged(&j, &MilterConfig::default());
+        let tenant = &d.headers.iter().find(|h| h.0 == HEADER_TENANT).unwrap().1;
+        assert_eq!(tenant, "example.comX-Evil1");
+        // Below the tag level nothing is added, the tenant header neither.
+        j.verdict = verdict(Level::None);
+        assert_eq!(
+            decide_judged(&j, &MilterConfig::default()),
+            Decision::default()
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `impostor milter`: the detector as a Postfix / Sendmail milter.
 
 use crate::commands::history::{history_line, HistoryArgs};
+use crate::config::{self, fill, ConfigArgs, Section};
 use crate::gateway::{authentication_line, engine, with_history, LiveArgs, ModelArgs};
-use crate::org::OrgArgs;
+use crate::org::{tenant_lines, OrgArgs, TenantArgs};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::{Args, ValueEnum};
 use impostor_model::Level;
@@ -100,6 +101,18 @@ impl OnError {
 /// other service is judged as arriving mail. Let only authenticated users
 /// reach the ORIGINATING service.
 ///
+/// Several organisations (a provider): --tenant DOMAIN=FILE (repeatable)
+/// or --tenants DIR give each organisation its own org profile, chosen by
+/// the RCPT TO addresses: a recipient's domain, or a parent of it, names
+/// the tenant (case-insensitive, IDNA-normalised); recipients no tenant
+/// serves are judged under --org. Recipients of several tenants in one
+/// transaction are judged once per tenant and the most severe verdict
+/// acts; mail submitted on the ORIGINATING service is judged under the
+/// tenant of its MAIL FROM. A tagged message of a tenant also gets
+/// X-Impostor-Tenant: the tenant (its first domain), and the log line
+/// says tenant=. Live verification (--resolver, and --org's [dns] table
+/// and ARC sealers) and the sender history are shared by every tenant.
+///
 /// Postfix (main.cf), for a milter on the default address:
 ///
 ///     smtpd_milters = inet:127.0.0.1:7357
@@ -119,6 +132,10 @@ impl OnError {
 #[derive(Args, Debug)]
 pub struct MilterArgs {
     #[command(flatten)]
+    fleet: crate::commands::model::FleetArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
     org: OrgArgs,
     #[command(flatten)]
     model: ModelArgs,
@@ -126,36 +143,39 @@ pub struct MilterArgs {
     live: LiveArgs,
     #[command(flatten)]
     history: HistoryArgs,
+    #[command(flatten)]
+    tenants: TenantArgs,
     /// The authserv-id of the Authentication-Results header the milter adds
-    /// with --resolver (usually this MTA's host name).
-    #[arg(long, value_name = "ID", default_value = impostor_auth::DEFAULT_AUTHSERV_ID)]
-    authserv_id: String,
+    /// with --resolver (usually this MTA's host name). Default: impostor.
+    #[arg(long, value_name = "ID")]
+    authserv_id: Option<String>,
     /// Address to listen on, HOST:PORT with an IP address (Postfix's
     /// inet:PORT@HOST form is for main.cf). Port 0 picks a free port; the
-    /// address bound is printed on standard error.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7357")]
-    listen: String,
+    /// address bound is printed on standard error. Default: 127.0.0.1:7357.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
     /// Add the X-Impostor-* headers at or above this level: low, medium,
-    /// high, or off.
-    #[arg(long, value_name = "LEVEL", default_value = "low")]
-    tag_level: String,
+    /// high, or off. Default: low.
+    #[arg(long, value_name = "LEVEL")]
+    tag_level: Option<String>,
     /// Put messages on hold at or above this level (low, medium, high, or
-    /// off). Not above --reject-at.
-    #[arg(long, value_name = "LEVEL", default_value = "medium")]
-    quarantine_at: String,
+    /// off). Not above --reject-at. Default: medium.
+    #[arg(long, value_name = "LEVEL")]
+    quarantine_at: Option<String>,
     /// Reject at SMTP time (550 5.7.1) at or above this level (low, medium,
-    /// high, or off).
-    #[arg(long, value_name = "LEVEL", default_value = "high")]
-    reject_at: String,
+    /// high, or off). Default: high.
+    #[arg(long, value_name = "LEVEL")]
+    reject_at: Option<String>,
     /// What to do with a message that cannot be judged (unreadable, too
-    /// large, over --timeout-ms).
-    #[arg(long, value_enum, default_value = "accept")]
-    on_error: OnError,
+    /// large, over --timeout-ms). Default: accept.
+    #[arg(long, value_enum)]
+    on_error: Option<OnError>,
     /// What to do when judging a message hits a fault of Impostor's own (an
-    /// internal error, contained to that message): by default the client
-    /// retries later, so no mail is accepted unscanned because of our bug.
-    #[arg(long, value_enum, default_value = "tempfail")]
-    on_internal_error: OnError,
+    /// internal error, contained to that message): by default (tempfail)
+    /// the client retries later, so no mail is accepted unscanned because
+    /// of our bug.
+    #[arg(long, value_enum)]
+    on_internal_error: Option<OnError>,
     /// Time limit of one message's scan, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 2000)]
     timeout_ms: u64,
@@ -166,6 +186,14 @@ pub struct MilterArgs {
     /// Simultaneous MTA connections.
     #[arg(long, value_name = "N", default_value_t = 100)]
     max_connections: usize,
+    /// Append one JSON line per verdict to FILE: time (RFC 3339, UTC),
+    /// sha256 (of the message as the milter assembled it from the MTA's
+    /// headers and body), message_id, score, level, flagged, techniques,
+    /// model (SHA-256 of the artifact's manifest.json). One write per line
+    /// (O_APPEND): concurrent workers never interleave; a failed write is
+    /// logged and never fails a verdict. See `impostor feedback`.
+    #[arg(long, value_name = "FILE")]
+    verdict_log: Option<std::path::PathBuf>,
     /// No line per message on standard error.
     #[arg(short, long)]
     quiet: bool,
@@ -180,9 +208,10 @@ pub struct MilterArgs {
     /// on hold unless --quarantine-at is off. ignore: only the score
     /// decides. Never acted on: results read from headers (no resolver), a
     /// DNS failure (temperror), p=none, and mailing-list or forwarded mail
-    /// whose failure is explained (ARC sealed by a trusted sealer).
-    #[arg(long, value_enum, value_name = "ACTION", default_value = "honour")]
-    dmarc_policy: DmarcPolicyAction,
+    /// whose failure is explained (ARC sealed by a trusted sealer). Default:
+    /// honour.
+    #[arg(long, value_enum, value_name = "ACTION")]
+    dmarc_policy: Option<DmarcPolicyAction>,
 }
 
 fn threshold(flag: &str, value: &str) -> Result<Option<Level>> {
@@ -199,18 +228,63 @@ fn listen_addr(s: &str) -> Result<SocketAddr> {
     })
 }
 
-pub fn run(args: MilterArgs) -> Result<ExitCode> {
+pub fn run(mut args: MilterArgs) -> Result<ExitCode> {
+    // --config fills what the flags left unset; then the defaults.
+    let file = args.config.load()?;
+    let a = &mut args;
+    file.fill_shared(
+        Section::Milter,
+        &mut a.org,
+        &mut a.model,
+        &mut a.live,
+        &mut a.history,
+    );
+    let m = &file.milter;
+    for (flag, value) in [
+        (&mut a.listen, &m.listen),
+        (&mut a.authserv_id, &m.authserv_id),
+        (&mut a.tag_level, &m.tag_level),
+        (&mut a.quarantine_at, &m.quarantine_at),
+        (&mut a.reject_at, &m.reject_at),
+    ] {
+        fill(flag, value);
+    }
+    let on_error = a.on_error.or(config::value_enum(
+        &a.config,
+        "[milter] on_error",
+        m.on_error.as_deref(),
+    )?);
+    let on_internal_error = a.on_internal_error.or(config::value_enum(
+        &a.config,
+        "[milter] on_internal_error",
+        m.on_internal_error.as_deref(),
+    )?);
+    let dmarc_policy = a.dmarc_policy.or(config::value_enum(
+        &a.config,
+        "[milter] dmarc_policy",
+        m.dmarc_policy.as_deref(),
+    )?);
+    let listen = args.listen.as_deref().unwrap_or("127.0.0.1:7357");
+    let authserv_id = args
+        .authserv_id
+        .as_deref()
+        .unwrap_or(impostor_auth::DEFAULT_AUTHSERV_ID);
     let config = MilterConfig {
-        tag_at: threshold("tag-level", &args.tag_level)?,
-        quarantine_at: threshold("quarantine-at", &args.quarantine_at)?,
-        reject_at: threshold("reject-at", &args.reject_at)?,
-        on_error: args.on_error.policy(),
-        on_internal_error: args.on_internal_error.policy(),
+        tag_at: threshold("tag-level", args.tag_level.as_deref().unwrap_or("low"))?,
+        quarantine_at: threshold(
+            "quarantine-at",
+            args.quarantine_at.as_deref().unwrap_or("medium"),
+        )?,
+        reject_at: threshold("reject-at", args.reject_at.as_deref().unwrap_or("high"))?,
+        on_error: on_error.unwrap_or(OnError::Accept).policy(),
+        on_internal_error: on_internal_error.unwrap_or(OnError::Tempfail).policy(),
         timeout: Duration::from_millis(args.timeout_ms),
         max_message_size: args.max_message_size,
         quiet: args.quiet,
         max_connections: args.max_connections,
-        honour_dmarc: args.dmarc_policy == DmarcPolicyAction::Honour,
+        honour_dmarc: dmarc_policy.unwrap_or(DmarcPolicyAction::Honour)
+            == DmarcPolicyAction::Honour,
+        verdict_log: crate::commands::feedback::open_verdict_log(args.verdict_log.as_deref())?,
     };
     config.validate().map_err(|e| match e {
         MilterConfigError::QuarantineAboveReject { quarantine, reject } => anyhow!(
@@ -221,16 +295,27 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
         MilterConfigError::ZeroTimeout => anyhow!("--timeout-ms must be at least 1"),
         MilterConfigError::ZeroMessageSize => anyhow!("--max-message-size must be at least 1"),
     })?;
-    let addr = listen_addr(&args.listen)?;
+    let addr = listen_addr(listen)?;
     // The model first: a bad artifact must stop us before the MTA can
     // connect to a milter that cannot judge.
-    let built = engine(&args.org, &args.model, &args.live, Some(&args.authserv_id))?;
+    if args.model.model.is_none() {
+        args.model.model = args.fleet.cached_model();
+    }
+    let built = engine(&args.org, &args.model, &args.live, Some(authserv_id))?;
     let (built, history) = with_history(built, &args.history, HistoryMode::Gateway)?;
+    // Every tenant profile is checked before the MTA can connect.
+    let built = built.with_tenants(args.tenants.build(&args.org)?);
     eprintln!("impostor milter: {}", authentication_line(&built));
     if let Some(h) = &history {
         eprintln!("impostor milter: {}", history_line(h));
     }
+    for line in tenant_lines(built.tenants()) {
+        eprintln!("impostor milter: {line}");
+    }
     let engine = SharedEngine::new(built);
+    let follower = args
+        .fleet
+        .start(&engine, args.model.trusted_keys()?, "milter")?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -255,6 +340,17 @@ pub fn run(args: MilterArgs) -> Result<ExitCode> {
                 eprintln!("impostor milter: {line}");
             },
         ));
+        if let Some(f) = follower {
+            tokio::spawn(impostor_serve::fleet::follow(
+                engine.clone(),
+                f,
+                args.fleet.poll(),
+                |outcome| {
+                    let (Ok(line) | Err(line)) = outcome;
+                    eprintln!("impostor milter: {line}");
+                },
+            ));
+        }
         eprintln!("impostor milter: listening on {bound}");
         milter::run(listener, engine, config, shutdown)
             .await

@@ -5,10 +5,13 @@ pub mod corpus;
 pub mod eval;
 pub mod extract;
 pub mod features;
+pub mod feedback;
 pub mod gen;
 pub mod history;
+pub mod keys;
 pub mod lookalike;
 pub mod milter;
+pub mod model;
 pub mod peers;
 pub mod scan;
 pub mod serve;
@@ -30,18 +33,19 @@ pub fn shell_word(arg: &str) -> String {
 
 /// The arguments this process was started with, shell-quoted, for the
 /// commands that artifacts and reports record; with `leave_out_output`,
-/// without -o / --output (the same training written elsewhere is the same
-/// artifact).
+/// without -o / --output and --sign (the same training written elsewhere,
+/// or signed, is the same artifact).
 pub fn arguments(leave_out_output: bool) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if leave_out_output {
-            if a == "-o" || a == "--output" {
+            if a == "-o" || a == "--output" || a == "--sign" {
                 args.next();
                 continue;
             }
             if a.starts_with("--output=")
+                || a.starts_with("--sign=")
                 || (a.starts_with("-o") && a.len() > 2 && !a.starts_with("--"))
             {
                 continue;

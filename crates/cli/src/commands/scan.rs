@@ -104,6 +104,14 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// Append one JSON line per verdict to FILE: time (RFC 3339, UTC),
+    /// sha256 (of the raw message), message_id, score, level, flagged,
+    /// techniques, model (SHA-256 of the artifact's manifest.json). One
+    /// write per line (O_APPEND): concurrent workers never interleave; a
+    /// failed write is logged and never fails a verdict. See `impostor
+    /// feedback`.
+    #[arg(long, value_name = "FILE")]
+    verdict_log: Option<PathBuf>,
     /// No summary on standard error.
     #[arg(short, long)]
     quiet: bool,
@@ -287,6 +295,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     if args.history_replay && args.history.store.is_some() {
         bail!("--history-replay builds its own history in memory from the messages given and cannot start from --history; give one or the other");
     }
+    if args.history_replay && args.verdict_log.is_some() {
+        bail!("--verdict-log records the verdicts mail gets as it arrives; a --history-replay is a what-if over past mail: give one or the other");
+    }
+    let verdict_log = crate::commands::feedback::open_verdict_log(args.verdict_log.as_deref())?;
     let engine = engine(&args.org, &args.model, &args.live, None)?;
     let (engine, _history) = with_history(engine, &args.history, HistoryMode::ReadOnly)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -314,7 +326,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             &args.paths,
             &options,
             &pool,
-            |m| judge(&engine, &args.envelope, m),
+            |m| {
+                let r = judge(&engine, &args.envelope, m);
+                if let (Some(log), Some(v), Ok(b)) = (&verdict_log, &r.verdict, &m.bytes) {
+                    log.record(b, v, engine.model_id());
+                }
+                r
+            },
             |records| {
                 for r in records {
                     out.emit(&r);

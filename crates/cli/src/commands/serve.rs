@@ -1,8 +1,9 @@
 //! `impostor serve`: the detector as an HTTP service.
 
 use crate::commands::history::{history_line, HistoryArgs};
+use crate::config::{ConfigArgs, Section};
 use crate::gateway::{authentication_line, engine, with_history, LiveArgs, ModelArgs};
-use crate::org::OrgArgs;
+use crate::org::{tenant_lines, OrgArgs, TenantArgs};
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Args;
 use impostor_serve::engine::watch_model;
@@ -41,6 +42,17 @@ use std::time::Duration;
 /// at /metrics (impostor_history_failures_total). See `impostor history
 /// --help`.
 ///
+/// Several organisations (a provider): --tenant DOMAIN=FILE (repeatable)
+/// or --tenants DIR give each organisation its own org profile, chosen by
+/// the envelope's rcpt: a recipient's domain, or a parent of it, names the
+/// tenant (case-insensitive, IDNA-normalised); recipients no tenant serves
+/// are judged under --org. Recipients of several tenants are judged once
+/// per tenant and the most severe verdict is answered. The answer then
+/// carries "tenant": the tenant that gave the verdict (absent when --org
+/// did), and /healthz lists the tenants. Live verification (--resolver,
+/// and --org's [dns] table and ARC sealers) and the sender history are
+/// the gateway's, shared by every tenant; a tenant file's [dns] is unused.
+///
 /// Binds 127.0.0.1 unless --listen says otherwise. With --model DIR, the
 /// model is reloaded on SIGHUP and when the directory's artifact changes;
 /// the new one is verified first, and one that fails verification is
@@ -54,6 +66,8 @@ use std::time::Duration;
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
     org: OrgArgs,
     #[command(flatten)]
     model: ModelArgs,
@@ -61,9 +75,18 @@ pub struct ServeArgs {
     live: LiveArgs,
     #[command(flatten)]
     history: HistoryArgs,
-    /// Address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8025")]
-    listen: SocketAddr,
+    #[command(flatten)]
+    tenants: TenantArgs,
+    #[command(flatten)]
+    fleet: crate::commands::model::FleetArgs,
+    /// Serve the model repository DIR (`impostor model publish --to DIR`)
+    /// read-only to gateways: GET /v1/model/current ({id, files}, with an
+    /// ETag) and GET /v1/model/<id>/<file>; no token is asked for.
+    #[arg(long, value_name = "DIR")]
+    publish_dir: Option<PathBuf>,
+    /// Address to listen on. Default: 127.0.0.1:8025.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
     /// Largest message accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 20 * 1024 * 1024)]
     max_message_size: usize,
@@ -79,12 +102,34 @@ pub struct ServeArgs {
     /// How often to look for a changed model directory, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 2000)]
     reload_poll_ms: u64,
+    /// Append one JSON line per verdict to FILE: time (RFC 3339, UTC),
+    /// sha256 (of the raw message), message_id, score, level, flagged,
+    /// techniques, model (SHA-256 of the artifact's manifest.json). One
+    /// write per line (O_APPEND): concurrent workers never interleave; a
+    /// failed write is logged and never fails a verdict. See `impostor
+    /// feedback`.
+    #[arg(long, value_name = "FILE")]
+    verdict_log: Option<PathBuf>,
     /// No log lines on standard error.
     #[arg(short, long)]
     quiet: bool,
 }
 
-pub fn run(args: ServeArgs) -> Result<ExitCode> {
+pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
+    // --config fills what the flags left unset; then the defaults.
+    let file = args.config.load()?;
+    let a = &mut args;
+    file.fill_shared(
+        Section::Serve,
+        &mut a.org,
+        &mut a.model,
+        &mut a.live,
+        &mut a.history,
+    );
+    let listen = a
+        .listen
+        .or(file.serve.listen)
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8025)));
     let token = match &args.token_file {
         None => None,
         Some(path) => {
@@ -104,8 +149,13 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         bail!("--max-message-size must be at least 1 byte");
     }
     // The model is verified before anything binds: a bad artifact exits 2.
+    if args.model.model.is_none() {
+        args.model.model = args.fleet.cached_model();
+    }
     let engine = engine(&args.org, &args.model, &args.live, None)?;
     let (engine, history) = with_history(engine, &args.history, HistoryMode::Gateway)?;
+    // Every tenant profile is checked before anything binds, like --org.
+    let engine = engine.with_tenants(args.tenants.build(&args.org)?);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let workers = args.workers.unwrap_or(cores).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -121,11 +171,25 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         scan_timeout: Duration::from_millis(args.scan_timeout_ms.max(1)),
     };
     let service = Service::new(engine, config);
+    if let Some(dir) = &args.publish_dir {
+        service.host_models(dir.clone());
+    }
+    let follower = args.fleet.start(
+        &service.shared_engine(),
+        args.model.trusted_keys()?,
+        "serve",
+    )?;
+    if let Some(f) = &follower {
+        service.show_fleet(f.status());
+    }
+    if let Some(log) = crate::commands::feedback::open_verdict_log(args.verdict_log.as_deref())? {
+        service.log_verdicts(log);
+    }
     let quiet = args.quiet;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("binding {}", args.listen))?;
+            .with_context(|| format!("binding {listen}"))?;
         let local = listener.local_addr()?;
         if !quiet {
             let e = service.engine();
@@ -139,6 +203,21 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             if let Some(h) = e.history() {
                 eprintln!("impostor serve: {}", history_line(h));
             }
+            for line in tenant_lines(e.tenants()) {
+                eprintln!("impostor serve: {line}");
+            }
+        }
+        if let Some(f) = follower {
+            tokio::spawn(impostor_serve::fleet::follow(
+                service.shared_engine(),
+                f,
+                args.fleet.poll(),
+                move |outcome| match outcome {
+                    Ok(line) if !quiet => eprintln!("impostor serve: {line}"),
+                    Ok(_) => {}
+                    Err(line) => eprintln!("impostor serve: {line}"),
+                },
+            ));
         }
         let counted = service.clone();
         tokio::spawn(watch_model(

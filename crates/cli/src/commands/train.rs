@@ -5,6 +5,7 @@ use crate::history_replay::ReplayArgs;
 use crate::org::OrgArgs;
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
+use impostor_model::signing::{SecretKey, SignedStage};
 use impostor_model::Level;
 use impostor_train::error::TrainError;
 use impostor_train::training::{Balance, Role, TrainParams};
@@ -157,6 +158,13 @@ pub struct TrainArgs {
     /// Write even if the false-positive rate at the default level got worse.
     #[arg(long)]
     force: bool,
+    /// Sign the artifact with this secret key (PREFIX.key of `impostor
+    /// keys new`): it is trained into a hidden directory beside OUT,
+    /// signed (OUT/manifest.json.sig), then renamed into place whole, so
+    /// OUT never holds it unsigned. Gateways given the matching .pub
+    /// (--trust-key) accept it. The key is read before training starts.
+    #[arg(long, value_name = "KEY")]
+    sign: Option<PathBuf>,
     #[command(flatten)]
     history: ReplayArgs,
     /// Worker threads (default: one per core).
@@ -252,8 +260,25 @@ impl TrainArgs {
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let quiet = args.quiet;
     let org = args.org.clone();
-    let config = args.config(crate::commands::arguments(true))?;
+    let sign = args.sign.clone();
+    let mut config = args.config(crate::commands::arguments(true))?;
+    let Some(key) = sign else {
+        train(config, &org, quiet)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let key = SecretKey::read(&key).map_err(|e| anyhow!("--sign: {e}"))?;
+    let stage = SignedStage::beside(&config.output).map_err(|e| anyhow!("{e}"))?;
+    config.output = stage.dir().to_path_buf();
     train(config, &org, quiet)?;
+    let dest = stage.dest().to_path_buf();
+    let file = stage.commit(&key).map_err(|e| anyhow!("{e}"))?;
+    if !quiet {
+        eprintln!(
+            "signed with key {} and moved into place: {}",
+            file.key_id,
+            dest.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

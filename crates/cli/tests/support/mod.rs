@@ -78,16 +78,27 @@ impl Milter {
 
     /// [`Milter::start`] with extra environment variables.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Milter {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_impostor"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_impostor"));
+        command
             .envs(env.iter().copied())
             .arg("milter")
             .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+            .args(args);
+        Milter::spawn(command)
+    }
+
+    /// Runs `command`, a milter however started (another binary, another
+    /// user: the installed package's test starts the systemd unit's
+    /// command line), and waits for the address it says it bound. The
+    /// process killed on drop is the command's own: it must exec the
+    /// milter, not fork it (setpriv, not runuser).
+    pub fn spawn(mut command: Command) -> Milter {
+        let spawned = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting impostor milter");
+            .spawn();
+        let mut child = spawned.unwrap_or_else(|e| panic!("starting {command:?}: {e}"));
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
         let lines = stderr.clone();
