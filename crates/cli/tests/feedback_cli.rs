@@ -5,57 +5,14 @@
 use impostor_model::artifact::sha256_hex;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+
+mod support;
 use std::process::Command;
-
-/// The repository's root.
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Runs `impostor ARGS`: exit code, standard output, standard error.
-fn impostor(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
-        .args(args)
-        .output()
-        .expect("the impostor binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// `impostor gen` into DIR/NAME.
-fn gen(dir: &Path, name: &str, ham: &str, attacks: &str, seed: &str) -> PathBuf {
-    let out = dir.join(name);
-    let (code, _, err) = impostor(&[
-        "gen",
-        "-o",
-        s(&out),
-        "--ham",
-        ham,
-        "--attacks",
-        attacks,
-        "--seed",
-        seed,
-    ]);
-    assert_eq!(code, 0, "{err}");
-    out
-}
+use support::{copy_default_model, gen_corpus as gen, impostor_code as impostor, p as s, repo};
 
 /// A copy of models/default (train --base reads it; nothing writes it).
 fn default_model(dir: &Path) -> PathBuf {
-    let to = dir.join("base");
-    std::fs::create_dir_all(&to).unwrap();
-    for e in std::fs::read_dir(repo().join("models/default")).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-    to
+    copy_default_model(&dir.join("base"))
 }
 
 /// The messages below `dir` (recursively), sorted.

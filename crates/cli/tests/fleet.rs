@@ -6,47 +6,17 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{free_port, repo, Milter};
+use support::{copy_default_model, http, impostor, ok, p, repo, Milter, Served};
 
 /// The gateways' poll interval, in seconds.
 const POLL_SECS: u64 = 1;
 
-fn impostor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_impostor"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("impostor runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = impostor(args);
-    assert!(
-        out.status.success(),
-        "impostor {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// A copy of models/default in `root/name`.
 fn copy_model(root: &Path, name: &str) -> PathBuf {
-    let dir = root.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in std::fs::read_dir(repo().join("models/default")).unwrap() {
-        let f = f.unwrap();
-        std::fs::copy(f.path(), dir.join(f.file_name())).unwrap();
-    }
-    dir
+    copy_default_model(&root.join(name))
 }
 
 /// The example messages `names` (datasets/examples) as canary messages.
@@ -118,45 +88,19 @@ impl World {
     }
 }
 
-/// A running `impostor serve`, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(extra: &[&str]) -> Server {
-    let addr = format!("127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_impostor"))
-        .args(["serve", "--listen", &addr])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server { child, addr };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(&server.addr).is_err() {
-        assert!(Instant::now() < deadline, "impostor serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
+/// A running `impostor serve` with `extra`, killed when dropped.
+fn serve(extra: &[&str]) -> Served {
+    Served::start(&[], extra, &[])
 }
 
 /// A gateway following `hub`, starting with a signed model of its own
 /// (with --trust-key the unsigned built-in model is refused).
-fn gateway(world: &World, hub: &Server, cache: &str) -> Server {
+fn gateway(world: &World, hub: &Served, cache: &str) -> Served {
     gateway_from(world, hub, cache).0
 }
 
 /// [`gateway`], and the id of the model it started with.
-fn gateway_from(world: &World, hub: &Server, cache: &str) -> (Server, String) {
+fn gateway_from(world: &World, hub: &Served, cache: &str) -> (Served, String) {
     let (start, id) = world.model(&format!("{cache}-start"), &["03-lookalike-partner.eml"]);
     let server = serve(&[
         "--model",
@@ -175,35 +119,20 @@ fn gateway_from(world: &World, hub: &Server, cache: &str) -> (Server, String) {
 
 /// One GET on a fresh connection: (status, headers, body).
 fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    let mut r = BufReader::new(s);
-    let mut line = String::new();
-    r.read_line(&mut line).unwrap();
-    let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut rest = String::new();
-    r.read_to_string(&mut rest).unwrap();
-    let (head, body) = rest.split_once("\r\n\r\n").unwrap_or((&rest, ""));
-    (status, head.to_string(), body.to_string())
+    http(addr, "GET", path, headers, b"")
 }
 
-fn serving(server: &Server) -> String {
+fn serving(server: &Served) -> String {
     let (_, _, body) = get(&server.addr, "/healthz", &[]);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     v["model_manifest_sha256"].as_str().unwrap().to_string()
 }
 
-fn metrics(server: &Server) -> String {
+fn metrics(server: &Served) -> String {
     get(&server.addr, "/metrics", &[]).2
 }
 
-fn counter(server: &Server, result: &str) -> u64 {
+fn counter(server: &Served, result: &str) -> u64 {
     let prefix = format!("impostor_fleet_checks_total{{result=\"{result}\"}} ");
     metrics(server)
         .lines()
@@ -213,7 +142,7 @@ fn counter(server: &Server, result: &str) -> u64 {
 }
 
 /// Waits until every gateway serves `id`; the time it took.
-fn wait_serving(gateways: &[&Server], id: &str, limit: Duration) -> Duration {
+fn wait_serving(gateways: &[&Served], id: &str, limit: Duration) -> Duration {
     let started = Instant::now();
     while !gateways.iter().all(|g| serving(g) == id) {
         assert!(
@@ -350,19 +279,10 @@ fn a_model_whose_canary_fails_is_refused_and_the_old_one_keeps_serving() {
     assert_eq!(status, 200, "{body}");
 }
 
-fn scan(server: &Server) -> (u16, String) {
+/// A scan of 02-freemail-ceo.eml: (status, body).
+fn scan(server: &Served) -> (u16, String) {
     let msg = std::fs::read(repo().join("datasets/examples/02-freemail-ceo.eml")).unwrap();
-    let mut s = TcpStream::connect(&server.addr).unwrap();
-    let head = format!(
-        "POST /v1/scan HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-        msg.len()
-    );
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(&msg).unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, text)
+    server.request("POST", "/v1/scan", &[], &msg)
 }
 
 #[test]
@@ -480,7 +400,7 @@ fn a_restarted_gateway_without_model_starts_from_its_cache_and_a_hangup_keeps_th
     // A hangup reloads the directory of the model serving, which is now
     // the cache's copy of the fleet's model, not the one given at start.
     let status = Command::new("kill")
-        .args(["-HUP", &g.child.id().to_string()])
+        .args(["-HUP", &g.pid().to_string()])
         .status()
         .unwrap();
     assert!(status.success());

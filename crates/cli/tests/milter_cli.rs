@@ -6,151 +6,18 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::Command;
-use std::time::Duration;
-use support::{seed_dir, Milter};
-
-/// One milter packet: 4-byte big-endian length (command byte included),
-/// the command, its data.
-fn packet(cmd: u8, data: &[u8]) -> Vec<u8> {
-    let mut p = ((data.len() + 1) as u32).to_be_bytes().to_vec();
-    p.push(cmd);
-    p.extend_from_slice(data);
-    p
-}
-
-fn connect(m: &Milter) -> TcpStream {
-    let s = TcpStream::connect(m.addr).expect("connecting to the milter");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s
-}
-
-fn read_reply(s: &mut TcpStream) -> (u8, Vec<u8>) {
-    let mut len = [0u8; 4];
-    s.read_exact(&mut len).expect("reading a reply length");
-    let len = u32::from_be_bytes(len) as usize;
-    assert!((1..1 << 20).contains(&len), "reply length {len}");
-    let mut buf = vec![0u8; len];
-    s.read_exact(&mut buf).expect("reading a reply");
-    (buf[0], buf[1..].to_vec())
-}
-
-/// Sends a command and expects `c` (continue).
-fn step(s: &mut TcpStream, cmd: u8, data: &[u8]) {
-    s.write_all(&packet(cmd, data)).unwrap();
-    let (r, body) = read_reply(s);
-    assert_eq!(
-        r as char,
-        'c',
-        "reply to {:?}: {:?}",
-        cmd as char,
-        String::from_utf8_lossy(&body)
-    );
-}
-
-fn cstr(parts: &[&[u8]]) -> Vec<u8> {
-    let mut v = Vec::new();
-    for p in parts {
-        v.extend_from_slice(p);
-        v.push(0);
-    }
-    v
-}
+use support::milter_client::{connect, cstr, open_session_as, packet, send_message_in, step};
+use support::{copy_default_model, seed_dir, Milter};
 
 /// Negotiation, connect, HELO, MAIL, RCPT: the start of every session.
 fn open_session(m: &Milter, mail_from: &str) -> TcpStream {
-    open_session_as(m, mail_from, "jessie@interface.com", None)
-}
-
-/// [`open_session`] to `rcpt`, with `daemon_name` sent as the connect
-/// stage's `{daemon_name}` macro (Postfix's milter_macro_daemon_name).
-fn open_session_as(
-    m: &Milter,
-    mail_from: &str,
-    rcpt: &str,
-    daemon_name: Option<&str>,
-) -> TcpStream {
-    let mut s = connect(m);
-    let mut neg = Vec::new();
-    neg.extend_from_slice(&6u32.to_be_bytes());
-    neg.extend_from_slice(&0x1ffu32.to_be_bytes()); // every action
-    neg.extend_from_slice(&0x1f_ffffu32.to_be_bytes()); // every protocol option, as Postfix offers
-    s.write_all(&packet(b'O', &neg)).unwrap();
-    let (r, body) = read_reply(&mut s);
-    assert_eq!(r, b'O', "option negotiation reply");
-    let actions = u32::from_be_bytes(body[4..8].try_into().unwrap());
-    assert_eq!(
-        actions & 0x31,
-        0x31,
-        "add/change header and quarantine are requested: {actions:#x}"
-    );
-    if let Some(name) = daemon_name {
-        // The daemon name is requested with the connect macros.
-        assert!(
-            body.windows(13).any(|w| w == b"{daemon_name}"),
-            "the milter asks for {{daemon_name}}: {:?}",
-            String::from_utf8_lossy(&body)
-        );
-        let mut macros = vec![b'C'];
-        macros.extend_from_slice(&cstr(&[b"{daemon_name}", name.as_bytes()]));
-        // Macros get no reply.
-        s.write_all(&packet(b'D', &macros)).unwrap();
-    }
-    let mut conn = cstr(&[b"client.example"]);
-    conn.push(b'4');
-    conn.extend_from_slice(&25000u16.to_be_bytes());
-    conn.extend_from_slice(&cstr(&[b"127.0.0.1"]));
-    step(&mut s, b'C', &conn);
-    step(&mut s, b'H', &cstr(&[b"client.example"]));
-    step(&mut s, b'M', &cstr(&[format!("<{mail_from}>").as_bytes()]));
-    step(&mut s, b'R', &cstr(&[format!("<{rcpt}>").as_bytes()]));
-    s
-}
-
-/// A message split into header fields (name, unfolded value) and a CRLF body.
-fn split_message(raw: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
-    let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
-    let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in head.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = fields.last_mut() {
-                last.1.push('\n');
-                last.1.push_str(line);
-            }
-        } else if let Some((n, v)) = line.split_once(':') {
-            fields.push((n.to_string(), v.trim_start().to_string()));
-        }
-    }
-    (fields, body.replace('\n', "\r\n").into_bytes())
+    open_session_as(m, mail_from, &["jessie@interface.com"], None)
 }
 
 /// The whole of one message through a session: what end-of-message sent
 /// back (modifications, then the final reply).
 fn send_message(m: &Milter, raw: &[u8], mail_from: &str) -> Vec<(u8, String)> {
     send_message_in(open_session(m, mail_from), raw)
-}
-
-/// [`send_message`] through a session already open.
-fn send_message_in(mut s: TcpStream, raw: &[u8]) -> Vec<(u8, String)> {
-    let (fields, body) = split_message(raw);
-    for (n, v) in &fields {
-        step(&mut s, b'L', &cstr(&[n.as_bytes(), v.as_bytes()]));
-    }
-    step(&mut s, b'N', &[]);
-    for chunk in body.chunks(65535) {
-        step(&mut s, b'B', chunk);
-    }
-    s.write_all(&packet(b'E', &[])).unwrap();
-    let mut replies = Vec::new();
-    loop {
-        let (r, data) = read_reply(&mut s);
-        replies.push((r, String::from_utf8_lossy(&data).into_owned()));
-        if matches!(r, b'c' | b'a' | b'r' | b't' | b'y' | b'd') {
-            break;
-        }
-    }
-    let _ = s.write_all(&packet(b'Q', &[]));
-    replies
 }
 
 fn seed(name: &str) -> Vec<u8> {
@@ -362,11 +229,7 @@ fn sigterm_stops_it_cleanly() {
 #[test]
 fn tampered_model_exits_2_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/default");
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
+    copy_default_model(dir.path());
     let manifest = dir.path().join("manifest.json");
     let mut bytes = std::fs::read(&manifest).unwrap();
     // Flip a byte inside the JSON (a digit or letter), keeping it valid UTF-8.
@@ -438,12 +301,7 @@ fn a_scan_over_its_time_limit_follows_the_error_policy() {
 #[test]
 fn model_reloads_are_verified_first() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("model");
-    std::fs::create_dir(&model).unwrap();
-    for f in std::fs::read_dir(support::repo().join("models/default")).unwrap() {
-        let f = f.unwrap();
-        std::fs::copy(f.path(), model.join(f.file_name())).unwrap();
-    }
+    let model = copy_default_model(&dir.path().join("model"));
     let mut m = start_with(&[
         "--model",
         model.to_str().unwrap(),
@@ -495,7 +353,7 @@ fn mail_submitted_on_the_originating_service_is_never_rejected_and_is_learnt_as_
         open_session_as(
             &m,
             "harry.potter@inteirface.com",
-            "jessie@interface.com",
+            &["jessie@interface.com"],
             Some("ORIGINATING"),
         ),
         &attack,
@@ -514,7 +372,7 @@ fn mail_submitted_on_the_originating_service_is_never_rejected_and_is_learnt_as_
         open_session_as(
             &m,
             "carol@interface.com",
-            "partner@some-vendor.example",
+            &["partner@some-vendor.example"],
             Some("ORIGINATING"),
         ),
         sent.as_bytes(),

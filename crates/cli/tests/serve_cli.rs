@@ -1,104 +1,38 @@
 //! `impostor serve` as a real process on loopback: verdicts, health and
 //! metrics, hostile requests, the bearer token, and hot reload.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{free_port, impostor_ok, repo};
+use support::{copy_default_model, free_port, impostor_ok, repo, Served};
 
-/// The server process, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
+/// What every server here runs with: quiet, and model reloads noticed
+/// within 100 ms.
+const SERVE_ARGS: [&str; 3] = ["--quiet", "--reload-poll-ms", "100"];
+
+/// `impostor serve` with `extra`, given 30 s to listen.
+fn start(extra: &[&str]) -> Served {
+    start_with_env(extra, &[])
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// [`start`] with extra environment variables.
+fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Served {
+    Served::start_within(&SERVE_ARGS, extra, env, Duration::from_secs(30))
 }
 
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        Server::start_with_env(extra, &[])
-    }
+fn scan(server: &Served, body: &[u8]) -> (u16, serde_json::Value) {
+    let (status, text) = server.request("POST", "/v1/scan", &[], body);
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
 
-    fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_impostor"))
-            .envs(env.iter().copied())
-            .args([
-                "serve",
-                "--quiet",
-                "--reload-poll-ms",
-                "100",
-                "--listen",
-                &addr,
-            ])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Server { child, addr };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(&server.addr).is_err() {
-            assert!(Instant::now() < deadline, "impostor serve did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-
-    /// One request on a fresh connection: (status, body).
-    fn request(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> (u16, String) {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for h in headers {
-            head.push_str(h);
-            head.push_str("\r\n");
-        }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes()).unwrap();
-        // A server that answers early (413) may close before the body is in.
-        let _ = s.write_all(body);
-        let mut r = BufReader::new(s);
-        let mut line = String::new();
-        r.read_line(&mut line).unwrap();
-        let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let mut rest = Vec::new();
-        let _ = r.read_to_end(&mut rest);
-        let text = String::from_utf8_lossy(&rest).into_owned();
-        let body = text
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, b)| b)
-            .to_string();
-        (status, body)
-    }
-
-    fn scan(&self, body: &[u8]) -> (u16, serde_json::Value) {
-        let (status, text) = self.request("POST", "/v1/scan", &[], body);
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-        )
-    }
-
-    fn health(&self) -> serde_json::Value {
-        serde_json::from_str(&self.request("GET", "/healthz", &[], b"").1).unwrap()
-    }
+fn health(server: &Served) -> serde_json::Value {
+    serde_json::from_str(&server.request("GET", "/healthz", &[], b"").1).unwrap()
 }
 
 fn example(name: &str) -> Vec<u8> {
@@ -107,7 +41,7 @@ fn example(name: &str) -> Vec<u8> {
 
 #[test]
 fn verdicts_health_and_metrics() {
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let (status, v) = server.request(
         "POST",
         "/v1/scan?mail_from=dan.brandt.office%40gmail.com&client_ip=192.0.2.7&helo=mail.example&rcpt=a%40kestrelfoods.com,b%40kestrelfoods.com",
@@ -123,13 +57,13 @@ fn verdicts_health_and_metrics() {
         .unwrap()
         .iter()
         .any(|t| t == "freemail_impersonation"));
-    let (status, v) = server.scan(&example("01-internal-ham.eml"));
+    let (status, v) = scan(&server, &example("01-internal-ham.eml"));
     assert_eq!(status, 200);
     assert_eq!(v["flagged"], false, "{v}");
     let (status, _) = server.request("POST", "/v1/scan?client_ip=not-an-ip", &[], b"x");
     assert_eq!(status, 400);
 
-    let health = server.health();
+    let health = health(&server);
     assert_eq!(health["status"], "ok");
     assert_eq!(health["model"], "built in");
     let (status, metrics) = server.request("GET", "/metrics", &[], b"");
@@ -155,7 +89,7 @@ fn a_panic_while_judging_a_request_is_a_json_500_and_the_server_keeps_serving() 
             "the tests need impostor-features' failpoints (a dev-dependency feature)"
         )
     };
-    let mut server = Server::start_with_env(
+    let mut server = start_with_env(
         &[],
         &[("FAILPOINTS", "extract-message=panic(injected fault)")],
     );
@@ -163,42 +97,42 @@ fn a_panic_while_judging_a_request_is_a_json_500_and_the_server_keeps_serving() 
     marked.extend_from_slice(b"\r\n");
     marked.extend_from_slice(&example("01-internal-ham.eml"));
     for _ in 0..3 {
-        let (status, v) = server.scan(&marked);
+        let (status, v) = scan(&server, &marked);
         assert_eq!(status, 500, "{v}");
         let error = v["error"].as_str().unwrap_or_default();
         assert!(
             error.starts_with("internal error while reading this message: injected fault"),
             "{v}"
         );
-        let (status, v) = server.scan(&example("01-internal-ham.eml"));
+        let (status, v) = scan(&server, &example("01-internal-ham.eml"));
         assert_eq!(status, 200, "{v}");
         assert!(v["score"].is_number(), "{v}");
-        assert_eq!(server.health()["status"], "ok");
+        assert_eq!(health(&server)["status"], "ok");
     }
     assert!(server.running());
 }
 
 #[test]
 fn hostile_requests_get_clear_errors_and_the_server_keeps_serving() {
-    let mut server = Server::start(&["--max-message-size", "1000000"]);
-    let ok = |server: &Server| {
-        let (status, v) = server.scan(&example("01-internal-ham.eml"));
+    let mut server = start(&["--max-message-size", "1000000"]);
+    let ok = |server: &Served| {
+        let (status, v) = scan(server, &example("01-internal-ham.eml"));
         assert_eq!(status, 200, "{v}");
     };
-    let (status, v) = server.scan(b"");
+    let (status, v) = scan(&server, b"");
     assert_eq!(status, 422);
     assert!(v["error"].as_str().unwrap().contains("empty"), "{v}");
     ok(&server);
     let garbage: Vec<u8> = (0..5000u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    let (status, v) = server.scan(&garbage);
+    let (status, v) = scan(&server, &garbage);
     assert!(status == 422 || status == 200, "{status} {v}");
     assert!(v.is_object());
     ok(&server);
     // 100 MB against a 1 MB limit: refused by its length, not read.
     let big = vec![b'a'; 100 * 1024 * 1024];
-    let (status, v) = server.scan(&big);
+    let (status, v) = scan(&server, &big);
     assert_eq!(status, 413, "{v}");
     assert!(v["error"].as_str().unwrap().contains("larger than"), "{v}");
     ok(&server);
@@ -225,32 +159,24 @@ fn the_bearer_token_is_required_when_configured() {
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token");
     std::fs::write(&token, "s3cret-token\n").unwrap();
-    let server = Server::start(&["--token-file", token.to_str().unwrap()]);
+    let server = start(&["--token-file", token.to_str().unwrap()]);
     let body = example("01-internal-ham.eml");
     let (status, text) = server.request("POST", "/v1/scan", &[], &body);
     assert_eq!(status, 401, "{text}");
     let (status, _) = server.request(
         "POST",
         "/v1/scan",
-        &["Authorization: Bearer wrong-token!"],
+        &[("Authorization", "Bearer wrong-token!")],
         &body,
     );
     assert_eq!(status, 401);
     let (status, _) = server.request(
         "POST",
         "/v1/scan",
-        &["Authorization: Bearer s3cret-token"],
+        &[("Authorization", "Bearer s3cret-token")],
         &body,
     );
     assert_eq!(status, 200);
-}
-
-fn copy_model(to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for f in std::fs::read_dir(repo().join("models/default")).unwrap() {
-        let f = f.unwrap();
-        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
-    }
 }
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -265,10 +191,10 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 fn a_changed_model_is_verified_before_it_serves() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
-    copy_model(&model);
-    let mut server = Server::start(&["--model", model.to_str().unwrap()]);
-    let first = server.health()["model_manifest_sha256"].clone();
-    let metric = |server: &Server, result: &str| -> u64 {
+    copy_default_model(&model);
+    let mut server = start(&["--model", model.to_str().unwrap()]);
+    let first = health(&server)["model_manifest_sha256"].clone();
+    let metric = |server: &Served, result: &str| -> u64 {
         let m = server.request("GET", "/metrics", &[], b"").1;
         let key = format!("impostor_model_reloads_total{{result=\"{result}\"}} ");
         m.lines()
@@ -285,8 +211,8 @@ fn a_changed_model_is_verified_before_it_serves() {
     std::fs::write(&manifest, text.replacen("\"weight\": ", "\"weight\": 1", 1)).unwrap();
     support::touch_later(&model.join("SHA256SUMS"));
     wait_for("the refused reload", || metric(&server, "refused") >= 1);
-    assert_eq!(server.health()["model_manifest_sha256"], first);
-    let (status, _) = server.scan(&example("02-freemail-ceo.eml"));
+    assert_eq!(health(&server)["model_manifest_sha256"], first);
+    let (status, _) = scan(&server, &example("02-freemail-ceo.eml"));
     assert_eq!(status, 200);
 
     // A new, valid artifact written over it: served after verification.
@@ -311,15 +237,15 @@ fn a_changed_model_is_verified_before_it_serves() {
     ]);
     // The tampered directory was an artifact, so train replaced it whole.
     wait_for("the new model", || {
-        server.health()["model_manifest_sha256"] != first
+        health(&server)["model_manifest_sha256"] != first
     });
     assert!(metric(&server, "ok") >= 1);
-    let (status, v) = server.scan(&example("02-freemail-ceo.eml"));
+    let (status, v) = scan(&server, &example("02-freemail-ceo.eml"));
     assert_eq!(status, 200, "{v}");
 
     // SIGHUP reloads too (here: the same model again).
     let before = metric(&server, "ok");
-    let pid = server.child.id().to_string();
+    let pid = server.pid().to_string();
     assert!(Command::new("kill")
         .args(["-HUP", &pid])
         .status()
@@ -333,7 +259,7 @@ fn a_changed_model_is_verified_before_it_serves() {
 fn a_tampered_model_at_start_exits_2_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("model");
-    copy_model(&model);
+    copy_default_model(&model);
     let table = model.join("training.parquet");
     let mut bytes = std::fs::read(&table).unwrap();
     bytes[1000] ^= 1;
@@ -389,7 +315,7 @@ fn with_a_history_a_message_is_judged_against_the_ones_served_before_it() {
         ],
         None,
     );
-    let server = Server::start(&[
+    let server = start(&[
         "--org",
         org,
         "--model",
@@ -427,7 +353,7 @@ fn with_a_history_a_message_is_judged_against_the_ones_served_before_it() {
             "Thank you, the quote is attached.",
         )
     };
-    let (status, v) = server.scan(reply("partner@new-partner.example").as_bytes());
+    let (status, v) = scan(&server, reply("partner@new-partner.example").as_bytes());
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["flagged"], false, "{v}");
     assert!(
@@ -435,7 +361,7 @@ fn with_a_history_a_message_is_judged_against_the_ones_served_before_it() {
         "{v}"
     );
     // The same reply from a firm nobody wrote to is no answer to anything.
-    let (status, v) = server.scan(reply("sales@unknown-firm.example").as_bytes());
+    let (status, v) = scan(&server, reply("sales@unknown-firm.example").as_bytes());
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["flagged"], true, "{v}");
     assert!(

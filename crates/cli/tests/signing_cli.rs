@@ -5,38 +5,20 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use support::{free_port, repo, touch_later, Milter};
-
-fn impostor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_impostor"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("impostor runs")
-}
+use support::{copy_default_model, free_port, impostor, p, repo, touch_later, Milter, Served};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
 /// A copy of models/default in `root/name`.
 fn copy_model(root: &Path, name: &str) -> PathBuf {
-    let dir = root.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in std::fs::read_dir(repo().join("models/default")).unwrap() {
-        let f = f.unwrap();
-        std::fs::copy(f.path(), dir.join(f.file_name())).unwrap();
-    }
-    dir
+    copy_default_model(&root.join(name))
 }
 
 /// A key pair made by `impostor keys new`: (PREFIX.key, PREFIX.pub, id).
@@ -403,71 +385,22 @@ fn a_milter_reload_signed_by_an_untrusted_key_is_refused_and_the_old_model_keeps
     assert!(m.running() && milter_answers(&m), "{}", m.log());
 }
 
-/// One HTTP request to `addr` on a fresh connection: (status, body).
-fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut r = BufReader::new(s);
-    let mut line = String::new();
-    r.read_line(&mut line).unwrap();
-    let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut rest = String::new();
-    r.read_to_string(&mut rest).unwrap();
-    let body = rest
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
-    (status, body)
-}
-
 #[test]
 fn a_serve_reload_of_an_unsigned_replacement_is_refused_and_the_old_model_keeps_serving() {
     let tmp = tempfile::tempdir().unwrap();
     let ops = new_keys(tmp.path(), "ops");
     let model = copy_model(tmp.path(), "model");
     sign(&model, &ops);
-    let addr = format!("127.0.0.1:{}", free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_impostor"))
-        .args([
-            "serve",
-            "--quiet",
-            "--reload-poll-ms",
-            "100",
-            "--listen",
-            &addr,
-            "--model",
-            p(&model),
-            "--trust-key",
-            p(&ops.public),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut server = Kill(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "impostor serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut server = Served::start(
+        &["--quiet", "--reload-poll-ms", "100"],
+        &["--model", p(&model), "--trust-key", p(&ops.public)],
+        &[],
+    );
     let health = || -> serde_json::Value {
-        serde_json::from_str(&http(&addr, "GET", "/healthz", b"").1).unwrap()
+        serde_json::from_str(&server.request("GET", "/healthz", &[], b"").1).unwrap()
     };
     let refused = || -> u64 {
-        let m = http(&addr, "GET", "/metrics", b"").1;
+        let m = server.request("GET", "/metrics", &[], b"").1;
         m.lines()
             .find_map(|l| l.strip_prefix("impostor_model_reloads_total{result=\"refused\"} "))
             .and_then(|v| v.parse().ok())
@@ -492,14 +425,10 @@ fn a_serve_reload_of_an_unsigned_replacement_is_refused_and_the_old_model_keeps_
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(health()["model_manifest_sha256"], first);
-    let (status, body) = http(
-        &addr,
-        "POST",
-        "/v1/scan",
-        &std::fs::read(example()).unwrap(),
-    );
+    let (status, body) =
+        server.request("POST", "/v1/scan", &[], &std::fs::read(example()).unwrap());
     assert_eq!(status, 200, "{body}");
-    assert!(server.0.try_wait().unwrap().is_none(), "serve is running");
+    assert!(server.running(), "serve is running");
 }
 
 #[test]

@@ -5,12 +5,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use support::{free_port, repo, Milter};
+use std::process::{Command, Stdio};
+use support::milter_client::{added_headers, open_session_as, send_message_in};
+use support::{repo, Milter, Served};
 
 /// Otter Logistics: its CEO is Maria Keller, nobody named Brandt.
 const OTTER: &str = r#"
@@ -62,86 +60,45 @@ fn techniques(v: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-struct Server {
-    child: Child,
-    addr: String,
+fn start(extra: &[&str]) -> Served {
+    Served::start(&["--quiet"], extra, &[])
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// One request to `server`: (status, the body as JSON, or null).
+fn request(server: &Served, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
+    let (status, body) = server.request(method, path, &[], body);
+    (status, serde_json::from_str(&body).unwrap_or_default())
 }
 
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let child = Command::new(env!("CARGO_BIN_EXE_impostor"))
-            .args(["serve", "--quiet", "--listen", &addr])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Server { child, addr };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(&server.addr).is_err() {
-            assert!(Instant::now() < deadline, "impostor serve did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut r = BufReader::new(s);
-        let mut line = String::new();
-        r.read_line(&mut line).unwrap();
-        let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let mut rest = Vec::new();
-        let _ = r.read_to_end(&mut rest);
-        let text = String::from_utf8_lossy(&rest).into_owned();
-        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, serde_json::from_str(body).unwrap_or_default())
-    }
-
-    fn scan_for(&self, rcpt: &str) -> serde_json::Value {
-        let (status, v) = self.request(
-            "POST",
-            &format!("/v1/scan?mail_from=dan.brandt.office%40gmail.com&rcpt={rcpt}"),
-            &ceo_on_freemail(),
-        );
-        assert_eq!(status, 200, "{v}");
-        v
-    }
+fn scan_for(server: &Served, rcpt: &str) -> serde_json::Value {
+    let (status, v) = request(
+        server,
+        "POST",
+        &format!("/v1/scan?mail_from=dan.brandt.office%40gmail.com&rcpt={rcpt}"),
+        &ceo_on_freemail(),
+    );
+    assert_eq!(status, 200, "{v}");
+    v
 }
 
 /// Serve's answers for tenant A (Kestrel), tenant B (Otter), a subdomain
 /// of B, and an unknown domain (the default profile, without a VIP).
-fn assert_tenants_chosen(server: &Server) {
-    let a = server.scan_for("ap%40kestrelfoods.com");
+fn assert_tenants_chosen(server: &Served) {
+    let a = scan_for(server, "ap%40kestrelfoods.com");
     assert_eq!(a["tenant"], "kestrelfoods.com", "{a}");
     assert!(
         techniques(&a).contains(&"freemail_impersonation".to_string()),
         "{a}"
     );
-    let b = server.scan_for("ap%40otterlogistics.example");
+    let b = scan_for(server, "ap%40otterlogistics.example");
     assert_eq!(b["tenant"], "otterlogistics.example", "{b}");
     assert!(
         !techniques(&b).contains(&"freemail_impersonation".to_string()),
         "{b}"
     );
-    let sub = server.scan_for("ap%40Mail.OtterLogistics.example");
+    let sub = scan_for(server, "ap%40Mail.OtterLogistics.example");
     assert_eq!(sub["tenant"], "otterlogistics.example", "{sub}");
-    let unknown = server.scan_for("ap%40elsewhere.example");
+    let unknown = scan_for(server, "ap%40elsewhere.example");
     assert!(
         unknown.get("tenant").is_none(),
         "the default profile judged it: {unknown}"
@@ -151,7 +108,7 @@ fn assert_tenants_chosen(server: &Server) {
         "the default profile has no VIP: {unknown}"
     );
     // Both tenants in one transaction: the most severe verdict, Kestrel's.
-    let both = server.scan_for("ap%40otterlogistics.example,ap%40kestrelfoods.com");
+    let both = scan_for(server, "ap%40otterlogistics.example,ap%40kestrelfoods.com");
     assert_eq!(both["tenant"], "kestrelfoods.com", "{both}");
 }
 
@@ -159,7 +116,7 @@ fn assert_tenants_chosen(server: &Server) {
 fn serve_judges_each_recipient_under_the_profile_of_its_tenant_flag() {
     let dir = tempfile::tempdir().unwrap();
     let (otter, plain) = profiles(dir.path());
-    let server = Server::start(&[
+    let server = start(&[
         "--org",
         plain.to_str().unwrap(),
         "--tenant",
@@ -168,7 +125,7 @@ fn serve_judges_each_recipient_under_the_profile_of_its_tenant_flag() {
         &format!("otterlogistics.example={}", otter.display()),
     ]);
     assert_tenants_chosen(&server);
-    let (status, health) = server.request("GET", "/healthz", b"");
+    let (status, health) = request(&server, "GET", "/healthz", b"");
     assert_eq!(status, 200);
     assert_eq!(
         health["tenants"],
@@ -185,7 +142,7 @@ fn serve_reads_a_tenant_directory_by_each_profiles_internal_domains() {
     std::fs::copy(kestrel(), tenants.join("kestrel.toml")).unwrap();
     std::fs::copy(&otter, tenants.join("otter.toml")).unwrap();
     std::fs::write(tenants.join("notes.txt"), "not a profile").unwrap();
-    let server = Server::start(&[
+    let server = start(&[
         "--org",
         plain.to_str().unwrap(),
         "--tenants",
@@ -193,7 +150,7 @@ fn serve_reads_a_tenant_directory_by_each_profiles_internal_domains() {
     ]);
     assert_tenants_chosen(&server);
     // kestrel-foods.toml also lists kestrelfoods.co.jp.
-    let jp = server.scan_for("ap%40kestrelfoods.co.jp");
+    let jp = scan_for(&server, "ap%40kestrelfoods.co.jp");
     assert_eq!(jp["tenant"], "kestrelfoods.com", "{jp}");
 }
 
@@ -246,95 +203,13 @@ fn a_bad_tenant_file_is_refused_at_start_with_exit_status_2_naming_it() {
     }
 }
 
-// The milter side of the protocol, as in milter_cli.rs: 4-byte length,
-// command byte, data.
-
-fn packet(cmd: u8, data: &[u8]) -> Vec<u8> {
-    let mut p = ((data.len() + 1) as u32).to_be_bytes().to_vec();
-    p.push(cmd);
-    p.extend_from_slice(data);
-    p
-}
-
-fn read_reply(s: &mut TcpStream) -> (u8, Vec<u8>) {
-    let mut len = [0u8; 4];
-    s.read_exact(&mut len).expect("reading a reply length");
-    let len = u32::from_be_bytes(len) as usize;
-    assert!((1..1 << 20).contains(&len), "reply length {len}");
-    let mut buf = vec![0u8; len];
-    s.read_exact(&mut buf).expect("reading a reply");
-    (buf[0], buf[1..].to_vec())
-}
-
-fn step(s: &mut TcpStream, cmd: u8, data: &[u8]) {
-    s.write_all(&packet(cmd, data)).unwrap();
-    let (r, body) = read_reply(s);
-    assert_eq!(r, b'c', "reply to {:?}: {:?}", cmd as char, body);
-}
-
-fn cstr(parts: &[&[u8]]) -> Vec<u8> {
-    let mut v = Vec::new();
-    for p in parts {
-        v.extend_from_slice(p);
-        v.push(0);
-    }
-    v
-}
-
 /// One message through a whole session with `rcpt` as RCPT TO: the
 /// header fields the milter added (name, value) and the final reply.
 fn milter_message(m: &Milter, rcpt: &[&str], raw: &[u8]) -> (Vec<(String, String)>, u8) {
-    let mut s = TcpStream::connect(m.addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut neg = Vec::new();
-    neg.extend_from_slice(&6u32.to_be_bytes());
-    neg.extend_from_slice(&0x1ffu32.to_be_bytes());
-    neg.extend_from_slice(&0x1f_ffffu32.to_be_bytes());
-    s.write_all(&packet(b'O', &neg)).unwrap();
-    assert_eq!(read_reply(&mut s).0, b'O');
-    let mut conn = cstr(&[b"client.example"]);
-    conn.push(b'4');
-    conn.extend_from_slice(&25000u16.to_be_bytes());
-    conn.extend_from_slice(&cstr(&[b"127.0.0.1"]));
-    step(&mut s, b'C', &conn);
-    step(&mut s, b'H', &cstr(&[b"client.example"]));
-    step(&mut s, b'M', &cstr(&[b"<dan.brandt.office@gmail.com>"]));
-    for r in rcpt {
-        step(&mut s, b'R', &cstr(&[format!("<{r}>").as_bytes()]));
-    }
-    let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
-    let (head, body) = text.split_once("\n\n").unwrap();
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in head.lines() {
-        if line.starts_with([' ', '\t']) {
-            let last = fields.last_mut().unwrap();
-            last.1.push('\n');
-            last.1.push_str(line);
-        } else if let Some((n, v)) = line.split_once(':') {
-            fields.push((n.to_string(), v.trim_start().to_string()));
-        }
-    }
-    for (n, v) in &fields {
-        step(&mut s, b'L', &cstr(&[n.as_bytes(), v.as_bytes()]));
-    }
-    step(&mut s, b'N', &[]);
-    step(&mut s, b'B', body.replace('\n', "\r\n").as_bytes());
-    s.write_all(&packet(b'E', &[])).unwrap();
-    let mut added = Vec::new();
-    loop {
-        let (r, data) = read_reply(&mut s);
-        if r == b'h' {
-            // Add header: name NUL value NUL.
-            let mut parts = data.split(|&b| b == 0);
-            let name = String::from_utf8_lossy(parts.next().unwrap_or_default());
-            let value = String::from_utf8_lossy(parts.next().unwrap_or_default());
-            added.push((name.into_owned(), value.into_owned()));
-        }
-        if matches!(r, b'c' | b'a' | b'r' | b't' | b'y' | b'd') {
-            let _ = s.write_all(&packet(b'Q', &[]));
-            return (added, r);
-        }
-    }
+    let session = open_session_as(m, "dan.brandt.office@gmail.com", rcpt, None);
+    let replies = send_message_in(session, raw);
+    let last = replies.last().expect("end of message is answered").0;
+    (added_headers(&replies), last)
 }
 
 fn header<'a>(added: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -2,35 +2,15 @@
 //! reproducible artifacts, retraining with its regression check, and the
 //! refusals.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+mod support;
+use support::{gen_corpus as gen, impostor_code};
+
+/// Runs `impostor ARGS`: exit code and standard error.
 fn impostor(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_impostor"))
-        .args(args)
-        .output()
-        .expect("the impostor binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn gen(dir: &Path, name: &str, ham: &str, attacks: &str, seed: &str) -> PathBuf {
-    let out = dir.join(name);
-    let (code, err) = impostor(&[
-        "gen",
-        "-o",
-        out.to_str().unwrap(),
-        "--ham",
-        ham,
-        "--attacks",
-        attacks,
-        "--seed",
-        seed,
-    ]);
-    assert_eq!(code, 0, "{err}");
-    out
+    let (code, _, err) = impostor_code(args);
+    (code, err)
 }
 
 fn train(corpus: &Path, out: &Path, extra: &[&str]) -> (i32, String) {

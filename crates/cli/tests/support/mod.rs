@@ -1,15 +1,19 @@
-//! What the milter tests share: a running `impostor milter` and the seed
-//! scenarios.
+//! What the CLI tests share: the `impostor` binary run to completion, a
+//! running `impostor milter` or `impostor serve`, a raw HTTP/1.1 client,
+//! the seed scenarios and mail histories. The milter protocol's client
+//! side is in [`milter_client`].
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+pub mod milter_client;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The repository's root.
 pub fn repo() -> PathBuf {
@@ -39,6 +43,184 @@ pub fn impostor_ok(args: &[&str], dir: Option<&std::path::Path>) {
         "impostor {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs `impostor ARGS` to completion, standard input empty, and returns
+/// what it did, success or not.
+pub fn impostor(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_impostor"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the impostor binary runs")
+}
+
+/// [`impostor`] as (exit code, or -1 on a signal; standard output;
+/// standard error), both outputs read lossily as UTF-8.
+pub fn impostor_code(args: &[&str]) -> (i32, String, String) {
+    let out = impostor(args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `impostor ARGS` and returns its standard output; fails the test,
+/// with its standard error, unless it succeeds.
+pub fn ok(args: &[&str]) -> String {
+    let out = impostor(args);
+    assert!(
+        out.status.success(),
+        "impostor {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `impostor gen` into DIR/NAME with `ham` and `attacks` messages from
+/// `seed`; fails the test unless it succeeds. Returns DIR/NAME.
+pub fn gen_corpus(dir: &Path, name: &str, ham: &str, attacks: &str, seed: &str) -> PathBuf {
+    let out = dir.join(name);
+    let (code, _, err) = impostor_code(&[
+        "gen",
+        "-o",
+        p(&out),
+        "--ham",
+        ham,
+        "--attacks",
+        attacks,
+        "--seed",
+        seed,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+/// A path as an argument (the tests' paths are UTF-8).
+pub fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Copies models/default into `to` (created as needed); returns `to`.
+pub fn copy_default_model(to: &Path) -> PathBuf {
+    std::fs::create_dir_all(to).unwrap();
+    for f in std::fs::read_dir(repo().join("models/default")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+    }
+    to.to_path_buf()
+}
+
+/// One HTTP/1.1 request to `addr` on a fresh connection (`Connection:
+/// close`, a Content-Length always, `headers` as (name, value)), read with
+/// a 30 s timeout: (status, the response's header block, body), read
+/// lossily as UTF-8. A server that answers early (413) may close before
+/// the body is in: that is not an error here.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connecting to {addr}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status line from {addr}: {line:?}"));
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    let text = String::from_utf8_lossy(&rest);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_string(), body.to_string())
+}
+
+/// An `impostor serve` child on a free loopback port, killed on drop; its
+/// output discarded.
+pub struct Served {
+    child: Child,
+    /// Where it listens, `127.0.0.1:PORT`.
+    pub addr: String,
+}
+
+impl Served {
+    /// Starts `impostor serve BEFORE_LISTEN --listen 127.0.0.1:PORT EXTRA`
+    /// with `env` added, and waits (at most 60 s) until the port accepts.
+    pub fn start(before_listen: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Served {
+        Served::start_within(before_listen, extra, env, Duration::from_secs(60))
+    }
+
+    /// [`Served::start`], waiting at most `limit` for the port.
+    pub fn start_within(
+        before_listen: &[&str],
+        extra: &[&str],
+        env: &[(&str, &str)],
+        limit: Duration,
+    ) -> Served {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = Command::new(env!("CARGO_BIN_EXE_impostor"))
+            .envs(env.iter().copied())
+            .arg("serve")
+            .args(before_listen)
+            .args(["--listen", &addr])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Served { child, addr };
+        let deadline = Instant::now() + limit;
+        while TcpStream::connect(&server.addr).is_err() {
+            assert!(Instant::now() < deadline, "impostor serve did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// One [`http`] request to it: (status, body).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
+        let (status, _, body) = http(&self.addr, method, path, headers, body);
+        (status, body)
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// The process id, for signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Moves a file's modification time a minute ahead, bytes unchanged: a
