@@ -10,8 +10,9 @@
 //! the resulting values, never the file.
 
 use crate::commands::history::HistoryArgs;
+use crate::commands::model::FleetArgs;
 use crate::gateway::{LiveArgs, ModelArgs};
-use crate::org::OrgArgs;
+use crate::org::{OrgArgs, TenantArgs};
 use anyhow::{anyhow, Context as _, Result};
 use clap::Args;
 use impostor_serve::milter::parse_threshold;
@@ -62,6 +63,11 @@ pub struct ConfigFile {
     /// The sender-history store (`--history`) of both commands, unless
     /// their own table names one.
     pub history: Option<String>,
+    /// A directory of tenant profiles (`--tenants DIR`).
+    pub tenants: Option<PathBuf>,
+    /// Following a model repository (`--model-url` and the rest).
+    #[serde(default)]
+    pub fleet: FleetSection,
     /// `impostor serve`'s settings.
     #[serde(default)]
     pub serve: ServeSection,
@@ -78,6 +84,20 @@ pub struct ServeSection {
     pub listen: Option<SocketAddr>,
     /// `--history` for serve alone (an embedded store is one process's).
     pub history: Option<String>,
+    /// `--verdict-log` for serve.
+    pub verdict_log: Option<PathBuf>,
+}
+
+/// The `[fleet]` table: the model repository a gateway follows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetSection {
+    /// `--model-url`.
+    pub model_url: Option<String>,
+    /// `--model-cache`.
+    pub model_cache: Option<PathBuf>,
+    /// `--model-poll-secs`.
+    pub model_poll_secs: Option<u64>,
 }
 
 /// The `[milter]` table: where it listens and its policy.
@@ -103,6 +123,8 @@ pub struct MilterSection {
     pub on_internal_error: Option<String>,
     /// `--dmarc-policy`: honour or ignore.
     pub dmarc_policy: Option<String>,
+    /// `--verdict-log` for the milter.
+    pub verdict_log: Option<PathBuf>,
 }
 
 /// The file's settings name which command's table they come from.
@@ -140,6 +162,16 @@ impl ConfigFile {
         file.org.as_mut().map(resolve);
         file.model.as_mut().map(resolve);
         file.trust_keys.iter_mut().for_each(resolve);
+        file.tenants.as_mut().map(resolve);
+        file.fleet.model_cache.as_mut().map(resolve);
+        file.serve.verdict_log.as_mut().map(resolve);
+        file.milter.verdict_log.as_mut().map(resolve);
+        if file.fleet.model_url.is_some() != file.fleet.model_cache.is_some() {
+            return Err(anyhow!(
+                "{}: [fleet] model_url and model_cache go together: name both, or neither",
+                path.display()
+            ));
+        }
         let m = &file.milter;
         for (key, value) in [
             ("tag_level", &m.tag_level),
@@ -175,6 +207,32 @@ impl ConfigFile {
         }
         .or(self.history.as_ref());
         fill(&mut history.store, &store.cloned());
+    }
+}
+
+impl ConfigFile {
+    /// Fills the gateway flags serve and milter share beyond the model:
+    /// the tenants' directory, the fleet (only when no --model-url is
+    /// given, so a flag never pairs with the file's other half) and
+    /// `section`'s verdict log.
+    pub fn fill_gateway(
+        &self,
+        section: Section,
+        tenants: &mut TenantArgs,
+        fleet: &mut FleetArgs,
+        verdict_log: &mut Option<PathBuf>,
+    ) {
+        fill(&mut tenants.tenants, &self.tenants);
+        if fleet.model_url.is_none() {
+            fill(&mut fleet.model_url, &self.fleet.model_url);
+            fill(&mut fleet.model_cache, &self.fleet.model_cache);
+        }
+        fill(&mut fleet.model_poll_secs, &self.fleet.model_poll_secs);
+        let log = match section {
+            Section::Serve => &self.serve.verdict_log,
+            Section::Milter => &self.milter.verdict_log,
+        };
+        fill(verdict_log, log);
     }
 }
 
@@ -236,6 +294,40 @@ mod tests {
         let err = ConfigFile::load(&path).unwrap_err().to_string();
         assert!(err.contains(&path.display().to_string()), "{err}");
         assert!(err.contains("rejectat"), "{err}");
+    }
+
+    #[test]
+    fn the_fleet_tenants_and_verdict_log_come_from_the_file_unless_flags_name_them() {
+        let (d, path) = write(
+            "tenants = \"tenants\"\n[fleet]\nmodel_url = \"http://127.0.0.1:9\"\nmodel_cache = \"cache\"\nmodel_poll_secs = 5\n[milter]\nverdict_log = \"m.ndjson\"\n",
+        );
+        let file = ConfigFile::load(&path).unwrap();
+        let (mut tenants, mut fleet, mut log) = (TenantArgs::default(), FleetArgs::default(), None);
+        file.fill_gateway(Section::Milter, &mut tenants, &mut fleet, &mut log);
+        assert_eq!(tenants.tenants, Some(d.path().join("tenants")));
+        assert_eq!(fleet.model_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(fleet.model_cache, Some(d.path().join("cache")));
+        assert_eq!(fleet.model_poll_secs, Some(5));
+        assert_eq!(log, Some(d.path().join("m.ndjson")));
+        // serve's table names no log; a --model-url flag keeps its own
+        // cache rather than pairing with the file's.
+        let mut fleet = FleetArgs {
+            model_url: Some("http://10.0.0.1:1".into()),
+            ..FleetArgs::default()
+        };
+        let mut log = None;
+        file.fill_gateway(Section::Serve, &mut tenants, &mut fleet, &mut log);
+        assert_eq!(log, None);
+        assert_eq!(fleet.model_url.as_deref(), Some("http://10.0.0.1:1"));
+        assert_eq!(fleet.model_cache, None);
+    }
+
+    #[test]
+    fn a_fleet_table_with_a_url_and_no_cache_is_refused() {
+        let (_d, path) = write("[fleet]\nmodel_url = \"http://127.0.0.1:9\"\n");
+        let err = ConfigFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("model_cache"), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
     }
 
     #[test]

@@ -239,6 +239,12 @@ pub fn run(mut args: MilterArgs) -> Result<ExitCode> {
         &mut a.live,
         &mut a.history,
     );
+    file.fill_gateway(
+        Section::Milter,
+        &mut a.tenants,
+        &mut a.fleet,
+        &mut a.verdict_log,
+    );
     let m = &file.milter;
     for (flag, value) in [
         (&mut a.listen, &m.listen),

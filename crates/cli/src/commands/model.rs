@@ -144,8 +144,9 @@ pub struct FleetArgs {
     #[arg(long, value_name = "URL", requires = "model_cache")]
     pub model_url: Option<String>,
     /// How often to ask the model server, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
-    pub model_poll_secs: u64,
+    /// [default: 60]
+    #[arg(long, value_name = "SECS")]
+    pub model_poll_secs: Option<u64>,
     /// Where downloaded models are kept (a model repository: every model
     /// accepted under its id, DIR/current naming the one serving; see
     /// `impostor model rollback --cache`). At start, the cache's current
@@ -197,7 +198,7 @@ impl FleetArgs {
 
     /// The poll interval.
     pub fn poll(&self) -> Duration {
-        Duration::from_secs(self.model_poll_secs.max(1))
+        Duration::from_secs(self.model_poll_secs.unwrap_or(60).max(1))
     }
 }
 

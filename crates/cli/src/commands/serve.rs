@@ -126,6 +126,12 @@ pub fn run(mut args: ServeArgs) -> Result<ExitCode> {
         &mut a.live,
         &mut a.history,
     );
+    file.fill_gateway(
+        Section::Serve,
+        &mut a.tenants,
+        &mut a.fleet,
+        &mut a.verdict_log,
+    );
     let listen = a
         .listen
         .or(file.serve.listen)
