@@ -597,37 +597,6 @@ fn part_bytes<'x>(
     Cow::Owned(decode_base64_lenient(raw, max))
 }
 
-/// What a byte is to [`decode_base64_lenient`]: its six bits (below 64),
-/// [`B64_END`] for `=`, [`B64_SKIP`] for every other byte.
-const B64_END: u8 = 0x40;
-const B64_SKIP: u8 = 0xff;
-// Evaluated at compile time: an index out of range is a build error, never
-// a run-time panic.
-#[allow(clippy::indexing_slicing)]
-const B64_TABLE: [u8; 256] = {
-    let mut table = [B64_SKIP; 256];
-    let mut i = 0;
-    while i < 26 {
-        table[b'A' as usize + i] = i as u8;
-        table[b'a' as usize + i] = 26 + i as u8;
-        i += 1;
-    }
-    let mut d = 0;
-    while d < 10 {
-        table[b'0' as usize + d] = 52 + d as u8;
-        d += 1;
-    }
-    table[b'+' as usize] = 62;
-    table[b'/' as usize] = 63;
-    table[b'=' as usize] = B64_END;
-    table
-};
-
-/// A byte's entry in [`B64_TABLE`].
-fn b64_table(b: u8) -> u8 {
-    B64_TABLE.get(usize::from(b)).copied().unwrap_or(B64_SKIP)
-}
-
 /// Base64 with line breaks and stray bytes skipped, as mail readers decode
 /// it, stopping after `max` decoded bytes.
 ///
@@ -636,13 +605,14 @@ fn b64_table(b: u8) -> u8 {
 /// takes the byte-at-a-time rule, so the output is that rule's (a test
 /// compares the two).
 fn decode_base64_lenient(raw: &[u8], max: usize) -> Vec<u8> {
+    use crate::message::{b64_value, B64_OTHER, B64_PAD};
     let mut out = Vec::with_capacity((raw.len() / 4 * 3).min(max));
     let (mut acc, mut bits) = (0u32, 0u32);
     let mut i = 0;
     while i < raw.len() {
         if bits == 0 && out.len().saturating_add(3) < max {
             if let Some(&[a, b, c, d]) = raw.get(i..i + 4) {
-                let (a, b, c, d) = (b64_table(a), b64_table(b), b64_table(c), b64_table(d));
+                let (a, b, c, d) = (b64_value(a), b64_value(b), b64_value(c), b64_value(d));
                 if (a | b | c | d) < 64 {
                     let group = (u32::from(a) << 18)
                         | (u32::from(b) << 12)
@@ -656,11 +626,11 @@ fn decode_base64_lenient(raw: &[u8], max: usize) -> Vec<u8> {
         }
         let Some(&byte) = raw.get(i) else { break };
         i += 1;
-        let v = b64_table(byte);
-        if v == B64_END {
+        let v = b64_value(byte);
+        if v == B64_PAD {
             break;
         }
-        if v == B64_SKIP {
+        if v == B64_OTHER {
             continue;
         }
         acc = (acc << 6) | u32::from(v);

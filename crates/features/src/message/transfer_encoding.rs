@@ -94,9 +94,12 @@ fn skip_base64(stream: &mut MessageStream<'_>, boundary: &[u8]) -> usize {
     }
 }
 
-/// A base64 byte's six bits, [`B64_OTHER`] for every byte outside the
-/// alphabet.
-const B64_OTHER: u8 = 0xff;
+/// A base64 byte's six bits (below 64), [`B64_PAD`] for `=`, [`B64_OTHER`]
+/// for every other byte: the one table of both base64 decoders (text
+/// parts here, attachments in `crate::attachment`).
+pub(crate) const B64_PAD: u8 = 0x40;
+/// See [`B64_PAD`].
+pub(crate) const B64_OTHER: u8 = 0xff;
 // Evaluated at compile time (as is `QP_PLAIN`): an index out of range is a
 // build error, never a run-time panic.
 #[allow(clippy::indexing_slicing)]
@@ -115,11 +118,12 @@ const B64_VALUE: [u8; 256] = {
     }
     table[b'+' as usize] = 62;
     table[b'/' as usize] = 63;
+    table[b'=' as usize] = B64_PAD;
     table
 };
 
 /// A byte's entry in [`B64_VALUE`].
-fn b64_value(b: u8) -> u8 {
+pub(crate) fn b64_value(b: u8) -> u8 {
     B64_VALUE.get(usize::from(b)).copied().unwrap_or(B64_OTHER)
 }
 
