@@ -70,6 +70,22 @@ fn count(summary: &str, what: &str) -> u64 {
         .unwrap()
 }
 
+/// `impostor feedback INBOX --label attack --base BASE -o OUT`: the exit
+/// status and standard error.
+fn report_attacks(inbox: &Path, base: &Path, out: &Path) -> (i32, String) {
+    let (code, _, err) = impostor(&[
+        "feedback",
+        s(inbox),
+        "--label",
+        "attack",
+        "--base",
+        s(base),
+        "-o",
+        s(out),
+    ]);
+    (code, err)
+}
+
 /// Verdict records of `scan --model MODEL PATHS`, by path.
 fn scan(model: &Path, paths: &[PathBuf], extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["scan", "--model", s(model), "--quiet"];
@@ -159,16 +175,7 @@ fn feedback_counts_duplicates_forwards_and_what_the_base_already_knows() {
     reports.push(b"\r\n".to_vec());
     let inbox = maildir(&dir.path().join("Reported"), &reports);
     let out = dir.path().join("feedback");
-    let (code, _, err) = impostor(&[
-        "feedback",
-        s(&inbox),
-        "--label",
-        "attack",
-        "--base",
-        s(&base),
-        "-o",
-        s(&out),
-    ]);
+    let (code, err) = report_attacks(&inbox, &base, &out);
     // One report is not a message: exit 1, the others written.
     assert_eq!(code, 1, "{err}");
     let summary = err.lines().last().unwrap();
@@ -187,16 +194,7 @@ fn feedback_counts_duplicates_forwards_and_what_the_base_already_knows() {
         assert!(out.join(format!("messages/phish/{sha}.eml")).is_file());
     }
     // A second run appends nothing new: every message is a duplicate or known.
-    let (_, _, err) = impostor(&[
-        "feedback",
-        s(&inbox),
-        "--label",
-        "attack",
-        "--base",
-        s(&base),
-        "-o",
-        s(&out),
-    ]);
+    let (_, err) = report_attacks(&inbox, &base, &out);
     let summary = err.lines().last().unwrap();
     assert_eq!(count(summary, "written"), 0, "{err}");
     assert_eq!(count(summary, "duplicates"), 6, "{err}");
@@ -208,8 +206,7 @@ fn feedback_counts_duplicates_forwards_and_what_the_base_already_knows() {
 
 /// A model trained on a generated corpus without one technique
 /// (freemail impersonation): the attacks it misses are the kind users
-/// report. (models/default as the base: see the README's feedback section
-/// for why its retraining refuses a small reported set.)
+/// report.
 fn base_without_freemail_impersonation(dir: &Path) -> PathBuf {
     let corpus = gen(dir, "corpus", "800", "500", "1");
     let labels = corpus.join("labels.tsv");
@@ -268,16 +265,7 @@ fn reported_attacks_the_model_missed_are_caught_after_feedback_and_retraining() 
     reports[first_missed] = forwarded(&reports[first_missed]);
     let inbox = maildir(&dir.path().join("Reported"), &reports);
     let fb = dir.path().join("feedback");
-    let (code, _, err) = impostor(&[
-        "feedback",
-        s(&inbox),
-        "--label",
-        "attack",
-        "--base",
-        s(&base),
-        "-o",
-        s(&fb),
-    ]);
+    let (code, err) = report_attacks(&inbox, &base, &fb);
     assert_eq!(code, 0, "{err}");
     let summary = err.lines().last().unwrap();
     assert_eq!(count(summary, "written"), 1000, "{err}");
@@ -295,12 +283,73 @@ fn reported_attacks_the_model_missed_are_caught_after_feedback_and_retraining() 
         100.0 * share,
         started.elapsed().as_secs_f64()
     );
-    // Most: 89 of 155 (57%) when this was written; the same reports under
-    // other file names (other folds) gave 122 of 155. Before: none.
+    // Most: 114 of 155 (74%) when this was written (89 while the reports
+    // weighed as a corpus of their own). Before: none.
     assert!(
         share > 0.5,
         "only {now_caught} of {} caught: {err}",
         missed.len()
+    );
+}
+
+/// How many messages of `dirs` `model` does not flag.
+fn misses(model: &Path, dirs: &[PathBuf]) -> usize {
+    scan(model, dirs, &[])
+        .iter()
+        .filter(|r| r["flagged"] == false)
+        .count()
+}
+
+#[test]
+fn retraining_the_default_model_on_a_report_mailbox_keeps_the_gate_and_misses_no_more_like_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = default_model(dir.path());
+    // What users reported: a mailbox of attacks (the model flagged most of
+    // them); what arrives next: more of the same kinds, other messages.
+    let reported = gen(dir.path(), "reported", "10", "1500", "7");
+    let next = gen(dir.path(), "next", "10", "1500", "8");
+    let attacks = |c: &Path| [c.join("messages/bec"), c.join("messages/phish")];
+    let inbox = dir.path().join("Reported");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for d in attacks(&reported) {
+        for f in files(&d) {
+            std::fs::copy(&f, inbox.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let fb = dir.path().join("feedback");
+    let (code, err) = report_attacks(&inbox, &base, &fb);
+    assert_eq!(code, 0, "{err}");
+    // Without --force: the regression gate on the base's test role holds.
+    // (Given a corpus's share of the attack class, as every source got
+    // before reports were weighed per row, these reports moved the
+    // generated source's detection from 93.7% to 83.7% and were refused.)
+    let new = dir.path().join("new");
+    let (code, _, err) = impostor(&["train", "--base", s(&base), "--add", s(&fb), "-o", s(&new)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("attack feedback: 1500 rows") && err.contains("(added)"),
+        "{err}"
+    );
+    let settings = &serde_json::from_str::<Value>(
+        &std::fs::read_to_string(new.join("manifest.json")).unwrap(),
+    )
+    .unwrap()["training"]["details"]["settings"];
+    assert_eq!(settings["added_sources"], serde_json::json!(["feedback"]));
+    assert_eq!(settings["added_weight"], 1.0);
+    let (before, after) = (
+        misses(&base, &attacks(&next)),
+        misses(&new, &attacks(&next)),
+    );
+    eprintln!("of 1,500 new attacks, the base missed {before}, the retrained model {after}");
+    // 72 before; 72 after (55 with the same reports under other file
+    // names). The default model's misses of generated mail are its residue
+    // across every kind, not one campaign a reweighting can learn: at ten
+    // times a row (--add-weight 10, --force) these reports made it miss
+    // 211. Catching a kind the base never saw: the round trip test above.
+    assert!(before >= 30, "the base missed only {before}");
+    assert!(
+        after as f64 <= 1.05 * before as f64,
+        "missed {after} after retraining, {before} before"
     );
 }
 

@@ -18,8 +18,8 @@ use crate::feature_table::FeatureRow;
 use crate::replay::{replay_groups, replay_rows};
 use crate::training::export::{write_artifact, RunSettings};
 use crate::training::{
-    self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, Balance, Example,
-    HeldOutMetrics, Rate, Role, TrainParams, Trained,
+    self, data_manifest_sha256, data_table, held_out_metrics, roles_from_split, AddedRows, Balance,
+    Example, HeldOutMetrics, Rate, Role, TrainParams, Trained,
 };
 use impostor_corpus::manifest::LabelEntry;
 use impostor_corpus::Progress;
@@ -82,6 +82,10 @@ pub struct Retrain {
     pub add: Vec<PathBuf>,
     /// Write even when the default level got worse on the regression set.
     pub force: bool,
+    /// What one added row counts, in mean corpus rows of its class
+    /// ([`AddedRows`]); default: the base's, else
+    /// [`AddedRows::DEFAULT_WEIGHT`].
+    pub weight: Option<f64>,
 }
 
 /// Everything a training run needs, as given; [`TrainConfig::check`]
@@ -272,6 +276,26 @@ impl TrainConfig {
                 .prior
                 .or(base_settings.as_ref().and_then(|s| s["prior"].as_f64()))
                 .unwrap_or(defaults.prior),
+            // The sources are known once the added mail is read (run).
+            added: AddedRows {
+                sources: base_settings
+                    .as_ref()
+                    .and_then(|s| s["added_sources"].as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                weight: self
+                    .retrain
+                    .as_ref()
+                    .and_then(|r| r.weight)
+                    .or(base_settings
+                        .as_ref()
+                        .and_then(|s| s["added_weight"].as_f64()))
+                    .unwrap_or(AddedRows::DEFAULT_WEIGHT),
+            },
             ..defaults
         };
         params.check()?;
@@ -311,7 +335,7 @@ impl CheckedTrain {
     pub fn run(&self, ctx: &Context, progress: &dyn Progress) -> Result<TrainOutcome, TrainError> {
         let started = Instant::now();
         let config = &self.config;
-        let params = &self.params;
+        let mut params = self.params.clone();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads.unwrap_or(0))
             .build()
@@ -379,6 +403,19 @@ impl CheckedTrain {
                 let before = new.len();
                 new.retain(|e| e.sha1.as_ref().is_none_or(|s| !known.contains(s)));
                 excluded.already_in_base = before - new.len();
+                // Added sources: the base's, and those the base's corpora
+                // do not name (more rows of a corpus stay that corpus's).
+                let corpora: HashSet<&str> = all
+                    .iter()
+                    .filter(|e| !params.added.sources.contains(&e.source))
+                    .map(|e| e.source.as_str())
+                    .collect();
+                let fresh: Vec<String> = new
+                    .iter()
+                    .filter(|e| !corpora.contains(e.source.as_str()))
+                    .map(|e| e.source.clone())
+                    .collect();
+                params.added.sources.extend(fresh);
                 progress.say(&format!(
                     "base {}: {} examples; adding {} new ones to the train role ({} already in the base)",
                     b.dir.display(),
@@ -407,7 +444,7 @@ impl CheckedTrain {
 
         let fit_started = Instant::now();
         let trained = pool.install(|| {
-            training::train(&examples, &self.rules, params, &mut |line| {
+            training::train(&examples, &self.rules, &params, &mut |line| {
                 progress.say(&line)
             })
         })?;
@@ -443,6 +480,8 @@ impl CheckedTrain {
             rules_sha256: artifact::sha256_hex(rules_text.as_bytes()),
             balance: params.balance.as_str().into(),
             prior: params.prior,
+            added_sources: params.added.sources.iter().cloned().collect(),
+            added_weight: params.added.weight,
             history: match &self.history {
                 Some(h) => format!(
                     "replayed in date order per source, learnt after {} s",
@@ -908,6 +947,7 @@ mod tests {
                 base: PathBuf::from("base"),
                 add: existing(),
                 force: false,
+                weight: None,
             }),
             ..TrainConfig::default()
         };

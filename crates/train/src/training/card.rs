@@ -84,9 +84,10 @@ pub fn render(
     for g in &b.groups {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.3} | {:.1}% |",
+            "| {} | {}{} | {} | {:.3} | {:.1}% |",
             g.class,
             g.source,
+            if g.added { " (added)" } else { "" },
             g.rows,
             g.row_weight,
             100.0 * g.share_of_class

@@ -28,6 +28,11 @@ pub struct RunSettings {
     pub balance: String,
     /// The base rate the score is stated at.
     pub prior: f64,
+    /// Sources added when retraining (reports, weighed per row; a later
+    /// retraining keeps them so).
+    pub added_sources: Vec<String>,
+    /// What one added row counts, in mean corpus rows of its class.
+    pub added_weight: f64,
     /// How the sender-history features were computed, in words.
     pub history: String,
     /// What was left out of the data, by reason.

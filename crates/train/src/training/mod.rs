@@ -70,6 +70,8 @@ pub struct TrainParams {
     pub default_level: Level,
     /// How rows are weighted.
     pub balance: Balance,
+    /// Rows added to a base's data when retraining, and what they weigh.
+    pub added: AddedRows,
     /// The share of attacks among the messages the score is a probability
     /// for, in (0, 1): the base rate a deployment expects.
     pub prior: f64,
@@ -111,6 +113,43 @@ impl Balance {
     }
 }
 
+/// Rows added to a base artifact's data when retraining (`train --base
+/// --add`): reported mail, not a corpus. [`Balance::Sources`] gives every
+/// corpus an equal share of its class; a few hundred reports given that
+/// share would outweigh corpora of thousands, so added rows count as
+/// `weight` times the mean corpus row of their class instead, and they stay
+/// out of the confound audit (they come from the deployment's own mail, so
+/// telling them apart is not provenance to unlearn).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AddedRows {
+    /// The sources holding added rows (kept across retrainings).
+    pub sources: std::collections::BTreeSet<String>,
+    /// What one added row counts, in mean corpus rows of its class.
+    pub weight: f64,
+}
+
+impl AddedRows {
+    /// An added row's weight unless told otherwise: one corpus row's.
+    pub const DEFAULT_WEIGHT: f64 = 1.0;
+    /// The largest weight accepted: beyond it a handful of reports would
+    /// be the class.
+    pub const MAX_WEIGHT: f64 = 100.0;
+
+    /// Whether `e` is an added row (of a class the corpora also hold).
+    fn holds(&self, e: &Example) -> bool {
+        self.sources.contains(&e.source)
+    }
+}
+
+impl Default for AddedRows {
+    fn default() -> Self {
+        AddedRows {
+            sources: Default::default(),
+            weight: Self::DEFAULT_WEIGHT,
+        }
+    }
+}
+
 /// The base rate scores are stated at unless told otherwise: one attack in
 /// a thousand messages.
 pub const DEFAULT_PRIOR: f64 = 1e-3;
@@ -125,6 +164,7 @@ impl Default for TrainParams {
             targets: [1e-2, 1e-3, 1e-4],
             default_level: Level::Medium,
             balance: Balance::Sources,
+            added: AddedRows::default(),
             prior: DEFAULT_PRIOR,
             confound: ConfoundParams::default(),
             confound_bound: DEFAULT_CONFOUND_BOUND,
@@ -157,6 +197,13 @@ impl TrainParams {
             return Err(TrainError::Invalid(
                 "the default level is low, medium or high".into(),
             ));
+        }
+        let w = self.added.weight;
+        if !(w.is_finite() && w > 0.0 && w <= AddedRows::MAX_WEIGHT) {
+            return Err(TrainError::Invalid(format!(
+                "an added row's weight (in mean corpus rows of its class) must lie in (0, {}], not {w}",
+                AddedRows::MAX_WEIGHT
+            )));
         }
         if !(self.confound_bound.is_finite() && self.confound_bound > 0.0) {
             return Err(TrainError::Invalid(format!(
@@ -199,6 +246,9 @@ pub struct WeightGroup {
     pub row_weight: f64,
     /// Its share of the class's total weight.
     pub share_of_class: f64,
+    /// Added when retraining (reports, weighed per row against the
+    /// corpora), not a corpus.
+    pub added: bool,
 }
 
 /// How the train role's rows were weighted.
@@ -217,64 +267,113 @@ pub struct SampleWeights {
 }
 
 /// Each train-role row's weight (0 elsewhere), normalised so the train
-/// role's weights sum to its row count.
+/// role's weights sum to its row count and each class weighs half. Corpus
+/// rows are weighted by `balance`; added rows (of a class the corpora hold)
+/// count `added.weight` times the mean corpus row of their class, the
+/// class then scaled back to its half.
 fn row_weights(
     examples: &[Example],
     train_idx: &[usize],
     balance: Balance,
+    added: &AddedRows,
 ) -> (Vec<f64>, SampleWeights) {
     use std::collections::BTreeMap;
     let class = |e: &Example| if e.is_attack() { "attack" } else { "ham" };
-    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    // (class, source) → (rows, added)
+    let mut counts: BTreeMap<(&str, &str), (usize, bool)> = BTreeMap::new();
     for &i in train_idx {
-        *counts
-            .entry((class(&examples[i]), examples[i].source.as_str()))
-            .or_default() += 1;
+        let e = &examples[i];
+        counts
+            .entry((class(e), e.source.as_str()))
+            .or_insert((0, added.holds(e)))
+            .0 += 1;
     }
+    // A class that only reports hold is weighted as if they were corpora.
+    for c in ["ham", "attack"] {
+        if counts.iter().all(|((k, _), (_, a))| *k != c || *a) {
+            for (_, v) in counts.iter_mut().filter(|((k, _), _)| *k == c) {
+                v.1 = false;
+            }
+        }
+    }
+    let corpus = |c: &str| -> (usize, usize) {
+        counts
+            .iter()
+            .filter(|((k, _), (_, a))| *k == c && !a)
+            .fold((0, 0), |(rows, sources), (_, (v, _))| {
+                (rows + v, sources + 1)
+            })
+    };
     let n = train_idx.len() as f64;
-    let in_class = |c: &str| {
+    // Before scaling: a class's corpus rows sum to 1.
+    let raw = |c: &str, rows: usize, a: bool| -> f64 {
+        let (corpus_rows, corpus_sources) = corpus(c);
+        if a {
+            added.weight / corpus_rows as f64
+        } else {
+            match balance {
+                Balance::Classes => 1.0 / corpus_rows as f64,
+                Balance::Sources => 1.0 / (corpus_sources as f64 * rows as f64),
+            }
+        }
+    };
+    let class_total = |c: &str| {
         counts
             .iter()
             .filter(|((k, _), _)| *k == c)
-            .map(|(_, v)| *v)
-            .sum::<usize>()
+            .map(|((k, _), (rows, a))| raw(k, *rows, *a) * *rows as f64)
+            .sum::<f64>()
     };
-    let sources_in = |c: &str| counts.keys().filter(|(k, _)| *k == c).count();
-    let (ham, attacks) = (in_class("ham"), in_class("attack"));
-    let weight_of = |c: &str, rows: usize| -> f64 {
-        match balance {
-            Balance::Classes => n / (2.0 * in_class(c) as f64),
-            Balance::Sources => n / (2.0 * sources_in(c) as f64 * rows as f64),
-        }
+    let (ham_total, attack_total) = (class_total("ham"), class_total("attack"));
+    let weight_of = |c: &str, rows: usize, a: bool| -> f64 {
+        let total = if c == "ham" { ham_total } else { attack_total };
+        raw(c, rows, a) * (n / 2.0) / total
     };
     let mut w = vec![0.0; examples.len()];
     for &i in train_idx {
         let e = &examples[i];
         let c = class(e);
-        w[i] = weight_of(c, counts[&(c, e.source.as_str())]);
+        let (rows, a) = counts[&(c, e.source.as_str())];
+        w[i] = weight_of(c, rows, a);
     }
+    let in_class = |c: &str| {
+        counts
+            .iter()
+            .filter(|((k, _), _)| *k == c)
+            .map(|(_, (v, _))| *v)
+            .sum::<usize>()
+    };
     let groups = counts
         .iter()
-        .map(|((c, source), rows)| {
-            let row_weight = weight_of(c, *rows);
+        .map(|((c, source), (rows, a))| {
+            let row_weight = weight_of(c, *rows, *a);
             WeightGroup {
                 class: c.to_string(),
                 source: source.to_string(),
                 rows: *rows,
                 row_weight,
                 share_of_class: row_weight * *rows as f64 / (n / 2.0),
+                added: *a,
             }
         })
         .collect();
-    let method = match balance {
+    let mut method = match balance {
         Balance::Classes => "each class weighs half of the train role; within a class every row counts alike".to_string(),
         Balance::Sources => "each class weighs half of the train role, and within a class every source weighs alike, so no corpus (and no era: each corpus is one period) dominates what its label looks like".to_string(),
-    } + "; the rule fit and calibration take the weights, linfa-logistic gets each row repeated ⌊w⌋ or ⌈w⌉ times by a seeded hash (expected count w)";
+    };
+    if counts.values().any(|(_, a)| *a) {
+        method += &format!(
+            "; rows added when retraining ({}) are reports, not corpora: each counts {} × the mean corpus row of its class, and they stay out of the confound audit",
+            added.sources.iter().cloned().collect::<Vec<_>>().join(", "),
+            added.weight
+        );
+    }
+    method += "; the rule fit and calibration take the weights, linfa-logistic gets each row repeated ⌊w⌋ or ⌈w⌉ times by a seeded hash (expected count w)";
     (
         w,
         SampleWeights {
-            ham,
-            attacks,
+            ham: in_class("ham"),
+            attacks: in_class("attack"),
             balance,
             groups,
             method,
@@ -557,7 +656,7 @@ pub fn train(
             "the validation role holds no ham, so no threshold can be chosen; hold out another time range or source".into(),
         ));
     }
-    let (weights, sample_weights) = row_weights(examples, &train_idx, p.balance);
+    let (weights, sample_weights) = row_weights(examples, &train_idx, p.balance, &p.added);
     log(format!(
         "train role: {ham} ham, {attacks} attacks, weighted by {} ({} groups); validation: {} rows; test: {} rows",
         p.balance.as_str(),
@@ -567,12 +666,13 @@ pub fn train(
     ));
     for g in &sample_weights.groups {
         log(format!(
-            "  {} {}: {} rows × {:.3} = {:.1}% of its class",
+            "  {} {}: {} rows × {:.3} = {:.1}% of its class{}",
             g.class,
             g.source,
             g.rows,
             g.row_weight,
-            100.0 * g.share_of_class
+            100.0 * g.share_of_class,
+            if g.added { " (added)" } else { "" }
         ));
     }
 
@@ -589,7 +689,12 @@ pub fn train(
         })
         .collect();
     // The confound audit, on the rows the weights are fitted on.
-    let train_rows: Vec<Example> = train_idx.iter().map(|&i| examples[i].clone()).collect();
+    let train_rows: Vec<Example> = train_idx
+        .iter()
+        .map(|&i| &examples[i])
+        .filter(|e| !p.added.holds(e))
+        .cloned()
+        .collect();
     let confound = confound::audit(&train_rows, &p.confound);
     drop(train_rows);
     for line in confound.log_lines() {
@@ -1027,5 +1132,117 @@ mod tests {
         );
         // Empty classes have no interval and cannot regress.
         assert!(regressions(&metrics(0, 0, 0, 0), &metrics(0, 0, 0, 0), Level::Medium).is_empty());
+    }
+
+    /// `rows` train-role rows of `source`, attacks or ham.
+    fn rows(source: &str, attack: bool, rows: usize) -> Vec<Example> {
+        (0..rows)
+            .map(|i| Example {
+                id: format!("{source}:{i}"),
+                source: source.into(),
+                group: format!("{source}:{i}"),
+                label: if attack {
+                    impostor_corpus::Label::Phish
+                } else {
+                    impostor_corpus::Label::Ham
+                },
+                technique: None,
+                synthetic: false,
+                timestamp: None,
+                sha1: None,
+                role: Role::Train,
+                values: impostor_features::FeatureVector::default(),
+            })
+            .collect()
+    }
+
+    fn weights_of(examples: &[Example], added: &AddedRows) -> (Vec<f64>, SampleWeights) {
+        let idx: Vec<usize> = (0..examples.len()).collect();
+        row_weights(examples, &idx, Balance::Sources, added)
+    }
+
+    fn group<'a>(w: &'a SampleWeights, class: &str, source: &str) -> &'a WeightGroup {
+        w.groups
+            .iter()
+            .find(|g| g.class == class && g.source == source)
+            .unwrap()
+    }
+
+    #[test]
+    fn an_added_row_counts_as_the_mean_corpus_row_of_its_class_not_as_a_corpus() {
+        let mut examples = rows("big", true, 900);
+        examples.extend(rows("small", true, 100));
+        examples.extend(rows("ham", false, 1000));
+        examples.extend(rows("reports", true, 50));
+        let added = AddedRows {
+            sources: ["reports".to_string()].into(),
+            weight: 1.0,
+        };
+        let (w, sw) = weights_of(&examples, &added);
+        let (big, small, reports) = (
+            group(&sw, "attack", "big"),
+            group(&sw, "attack", "small"),
+            group(&sw, "attack", "reports"),
+        );
+        // The corpora keep equal shares of what the reports leave.
+        assert!((big.share_of_class - small.share_of_class).abs() < 1e-12);
+        assert!(reports.added && !big.added);
+        // 50 reports against 1,000 corpus attacks: 50 / 1,050 of the class.
+        assert!(
+            (reports.share_of_class - 50.0 / 1050.0).abs() < 1e-9,
+            "{}",
+            reports.share_of_class
+        );
+        // Each class weighs half; weights sum to the row count.
+        let total: f64 = w.iter().sum();
+        assert!((total - examples.len() as f64).abs() < 1e-6, "{total}");
+        assert!((group(&sw, "ham", "ham").share_of_class - 1.0).abs() < 1e-9);
+        // Without the marking, the reports would be a corpus: a third.
+        let (_, as_corpus) = weights_of(&examples, &AddedRows::default());
+        assert!((group(&as_corpus, "attack", "reports").share_of_class - 1.0 / 3.0).abs() < 1e-9);
+        // A heavier weight scales the reports' rows alike.
+        let (_, heavier) = weights_of(
+            &examples,
+            &AddedRows {
+                weight: 4.0,
+                ..added.clone()
+            },
+        );
+        let r = group(&heavier, "attack", "reports");
+        assert!(
+            (r.share_of_class - 200.0 / 1200.0).abs() < 1e-9,
+            "{}",
+            r.share_of_class
+        );
+    }
+
+    #[test]
+    fn reports_of_a_class_no_corpus_holds_are_weighted_as_a_corpus() {
+        let mut examples = rows("ham", false, 1000);
+        examples.extend(rows("reports", true, 40));
+        let added = AddedRows {
+            sources: ["reports".to_string()].into(),
+            weight: 1.0,
+        };
+        let (w, sw) = weights_of(&examples, &added);
+        let r = group(&sw, "attack", "reports");
+        assert!(!r.added);
+        assert!((r.share_of_class - 1.0).abs() < 1e-9);
+        assert!(w.iter().all(|x| x.is_finite() && *x > 0.0));
+    }
+
+    #[test]
+    fn an_added_weight_out_of_range_is_refused() {
+        for weight in [0.0, -1.0, f64::NAN, AddedRows::MAX_WEIGHT * 2.0] {
+            let p = TrainParams {
+                added: AddedRows {
+                    sources: Default::default(),
+                    weight,
+                },
+                ..TrainParams::default()
+            };
+            let err = p.check().unwrap_err().to_string();
+            assert!(err.contains("added row"), "{err}");
+        }
     }
 }
