@@ -220,9 +220,10 @@ fn header<'a>(added: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 #[test]
-fn the_milter_chooses_the_tenant_by_rcpt_to_and_names_it_in_a_header() {
+fn the_milter_chooses_the_tenant_by_rcpt_to_and_names_it_in_a_header_and_its_verdict_log() {
     let dir = tempfile::tempdir().unwrap();
     let (otter, plain) = profiles(dir.path());
+    let log = dir.path().join("verdicts.ndjson");
     let kestrel_spec = format!("kestrelfoods.com={}", kestrel().display());
     let otter_spec = format!("otterlogistics.example={}", otter.display());
     // Tag everything, reject and hold nothing: the headers tell the verdict.
@@ -237,6 +238,8 @@ fn the_milter_chooses_the_tenant_by_rcpt_to_and_names_it_in_a_header() {
         "off",
         "--quarantine-at",
         "off",
+        "--verdict-log",
+        log.to_str().unwrap(),
     ]);
     m.wait_log("tenant otterlogistics.example: mail to otterlogistics.example judged under");
     let raw = ceo_on_freemail();
@@ -271,4 +274,32 @@ fn the_milter_chooses_the_tenant_by_rcpt_to_and_names_it_in_a_header() {
     let (other, _) = milter_message(&m, &["ap@elsewhere.example"], &raw);
     assert_eq!(header(&other, "X-Impostor-Tenant"), None, "{other:?}");
     m.wait_log("tenant=kestrelfoods.com");
+    // One verdict line a message, in the order judged, naming the tenant
+    // (none for the default profile) and the message as the milter saw it.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let tenants: Vec<Option<&str>> = lines.iter().map(|l| l["tenant"].as_str()).collect();
+    assert_eq!(
+        tenants,
+        [
+            Some("kestrelfoods.com"),
+            Some("otterlogistics.example"),
+            Some("kestrelfoods.com"),
+            None
+        ],
+        "{text}"
+    );
+    let message_id = impostor_serve::verdict_log::message_id(&raw);
+    for l in &lines {
+        assert_eq!(l["message_id"].as_str(), message_id.as_deref(), "{l}");
+        assert_eq!(l["sha256"].as_str().map(str::len), Some(64), "{l}");
+    }
+    assert_eq!(lines[0]["flagged"], true, "{text}");
+    assert!(lines[0]["techniques"]
+        .as_array()
+        .unwrap()
+        .contains(&"freemail_impersonation".into()));
 }

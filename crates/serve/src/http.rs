@@ -364,7 +364,7 @@ async fn judge(service: &Arc<Service>, q: EnvelopeQuery, body: Bytes) -> Respons
     let work = tokio::task::spawn_blocking(move || {
         let verdict = engine.judge(&body, &envelope);
         if let (Some(log), Ok(v)) = (&log, &verdict) {
-            log.record(&body, &v.verdict, engine.model_id());
+            log.record(&body, &v.verdict, engine.model_id(), v.tenant.as_deref());
         }
         verdict
     });

@@ -522,7 +522,7 @@ async fn judge(shared: &Shared, bytes: Vec<u8>, envelope: Envelope, origin: Orig
             let _permit = permit;
             let judged = engine.judge_from(&bytes, &envelope, origin);
             if let (Some(log), Ok(j)) = (&log, &judged) {
-                log.record(&bytes, &j.verdict, engine.model_id());
+                log.record(&bytes, &j.verdict, engine.model_id(), j.tenant.as_deref());
             }
             judged
         });

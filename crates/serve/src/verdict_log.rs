@@ -58,6 +58,10 @@ pub struct VerdictLine {
     pub techniques: Vec<Technique>,
     /// SHA-256 of the judging artifact's manifest.json.
     pub model: String,
+    /// The tenant whose org profile judged it (serve and milter with
+    /// tenants); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
 }
 
 impl VerdictLine {
@@ -73,6 +77,7 @@ impl VerdictLine {
             flagged: verdict.flagged,
             techniques: verdict.techniques.clone(),
             model: model.to_string(),
+            tenant: None,
         }
     }
 }
@@ -129,10 +134,13 @@ impl VerdictLog {
     }
 
     /// Appends the line for `verdict` on `bytes`, judged by the model whose
-    /// manifest SHA-256 is `model`, timed now. Never fails: a failure is
-    /// counted and logged. Blocking file I/O: call it from a worker thread.
-    pub fn record(&self, bytes: &[u8], verdict: &Verdict, model: &str) {
-        self.append(&VerdictLine::new(bytes, verdict, model, SystemTime::now()));
+    /// manifest SHA-256 is `model` under `tenant`'s profile, timed now.
+    /// Never fails: a failure is counted and logged. Blocking file I/O:
+    /// call it from a worker thread.
+    pub fn record(&self, bytes: &[u8], verdict: &Verdict, model: &str, tenant: Option<&str>) {
+        let mut line = VerdictLine::new(bytes, verdict, model, SystemTime::now());
+        line.tenant = tenant.map(str::to_string);
+        self.append(&line);
     }
 
     /// Appends `line`; never fails (see [`VerdictLog::record`]).
@@ -309,7 +317,7 @@ mod tests {
                 let log = log.clone();
                 std::thread::spawn(move || {
                     for _ in 0..50 {
-                        log.record(message, &verdict(), "ab12");
+                        log.record(message, &verdict(), "ab12", None);
                     }
                 })
             })

@@ -329,7 +329,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             |m| {
                 let r = judge(&engine, &args.envelope, m);
                 if let (Some(log), Some(v), Ok(b)) = (&verdict_log, &r.verdict, &m.bytes) {
-                    log.record(b, v, engine.model_id());
+                    log.record(b, v, engine.model_id(), None);
                 }
                 r
             },
