@@ -24,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(message_features milter_assembly org_profile lookalike rules_load artifact_load mail_source attachment_file)
+TARGETS=(message_features milter_assembly org_profile lookalike rules_load artifact_load mail_source attachment_file verdict_log_message_id feedback_attached_messages)
 # Separate from the workspace's build: other flags, another toolchain.
 TARGET_DIR="${IMPOSTOR_FUZZ_TARGET_DIR:-$HOME/.cache/impostor-fuzz-target}"
 export CARGO_TARGET_DIR="$TARGET_DIR"

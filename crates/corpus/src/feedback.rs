@@ -27,10 +27,10 @@ use crate::error::CorpusError;
 use crate::label::Label;
 use crate::progress::Progress;
 use crate::surface::scan_headers;
+use impostor_features::reported::{attached_messages, message_id};
 use impostor_mailsource::{read_inputs, RawMessage, ReadOptions};
 use impostor_model::artifact::{self, sha256_hex};
 use impostor_model::atomic::{write_bytes, write_file};
-use mail_parser::{MessageParser, MimeHeaders};
 use polars::prelude::*;
 use sha1::{Digest, Sha1};
 use std::collections::{HashMap, HashSet};
@@ -54,12 +54,6 @@ pub const COLUMNS: [&str; 8] = [
 ];
 /// The base artifact's table of training examples.
 const TRAINING_TABLE: &str = "training.parquet";
-/// Longest Message-ID kept, in bytes.
-const MAX_MESSAGE_ID_BYTES: usize = 256;
-/// Forwarded messages taken out of one report at most: a report with more
-/// attachments is hostile or a mailbox export, and the rest are counted
-/// unreadable.
-const MAX_ATTACHED: usize = 64;
 
 /// What to ingest, and where.
 #[derive(Clone, Debug)]
@@ -273,51 +267,6 @@ fn cell(text: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A Message-ID as written without its angle brackets and white space (as
-/// the corpus manifest keeps it), at most 256 bytes.
-fn message_id(value: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(value);
-    let text = text.trim();
-    let inner = match (text.find('<'), text.rfind('>')) {
-        (Some(a), Some(b)) if a < b => text.get(a + 1..b).unwrap_or(text),
-        _ => text,
-    };
-    let inner = inner.trim();
-    let mut end = inner.len().min(MAX_MESSAGE_ID_BYTES);
-    while !inner.is_char_boundary(end) {
-        end -= 1;
-    }
-    inner
-        .get(..end)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-/// The messages a report forwards as attachments: each message/rfc822
-/// part, and each attached file named `*.eml`, in order (at most 64).
-/// Empty when the report forwards nothing that way (or cannot be parsed).
-pub fn attached_messages(bytes: &[u8]) -> Vec<Vec<u8>> {
-    // A parser fault is this report's: it is then taken whole.
-    std::panic::catch_unwind(|| {
-        let Some(message) = MessageParser::default().parse(bytes) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for part in message.attachments().take(MAX_ATTACHED) {
-            if let Some(inner) = part.message() {
-                out.push(inner.raw_message().to_vec());
-            } else if part
-                .attachment_name()
-                .is_some_and(|n| n.to_ascii_lowercase().ends_with(".eml"))
-            {
-                out.push(part.contents().to_vec());
-            }
-        }
-        out
-    })
-    .unwrap_or_default()
 }
 
 /// The SHA-1 of every message the artifact in `dir` was trained on (its

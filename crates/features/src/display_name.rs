@@ -267,19 +267,35 @@ fn shown_brand<'a>(
     );
     let service = words.iter().any(|w| SERVICE_WORDS.contains(w));
     brands.iter().find(|b| {
-        let brand = b.name.to_lowercase();
-        // Scripts without spaces between words (楽天市場): the name anywhere.
-        let found = if brand.is_ascii() {
-            joined.contains(&format!(" {brand} "))
+        // An ASCII name's lower case is its ASCII lower case: it is looked
+        // for in `joined` (lower case) without a copy, most brands never
+        // being there; the copy is made for the few found.
+        let found = if b.name.is_ascii() {
+            contains_spaced(&joined, &b.name)
         } else {
-            lower.contains(&brand)
+            lower.contains(&b.name.to_lowercase())
         };
-        if brand.is_empty() || !found {
+        if b.name.is_empty() || !found {
             return false;
         }
+        let brand = b.name.to_lowercase();
         // Short names only as the sender writes them: in capitals (UPS, AOL).
         let short_ok = brand.chars().count() > 3 || name.contains(b.name.as_str());
         short_ok && (service || !is_ambiguous_brand(&brand))
+    })
+}
+
+/// Whether `joined` (lower case) holds ` name ` with `name` (ASCII) in
+/// lower case: `joined.contains(&format!(" {} ", name.to_lowercase()))`
+/// without its two copies.
+fn contains_spaced(joined: &str, name: &str) -> bool {
+    let hay = joined.as_bytes();
+    let len = name.len();
+    memchr::memchr_iter(b' ', hay).any(|space| {
+        let start = space + 1;
+        hay.get(start..start + len).is_some_and(|w| {
+            w.eq_ignore_ascii_case(name.as_bytes()) && !w.iter().any(u8::is_ascii_uppercase)
+        }) && hay.get(start + len) == Some(&b' ')
     })
 }
 

@@ -18,6 +18,8 @@
 //! - [`LookalikeIndex::find`] says whether a domain imitates a protected one,
 //!   which and how (dnstwist's kind names); [`permutations`] lists a
 //!   domain's imitations by kind, for attack injection.
+//! - [`reported`] takes the forwarded messages out of a user's report and
+//!   reads a Message-ID the one way reports and verdict lines are matched.
 //! - [`sender_history`] reads a message's facts for a history store
 //!   ([`sender_history::MessageFacts::read`]) and turns what the store
 //!   knew ([`Inputs::history`], a [`sender_history::HistorySnapshot`])
@@ -108,6 +110,7 @@ mod links;
 mod lookalike;
 mod message;
 mod received;
+pub mod reported;
 mod schema;
 mod sender_dns;
 pub mod sender_history;

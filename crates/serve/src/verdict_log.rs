@@ -36,9 +36,6 @@ const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
 /// hostile, and the line says null.
 const MAX_HEADER_BYTES: usize = 256 * 1024;
 
-/// Longest Message-ID kept, in bytes (as the feature code keeps it).
-const MAX_MESSAGE_ID_BYTES: usize = 256;
-
 /// One line of the verdict log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VerdictLine {
@@ -208,20 +205,7 @@ pub fn message_id(bytes: &[u8]) -> Option<String> {
             }
         }
     }
-    let text = String::from_utf8_lossy(&value?).into_owned();
-    let id = text
-        .trim()
-        .trim_start_matches('<')
-        .trim_end_matches('>')
-        .trim();
-    if id.is_empty() {
-        return None;
-    }
-    let mut end = id.len().min(MAX_MESSAGE_ID_BYTES);
-    while !id.is_char_boundary(end) {
-        end -= 1;
-    }
-    id.get(..end).map(str::to_string)
+    impostor_features::reported::message_id(&value?)
 }
 
 fn memchr_colon(line: &[u8]) -> Option<usize> {
@@ -302,6 +286,14 @@ mod tests {
         let long = format!("Message-ID: <{}é>\n\n", "a".repeat(255));
         let id = message_id(long.as_bytes()).unwrap();
         assert_eq!(id.len(), 255);
+    }
+
+    #[test]
+    fn brackets_with_white_space_between_are_all_taken_off() {
+        // Found by the verdict_log_message_id fuzz target.
+        let m = b"Message-ID: < <spaced@x.example> >\r\n\r\n";
+        assert_eq!(message_id(m).as_deref(), Some("spaced@x.example"));
+        assert_eq!(message_id(b"Message-ID: < < >\n\n"), None);
     }
 
     #[test]

@@ -2,14 +2,18 @@
 //! meta refresh, data:/blob: smuggling, script that decodes and writes
 //! the page, and the page's links.
 //!
-//! One pass of an ASCII case-insensitive Aho-Corasick automaton finds every
-//! needle; only the few tags it lands on (`<form`, `<input`, `<meta`,
-//! `<iframe`, `<a`) are read further, at most [`MAX_TAGS`] of them, each
-//! within [`MAX_TAG_BYTES`]. Nothing is allocated per byte, so it also runs
-//! on every message's HTML body.
+//! One pass finds every needle, ASCII case-insensitive and leftmost-longest
+//! without overlap (as one Aho-Corasick automaton of them all would): the
+//! tag needles by a `memchr` for `<`, the script needles by a packed (SIMD)
+//! searcher over the page lower-cased, several times faster than an
+//! automaton's byte-at-a-time walk. Only the few tags it lands on
+//! (`<form`, `<input`, `<meta`, `<iframe`, `<a`) are read further, at most
+//! [`MAX_TAGS`] of them, each within [`MAX_TAG_BYTES`]. Nothing is
+//! allocated per byte, so it also runs on every message's HTML body.
 
 use super::{Analysis, Budget, FindingCode};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::packed;
+use aho_corasick::Span;
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
@@ -82,15 +86,142 @@ const NEEDLES: &[(&str, Needle)] = &[
     ("sendbeacon(", Needle::Post("sendBeacon(")),
 ];
 
-fn matcher() -> &'static AhoCorasick {
-    static M: OnceLock<AhoCorasick> = OnceLock::new();
+/// The needles that do not open with `<` (script and URL needles), for a
+/// packed searcher over lower-cased text, and their indices in [`NEEDLES`].
+/// None if the packed searcher cannot be built (it always can for these
+/// few lower-case needles; `scan_needles` then finds only the tags).
+fn script_matcher() -> Option<&'static (packed::Searcher, Vec<usize>)> {
+    static M: OnceLock<Option<(packed::Searcher, Vec<usize>)>> = OnceLock::new();
     M.get_or_init(|| {
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(NEEDLES.iter().map(|(n, _)| n))
-            .expect("the needles are a valid automaton")
+        let ids: Vec<usize> = (NEEDLES.iter().enumerate())
+            .filter(|(_, (n, _))| !n.starts_with('<'))
+            .map(|(i, _)| i)
+            .collect();
+        let searcher = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(ids.iter().filter_map(|&i| NEEDLES.get(i).map(|(n, _)| n)))
+            .build()?;
+        Some((searcher, ids))
     })
+    .as_ref()
+}
+
+/// A needle found: its index in [`NEEDLES`] and where it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Hit {
+    needle: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The tag needles (in [`NEEDLES`]) by the byte after their `<`; a test
+/// checks that these are all the needles opening with `<`.
+const TAG_A: [usize; 1] = [5];
+const TAG_F: [usize; 1] = [0];
+const TAG_SLASH: [usize; 1] = [1];
+const TAG_I: [usize; 2] = [2, 4];
+const TAG_M: [usize; 1] = [3];
+
+/// The first tag needle (opening with `<`) starting at or after `from`,
+/// ASCII case-insensitive. No two tag needles match at one place (they
+/// differ within their first three bytes and none is a prefix of another),
+/// so the one found is also the longest there.
+fn next_tag(bytes: &[u8], from: usize) -> Option<Hit> {
+    let mut at = from;
+    while let Some(found) = memchr::memchr(b'<', bytes.get(at..)?) {
+        let start = at + found;
+        let rest = bytes.get(start..).unwrap_or_default();
+        // Most `<` open no tag needle: the byte after it rules out all
+        // but one or two needles before any is compared.
+        let candidates: &[usize] = match rest.get(1).map(u8::to_ascii_lowercase) {
+            Some(b'a') => &TAG_A,
+            Some(b'f') => &TAG_F,
+            Some(b'/') => &TAG_SLASH,
+            Some(b'i') => &TAG_I,
+            Some(b'm') => &TAG_M,
+            _ => &[],
+        };
+        let hit = candidates.iter().find_map(|&i| {
+            let (n, _) = NEEDLES.get(i)?;
+            let here = rest.get(..n.len())?;
+            here.eq_ignore_ascii_case(n.as_bytes())
+                .then_some((i, n.len()))
+        });
+        if let Some((needle, len)) = hit {
+            return Some(Hit {
+                needle,
+                start,
+                end: start + len,
+            });
+        }
+        at = start + 1;
+    }
+    None
+}
+
+/// The first script needle starting at or after `from` in the lower-cased
+/// text, leftmost-longest.
+fn next_script(lower: &[u8], from: usize) -> Option<Hit> {
+    let (searcher, ids) = script_matcher()?;
+    if from >= lower.len() {
+        return None;
+    }
+    let m = searcher.find_in(lower, Span::from(from..lower.len()))?;
+    Some(Hit {
+        needle: *ids.get(m.pattern().as_usize())?,
+        start: m.start(),
+        end: m.end(),
+    })
+}
+
+/// Every needle of `html` in order, leftmost-longest without overlap, as
+/// one ASCII case-insensitive automaton of all [`NEEDLES`] would find them:
+/// the leftmost of the next tag and the next script needle is taken, and
+/// each finder searches again only when the match taken passed its own
+/// (a match starting at or after the new position is still the leftmost
+/// longest from there). A tag and a script needle never start at one
+/// place (no script needle starts with `<`).
+struct Needles<'a> {
+    bytes: &'a [u8],
+    lower: Vec<u8>,
+    tag: Option<Hit>,
+    script: Option<Hit>,
+}
+
+impl<'a> Needles<'a> {
+    fn new(html: &'a str) -> Needles<'a> {
+        let bytes = html.as_bytes();
+        let lower = bytes.to_ascii_lowercase();
+        let tag = next_tag(bytes, 0);
+        let script = next_script(&lower, 0);
+        Needles {
+            bytes,
+            lower,
+            tag,
+            script,
+        }
+    }
+}
+
+impl Iterator for Needles<'_> {
+    type Item = Hit;
+
+    fn next(&mut self) -> Option<Hit> {
+        let hit = match (self.tag, self.script) {
+            (Some(t), Some(s)) if s.start < t.start => s,
+            (Some(t), _) => t,
+            (None, s) => s?,
+        };
+        let pos = hit.end;
+        if self.tag.is_some_and(|t| t.start < pos) {
+            self.tag = next_tag(self.bytes, pos);
+        }
+        if self.script.is_some_and(|s| s.start < pos) {
+            self.script = next_script(&self.lower, pos);
+        }
+        Some(hit)
+    }
 }
 
 /// A form being read: where it posts and what it asks for.
@@ -167,14 +298,14 @@ fn scan_needles(html: &str, budget: &mut Budget, out: &mut Analysis) {
         tags_left: MAX_TAGS,
         ..Scan::default()
     };
-    for m in matcher().find_iter(bytes) {
-        let Some((_, needle)) = NEEDLES.get(m.pattern().as_usize()) else {
+    for m in Needles::new(html) {
+        let Some((_, needle)) = NEEDLES.get(m.needle) else {
             continue;
         };
         match *needle {
             Needle::Form | Needle::Input | Needle::Meta | Needle::Iframe | Needle::Anchor => {
                 // `<a` must be the anchor tag, not `<abbr` or `<area`.
-                let after = bytes.get(m.end()).copied().unwrap_or(b'>');
+                let after = bytes.get(m.end).copied().unwrap_or(b'>');
                 if !(after.is_ascii_whitespace() || after == b'>' || after == b'/') {
                     continue;
                 }
@@ -182,7 +313,7 @@ fn scan_needles(html: &str, budget: &mut Budget, out: &mut Analysis) {
                     continue;
                 }
                 scan.tags_left -= 1;
-                let Some(tag) = tag_at(html, m.start()) else {
+                let Some(tag) = tag_at(html, m.start) else {
                     continue;
                 };
                 read_tag(*needle, tag, &mut scan, out, &limits);
@@ -192,7 +323,7 @@ fn scan_needles(html: &str, budget: &mut Budget, out: &mut Analysis) {
                 scan.smuggling.get_or_insert_with(|| what.to_string());
             }
             Needle::DataApplication => {
-                let near = window(bytes, m.end(), 100);
+                let near = window(bytes, m.end, 100);
                 if contains_ignore_case(near, b";base64") {
                     scan.smuggling
                         .get_or_insert_with(|| "a base64 data:application/ file".to_string());
@@ -204,7 +335,7 @@ fn scan_needles(html: &str, budget: &mut Budget, out: &mut Analysis) {
             Needle::FromCharCode => {
                 if scan.charcode_lists < MAX_CHARCODE_LISTS {
                     scan.charcode_lists += 1;
-                    let list = window(bytes, m.end(), 4096);
+                    let list = window(bytes, m.end, 4096);
                     let end = memchr::memchr(b')', list).unwrap_or(list.len());
                     let commas =
                         memchr::memchr_iter(b',', list.get(..end).unwrap_or_default()).count();
@@ -475,6 +606,94 @@ mod tests {
 
     fn codes(a: &Analysis) -> Vec<FindingCode> {
         a.findings.iter().map(|f| f.code).collect()
+    }
+
+    /// What one ASCII case-insensitive leftmost-longest automaton of every
+    /// needle finds: the reading `Needles` must give.
+    fn automaton_hits(html: &str) -> Vec<(usize, usize, usize)> {
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(NEEDLES.iter().map(|(n, _)| n))
+            .unwrap();
+        ac.find_iter(html)
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect()
+    }
+
+    #[test]
+    fn the_tag_tables_name_every_needle_opening_with_a_bracket() {
+        let mut listed: Vec<usize> = [&TAG_A[..], &TAG_F, &TAG_SLASH, &TAG_I, &TAG_M]
+            .concat()
+            .into_iter()
+            .inspect(|&i| {
+                let (n, _) = NEEDLES[i];
+                let second = n.as_bytes()[1];
+                let table: &[usize] = match second {
+                    b'a' => &TAG_A,
+                    b'f' => &TAG_F,
+                    b'/' => &TAG_SLASH,
+                    b'i' => &TAG_I,
+                    b'm' => &TAG_M,
+                    _ => &[],
+                };
+                assert!(table.contains(&i), "{n} is listed under another byte");
+            })
+            .collect();
+        listed.sort_unstable();
+        let tags: Vec<usize> = (0..NEEDLES.len())
+            .filter(|&i| NEEDLES[i].0.starts_with('<'))
+            .collect();
+        assert_eq!(listed, tags);
+    }
+
+    #[test]
+    fn tags_and_script_needles_are_found_as_one_automaton_finds_them() {
+        // Overlaps between a tag and a script needle ("<atob("), case,
+        // adjacent and nested needles, non-ASCII text around them.
+        let mut cases: Vec<String> = [
+            "<atob(x)",
+            "<A HREF=x>eval(1)</A>",
+            "<a<a<a<form</form<FORM",
+            "location =location=LOCATION.HREF location.replace(",
+            "data:application/x;base64 data:text/html, \"blob: 'blob:",
+            "x.innerHTML=unescape(atob('...')) document.write(eval(",
+            "é<iframe src=x>ü<Input type=password><meta http-equiv=refresh>",
+            "$.ajax $.post jquery.ajax fetch( sendBeacon( XMLHttpRequest",
+            "<a",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Deterministic pseudo-random pages of needle pieces and filler.
+        let pieces: Vec<&str> = NEEDLES
+            .iter()
+            .flat_map(|(n, _)| [*n, n.get(..n.len() / 2).unwrap_or_default()])
+            .chain(["<", "a", " ", "=", "(", "é", "LOCATION", "Blob:", "<A", ">"])
+            .collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2_000 {
+            let mut page = String::new();
+            for _ in 0..24 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let piece = pieces.get(state as usize % pieces.len()).unwrap();
+                if state & 0x100 != 0 {
+                    page.push_str(&piece.to_ascii_uppercase());
+                } else {
+                    page.push_str(piece);
+                }
+            }
+            cases.push(page);
+        }
+        for html in &cases {
+            let ours: Vec<(usize, usize, usize)> = Needles::new(html)
+                .map(|h| (h.needle, h.start, h.end))
+                .collect();
+            assert_eq!(ours, automaton_hits(html), "{html:?}");
+        }
     }
 
     #[test]

@@ -144,7 +144,11 @@ fn luma(r: u8, g: u8, b: u8) -> u32 {
 /// transparent background.
 fn over_white(l: u32, a: u8) -> u32 {
     let a = u32::from(a);
-    (l * a + 255 * (255 - a)) / 255
+    let x = l * a + 255 * (255 - a);
+    // x / 255 for every x this can be (l and a at most 255; a test checks
+    // them all) without the division, which kept the RGBA loop from being
+    // vectorised.
+    (x + 1 + (x >> 8)) >> 8
 }
 
 /// One row of `layout` pixels as grey into `grey` (as many as both
@@ -658,6 +662,16 @@ mod tests {
             })
             .collect();
         assert!(!has_finder_pair(side, side, &stripes));
+    }
+
+    #[test]
+    fn grey_over_white_divides_by_255_exactly() {
+        for l in 0..=255u32 {
+            for a in 0..=255u8 {
+                let x = l * u32::from(a) + 255 * (255 - u32::from(a));
+                assert_eq!(over_white(l, a), x / 255, "l {l} a {a}");
+            }
+        }
     }
 
     #[test]

@@ -605,11 +605,21 @@ fn part_bytes<'x>(
 /// takes the byte-at-a-time rule, so the output is that rule's (a test
 /// compares the two).
 fn decode_base64_lenient(raw: &[u8], max: usize) -> Vec<u8> {
-    use crate::message::{b64_value, B64_OTHER, B64_PAD};
+    use crate::message::{b64_two_groups, b64_value, B64_OTHER, B64_PAD};
     let mut out = Vec::with_capacity((raw.len() / 4 * 3).min(max));
     let (mut acc, mut bits) = (0u32, 0u32);
     let mut i = 0;
     while i < raw.len() {
+        // Two groups at once where both fit (most of a line), then one:
+        // what the byte-at-a-time rule gives, in fewer steps.
+        if bits == 0 && out.len().saturating_add(6) < max {
+            let eight = raw.get(i..i + 8).and_then(|e| <[u8; 8]>::try_from(e).ok());
+            if let Some(six) = eight.and_then(b64_two_groups) {
+                out.extend_from_slice(&six);
+                i += 8;
+                continue;
+            }
+        }
         if bits == 0 && out.len().saturating_add(3) < max {
             if let Some(&[a, b, c, d]) = raw.get(i..i + 4) {
                 let (a, b, c, d) = (b64_value(a), b64_value(b), b64_value(c), b64_value(d));

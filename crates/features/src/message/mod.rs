@@ -17,7 +17,7 @@ mod content;
 mod mime;
 mod signed_body;
 mod transfer_encoding;
-pub(crate) use transfer_encoding::{b64_value, B64_OTHER, B64_PAD};
+pub(crate) use transfer_encoding::{b64_two_groups, b64_value, B64_OTHER, B64_PAD};
 mod trust;
 
 pub(crate) use content::link_from;

@@ -127,6 +127,19 @@ pub(crate) fn b64_value(b: u8) -> u8 {
     B64_VALUE.get(usize::from(b)).copied().unwrap_or(B64_OTHER)
 }
 
+/// Eight alphabet bytes (two whole groups) decoded to six bytes at once;
+/// `None` if any of the eight is not in the alphabet. Both decoders take
+/// this step where no group is begun (most of a base64 line).
+pub(crate) fn b64_two_groups(eight: [u8; 8]) -> Option<[u8; 6]> {
+    let v = eight.map(b64_value);
+    if v.iter().fold(0, |or, &x| or | x) >= 64 {
+        return None;
+    }
+    let group = v.iter().fold(0u64, |n, &x| (n << 6) | u64::from(x));
+    let [_, _, six @ ..] = group.to_be_bytes();
+    Some(six)
+}
+
 /// mail-parser's `decode_base64_mime`, rule for rule (a test compares the
 /// two on generated input), reading a slice and decoding whole groups of
 /// four alphabet bytes at once where no group is begun. The stream is left
@@ -145,6 +158,18 @@ fn decode_base64<'x>(stream: &mut MessageStream<'x>, boundary: &[u8]) -> (usize,
     let mut i = 0;
     while i < data.len() {
         if byte_count == 0 {
+            // Two groups at once (most of a base64 line), then one: what
+            // the group-at-a-time rule does with them, in fewer steps.
+            let eight = data.get(i..i + 8).and_then(|e| <[u8; 8]>::try_from(e).ok());
+            if let Some(eight @ [.., g, h]) = eight {
+                if let Some(six) = b64_two_groups(eight) {
+                    buf.extend_from_slice(&six);
+                    before_last_ch = g;
+                    last_ch = h;
+                    i += 8;
+                    continue;
+                }
+            }
             if let Some(&[a, b, c, d]) = data.get(i..i + 4) {
                 let (va, vb, vc, vd) = (b64_value(a), b64_value(b), b64_value(c), b64_value(d));
                 if (va | vb | vc | vd) < 64 {
