@@ -163,7 +163,9 @@ fn retraining_compares_on_the_regression_set_and_refuses_a_collapse() {
     assert_eq!(base_rows[2], new_rows[2]);
     assert_ne!(base_rows[0], new_rows[0]);
 
-    // The new samples with their labels swapped: detection collapses, and
+    // The new samples with their labels swapped and weighed as ten corpus
+    // rows each (at the default one they only pull detection down a few
+    // points, inside the base's interval): detection collapses, and
     // nothing is written without --force.
     let flipped = dir.path().join("flipped.tsv");
     let text = std::fs::read_to_string(&l).unwrap();
@@ -192,6 +194,8 @@ fn retraining_compares_on_the_regression_set_and_refuses_a_collapse() {
         n.to_str().unwrap(),
         "--labels",
         flipped.to_str().unwrap(),
+        "--add-weight",
+        "10",
         "-o",
         bad.to_str().unwrap(),
     ];
