@@ -139,6 +139,36 @@ fn a_qr_code_in_a_jpeg_and_in_a_gif_is_read_too() {
 }
 
 #[test]
+fn a_qr_code_in_brand_colours_in_a_colour_jpeg_is_read_from_its_luma() {
+    // Navy modules on a cream background: a colour (YCbCr) JPEG whose
+    // luma alone is searched.
+    let url = "https://brand-colour-qr.example/verify";
+    let (side, pixels) = qr_pixels(url, 7);
+    let rgb: Vec<u8> = pixels
+        .iter()
+        .flat_map(|&p| {
+            if p == 0 {
+                [20, 30, 90]
+            } else {
+                [250, 240, 200]
+            }
+        })
+        .collect();
+    let image = image::RgbImage::from_raw(side as u32, side as u32, rgb).expect("pixels fit");
+    let mut jpeg = Cursor::new(Vec::new());
+    image
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .expect("the image encodes");
+    let view = view_of("pay.jpg", "image/jpeg", &jpeg.into_inner());
+    assert!(
+        has_link(&view, url, LinkOrigin::QrCode(0)),
+        "{:#?} {:#?}",
+        view.links,
+        view.attachments
+    );
+}
+
+#[test]
 fn a_large_photo_sized_qr_image_is_shrunk_and_still_read() {
     let url = "https://big-scan.example/a";
     // 25 modules + quiet zone at 60 pixels a module: about 2000 pixels a side.

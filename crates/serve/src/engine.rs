@@ -640,16 +640,36 @@ pub fn model_stamp(dir: &Path) -> Option<SystemTime> {
 
 /// Reloads `engine`'s model on SIGHUP and whenever its directory's
 /// artifact changes (looked at every `poll`); `report` receives each
-/// attempt's outcome. Runs until the runtime stops.
-pub async fn watch_model(
+/// attempt's outcome. The returned future runs until the runtime stops.
+///
+/// The artifact's stamp is read and the SIGHUP handler installed when this
+/// is called (inside the runtime), not when the future first runs: a
+/// spawned task may start late on a loaded machine, and a change made, or
+/// a SIGHUP sent, after the caller announces itself would then be missed
+/// (or would end the process, SIGHUP's default action).
+pub fn watch_model(
     engine: SharedEngine,
     poll: Duration,
     report: impl Fn(Result<String, String>) + Send + 'static,
-) {
+) -> impl std::future::Future<Output = ()> + Send + 'static {
     let dir: Option<PathBuf> = engine.current().model_dir().cloned();
-    let mut stamp = dir.as_deref().and_then(model_stamp);
+    let stamp = dir.as_deref().and_then(model_stamp);
     #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    #[cfg(unix)]
+    return watch_loop(engine, poll, report, dir, stamp, hangup);
+    #[cfg(not(unix))]
+    return watch_loop(engine, poll, report, dir, stamp);
+}
+
+async fn watch_loop(
+    engine: SharedEngine,
+    poll: Duration,
+    report: impl Fn(Result<String, String>) + Send + 'static,
+    dir: Option<PathBuf>,
+    mut stamp: Option<SystemTime>,
+    #[cfg(unix)] mut hangup: Option<tokio::signal::unix::Signal>,
+) {
     loop {
         #[cfg(unix)]
         let signalled = async {

@@ -11,7 +11,9 @@
 //! megapixels (A4 scans at 300 dpi, 4K screenshots) are not searched, which
 //! keeps the pixels decoded per message bounded and the scan fast.
 //!
-//! The rest are decoded with the image crate's own limits set, turned to
+//! The rest are decoded with the image crate's own limits set (JPEGs in
+//! YCbCr or grey, most of them, straight to their luma plane by the
+//! image crate's own decoder, zune-jpeg, called directly), turned to
 //! grey and shrunk by an integer box filter to at most [`MAX_SEARCH_SIDE`]
 //! pixels a side in one pass (a QR code meant for a phone camera keeps
 //! modules of several pixels; the search costs grow with the area). A
@@ -42,7 +44,8 @@ pub(super) fn inspect_image(bytes: &[u8], budget: &mut Budget, out: &mut Analysi
     let Ok(reader) = image::ImageReader::new(Cursor::new(bytes)).with_guessed_format() else {
         return;
     };
-    if reader.format().is_none() {
+    let format = reader.format();
+    if format.is_none() {
         out.find(
             FindingCode::Unreadable,
             "not an image format this reader knows",
@@ -74,6 +77,19 @@ pub(super) fn inspect_image(bytes: &[u8], budget: &mut Budget, out: &mut Analysi
     if !take_images(budget, pixels) {
         return;
     }
+    if format == Some(image::ImageFormat::Jpeg) {
+        if let Some(grey) = jpeg_luma(bytes, width, height) {
+            search(
+                width as usize,
+                height as usize,
+                &grey,
+                Layout::Grey,
+                budget,
+                out,
+            );
+            return;
+        }
+    }
     let Ok(mut reader) = image::ImageReader::new(Cursor::new(bytes)).with_guessed_format() else {
         return;
     };
@@ -97,6 +113,36 @@ pub(super) fn inspect_image(bytes: &[u8], budget: &mut Budget, out: &mut Analysi
     let (w, h) = (image.width() as usize, image.height() as usize);
     let (layout, raw) = raw_pixels(image);
     search(w, h, &raw, layout, budget, out);
+}
+
+/// A JPEG in YCbCr or grey (nearly all of them) decoded straight to its
+/// luma plane, `width` × `height` as its header said: zune-jpeg (the image
+/// crate's own JPEG decoder) then skips the chroma planes' upsampling and
+/// colour conversion, and the input is not copied, which halves the cost
+/// of the photos and scans in mail, the largest part of the attachment
+/// readers' time. None for other colour spaces (CMYK, YCCK) and for any
+/// error: the image crate's path then decodes (or reports) it as before.
+fn jpeg_luma(bytes: &[u8], width: u32, height: u32) -> Option<Vec<u8>> {
+    use zune_core::colorspace::ColorSpace;
+    let options = zune_core::options::DecoderOptions::default()
+        .set_strict_mode(false)
+        .set_max_width(width as usize)
+        .set_max_height(height as usize)
+        .jpeg_set_out_colorspace(ColorSpace::Luma);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(
+        zune_core::bytestream::ZCursor::new(bytes),
+        options,
+    );
+    decoder.decode_headers().ok()?;
+    if !matches!(
+        decoder.input_colorspace()?,
+        ColorSpace::YCbCr | ColorSpace::Luma
+    ) || decoder.dimensions()? != (width as usize, height as usize)
+    {
+        return None;
+    }
+    let grey = decoder.decode().ok()?;
+    (grey.len() == width as usize * height as usize).then_some(grey)
 }
 
 /// How a buffer holds its pixels, 8 bits a channel, row by row.
@@ -662,6 +708,39 @@ mod tests {
             })
             .collect();
         assert!(!has_finder_pair(side, side, &stripes));
+    }
+
+    #[test]
+    fn a_colour_jpeg_decodes_to_the_luma_of_its_pixels() {
+        // A gradient in colour: every row another hue, every column
+        // another brightness.
+        let (w, h) = (96u32, 64u32);
+        let rgb: Vec<u8> = (0..h)
+            .flat_map(|y| {
+                (0..w).flat_map(move |x| {
+                    let v = (x * 255 / w) as u8;
+                    [v, (y * 4) as u8, 255 - v]
+                })
+            })
+            .collect();
+        let image = image::RgbImage::from_raw(w, h, rgb.clone()).expect("pixels fit");
+        let mut jpeg = Cursor::new(Vec::new());
+        image
+            .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .expect("encodes");
+        let grey = jpeg_luma(jpeg.get_ref(), w, h).expect("a YCbCr JPEG decodes to luma");
+        assert_eq!(grey.len(), (w * h) as usize);
+        let error: u64 = grey
+            .iter()
+            .zip(rgb.chunks_exact(3))
+            .map(|(&g, p)| u64::from(g.abs_diff(luma(p[0], p[1], p[2]) as u8)))
+            .sum();
+        let mean = error as f64 / grey.len() as f64;
+        assert!(mean < 4.0, "mean luma error {mean}");
+        // A header that does not match the image, or another format: the
+        // image crate's path.
+        assert!(jpeg_luma(jpeg.get_ref(), w + 1, h).is_none());
+        assert!(jpeg_luma(b"\x89PNG\r\n\x1a\n not a jpeg", w, h).is_none());
     }
 
     #[test]
