@@ -653,48 +653,36 @@ pub fn watch_model(
     report: impl Fn(Result<String, String>) + Send + 'static,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     let dir: Option<PathBuf> = engine.current().model_dir().cloned();
-    let stamp = dir.as_deref().and_then(model_stamp);
+    let mut stamp = dir.as_deref().and_then(model_stamp);
     #[cfg(unix)]
-    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    #[cfg(unix)]
-    return watch_loop(engine, poll, report, dir, stamp, hangup);
-    #[cfg(not(unix))]
-    return watch_loop(engine, poll, report, dir, stamp);
-}
-
-async fn watch_loop(
-    engine: SharedEngine,
-    poll: Duration,
-    report: impl Fn(Result<String, String>) + Send + 'static,
-    dir: Option<PathBuf>,
-    mut stamp: Option<SystemTime>,
-    #[cfg(unix)] mut hangup: Option<tokio::signal::unix::Signal>,
-) {
-    loop {
-        #[cfg(unix)]
-        let signalled = async {
-            match hangup.as_mut() {
-                Some(h) => {
-                    h.recv().await;
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    async move {
+        loop {
+            #[cfg(unix)]
+            let signalled = async {
+                match hangup.as_mut() {
+                    Some(h) => {
+                        h.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
-                None => std::future::pending::<()>().await,
+            };
+            #[cfg(not(unix))]
+            let signalled = std::future::pending::<()>();
+            let by_signal = tokio::select! {
+                _ = signalled => true,
+                _ = tokio::time::sleep(poll) => false,
+            };
+            let now = dir.as_deref().and_then(model_stamp);
+            if !by_signal && now == stamp {
+                continue;
             }
-        };
-        #[cfg(not(unix))]
-        let signalled = std::future::pending::<()>();
-        let by_signal = tokio::select! {
-            _ = signalled => true,
-            _ = tokio::time::sleep(poll) => false,
-        };
-        let now = dir.as_deref().and_then(model_stamp);
-        if !by_signal && now == stamp {
-            continue;
-        }
-        stamp = now;
-        let e = engine.clone();
-        match tokio::task::spawn_blocking(move || e.reload()).await {
-            Ok(outcome) => report(outcome),
-            Err(e) => report(Err(format!("reload failed: {e}"))),
+            stamp = now;
+            let e = engine.clone();
+            match tokio::task::spawn_blocking(move || e.reload()).await {
+                Ok(outcome) => report(outcome),
+                Err(e) => report(Err(format!("reload failed: {e}"))),
+            }
         }
     }
 }

@@ -118,10 +118,10 @@ pub(super) fn inspect_image(bytes: &[u8], budget: &mut Budget, out: &mut Analysi
 /// A JPEG in YCbCr or grey (nearly all of them) decoded straight to its
 /// luma plane, `width` × `height` as its header said: zune-jpeg (the image
 /// crate's own JPEG decoder) then skips the chroma planes' upsampling and
-/// colour conversion, and the input is not copied, which halves the cost
-/// of the photos and scans in mail, the largest part of the attachment
-/// readers' time. None for other colour spaces (CMYK, YCCK) and for any
-/// error: the image crate's path then decodes (or reports) it as before.
+/// colour conversion, and the input is not copied (JPEG decoding is the
+/// largest part of the attachment readers' time). None for other colour
+/// spaces (CMYK, YCCK) and for any error: the image crate's path then
+/// decodes (or reports) it as before.
 fn jpeg_luma(bytes: &[u8], width: u32, height: u32) -> Option<Vec<u8>> {
     use zune_core::colorspace::ColorSpace;
     let options = zune_core::options::DecoderOptions::default()
@@ -741,6 +741,13 @@ mod tests {
         // image crate's path.
         assert!(jpeg_luma(jpeg.get_ref(), w + 1, h).is_none());
         assert!(jpeg_luma(b"\x89PNG\r\n\x1a\n not a jpeg", w, h).is_none());
+        // Cut short (a hostile or broken file): no panic, and never a
+        // buffer of another size than the header's.
+        let bytes = jpeg.get_ref();
+        for cut in [2, 20, bytes.len() / 3, bytes.len() - 2] {
+            let cut_short = bytes.get(..cut).expect("within the file");
+            assert!(jpeg_luma(cut_short, w, h).is_none_or(|g| g.len() == (w * h) as usize));
+        }
     }
 
     #[test]
