@@ -65,6 +65,19 @@ alive() {
 
 pid_of() { cat "$1" 2>/dev/null || true; }
 
+# Whether PID, a child this script just started, still runs. Not `alive`:
+# while the kernel executes a program (loading its interpreter and
+# libraries) its /proc/PID/cmdline reads empty, so a name check right
+# after the start can take a starting daemon for an exited one. A child's
+# pid cannot be reused before it is reaped; a zombie has exited.
+child_running() {
+    local pid=$1 stat
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
 # SPAMC PING over bash's /dev/tcp: no dependency on spamc or nc.
 spamd_answers() {
     local reply
@@ -91,6 +104,8 @@ log_tail() {
         if [ -s "$f" ]; then
             echo "---- last lines of $f" >&2
             tail -n 25 "$f" >&2
+        elif [ -e "$f" ]; then
+            echo "---- $f is empty" >&2
         fi
     done
 }
@@ -112,6 +127,18 @@ stop_one() {
         echo "$name stopped (pid $pid)"
     fi
     rm -f "$pidfile"
+}
+
+# How a child that child_running found gone ended, in $ended (not a
+# command substitution: a subshell cannot wait for this shell's children).
+ended_how() {
+    local st=0
+    wait "$1" || st=$?
+    if [ "$st" -gt 128 ]; then
+        ended="killed by signal $((st - 128))"
+    else
+        ended="exit status $st"
+    fi
 }
 
 # Every listening socket of PID and its children must be on loopback.
@@ -217,13 +244,15 @@ start)
         --listen="127.0.0.1:$spamd_port" -s "$sa_dir/spamd.log" \
         --max-children=4 --min-children=1 --min-spare=1 --max-spare=2 \
         </dev/null >"$sa_dir/stderr.log" 2>&1 &
-    echo $! >"$sa_dir/spamd.pid"
+    sa_pid=$!
+    echo "$sa_pid" >"$sa_dir/spamd.pid"
     rspamd -f "${rspamd_user[@]}" -c "$rs_dir/conf/rspamd.conf" \
         --var="CONFDIR=$rspamd_confdir" --var="LOCAL_CONFDIR=$rs_dir/conf" \
         --var="DBDIR=$rs_dir/db" --var="RUNDIR=$rs_dir/run" --var="LOGDIR=$rs_dir/log" \
         --var="NORMAL_PORT=$rspamd_port" --var="HS_CACHE_DIR=$hs_cache" \
         </dev/null >"$rs_dir/stderr.log" 2>&1 &
-    echo $! >"$rs_dir/rspamd.pid"
+    rs_pid=$!
+    echo "$rs_pid" >"$rs_dir/rspamd.pid"
     cat >"$dir/addresses" <<EOF
 spamd 127.0.0.1:$spamd_port
 rspamd http://127.0.0.1:$rspamd_port
@@ -240,8 +269,9 @@ EOF
             if spamd_answers "$spamd_port"; then
                 sa_up=$now
                 echo "baselines: spamd answers after ${now} s"
-            elif ! alive "$(pid_of "$sa_dir/spamd.pid")" spamd; then
-                failed="spamd exited during startup"
+            elif ! child_running "$sa_pid"; then
+                ended_how "$sa_pid"
+                failed="spamd exited during startup ($ended)"
                 break
             fi
         fi
@@ -249,8 +279,9 @@ EOF
             if rspamd_answers "$rspamd_port"; then
                 rs_up=$now
                 echo "baselines: rspamd answers after ${now} s"
-            elif ! alive "$(pid_of "$rs_dir/rspamd.pid")" rspamd; then
-                failed="rspamd exited during startup"
+            elif ! child_running "$rs_pid"; then
+                ended_how "$rs_pid"
+                failed="rspamd exited during startup ($ended)"
                 break
             fi
         fi
