@@ -131,10 +131,11 @@ fn top_headers<'x>(bytes: &'x [u8], block: &HeaderBlock<'x>) -> Option<(Vec<Head
 /// part lists and text bodies; a test compares the two), but with the
 /// charset step of [`decode_charset`], the largest single cost of a parse,
 /// and base64 binary bodies left empty (see [`skip_transfer`]). Two
-/// shapes: one inline text/plain or text/html part, and one multipart whose
-/// parts are all leaves. None for every other shape, and for anything
-/// unusual on the way (an encoding problem, a missing boundary, bytes left
-/// after a lone part): those take the full parse.
+/// shapes: one inline text/plain or text/html part, and multiparts (nested
+/// up to [`MAX_NESTED_MULTIPART`] deep) whose leaves are not messages.
+/// None for every other shape, and for anything unusual on the way (an
+/// encoding problem, a missing boundary, bytes left after a lone part, a
+/// digest): those take the full parse.
 fn simple_mime<'x>(
     parser: &MessageParser,
     bytes: &'x [u8],
@@ -207,8 +208,12 @@ fn simple_mime<'x>(
     })
 }
 
+/// How deep multiparts may nest on the fast path; deeper structures take
+/// the full parse, which keeps its own stack instead of recursing.
+const MAX_NESTED_MULTIPART: usize = 8;
+
 /// The parts of a top-level multipart (`container`, part 0, without its
-/// headers) when every one of them is a leaf, following mail-parser's
+/// headers) and of the multiparts nested in it, following mail-parser's
 /// rules for which part is text body, HTML body or attachment.
 fn multipart<'x>(
     parser: &MessageParser,
@@ -217,17 +222,92 @@ fn multipart<'x>(
     subtype: Option<&str>,
     container: MessagePart<'x>,
 ) -> Option<Message<'x>> {
-    let alternative = subtype == Some("alternative");
-    let related = subtype == Some("related");
     // In a digest a part without Content-Type is a message.
-    if subtype == Some("digest") || !stream.seek_next_part(boundary) {
+    if subtype == Some("digest") {
         return None;
     }
-    stream.skip_crlf();
     let mut message = Message {
         parts: vec![container],
         ..Message::default()
     };
+    let level = Level::new(Kind::of(subtype), false, (true, true), &message);
+    let children = read_level(parser, &mut stream, boundary, level, &mut message, 0)?;
+    message.parts.first_mut()?.body = PartType::Multipart(children);
+    Some(message)
+}
+
+/// What mail-parser keeps for one open multipart while it reads its parts.
+struct Level {
+    alternative: bool,
+    related: bool,
+    /// Inside an alternative at this level or above.
+    in_alternative: bool,
+    /// Whether an inline part here still goes to the HTML and text bodies
+    /// (an alternative above has not yet had its other kind).
+    need_html: bool,
+    need_text: bool,
+    /// The lengths of the HTML and text body lists when the level opened.
+    html_at: usize,
+    text_at: usize,
+}
+
+/// The multipart subtypes whose parts mail-parser files differently.
+#[derive(Clone, Copy)]
+struct Kind {
+    alternative: bool,
+    related: bool,
+}
+
+impl Kind {
+    fn of(subtype: Option<&str>) -> Kind {
+        Kind {
+            alternative: subtype == Some("alternative"),
+            related: subtype == Some("related"),
+        }
+    }
+}
+
+impl Level {
+    fn new(
+        Kind {
+            alternative,
+            related,
+        }: Kind,
+        in_alternative: bool,
+        (need_html, need_text): (bool, bool),
+        message: &Message<'_>,
+    ) -> Level {
+        Level {
+            alternative,
+            related,
+            in_alternative: in_alternative || alternative,
+            need_html,
+            need_text,
+            html_at: message.html_body.len(),
+            text_at: message.text_body.len(),
+        }
+    }
+}
+
+/// Reads the parts of one multipart, from before its first boundary to
+/// after its closing one, into `message`; returns their part ids. A nested
+/// multipart is read by a call of its own, after which the stream is moved
+/// on to this level's next boundary, as mail-parser moves it. None for
+/// every shape the full parse must take (a digest, a message/rfc822 part,
+/// a multipart without a boundary, an encoding problem, a missing
+/// boundary, nesting deeper than [`MAX_NESTED_MULTIPART`]).
+fn read_level<'x>(
+    parser: &MessageParser,
+    stream: &mut MessageStream<'x>,
+    boundary: &[u8],
+    mut level: Level,
+    message: &mut Message<'x>,
+    depth: usize,
+) -> Option<Vec<u32>> {
+    if !stream.seek_next_part(boundary) {
+        return None;
+    }
+    stream.skip_crlf();
     let mut children = Vec::new();
     loop {
         let offset_header = stream.offset();
@@ -239,77 +319,117 @@ fn multipart<'x>(
         let id = message.parts.len() as u32;
         children.push(id);
         let content_type = content_type(&headers);
-        let leaf = leaf_kind(content_type)?;
-        let is_text = matches!(
-            leaf,
-            LeafKind::TextPlain | LeafKind::TextHtml | LeafKind::TextOther
-        );
-        let (encoding, offset_end, decoded) = if is_text {
-            decode_transfer(&mut stream, &headers, boundary)?
+        if let Some(ct) = content_type.filter(|ct| ct.ctype() == "multipart") {
+            let subtype = ct.subtype();
+            if depth + 1 >= MAX_NESTED_MULTIPART || subtype == Some("digest") {
+                return None;
+            }
+            let kind = Kind::of(subtype);
+            let inner = ct.attribute("boundary")?.as_bytes().to_vec();
+            message.parts.push(MessagePart {
+                headers,
+                is_encoding_problem: false,
+                body: PartType::default(),
+                encoding: Encoding::None,
+                offset_header: offset_header as u32,
+                offset_body: offset_body as u32,
+                offset_end: 0,
+            });
+            let needs = (level.need_html, level.need_text);
+            let nested = Level::new(kind, level.in_alternative, needs, message);
+            let grandchildren = read_level(parser, stream, &inner, nested, message, depth + 1)?;
+            let offset_end = stream.seek_next_part_offset(boundary)?;
+            let part = message.parts.get_mut(id as usize)?;
+            part.body = PartType::Multipart(grandchildren);
+            part.offset_end = offset_end as u32;
         } else {
-            skip_transfer(&mut stream, &headers, boundary)?
-        };
-        let is_inline = !matches!(leaf, LeafKind::TextOther | LeafKind::Other)
-            && !is_attachment(&headers)
-            && (children.len() == 1
-                || !related
-                    && (leaf == LeafKind::Inline
-                        || content_type.is_none_or(|ct| !ct.has_attribute("name"))));
-        let (to_html, to_text) = match (alternative, leaf) {
-            (true, LeafKind::TextHtml) => (true, false),
-            (true, LeafKind::TextPlain) => (false, true),
-            (true, _) => (false, false),
-            (false, _) => (is_inline, is_inline),
-        };
-        if to_html {
-            message.html_body.push(id);
-        }
-        if to_text {
-            message.text_body.push(id);
-        }
-        let is_html = leaf == LeafKind::TextHtml;
-        let body = if is_text {
-            if !to_html && is_html || !to_text && !is_html {
+            let leaf = leaf_kind(content_type)?;
+            let is_text = matches!(
+                leaf,
+                LeafKind::TextPlain | LeafKind::TextHtml | LeafKind::TextOther
+            );
+            let (encoding, offset_end, decoded) = if is_text {
+                decode_transfer(stream, &headers, boundary)?
+            } else {
+                skip_transfer(stream, &headers, boundary)?
+            };
+            let is_inline = !matches!(leaf, LeafKind::TextOther | LeafKind::Other)
+                && !is_attachment(&headers)
+                && (children.len() == 1
+                    || !level.related
+                        && (leaf == LeafKind::Inline
+                            || content_type.is_none_or(|ct| !ct.has_attribute("name"))));
+            let (to_html, to_text) = match (level.alternative, leaf) {
+                (true, LeafKind::TextHtml) => (true, false),
+                (true, LeafKind::TextPlain) => (false, true),
+                (true, _) => (false, false),
+                (false, _) if is_inline => {
+                    // The first kind an alternative above offers settles
+                    // which body list its later inline parts join.
+                    if level.in_alternative && (level.need_html || level.need_text) {
+                        match leaf {
+                            LeafKind::TextHtml => level.need_text = false,
+                            LeafKind::TextPlain => level.need_html = false,
+                            _ => {}
+                        }
+                    }
+                    (level.need_html, level.need_text)
+                }
+                (false, _) => (false, false),
+            };
+            if to_html {
+                message.html_body.push(id);
+            }
+            if to_text {
+                message.text_body.push(id);
+            }
+            let is_html = leaf == LeafKind::TextHtml;
+            let body = if is_text {
+                if !to_html && is_html || !to_text && !is_html {
+                    message.attachments.push(id);
+                }
+                let text =
+                    decode_charset(decoded, content_type.and_then(|ct| ct.attribute("charset")));
+                if is_html {
+                    PartType::Html(text)
+                } else {
+                    PartType::Text(text)
+                }
+            } else {
                 message.attachments.push(id);
-            }
-            let text = decode_charset(decoded, content_type.and_then(|ct| ct.attribute("charset")));
-            if is_html {
-                PartType::Html(text)
-            } else {
-                PartType::Text(text)
-            }
-        } else {
-            message.attachments.push(id);
-            if is_inline {
-                PartType::InlineBinary(decoded)
-            } else {
-                PartType::Binary(decoded)
-            }
-        };
-        message.parts.push(MessagePart {
-            headers,
-            is_encoding_problem: false,
-            body,
-            encoding,
-            offset_header: offset_header as u32,
-            offset_body: offset_body as u32,
-            offset_end: offset_end as u32,
-        });
+                if is_inline {
+                    PartType::InlineBinary(decoded)
+                } else {
+                    PartType::Binary(decoded)
+                }
+            };
+            message.parts.push(MessagePart {
+                headers,
+                is_encoding_problem: false,
+                body,
+                encoding,
+                offset_header: offset_header as u32,
+                offset_body: offset_body as u32,
+                offset_end: offset_end as u32,
+            });
+        }
         if stream.is_multipart_end() {
             break;
         }
     }
     // An alternative with only HTML, or only plain text, offers it as both.
-    if alternative {
-        if message.text_body.is_empty() && !message.html_body.is_empty() {
-            message.text_body = message.html_body.clone();
-        }
-        if message.html_body.is_empty() && !message.text_body.is_empty() {
-            message.html_body = message.text_body.clone();
+    if level.alternative && level.need_html && level.need_text {
+        let html = message.html_body.get(level.html_at..).unwrap_or_default();
+        let text = message.text_body.get(level.text_at..).unwrap_or_default();
+        if text.is_empty() && !html.is_empty() {
+            let html = html.to_vec();
+            message.text_body.extend(html);
+        } else if html.is_empty() && !text.is_empty() {
+            let text = text.to_vec();
+            message.html_body.extend(text);
         }
     }
-    message.parts.first_mut()?.body = PartType::Multipart(children);
-    Some(message)
+    Some(children)
 }
 
 /// A leaf part's type as mail-parser classifies it; None for a part that
@@ -360,16 +480,15 @@ mod tests {
         mime_parser()
     }
 
-    /// Every top-level header block of the shared corpora that is plain
-    /// reads as mail-parser's header parser reads it, and most are plain.
-    #[test]
-    fn corpus_header_blocks_read_as_mail_parser_reads_them() {
+    /// Calls `each` with every readable message of the shared corpora (its
+    /// mbox separator stripped), its top-level header block and where it
+    /// came from; returns how many there were.
+    fn each_corpus_message(mut each: impl FnMut(&[u8], &HeaderBlock<'_>, &str)) -> usize {
         let archives = crate::shared_archives();
         let options = impostor_mailsource::ReadOptions::default();
         let filter =
             HeaderFilter::new(crate::header_block::DEFAULT_VERDICT_HEADERS.iter().copied());
-        let parser = parser();
-        let (mut messages, mut plain) = (0, 0);
+        let mut messages = 0;
         for message in impostor_mailsource::read_inputs(&archives, &options) {
             let Ok(bytes) = message.bytes else {
                 continue;
@@ -377,8 +496,29 @@ mod tests {
             messages += 1;
             let (bytes, _) = strip_mbox_separator(&bytes);
             let (block, _) = HeaderBlock::read(bytes, &filter);
-            let Some((mine, body)) = top_headers(bytes, &block) else {
-                continue;
+            each(bytes, &block, &message.origin.to_string());
+        }
+        messages
+    }
+
+    /// Whether a message holds a multipart inside another.
+    fn is_nested(message: &Message<'_>) -> bool {
+        let containers = message
+            .parts
+            .iter()
+            .filter(|p| matches!(p.body, PartType::Multipart(_)));
+        containers.count() > 1
+    }
+
+    /// Every top-level header block of the shared corpora that is plain
+    /// reads as mail-parser's header parser reads it, and most are plain.
+    #[test]
+    fn corpus_header_blocks_read_as_mail_parser_reads_them() {
+        let parser = parser();
+        let mut plain = 0;
+        let messages = each_corpus_message(|bytes, block, _| {
+            let Some((mine, body)) = top_headers(bytes, block) else {
+                return;
             };
             plain += 1;
             let mut stream = MessageStream::new(bytes);
@@ -386,7 +526,7 @@ mod tests {
             assert!(stream.parse_headers(&parser, &mut theirs));
             assert_eq!(mine, theirs, "{}", String::from_utf8_lossy(bytes));
             assert_eq!(body, stream.offset());
-        }
+        });
         assert!(messages > 12_000, "{messages}");
         assert!(
             plain * 10 > messages * 9,
@@ -439,12 +579,21 @@ mod tests {
             "Content-Type: message/rfc822\n\nFrom: x@y\n\ninner\n",
             "Content-Type: multipart/alternative; boundary=inner\n\n--inner\n\ni\n--inner--\n",
             "Content-Type: message/delivery-status\n\nStatus: 5.0.0\n",
+            "Content-Type: multipart/alternative; boundary=alt\n\n--alt\nContent-Type: text/plain\n\nplain\n--alt\nContent-Type: text/html\n\n<p>html</p>\n--alt--\n",
+            "Content-Type: multipart/alternative; boundary=alt2\n\npreamble\n--alt2\nContent-Type: text/html\n\n<p>only html</p>\n--alt2--\nepilogue\n",
+            "Content-Type: multipart/related; boundary=rel\n\n--rel\nContent-Type: text/html\n\n<img src=cid:x>\n--rel\nContent-Type: image/png; name=x.png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--rel\nContent-Type: text/plain\n\nafter\n--rel--\n",
+            "Content-Type: multipart/alternative; boundary=alt3\n\n--alt3\nContent-Type: multipart/related; boundary=rel3\n\n--rel3\nContent-Type: text/html\n\n<p>deep</p>\n--rel3\nContent-Type: image/gif\n\nGIF\n--rel3\nContent-Type: text/plain\n\nlate\n--rel3--\n--alt3\nContent-Type: text/plain\n\nflat\n--alt3--\n",
+            "Content-Type: multipart/alternative; boundary=alt4\n\n--alt4\nContent-Type: text/plain\n\nfirst\n--alt4\nContent-Type: multipart/mixed; boundary=mix4\n\n--mix4\nContent-Type: text/plain\n\nin mixed\n--mix4\nContent-Type: text/html\n\n<b>h</b>\n--mix4\nContent-Type: application/zip; name=z.zip\nContent-Transfer-Encoding: base64\n\nUEsFBg==\n--mix4--\nmix epilogue\n--alt4--\n",
+            "Content-Type: multipart/mixed; boundary=open\n\n--open\n\nnever closed\n",
+            "Content-Type: multipart/mixed\n\nno boundary\n",
+            "Content-Type: multipart/digest; boundary=dg\n\n--dg\n\nFrom: d@e\n\ndigested\n--dg--\n",
+            "Content-Type: multipart/mixed; boundary=m5\n\n--m5\nContent-Type: multipart/alternative; boundary=a5\n\n--a5\nContent-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n<p>=E9</p>\n--a5--\n--m5\nContent-Type: text/plain; charset=koi8-r\n\nпри\n--m5--\n",
         ];
         let parser = parser();
-        let mut fast = 0;
+        let (mut fast, mut nested) = (0, 0);
         let mut state: u32 = 7;
         for container in containers {
-            for round in 0..60 {
+            for round in 0..120 {
                 let mut raw = format!(
                     "From: a@example.com\nSubject: s\nMIME-Version: 1.0\nContent-Type: {container}; boundary=\"b0\"\n\npreamble\n"
                 );
@@ -463,11 +612,34 @@ mod tests {
                 let full = parser.parse(&raw[..]).map(without_base64_binary);
                 if let Some(mine) = simple_both(&parser, &raw) {
                     fast += 1;
+                    nested += usize::from(is_nested(&mine));
                     assert_eq!(Some(mine), full, "{}", String::from_utf8_lossy(&raw));
                 }
             }
         }
-        assert!(fast >= 60, "only {fast} messages took the multipart path");
+        assert!(fast >= 120, "only {fast} messages took the multipart path");
+        assert!(nested >= 60, "only {nested} nested multiparts took it");
+    }
+
+    /// Every message of the shared corpora that the fast reading takes
+    /// (most of them, nested multiparts included) reads as the full parse
+    /// reads it, base64 binary bodies aside.
+    #[test]
+    fn corpus_messages_read_as_the_full_parse_reads_them() {
+        let parser = parser();
+        let (mut fast, mut nested) = (0, 0);
+        let messages = each_corpus_message(|bytes, block, origin| {
+            let Some(mine) = simple_mime(&parser, bytes, Some(block)) else {
+                return;
+            };
+            fast += 1;
+            nested += usize::from(is_nested(&mine));
+            let full = parser.parse(bytes).map(without_base64_binary);
+            assert!(Some(&mine) == full.as_ref(), "{origin} reads differently");
+        });
+        assert!(messages > 12_000, "{messages}");
+        assert!(fast * 10 > messages * 9, "only {fast} of {messages} fast");
+        assert!(nested > 300, "only {nested} nested multiparts read fast");
     }
 
     /// The single-part reading gives what the full parse gives, or nothing.
