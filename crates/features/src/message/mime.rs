@@ -242,8 +242,9 @@ struct Level {
     related: bool,
     /// Inside an alternative at this level or above.
     in_alternative: bool,
-    /// Whether an inline part here still goes to the HTML and text bodies
-    /// (an alternative above has not yet had its other kind).
+    /// Whether inline parts here still join the HTML body and the text
+    /// body: under an alternative, the first inline HTML part clears
+    /// `need_text` and the first plain one `need_html`, for this level.
     need_html: bool,
     need_text: bool,
     /// The lengths of the HTML and text body lists when the level opened.
