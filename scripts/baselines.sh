@@ -67,11 +67,11 @@ pid_of() { cat "$1" 2>/dev/null || true; }
 
 # Whether PID, a child this script just started, still runs. Not `alive`,
 # whose name check reads /proc/PID/cmdline: until the child has executed
-# the daemon that holds this script's own command line (with "spamd" in
-# it only when --spamd-port was given), and while the kernel loads the
-# program it can read empty, so a name check right after the start can
-# take a starting daemon for an exited one. A child's pid cannot be reused
-# before it is reaped; a zombie has exited.
+# the daemon, that file holds this script's own command line (naming
+# "spamd" only when --spamd-port was given), and while the kernel loads
+# the program it can read empty, so a name check right after the start
+# can take a starting daemon for an exited one. A child's pid cannot be
+# reused before it is reaped; a zombie has exited.
 child_running() {
     local pid=$1 stat
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1

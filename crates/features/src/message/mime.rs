@@ -622,6 +622,37 @@ mod tests {
         assert!(nested >= 60, "only {nested} nested multiparts took it");
     }
 
+    /// Multiparts nested as deep as the fast reading goes read as the full
+    /// parse reads them; one level deeper, and a thousand deeper, it hands
+    /// them to the full parse.
+    #[test]
+    fn nesting_beyond_the_limit_takes_the_full_parse() {
+        let parser = parser();
+        let nest = |depth: usize| {
+            let mut raw = String::from("From: a@example.com\nSubject: s\n");
+            for d in 0..depth {
+                raw.push_str(&format!(
+                    "Content-Type: multipart/mixed; boundary=\"b{d}\"\n\n--b{d}\n"
+                ));
+            }
+            raw.push_str("Content-Type: text/plain\n\ninnermost\n");
+            for d in (0..depth).rev() {
+                raw.push_str(&format!("--b{d}--\n"));
+            }
+            raw.into_bytes()
+        };
+        let within = nest(MAX_NESTED_MULTIPART);
+        let mine = simple_both(&parser, &within);
+        assert!(
+            mine.is_some(),
+            "{MAX_NESTED_MULTIPART} deep took the full parse"
+        );
+        assert_eq!(mine, parser.parse(&within[..]));
+        for depth in [MAX_NESTED_MULTIPART + 1, 1_000] {
+            assert_eq!(simple_both(&parser, &nest(depth)), None, "{depth} deep");
+        }
+    }
+
     /// Every message of the shared corpora that the fast reading takes
     /// (most of them, nested multiparts included) reads as the full parse
     /// reads it, base64 binary bodies aside.

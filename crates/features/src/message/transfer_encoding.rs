@@ -64,10 +64,11 @@ fn skip_base64(stream: &mut MessageStream<'_>, boundary: &[u8]) -> usize {
     while let Some(&ch) = data.get(i) {
         // Eight alphabet bytes (most of a line) change nothing but the
         // last two bytes seen.
-        if let Some(eight) = data.get(i..i + 8) {
-            if eight.iter().fold(0, |or, &b| or | b64_value(b)) < 64 {
-                before_last_ch = eight.get(6).copied().unwrap_or(before_last_ch);
-                last_ch = eight.get(7).copied().unwrap_or(last_ch);
+        let eight = data.get(i..i + 8).and_then(|e| <[u8; 8]>::try_from(e).ok());
+        if let Some(eight @ [.., g, h]) = eight {
+            if b64_two_groups(eight).is_some() {
+                before_last_ch = g;
+                last_ch = h;
                 i += 8;
                 continue;
             }
