@@ -59,6 +59,16 @@ fn a_run_writes_an_artifact_recording_the_command_its_caller_gave() {
         card.contains("Floors:") && card.contains("| `identity_readers_disagree` | flagged |"),
         "{card}"
     );
+    // ...and that its levels and rates are the score before them, where
+    // those figures start.
+    let said = card
+        .find("before the floors and ceilings listed above")
+        .expect("the card says its rates are scored before floors and ceilings");
+    let levels = card.find("| level | threshold |").unwrap();
+    assert!(
+        card.find("## Levels").unwrap() < said && said < levels,
+        "{card}"
+    );
 }
 
 #[test]

@@ -240,6 +240,18 @@ pub fn render(
     }
     let _ = writeln!(s, "\nOut-of-fold AUC: {}.", auc(report.out_of_fold_auc));
     let _ = writeln!(s, "\n## Levels\n");
+    // The served verdict is not what these tables count: say so where the
+    // figures start, so nobody compares them with a report unawares.
+    let rules = &params.rules.rules;
+    let declared = rules
+        .iter()
+        .any(|r| r.rule.floor.is_some() || r.rule.ceiling.is_some());
+    if declared {
+        let _ = writeln!(
+        s,
+        "The thresholds and every rate from here on are the model's score (rules and classifier, calibrated) before the floors and ceilings listed above. A served verdict (`scan`, the milter, the HTTP service, `eval`'s report) applies them, so its rates can differ: a ceiling keeps some ham unflagged, a floor flags some mail the score leaves below the level.\n"
+        );
+    }
     let _ = writeln!(
         s,
         "Chosen on the validation role; the default flagging level is **{:?}** (`flagged` = level ≥ it).\n",
