@@ -240,11 +240,16 @@ start)
     # Both run in the foreground as children of this script, so their pids
     # are known at once and an early exit is noticed; stdio goes to files
     # so that no caller waits on a pipe they hold.
+    # One message per spamd child: a child keeps rule state between
+    # messages (tags captured by SpamAssassin 4's capture rules, such as
+    # GB_TO_ADDR, outlive the message that set them), so a verdict depended
+    # on which messages the same child had judged before it.
     t0=$(date +%s)
     spamd -L -x "${spamd_user[@]}" \
         -C "$sa_rules" --siteconfigpath="$sa_dir/conf" -H "$sa_dir/home" \
         --listen="127.0.0.1:$spamd_port" -s "$sa_dir/spamd.log" \
         --max-children=4 --min-children=1 --min-spare=1 --max-spare=2 \
+        --max-conn-per-child=1 \
         </dev/null >"$sa_dir/stderr.log" 2>&1 &
     sa_pid=$!
     echo "$sa_pid" >"$sa_dir/spamd.pid"
