@@ -237,13 +237,14 @@ start)
     fi
     [ -n "$hs_cache" ] || hs_cache="$rs_dir/db"
 
-    # Both run in the foreground as children of this script, so their pids
-    # are known at once and an early exit is noticed; stdio goes to files
-    # so that no caller waits on a pipe they hold.
     # One message per spamd child: a child keeps rule state between
     # messages (tags captured by SpamAssassin 4's capture rules, such as
     # GB_TO_ADDR, outlive the message that set them), so a verdict depended
     # on which messages the same child had judged before it.
+    #
+    # Both run in the foreground as children of this script, so their pids
+    # are known at once and an early exit is noticed; stdio goes to files
+    # so that no caller waits on a pipe they hold.
     t0=$(date +%s)
     spamd -L -x "${spamd_user[@]}" \
         -C "$sa_rules" --siteconfigpath="$sa_dir/conf" -H "$sa_dir/home" \

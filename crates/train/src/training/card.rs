@@ -184,6 +184,8 @@ pub fn render(
         .iter()
         .filter_map(|r| r.rule.floor.as_deref().map(|f| (r, f)))
         .collect();
+    // Whether the rules declare a floor or a ceiling (said again at the levels).
+    let mut bounded = !floors.is_empty();
     if !floors.is_empty() {
         let _ = writeln!(
             s,
@@ -209,6 +211,7 @@ pub fn render(
         .iter()
         .filter_map(|r| r.rule.ceiling.as_deref().map(|c| (r, c)))
         .collect();
+    bounded |= !ceilings.is_empty();
     if !ceilings.is_empty() {
         let _ = writeln!(
             s,
@@ -242,14 +245,10 @@ pub fn render(
     let _ = writeln!(s, "\n## Levels\n");
     // The served verdict is not what these tables count: say so where the
     // figures start, so nobody compares them with a report unawares.
-    let rules = &params.rules.rules;
-    let declared = rules
-        .iter()
-        .any(|r| r.rule.floor.is_some() || r.rule.ceiling.is_some());
-    if declared {
+    if bounded {
         let _ = writeln!(
-        s,
-        "The thresholds and every rate from here on are the model's score (rules and classifier, calibrated) before the floors and ceilings listed above. A served verdict (`scan`, the milter, the HTTP service, `eval`'s report) applies them, so its rates can differ: a ceiling keeps some ham unflagged, a floor flags some mail the score leaves below the level.\n"
+            s,
+            "The thresholds and every rate from here on are the model's score (rules and classifier, calibrated) before the floors and ceilings listed above. A served verdict (`scan`, the milter, the HTTP service, `eval`'s report) applies them, so its rates can differ: a ceiling keeps some ham unflagged, a floor flags some mail the score leaves below the level.\n"
         );
     }
     let _ = writeln!(
