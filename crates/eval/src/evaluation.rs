@@ -23,7 +23,7 @@ use impostor_corpus::{
 };
 use impostor_features::sender_history::{HistorySnapshot, MessageFacts};
 use impostor_features::{Context, DEFAULT_VERDICT_HEADERS};
-use impostor_features::{Envelope, Extractor};
+use impostor_features::{Envelope, Extractor, Inputs};
 use impostor_history::{replay, CheckedHistoryParams, HistoryParams, ReplayItem};
 use impostor_mailsource::{read_inputs, ReadOptions, DEFAULT_MAX_MESSAGE_BYTES};
 use impostor_model::artifact::{self, Artifact};
@@ -402,17 +402,15 @@ fn score(
     let mut scorer = Scorer::new(detectors, ctx);
     let mut order: Vec<usize> = Vec::with_capacity(keys.len());
     let mut batch: Vec<Vec<u8>> = Vec::new();
-    let mut snapshots: Vec<Option<HistorySnapshot>> = Vec::new();
-    let flush = |batch: &mut Vec<Vec<u8>>,
-                 snapshots: &mut Vec<Option<HistorySnapshot>>,
-                 scorer: &mut Scorer,
-                 scored: usize| {
-        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
-        pool.install(|| scorer.score_with_history(&refs, snapshots));
-        done(scored as u64);
-        batch.clear();
-        snapshots.clear();
-    };
+    let mut inputs: Vec<Inputs> = Vec::new();
+    let flush =
+        |batch: &mut Vec<Vec<u8>>, inputs: &mut Vec<Inputs>, scorer: &mut Scorer, scored: usize| {
+            let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+            pool.install(|| scorer.score_with_inputs(&refs, inputs));
+            done(scored as u64);
+            batch.clear();
+            inputs.clear();
+        };
     let read = ReadOptions {
         max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
     };
@@ -426,13 +424,20 @@ fn score(
             continue;
         };
         order.push(at);
-        snapshots.push(history.get(&key).cloned());
+        // The mbox sender as `train` and `scan` pass it (the Context says
+        // whether it counts).
+        let mut given = Inputs::new(Envelope {
+            mbox_sender: m.mbox_sender,
+            ..Envelope::default()
+        });
+        given.history = history.get(&key).cloned();
+        inputs.push(given);
         batch.push(bytes);
         if batch.len() >= SCORE_BATCH {
-            flush(&mut batch, &mut snapshots, &mut scorer, order.len());
+            flush(&mut batch, &mut inputs, &mut scorer, order.len());
         }
     }
-    flush(&mut batch, &mut snapshots, &mut scorer, order.len());
+    flush(&mut batch, &mut inputs, &mut scorer, order.len());
     if order.len() != keys.len() {
         return Err(EvalError::InputsChanged {
             read: order.len(),
@@ -620,5 +625,92 @@ mod tests {
         assert_eq!(c.matched_fpr.rates(), [1e-2, 1e-3]);
         assert_eq!(c.title, DEFAULT_TITLE);
         assert!(c.peers.off.is_none());
+    }
+
+    /// Scores each message by whether its features saw an envelope sender
+    /// of another domain than From.
+    struct EnvelopeSeen;
+
+    impl Detector for EnvelopeSeen {
+        fn name(&self) -> &str {
+            "envelope_seen"
+        }
+        fn description(&self) -> String {
+            "1 when the features saw an envelope sender of another domain".into()
+        }
+        fn needs_features(&self) -> bool {
+            true
+        }
+        fn judge(
+            &self,
+            sample: &crate::Sample<'_>,
+        ) -> Result<crate::Judgement, crate::DetectorError> {
+            let seen = sample
+                .features()?
+                .vector
+                .get(impostor_features::Feature::EnvelopeFromDomainMismatch);
+            Ok(crate::Judgement {
+                score: f64::from(seen),
+                flagged: None,
+                hits: Vec::new(),
+            })
+        }
+    }
+
+    #[test]
+    fn an_mbox_separators_sender_reaches_the_features_as_in_train_and_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let mbox = dir.path().join("inbox.mbox");
+        // No Return-Path: the separator's sender is the only envelope.
+        let message = "From: Ann <ann@kestrelfoods.com>\nTo: bo@kestrelfoods.com\n\
+                       Subject: lunch\nMessage-ID: <1@kestrelfoods.com>\n\nAt noon?\n";
+        let text = format!(
+            "From bounce@elsewhere.example Thu Jan  1 00:00:00 2026\n{message}\n\
+             From ann@kestrelfoods.com Thu Jan  1 00:01:00 2026\n{}\n",
+            message.replace("<1@", "<2@")
+        );
+        std::fs::write(&mbox, text).unwrap();
+        let config = EvalConfig {
+            paths: vec![mbox.clone()],
+            ..EvalConfig::default()
+        };
+        let read = ReadOptions {
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        };
+        let keys: Vec<MessageKey> = read_inputs(&config.paths, &read)
+            .map(|m| {
+                let index = m.origin.index.map(|i| i as u64);
+                (m.origin.path.display().to_string(), m.origin.member, index)
+            })
+            .collect();
+        assert_eq!(keys.len(), 2);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let detectors: Vec<Box<dyn Detector>> = vec![Box::new(EnvelopeSeen)];
+        let seen = |trust: bool| {
+            let org = impostor_features::OrgProfile::default();
+            let ctx = Context::builder(org)
+                .trust_mbox_envelope(trust)
+                .build()
+                .unwrap();
+            let (order, scores, _) = score(
+                &config,
+                &pool,
+                &detectors,
+                &ctx,
+                &keys,
+                &HashMap::new(),
+                &|_| {},
+            )
+            .unwrap();
+            assert_eq!(order, [0, 1]);
+            scores[0].scores.clone()
+        };
+        // Told to trust the separators, the first message's envelope is
+        // another domain's; the second's is the From domain.
+        assert_eq!(seen(true), [Some(1.0), Some(0.0)]);
+        assert_eq!(seen(false), [Some(0.0), Some(0.0)]);
     }
 }

@@ -4,7 +4,6 @@
 
 use crate::detector::{Detector, Judgement, Sample};
 use crate::metrics::DetectorScores;
-use impostor_features::sender_history::HistorySnapshot;
 use impostor_features::{Context, Extractor, Inputs, LureCarrier};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -41,12 +40,13 @@ impl<'a> Scorer<'a> {
 
     /// Scores a batch on the current rayon pool; results keep its order.
     pub fn score(&mut self, batch: &[&[u8]]) {
-        self.score_with_history(batch, &[]);
+        self.score_with_inputs(batch, &[]);
     }
 
-    /// [`Scorer::score`], message i extracted with `history[i]` (what a
-    /// replay's store knew before it) when given.
-    pub fn score_with_history(&mut self, batch: &[&[u8]], history: &[Option<HistorySnapshot>]) {
+    /// [`Scorer::score`], message i extracted with `inputs[i]` when given
+    /// (an mbox separator's sender, what a replay's store knew before it),
+    /// as `scan` and `train` extract it.
+    pub fn score_with_inputs(&mut self, batch: &[&[u8]], inputs: &[Inputs]) {
         let extractor = Extractor::new(self.context);
         type Judged = (Option<LureCarrier>, Vec<(Result<Judgement, String>, f64)>);
         let judged: Vec<Judged> = batch
@@ -54,8 +54,7 @@ impl<'a> Scorer<'a> {
             .enumerate()
             .map(|(i, raw)| {
                 let started = Instant::now();
-                let mut inputs = Inputs::default();
-                inputs.history = history.get(i).cloned().flatten();
+                let inputs = inputs.get(i).cloned().unwrap_or_default();
                 let extraction = extractor.extract_bytes(raw, &inputs);
                 let extract_seconds = started.elapsed().as_secs_f64();
                 let (extraction, parse_error) = match &extraction {
