@@ -13,8 +13,8 @@ unchanged, and prints each one's message count and size. A member Python's
 """
 
 import email
-import io
 import email.policy
+import io
 import sys
 import tarfile
 from pathlib import Path

@@ -13,7 +13,7 @@ use crate::error::EvalError;
 use crate::metrics::Item;
 use crate::report::{self, DataInfo, LevelInfo, MetricsFile, ModelInfo, ReportInput};
 use crate::run::Scorer;
-use crate::selection::{select, MessageKey};
+use crate::selection::{message_key, select, MessageKey};
 use crate::Detector;
 use impostor_corpus::manifest::{input_of, is_generated_messages, source_name};
 use impostor_corpus::CorpusError;
@@ -415,11 +415,7 @@ fn score(
         max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
     };
     for m in read_inputs(&config.paths, &read) {
-        let key = (
-            m.origin.path.display().to_string(),
-            m.origin.member.clone(),
-            m.origin.index.map(|i| i as u64),
-        );
+        let key = message_key(&m.origin);
         let (Some(&at), Ok(bytes)) = (wanted.get(&key), m.bytes) else {
             continue;
         };
@@ -477,11 +473,7 @@ fn replay_snapshots(
         &read,
         &pool,
         |m| {
-            let key: MessageKey = (
-                m.origin.path.display().to_string(),
-                m.origin.member.clone(),
-                m.origin.index.map(|i| i as u64),
-            );
+            let key = message_key(&m.origin);
             let facts = m.bytes.as_ref().ok().and_then(|bytes| {
                 let envelope = Envelope {
                     mbox_sender: m.mbox_sender.clone(),
@@ -678,10 +670,7 @@ mod tests {
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         };
         let keys: Vec<MessageKey> = read_inputs(&config.paths, &read)
-            .map(|m| {
-                let index = m.origin.index.map(|i| i as u64);
-                (m.origin.path.display().to_string(), m.origin.member, index)
-            })
+            .map(|m| message_key(&m.origin))
             .collect();
         assert_eq!(keys.len(), 2);
         let pool = rayon::ThreadPoolBuilder::new()

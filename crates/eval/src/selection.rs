@@ -57,6 +57,15 @@ impl Excluded {
 /// index, as the corpus index and the mail reader both name it.
 pub type MessageKey = (String, Option<String>, Option<u64>);
 
+/// The key of a message the mail reader read.
+pub fn message_key(origin: &impostor_mailsource::Origin) -> MessageKey {
+    (
+        origin.path.display().to_string(),
+        origin.member.clone(),
+        origin.index.map(|i| i as u64),
+    )
+}
+
 /// What an evaluation measures, and what it left out.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Selection {
